@@ -1,0 +1,164 @@
+//! `yimen serve`: load and validate the workflows, open the database, deploy the case types,
+//! serve HTTP until Ctrl-C or SIGTERM, then stop cleanly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use yimen_engine::diag::Severity;
+use yimen_engine::load::{self, LoadOptions};
+use yimen_engine::store::{Store, StoreOptions};
+use yimen_engine::yaml::Limits;
+
+use crate::cli::today_in_centre;
+use crate::http::{AppState, CaseTypeSummary, router};
+
+/// Arguments of `yimen serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(long, env = "YIMEN_DATABASE_URL", default_value = "sqlite://yimen.db")]
+    pub db: String,
+    /// The address to listen on.
+    #[arg(long, env = "YIMEN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The workflows directory.
+    #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
+    pub workflows: PathBuf,
+}
+
+/// Runs the server; returns when it has stopped.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(serve(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let opts = LoadOptions {
+        today: today_in_centre(),
+        limits: Limits::default(),
+    };
+    if !args.workflows.is_dir() {
+        anyhow::bail!(
+            "the workflows directory {} does not exist",
+            args.workflows.display()
+        );
+    }
+    let (bundle, diags) = load::load_dir(&args.workflows, &opts);
+    let diags = diags.sorted();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    for d in &diags {
+        match d.severity {
+            Severity::Error => eprintln!("{d}"),
+            Severity::Warning => tracing::warn!("{d}"),
+        }
+    }
+    if errors > 0 {
+        tracing::error!(
+            errors,
+            "the workflows have errors; fix them (see `yimen validate`) before serving"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    tracing::info!(
+        workflows = %args.workflows.display(),
+        files = bundle.file_count(),
+        case_types = bundle.case_types.len(),
+        calendars = bundle.calendars.len(),
+        ladders = bundle.ladders.len(),
+        templates = bundle.templates.len(),
+        scenarios = bundle.scenarios.len(),
+        "workflows loaded and valid"
+    );
+
+    let store = Store::open(&StoreOptions::new(&args.db))
+        .await
+        .with_context(|| format!("failed to open the database {}", args.db))?;
+    tracing::info!(backend = store.backend(), db = %args.db, "database ready");
+
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut summaries = Vec::new();
+    for ct in &bundle.case_types {
+        let deployed = store
+            .deploy(&ct.value.id, &ct.source, now_ms)
+            .await
+            .with_context(|| format!("failed to deploy case type {}", ct.value.id))?;
+        if deployed.created {
+            tracing::info!(case_type = %deployed.case_type, version = deployed.version, "deployed a new version");
+        }
+        summaries.push(CaseTypeSummary::new(&ct.value, deployed.version));
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.bind))?;
+    let addr = listener
+        .local_addr()
+        .context("failed to read the bound address")?;
+    tracing::info!("listening on http://{addr}");
+    let state = Arc::new(AppState {
+        case_types: summaries,
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("interrupted; shutting down"),
+        () = term => tracing::info!("terminated; shutting down"),
+    }
+}

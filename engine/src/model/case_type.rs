@@ -1,0 +1,330 @@
+//! Case types (`workflows/cases/*.yaml`): one file per kind of dispute or request.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{OneOrMany, Recipient, Text, Tier, Who};
+
+/// A case type: the fields a clerk records, the states a case moves through, the actions that
+/// move it, the tasks staff see in their inboxes, its timers and its SLA clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Yimen case type")]
+pub struct CaseTypeFile {
+    /// Stable identifier, lower snake case; cases refer to it for ever.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,62}$"))]
+    pub id: String,
+    /// Display name.
+    pub name: Text,
+    /// What this case type covers, for clerks choosing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The procedure: `ordinary` items are dispatched (分流派办), `professional` items are handed
+    /// over to the responsible department (归口移交), `major` items are submitted for
+    /// supervision (提交督办).
+    pub kind: Kind,
+    /// The department responsible for this case type (from the organisation).
+    pub department: String,
+    /// The tier where a new case of this type is handled first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    /// Intake channels (windows, hotlines, platforms) that file this case type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    /// The working-day calendar; defaults to the centre's calendar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// The fields of a case, in the order the intake form shows them.
+    pub fields: IndexMap<String, Field>,
+    /// The states a case can be in.
+    pub states: IndexMap<String, State>,
+    /// The actions that move a case from state to state.
+    pub actions: IndexMap<String, Action>,
+    /// Work items staff see in their inboxes while a case is in certain states.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub tasks: IndexMap<String, Task>,
+    /// Timers that run while a case is in certain states and take an action when they expire.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub timers: IndexMap<String, Timer>,
+    /// The service-level clock: the budget a case has to be closed in, and what happens when it
+    /// runs late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Sla>,
+}
+
+/// The three kinds of item and their procedures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Dispatched to whoever must act (分流派办).
+    Ordinary,
+    /// Handed over to the responsible department (归口移交).
+    Professional,
+    /// Submitted for supervision at once (提交督办).
+    Major,
+}
+
+/// A field of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The field's type.
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// The label on forms.
+    pub label: Text,
+    /// Help text shown under the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<Text>,
+    /// Whether the intake form requires it.
+    #[serde(default)]
+    pub required: bool,
+    /// Whether it holds personal data that is masked for roles that need not see it. Defaults to
+    /// true for `person`, `phone` and `id_number` fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii: Option<bool>,
+    /// For `enum` fields: the allowed values and their labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<IndexMap<String, Text>>,
+    /// For `integer` and `money` fields: the smallest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// For `integer` and `money` fields: the largest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// For `text` fields: the longest text allowed, in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_length: Option<u32>,
+}
+
+/// Field types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Free text.
+    Text,
+    /// A person's name.
+    Person,
+    /// A mainland phone number (mobile or fixed line).
+    Phone,
+    /// A Chinese resident identity card number (18 characters, checksum verified).
+    IdNumber,
+    /// An amount of money in yuan, to the fen.
+    Money,
+    /// A whole number.
+    Integer,
+    /// A calendar date (YYYY-MM-DD).
+    Date,
+    /// One of the values listed in `values`.
+    Enum,
+    /// Yes or no.
+    Boolean,
+    /// A reference to an uploaded attachment.
+    Attachment,
+}
+
+impl FieldType {
+    /// The snake_case name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Person => "person",
+            FieldType::Phone => "phone",
+            FieldType::IdNumber => "id_number",
+            FieldType::Money => "money",
+            FieldType::Integer => "integer",
+            FieldType::Date => "date",
+            FieldType::Enum => "enum",
+            FieldType::Boolean => "boolean",
+            FieldType::Attachment => "attachment",
+        }
+    }
+}
+
+/// A state of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Display name.
+    pub name: Text,
+    /// True for the one state a new case starts in.
+    #[serde(default)]
+    pub initial: bool,
+    /// For a terminal state: how the case ended. A terminal state has no outgoing actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<Outcome>,
+}
+
+/// How a case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Settled or answered.
+    Resolved,
+    /// Handled, but the dispute was not settled (for example mediation failed).
+    Unresolved,
+    /// Not accepted (outside the centre's remit, or not admissible).
+    Rejected,
+    /// Withdrawn by the citizen.
+    Withdrawn,
+    /// Passed to another body outside the centre (a court, an arbitration commission).
+    Transferred,
+    /// Merged into another case (a repeated complaint).
+    Merged,
+}
+
+/// An action: who may take it, from which states, to which state, under what condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Display name (the button's label).
+    pub name: Text,
+    /// The states the action can be taken in.
+    pub from: OneOrMany<String>,
+    /// The state the case moves to.
+    pub to: String,
+    /// Who may take it; omit for actions only timers and the engine take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Who>,
+    /// A condition over the case's fields that must hold, e.g. `amount < 50000 && has(employer)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
+    /// Fields that must be filled (by the case or by this action's form) before it is taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// Whether the actor must write a comment (a reason), e.g. for a rejection.
+    #[serde(default)]
+    pub comment_required: bool,
+    /// What else happens when the action is taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Effect>,
+}
+
+/// A side effect of an action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Effect {
+    /// Send a message.
+    Notify(Notify),
+    /// Raise the case one tier (community → town → district).
+    RaiseTier,
+    /// Hand the case to another department.
+    Assign(Assign),
+    /// Open a supervision record (督办单) at a level of the case's ladder at once.
+    Supervise(Supervise),
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// The template (from `workflows/templates/`).
+    pub template: String,
+    /// Whom to send it to.
+    pub to: Vec<Recipient>,
+    /// Channels to use; each recipient's preference decides when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<super::Channel>,
+}
+
+/// Where work goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// A department; omit to keep the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// A role within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// A tier; omit to keep the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+}
+
+/// Opening a supervision record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Supervise {
+    /// The rung of the case's ladder to open.
+    pub rung: String,
+}
+
+/// A task in staff inboxes, open while the case is in one of `open_in`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// Display name.
+    pub name: Text,
+    /// The states during which the task is open.
+    pub open_in: OneOrMany<String>,
+    /// Whose inbox it goes to.
+    pub assign: Assign,
+    /// The actions that complete it; by default every action allowed in `open_in`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+}
+
+/// A timer: started when the case enters one of `running_in`, cancelled when it leaves them,
+/// and when it expires the engine takes `action` (or only sends `notify`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timer {
+    /// The states during which it runs.
+    pub running_in: OneOrMany<String>,
+    /// How long, e.g. `5 days` (calendar days, as statutes count), `3 working days`, `4 working hours`.
+    #[schemars(regex(pattern = r"^\s*\d+\s*(working\s+)?(minutes?|hours?|days?|weeks?|months?)\s*$"))]
+    pub after: String,
+    /// The action the engine takes when the timer expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// A message to send when the timer expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Notify>,
+    /// Where the legal time limit comes from (law, article, notice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The SLA clock of a case type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    /// The budget, e.g. `3 working days` (the centre's default) or `45 days` for a statutory limit.
+    #[schemars(regex(pattern = r"^\s*\d+\s*(working\s+)?(minutes?|hours?|days?|weeks?|months?)\s*$"))]
+    pub budget: String,
+    /// The state whose entry starts the clock; defaults to the initial state (the case's opening).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_in: Option<String>,
+    /// States in which the clock is paused (time the law does not count).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paused_in: Vec<String>,
+    /// Warnings before the breach, as fractions of the budget: `"2/3"` or `"75%"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warn_at: Vec<String>,
+    /// Extensions a case may be granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Extensions>,
+    /// The supervision ladder a late case climbs (from `workflows/ladders/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<String>,
+    /// Where the time limit comes from (law, article, local rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// How far an SLA may be extended, and by whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extensions {
+    /// How many extensions a case may be granted.
+    #[schemars(range(min = 1, max = 10))]
+    pub max: u32,
+    /// How much each extension adds, e.g. `15 days`.
+    #[schemars(regex(pattern = r"^\s*\d+\s*(working\s+)?(minutes?|hours?|days?|weeks?|months?)\s*$"))]
+    pub by: String,
+    /// Roles that may approve an extension.
+    pub approvers: Vec<String>,
+}

@@ -1,0 +1,165 @@
+//! The organisation (`workflows/organisation.yaml`): the centre, its units and tiers, its
+//! departments, roles, intake channels and (demo) users.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Channel, Text, Tier};
+
+/// The organisation of one centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Yimen organisation")]
+pub struct OrganisationFile {
+    /// The centre itself.
+    pub centre: Centre,
+    /// Units: the district, its towns and streets, their communities and grids.
+    pub units: IndexMap<String, Unit>,
+    /// Departments (resident departments, the supervision office, the discipline commission).
+    pub departments: IndexMap<String, Department>,
+    /// Roles staff hold.
+    pub roles: IndexMap<String, Role>,
+    /// Intake channels: windows, hotlines, the portal, grid reports, merged platforms.
+    pub channels: IndexMap<String, IntakeChannel>,
+    /// Users known from the start (demo users; real accounts live in the database).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub users: IndexMap<String, User>,
+}
+
+/// The centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Centre {
+    /// Its name.
+    pub name: Text,
+    /// The calendar used where a case type names none.
+    pub calendar: String,
+    /// The default language of pages and messages.
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    /// The case type the comprehensive window files when a clerk has not chosen one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_case_type: Option<String>,
+}
+
+fn default_locale() -> String {
+    "zh-CN".into()
+}
+
+/// A unit: the district, a town or street, a community or village.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    /// Its name.
+    pub name: Text,
+    /// Its tier.
+    pub tier: Tier,
+    /// The unit above it; only the district has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// A department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Department {
+    /// Its name.
+    pub name: Text,
+    /// What part it plays.
+    #[serde(default = "default_department_kind")]
+    pub kind: DepartmentKind,
+    /// The unit it sits in (usually the district).
+    pub unit: String,
+    /// Email address of the department's shared mailbox, for bulletins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+fn default_department_kind() -> DepartmentKind {
+    DepartmentKind::Resident
+}
+
+/// What part a department plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DepartmentKind {
+    /// Handles cases; checked by spot-checks, bulletins and assessments.
+    Resident,
+    /// Supervises (督考办).
+    Supervision,
+    /// Holds to account (纪委).
+    Discipline,
+}
+
+/// A role staff can hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// Its name.
+    pub name: Text,
+    /// For supervisors: the supervision level they answer for (1 centre, 2 supervision office,
+    /// 3 discipline commission).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3))]
+    pub supervision_level: Option<u8>,
+    /// Whether holders may see personal data (phone and ID numbers) unmasked.
+    #[serde(default)]
+    pub sees_personal_data: bool,
+    /// Whether holders manage workflows and users.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// An intake channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeChannel {
+    /// Its name.
+    pub name: Text,
+    /// What kind of channel it is.
+    pub kind: ChannelKind,
+    /// True for the comprehensive window, which takes any case type, so nothing is turned away.
+    #[serde(default)]
+    pub takes_any: bool,
+}
+
+/// Kinds of intake channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// A window in the centre's hall.
+    Window,
+    /// A telephone hotline.
+    Hotline,
+    /// The online portal or app.
+    Portal,
+    /// A grid worker's report.
+    Grid,
+    /// A merged platform (12345, 12348, 12368, 12315, …).
+    Platform,
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// Display name.
+    pub name: String,
+    /// Roles held.
+    pub roles: Vec<String>,
+    /// The user's department, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// The unit the user works in.
+    pub unit: String,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Mobile number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Preferred channels for notifications, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
+}
