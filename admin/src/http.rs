@@ -73,8 +73,7 @@ async fn not_found() -> Response {
 
 /// An RFC 9457 problem response.
 pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
-    let body =
-        json!({"type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail});
+    let body = json!({"type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail});
     (
         status,
         [(header::CONTENT_TYPE, "application/problem+json")],

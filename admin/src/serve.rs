@@ -33,10 +33,7 @@ pub struct ServeArgs {
 /// Runs the server; returns when it has stopped.
 pub fn run(args: ServeArgs) -> ExitCode {
     init_tracing();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -67,17 +64,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
     };
     if !args.workflows.is_dir() {
-        anyhow::bail!(
-            "the workflows directory {} does not exist",
-            args.workflows.display()
-        );
+        anyhow::bail!("the workflows directory {} does not exist", args.workflows.display());
     }
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);
     let diags = diags.sorted();
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
     for d in &diags {
         match d.severity {
             Severity::Error => eprintln!("{d}"),
@@ -123,13 +114,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("failed to listen on {}", args.bind))?;
-    let addr = listener
-        .local_addr()
-        .context("failed to read the bound address")?;
+    let addr = listener.local_addr().context("failed to read the bound address")?;
     tracing::info!("listening on http://{addr}");
-    let state = Arc::new(AppState {
-        case_types: summaries,
-    });
+    let state = Arc::new(AppState { case_types: summaries });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

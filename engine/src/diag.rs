@@ -131,9 +131,8 @@ impl Diagnostics {
 
     /// The diagnostics in file, line, column order (stable for equal positions).
     pub fn sorted(mut self) -> Vec<Diagnostic> {
-        self.items.sort_by(|a, b| {
-            (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column))
-        });
+        self.items
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         self.items.dedup();
         self.items
     }

@@ -100,7 +100,11 @@ impl Duration {
         if self.working {
             // A working hour is one of roughly eight a day; a working day is one of five a week,
             // and holidays can add two weeks in a year.
-            let days = if self.unit == Unit::Hours || self.unit == Unit::Minutes { days * 3.0 } else { days };
+            let days = if self.unit == Unit::Hours || self.unit == Unit::Minutes {
+                days * 3.0
+            } else {
+                days
+            };
             days * 7.0 / 5.0 + 14.0
         } else {
             days
@@ -138,10 +142,22 @@ mod tests {
 
     #[test]
     fn refuses_nonsense() {
-        assert!(matches!("three days".parse::<Duration>(), Err(DurationError::Syntax(_))));
-        assert_eq!("2 working months".parse::<Duration>(), Err(DurationError::WorkingMonths));
+        assert!(matches!(
+            "three days".parse::<Duration>(),
+            Err(DurationError::Syntax(_))
+        ));
+        assert_eq!(
+            "2 working months".parse::<Duration>(),
+            Err(DurationError::WorkingMonths)
+        );
         assert_eq!("0 days".parse::<Duration>(), Err(DurationError::Zero));
-        assert!(matches!("99999 days".parse::<Duration>(), Err(DurationError::TooLong(_))));
-        assert!(matches!("3 fortnights".parse::<Duration>(), Err(DurationError::Syntax(_))));
+        assert!(matches!(
+            "99999 days".parse::<Duration>(),
+            Err(DurationError::TooLong(_))
+        ));
+        assert!(matches!(
+            "3 fortnights".parse::<Duration>(),
+            Err(DurationError::Syntax(_))
+        ));
     }
 }

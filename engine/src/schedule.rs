@@ -9,7 +9,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use cron::Schedule;
 
 use crate::calendar::{CalendarError, WorkCalendar};
@@ -41,11 +41,18 @@ pub fn next_after(
     if !on_working_day {
         return Ok(Some(next));
     }
-    let local = next.with_timezone(&tz).date_naive();
-    if calendar.day(local)?.working {
-        return Ok(Some(next));
+    // Keep the time of day, on the next working day.
+    let local = next.with_timezone(&tz);
+    let mut date = local.date_naive();
+    for _ in 0..366 {
+        if calendar.day(date)?.working {
+            let naive = date.and_time(local.time());
+            let moved = tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc));
+            return Ok(moved.or(Some(next)));
+        }
+        date = date.succ_opt().ok_or(CalendarError::TooFar)?;
     }
-    calendar.next_working_instant(next).map(|d| Some(d.at))
+    Err(CalendarError::TooFar)
 }
 
 /// The next `n` runs after `after`.

@@ -73,10 +73,7 @@ pub struct DaysArgs {
 
 fn load_calendar(src: &CalendarSource) -> Result<WorkCalendar, String> {
     if !src.workflows.is_dir() {
-        return Err(format!(
-            "{}: not a workflows directory",
-            src.workflows.display()
-        ));
+        return Err(format!("{}: not a workflows directory", src.workflows.display()));
     }
     let opts = LoadOptions {
         today: today_in_centre(),
@@ -129,41 +126,33 @@ pub fn run(cmd: &CalendarCommand) -> ExitCode {
 
 fn due(a: &DueArgs) -> Result<(), String> {
     let cal = load_calendar(&a.source)?;
-    let local = NaiveDateTime::parse_from_str(&a.from, "%Y-%m-%dT%H:%M").map_err(|_| {
-        format!(
-            "`{}` is not a local date and time; write YYYY-MM-DDTHH:MM",
-            a.from
-        )
-    })?;
+    let local = NaiveDateTime::parse_from_str(&a.from, "%Y-%m-%dT%H:%M")
+        .map_err(|_| format!("`{}` is not a local date and time; write YYYY-MM-DDTHH:MM", a.from))?;
     let tz = cal.timezone();
     let from = tz
         .from_local_datetime(&local)
         .earliest()
         .ok_or_else(|| format!("{} does not exist in {}", a.from, tz.name()))?
         .with_timezone(&Utc);
-    let d =
-        match (a.working_days, a.working_hours, a.days, &a.duration) {
-            (Some(n), ..) => Duration {
-                amount: n,
-                unit: Unit::Days,
-                working: true,
-            },
-            (_, Some(n), ..) => Duration {
-                amount: n,
-                unit: Unit::Hours,
-                working: true,
-            },
-            (_, _, Some(n), _) => Duration {
-                amount: n,
-                unit: Unit::Days,
-                working: false,
-            },
-            (_, _, _, Some(text)) => text.parse::<Duration>().map_err(|e| e.to_string())?,
-            _ => return Err(
-                "say how long: --working-days N, --working-hours N, --days N or --duration TEXT"
-                    .into(),
-            ),
-        };
+    let d = match (a.working_days, a.working_hours, a.days, &a.duration) {
+        (Some(n), ..) => Duration {
+            amount: n,
+            unit: Unit::Days,
+            working: true,
+        },
+        (_, Some(n), ..) => Duration {
+            amount: n,
+            unit: Unit::Hours,
+            working: true,
+        },
+        (_, _, Some(n), _) => Duration {
+            amount: n,
+            unit: Unit::Days,
+            working: false,
+        },
+        (_, _, _, Some(text)) => text.parse::<Duration>().map_err(|e| e.to_string())?,
+        _ => return Err("say how long: --working-days N, --working-hours N, --days N or --duration TEXT".into()),
+    };
     let due = cal.add(from, d).map_err(|e| e.to_string())?;
     let local_due = due.at.with_timezone(&tz);
     if a.json {
@@ -200,11 +189,7 @@ fn days(a: &DaysArgs) -> Result<(), String> {
             (false, _, Some(h)) => format!("holiday ({h})"),
             (false, _, None) => "rest".to_owned(),
         };
-        let prov = if info.provisional {
-            " [provisional]"
-        } else {
-            ""
-        };
+        let prov = if info.provisional { " [provisional]" } else { "" };
         println!("{} {} {kind}{prov}", d, d.format("%a"));
     }
     Ok(())

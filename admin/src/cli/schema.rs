@@ -38,16 +38,9 @@ pub fn run(args: &SchemaArgs) -> ExitCode {
     }
     let Some(kind) = FileKind::from_name(&args.kind) else {
         let names: Vec<&str> = FileKind::ALL.iter().map(|k| k.name()).collect();
-        eprintln!(
-            "error: unknown kind `{}`; use one of {}",
-            args.kind,
-            names.join(", ")
-        );
+        eprintln!("error: unknown kind `{}`; use one of {}", args.kind, names.join(", "));
         return ExitCode::from(EXIT_USAGE);
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&kind.schema()).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(&kind.schema()).unwrap_or_default());
     ExitCode::SUCCESS
 }

@@ -119,11 +119,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
                 "diagnostics": all,
                 "schedules": previews,
             });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
         }
         Format::Text => write_text(&mut out, &all, &previews, files, errors, warnings),
     };
@@ -165,11 +161,7 @@ fn write_text(
     for p in previews {
         let runs: Vec<String> = p["next_runs"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
         writeln!(
             out,
@@ -200,11 +192,7 @@ fn schedule_previews(bundle: &Bundle) -> Vec<serde_json::Value> {
             let runs = schedule::upcoming(&sched, now, cal, job.on_working_day, 3).ok()?;
             let runs: Vec<String> = runs
                 .iter()
-                .map(|t| {
-                    t.with_timezone(&cal.timezone())
-                        .format("%Y-%m-%d %H:%M %a")
-                        .to_string()
-                })
+                .map(|t| t.with_timezone(&cal.timezone()).format("%Y-%m-%d %H:%M %a").to_string())
                 .collect();
             Some(json!({"job": id, "cron": job.cron, "next_runs": runs}))
         })

@@ -63,7 +63,12 @@ fn parse_month_days(s: &str) -> Option<Vec<(u32, u32)>> {
     if b < a || (b - a).num_days() > 31 {
         return None;
     }
-    Some(a.iter_days().take_while(|d| *d <= b).map(|d| (d.month(), d.day())).collect())
+    Some(
+        a.iter_days()
+            .take_while(|d| *d <= b)
+            .map(|d| (d.month(), d.day()))
+            .collect(),
+    )
 }
 
 /// Compiles a calendar, pushing every problem into `diags`; returns `None` when it has errors.
@@ -86,14 +91,17 @@ pub fn compile(file: &Path, cal: &CalendarFile, spans: &SpanIndex, diags: &mut D
         let idx = weekday_index(*w);
         if rest[idx] {
             let p = format!("rest_days[{i}]");
-            diags.at(file, spans.value(&p), p).warning("Y0704", "this rest day is listed twice");
+            diags
+                .at(file, spans.value(&p), p)
+                .warning("Y0704", "this rest day is listed twice");
         }
         rest[idx] = true;
     }
     if rest.iter().all(|r| *r) {
-        diags
-            .at(file, spans.value("rest_days"), "rest_days")
-            .error("Y0704", "every day of the week is a rest day, so no deadline could ever be met");
+        diags.at(file, spans.value("rest_days"), "rest_days").error(
+            "Y0704",
+            "every day of the week is a rest day, so no deadline could ever be met",
+        );
     }
 
     let mut office = Vec::new();

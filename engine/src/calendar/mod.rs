@@ -209,7 +209,9 @@ impl WorkCalendar {
             Unit::Weeks => self.calendar_period_end(self.local_date(from) + Span::days(7 * n)),
             Unit::Months => {
                 let start = self.local_date(from);
-                let last = start.checked_add_months(Months::new(d.amount)).ok_or(CalendarError::TooFar)?;
+                let last = start
+                    .checked_add_months(Months::new(d.amount))
+                    .ok_or(CalendarError::TooFar)?;
                 self.calendar_period_end(last)
             }
         }
@@ -246,7 +248,9 @@ impl WorkCalendar {
             if info.working {
                 for &(s, e) in &self.office {
                     let seg_end = self.instant(date, e);
-                    if seg_end <= from {
+                    // The end of an office period still counts as inside it, so that adding
+                    // zero to a result gives the result back.
+                    if seg_end < from {
                         continue;
                     }
                     let start = self.instant(date, s).max(from);

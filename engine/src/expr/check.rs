@@ -86,7 +86,10 @@ pub fn check(expr: &Expr, names: &Names) -> Vec<CheckError> {
         errs.push(CheckError {
             col: expr.col,
             code: "Y0503",
-            message: format!("a guard must be a condition (true or false), but this is {}", t.describe()),
+            message: format!(
+                "a guard must be a condition (true or false), but this is {}",
+                t.describe()
+            ),
             hint: Some("compare it with something, e.g. `amount > 0`".into()),
         });
     }
@@ -120,7 +123,11 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
                             errs,
                             it.col,
                             "Y0503",
-                            format!("a list holds values of one type; this is {} after {}", t.describe(), prev.describe()),
+                            format!(
+                                "a list holds values of one type; this is {} after {}",
+                                t.describe(),
+                                prev.describe()
+                            ),
                             None,
                         );
                         return None;
@@ -143,7 +150,10 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
                 None
             }
         },
-        ExprKind::Name { scope: Some(scope), name } => {
+        ExprKind::Name {
+            scope: Some(scope),
+            name,
+        } => {
             if scope == "fields" {
                 let inner = Expr {
                     kind: ExprKind::Name {
@@ -182,14 +192,22 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
         ExprKind::Call { name, args } => match name.as_str() {
             "has" => {
                 match args.as_slice() {
-                    [Expr {
-                        kind: ExprKind::Name { .. },
-                        ..
-                    }] => {
+                    [
+                        Expr {
+                            kind: ExprKind::Name { .. },
+                            ..
+                        },
+                    ] => {
                         type_of(&args[0], names, errs)?;
                     }
                     _ => {
-                        err(errs, e.col, "Y0503", "`has` takes one field name, e.g. `has(employer)`".into(), None);
+                        err(
+                            errs,
+                            e.col,
+                            "Y0503",
+                            "`has` takes one field name, e.g. `has(employer)`".into(),
+                            None,
+                        );
                         return None;
                     }
                 }
@@ -203,7 +221,13 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
                 match type_of(&args[0], names, errs)? {
                     ExprType::Text | ExprType::List(_) => Some(ExprType::Number),
                     t => {
-                        err(errs, args[0].col, "Y0503", format!("`len` needs a text or a list, not {}", t.describe()), None);
+                        err(
+                            errs,
+                            args[0].col,
+                            "Y0503",
+                            format!("`len` needs a text or a list, not {}", t.describe()),
+                            None,
+                        );
                         None
                     }
                 }
@@ -222,7 +246,13 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
         ExprKind::Not(inner) => {
             let t = type_of(inner, names, errs)?;
             if t != ExprType::Bool {
-                err(errs, inner.col, "Y0503", format!("`!` needs a condition, not {}", t.describe()), None);
+                err(
+                    errs,
+                    inner.col,
+                    "Y0503",
+                    format!("`!` needs a condition, not {}", t.describe()),
+                    None,
+                );
                 return None;
             }
             Some(ExprType::Bool)
@@ -230,7 +260,13 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
         ExprKind::Neg(inner) => {
             let t = type_of(inner, names, errs)?;
             if t != ExprType::Number {
-                err(errs, inner.col, "Y0503", format!("`-` needs a number, not {}", t.describe()), None);
+                err(
+                    errs,
+                    inner.col,
+                    "Y0503",
+                    format!("`-` needs a number, not {}", t.describe()),
+                    None,
+                );
                 return None;
             }
             Some(ExprType::Number)
@@ -289,15 +325,22 @@ fn binary(
             Some(ExprType::Bool)
         }
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let ok = matches!((lt, rt), (ExprType::Number, ExprType::Number) | (ExprType::Date, ExprType::Date))
-                || date_vs_literal(lt, r)
+            let ok = matches!(
+                (lt, rt),
+                (ExprType::Number, ExprType::Number) | (ExprType::Date, ExprType::Date)
+            ) || date_vs_literal(lt, r)
                 || date_vs_literal(rt, l);
             if !ok {
                 err(
                     errs,
                     e.col,
                     "Y0503",
-                    format!("`{}` compares numbers or dates, not {} with {}", op.symbol(), lt.describe(), rt.describe()),
+                    format!(
+                        "`{}` compares numbers or dates, not {} with {}",
+                        op.symbol(),
+                        lt.describe(),
+                        rt.describe()
+                    ),
                     None,
                 );
                 return None;
@@ -306,7 +349,13 @@ fn binary(
         }
         BinOp::In => {
             let ExprType::List(elem) = rt else {
-                err(errs, r.col, "Y0503", format!("`in` needs a list on its right, not {}", rt.describe()), Some("write `x in [\"a\", \"b\"]`".into()));
+                err(
+                    errs,
+                    r.col,
+                    "Y0503",
+                    format!("`in` needs a list on its right, not {}", rt.describe()),
+                    Some("write `x in [\"a\", \"b\"]`".into()),
+                );
                 return None;
             };
             if let ExprKind::List(items) = &r.kind {
@@ -370,7 +419,10 @@ mod tests {
             fields: BTreeMap::from([
                 ("amount".to_owned(), ExprType::Number),
                 ("employer".to_owned(), ExprType::Text),
-                ("category".to_owned(), ExprType::Enum(vec!["wages".into(), "injury".into()])),
+                (
+                    "category".to_owned(),
+                    ExprType::Enum(vec!["wages".into(), "injury".into()]),
+                ),
                 ("filed_on".to_owned(), ExprType::Date),
             ]),
         }

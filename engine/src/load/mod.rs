@@ -150,7 +150,9 @@ pub fn load_dir(root: &Path, opts: &LoadOptions) -> (Bundle, Diagnostics) {
             FileKind::Calendar => bundle
                 .calendar_files
                 .extend(read::read(&path, kind, &schemas, opts, &mut diags)),
-            FileKind::Ladder => bundle.ladders.extend(read::read(&path, kind, &schemas, opts, &mut diags)),
+            FileKind::Ladder => bundle
+                .ladders
+                .extend(read::read(&path, kind, &schemas, opts, &mut diags)),
             FileKind::Scenario => bundle
                 .scenarios
                 .extend(read::read(&path, kind, &schemas, opts, &mut diags)),

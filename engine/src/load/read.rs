@@ -71,13 +71,17 @@ pub fn read_limited(path: &Path, limit: usize, diags: &mut Diagnostics) -> Optio
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            diags.at(path, Pos::START, "").error("Y0101", format!("cannot read the file: {e}"));
+            diags
+                .at(path, Pos::START, "")
+                .error("Y0101", format!("cannot read the file: {e}"));
             return None;
         }
     };
     let mut buf = Vec::new();
     if let Err(e) = file.take(limit as u64 + 1).read_to_end(&mut buf) {
-        diags.at(path, Pos::START, "").error("Y0101", format!("cannot read the file: {e}"));
+        diags
+            .at(path, Pos::START, "")
+            .error("Y0101", format!("cannot read the file: {e}"));
         return None;
     }
     if buf.len() > limit {
@@ -85,7 +89,10 @@ pub fn read_limited(path: &Path, limit: usize, diags: &mut Diagnostics) -> Optio
         diags
             .at(path, Pos::START, "")
             .hint("a workflow file this large is almost certainly not meant to be here; split it or remove it")
-            .error("Y0103", format!("the file is {} bytes, more than the {limit} bytes allowed", size));
+            .error(
+                "Y0103",
+                format!("the file is {} bytes, more than the {limit} bytes allowed", size),
+            );
         return None;
     }
     Some(buf)
@@ -94,9 +101,10 @@ pub fn read_limited(path: &Path, limit: usize, diags: &mut Diagnostics) -> Optio
 /// Reports a [`ReadError`] as a diagnostic.
 pub fn report_read_error(path: &Path, err: ReadError, diags: &mut Diagnostics) {
     match err {
-        ReadError::TooLarge { size, limit } => diags
-            .at(path, Pos::START, "")
-            .error("Y0103", format!("the file is {size} bytes, more than the {limit} bytes allowed")),
+        ReadError::TooLarge { size, limit } => diags.at(path, Pos::START, "").error(
+            "Y0103",
+            format!("the file is {size} bytes, more than the {limit} bytes allowed"),
+        ),
         ReadError::NotUtf8 { pos } => diags
             .at(path, pos, "")
             .hint("save the file as UTF-8")
@@ -153,10 +161,17 @@ pub fn parse_text<T: DeserializeOwned>(
         }
     };
     for d in &doc.duplicates {
-        let p = if d.path.is_empty() { d.name.clone() } else { format!("{}.{}", d.path, d.name) };
+        let p = if d.path.is_empty() {
+            d.name.clone()
+        } else {
+            format!("{}.{}", d.path, d.name)
+        };
         diags
             .at(path, d.pos, p)
-            .hint(format!("the first `{}` is at line {}, column {}", d.name, d.first.line, d.first.column))
+            .hint(format!(
+                "the first `{}` is at line {}, column {}",
+                d.name, d.first.line, d.first.column
+            ))
             .error("Y0108", format!("duplicate key `{}`", d.name));
     }
     let (value, spans) = check_document(path, &doc.root, schemas.get(kind), diags);
@@ -165,9 +180,10 @@ pub fn parse_text<T: DeserializeOwned>(
         Ok(v) => Some((v, spans, String::from_utf8_lossy(bytes).into_owned())),
         Err(e) => {
             // The schema check should have caught this; say so rather than guess a location.
-            diags
-                .at(path, doc.root.pos, "")
-                .error("Y0299", format!("the file does not match the {} format: {e}", kind.name()));
+            diags.at(path, doc.root.pos, "").error(
+                "Y0299",
+                format!("the file does not match the {} format: {e}", kind.name()),
+            );
             None
         }
     }

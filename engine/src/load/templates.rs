@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 use handlebars::Path as HbPath;
+use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 
 use super::LoadOptions;
 use super::read::{Schemas, parse_text, read_limited};
@@ -48,7 +48,12 @@ pub struct TemplateUse {
 }
 
 /// Reads a template file, reporting syntax errors.
-pub fn read_template(path: &Path, schemas: &Schemas, opts: &LoadOptions, diags: &mut Diagnostics) -> Option<TemplateSource> {
+pub fn read_template(
+    path: &Path,
+    schemas: &Schemas,
+    opts: &LoadOptions,
+    diags: &mut Diagnostics,
+) -> Option<TemplateSource> {
     let name = path.file_name()?.to_str()?.strip_suffix(".hbs")?;
     let Some((id, locale)) = name.rsplit_once('.') else {
         diags
@@ -109,9 +114,10 @@ pub fn read_template(path: &Path, schemas: &Schemas, opts: &LoadOptions, diags: 
 /// Splits `---\n<front>\n---\n<body>`; returns the front, the body and the body's first line.
 fn split_front_matter(text: &str) -> Option<(&str, &str, u32)> {
     let rest = text.strip_prefix("---\n")?;
-    let end = rest.find("\n---\n").map(|i| (i, i + 5)).or_else(|| {
-        rest.strip_suffix("\n---").map(|r| (r.len(), rest.len()))
-    })?;
+    let end = rest
+        .find("\n---\n")
+        .map(|i| (i, i + 5))
+        .or_else(|| rest.strip_suffix("\n---").map(|r| (r.len(), rest.len())))?;
     let front = &rest[..end.0];
     let body = &rest[end.1..];
     let body_line = 3 + front.matches('\n').count() as u32;

@@ -118,6 +118,11 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
+            for (i, e) in ct.value.on_open.iter().enumerate() {
+                if let Effect::Notify(n) = e {
+                    add(&n.template, format!("on_open[{i}].notify.template"));
+                }
+            }
             for (tid, t) in &ct.value.timers {
                 if let Some(n) = &t.notify {
                     add(&n.template, format!("timers.{tid}.notify.template"));
@@ -162,13 +167,26 @@ impl<'a> Ctx<'a> {
     }
 
     fn role_holders(&self, role: &str) -> usize {
-        self.org.users.values().filter(|u| u.roles.iter().any(|r| r == role)).count()
+        self.org
+            .users
+            .values()
+            .filter(|u| u.roles.iter().any(|r| r == role))
+            .count()
     }
 }
 
 /// A reference check: `value` must be one of `known`; reports `code` at `path` otherwise.
 #[allow(clippy::too_many_arguments)]
-fn check_ref<'k, I>(file: &Path, spans: &SpanIndex, path: &str, value: &str, what: &str, code: &'static str, known: I, diags: &mut Diagnostics) -> bool
+fn check_ref<'k, I>(
+    file: &Path,
+    spans: &SpanIndex,
+    path: &str,
+    value: &str,
+    what: &str,
+    code: &'static str,
+    known: I,
+    diags: &mut Diagnostics,
+) -> bool
 where
     I: IntoIterator<Item = &'k str> + Clone,
 {
@@ -192,7 +210,12 @@ fn check_file_name(file: &Path, id: &str, spans: &SpanIndex, diags: &mut Diagnos
     }
 }
 
-fn check_next_year(c: &Loaded<crate::model::CalendarFile>, cal: &calendar::WorkCalendar, opts: &LoadOptions, diags: &mut Diagnostics) {
+fn check_next_year(
+    c: &Loaded<crate::model::CalendarFile>,
+    cal: &calendar::WorkCalendar,
+    opts: &LoadOptions,
+    diags: &mut Diagnostics,
+) {
     let year = opts.today.year();
     if !cal.is_published(year) && !cal.has_provisional_rule() {
         diags
@@ -223,8 +246,22 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
     let roles: Vec<&str> = org.roles.keys().map(String::as_str).collect();
     let depts: Vec<&str> = org.departments.keys().map(String::as_str).collect();
     let calendars: Vec<&str> = ctx.bundle.calendars.keys().map(String::as_str).collect();
-    if !ctx.bundle.calendar_files.iter().any(|c| c.value.id == org.centre.calendar) {
-        check_ref(file, spans, "centre.calendar", &org.centre.calendar, "calendar", "Y0306", calendars.iter().copied(), diags);
+    if !ctx
+        .bundle
+        .calendar_files
+        .iter()
+        .any(|c| c.value.id == org.centre.calendar)
+    {
+        check_ref(
+            file,
+            spans,
+            "centre.calendar",
+            &org.centre.calendar,
+            "calendar",
+            "Y0306",
+            calendars.iter().copied(),
+            diags,
+        );
     }
     if !matches!(org.centre.locale.as_str(), "zh-CN" | "en") {
         diags
@@ -234,7 +271,16 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
     }
     if let Some(fb) = &org.centre.fallback_case_type {
         let ids: Vec<&str> = ctx.bundle.case_types.iter().map(|c| c.value.id.as_str()).collect();
-        check_ref(file, spans, "centre.fallback_case_type", fb, "case type", "Y0312", ids, diags);
+        check_ref(
+            file,
+            spans,
+            "centre.fallback_case_type",
+            fb,
+            "case type",
+            "Y0312",
+            ids,
+            diags,
+        );
     }
     let mut roots = 0;
     for (id, u) in &org.units {
@@ -245,7 +291,10 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
                     diags
                         .at(file, spans.value(&format!("units.{id}")), format!("units.{id}"))
                         .hint("give it a `parent:` unit")
-                        .error("Y0305", format!("unit `{id}` has no parent but is not at the district tier"));
+                        .error(
+                            "Y0305",
+                            format!("unit `{id}` has no parent but is not at the district tier"),
+                        );
                 }
             }
             Some(p) => {
@@ -257,7 +306,14 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
                     diags
                         .at(file, spans.value(&path), path)
                         .hint("a town's parent is the district, a community's parent is a town")
-                        .error("Y0305", format!("`{p}` ({}) cannot be the parent of a {} unit", parent.tier.as_str(), u.tier.as_str()));
+                        .error(
+                            "Y0305",
+                            format!(
+                                "`{p}` ({}) cannot be the parent of a {} unit",
+                                parent.tier.as_str(),
+                                u.tier.as_str()
+                            ),
+                        );
                 }
             }
         }
@@ -266,10 +322,22 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
         diags
             .at(file, spans.value("units"), "units")
             .hint("declare exactly one district-tier unit without a parent; every other unit hangs under it")
-            .error("Y0305", format!("the organisation has {roots} top-level units, not one"));
+            .error(
+                "Y0305",
+                format!("the organisation has {roots} top-level units, not one"),
+            );
     }
     for (id, d) in &org.departments {
-        check_ref(file, spans, &format!("departments.{id}.unit"), &d.unit, "unit", "Y0305", units.iter().copied(), diags);
+        check_ref(
+            file,
+            spans,
+            &format!("departments.{id}.unit"),
+            &d.unit,
+            "unit",
+            "Y0305",
+            units.iter().copied(),
+            diags,
+        );
     }
     if !org.channels.values().any(|c| c.takes_any) {
         diags
@@ -279,12 +347,39 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
     }
     for (id, u) in &org.users {
         for (i, r) in u.roles.iter().enumerate() {
-            check_ref(file, spans, &format!("users.{id}.roles[{i}]"), r, "role", "Y0304", roles.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("users.{id}.roles[{i}]"),
+                r,
+                "role",
+                "Y0304",
+                roles.iter().copied(),
+                diags,
+            );
         }
         if let Some(d) = &u.department {
-            check_ref(file, spans, &format!("users.{id}.department"), d, "department", "Y0303", depts.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("users.{id}.department"),
+                d,
+                "department",
+                "Y0303",
+                depts.iter().copied(),
+                diags,
+            );
         }
-        check_ref(file, spans, &format!("users.{id}.unit"), &u.unit, "unit", "Y0305", units.iter().copied(), diags);
+        check_ref(
+            file,
+            spans,
+            &format!("users.{id}.unit"),
+            &u.unit,
+            "unit",
+            "Y0305",
+            units.iter().copied(),
+            diags,
+        );
         if let Some(m) = &u.mobile
             && !is_mobile(m)
         {
@@ -298,7 +393,9 @@ fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics
             && !(e.contains('@') && !e.starts_with('@') && !e.ends_with('@') && !e.contains(char::is_whitespace))
         {
             let p = format!("users.{id}.email");
-            diags.at(file, spans.value(&p), p).error("Y0205", format!("`{e}` is not an email address"));
+            diags
+                .at(file, spans.value(&p), p)
+                .error("Y0205", format!("`{e}` is not an email address"));
         }
     }
 }
@@ -325,8 +422,15 @@ fn field_type(f: &crate::model::case_type::Field) -> ExprType {
         FieldType::Money | FieldType::Integer => ExprType::Number,
         FieldType::Boolean => ExprType::Bool,
         FieldType::Date => ExprType::Date,
-        FieldType::Enum => ExprType::Enum(f.values.as_ref().map(|v| v.keys().cloned().collect()).unwrap_or_default()),
-        FieldType::Text | FieldType::Person | FieldType::Phone | FieldType::IdNumber | FieldType::Attachment => ExprType::Text,
+        FieldType::Enum => ExprType::Enum(
+            f.values
+                .as_ref()
+                .map(|v| v.keys().cloned().collect())
+                .unwrap_or_default(),
+        ),
+        FieldType::Text | FieldType::Person | FieldType::Phone | FieldType::IdNumber | FieldType::Attachment => {
+            ExprType::Text
+        }
     }
 }
 
@@ -340,13 +444,40 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
     let actions: Vec<&str> = c.actions.keys().map(String::as_str).collect();
     let fields: Vec<&str> = c.fields.keys().map(String::as_str).collect();
 
-    check_ref(file, spans, "department", &c.department, "department", "Y0303", depts.iter().copied(), diags);
+    check_ref(
+        file,
+        spans,
+        "department",
+        &c.department,
+        "department",
+        "Y0303",
+        depts.iter().copied(),
+        diags,
+    );
     for (i, ch) in c.channels.iter().enumerate() {
-        check_ref(file, spans, &format!("channels[{i}]"), ch, "intake channel", "Y0310", org.channels.keys().map(String::as_str), diags);
+        check_ref(
+            file,
+            spans,
+            &format!("channels[{i}]"),
+            ch,
+            "intake channel",
+            "Y0310",
+            org.channels.keys().map(String::as_str),
+            diags,
+        );
     }
     let calendar_id = c.calendar.clone().unwrap_or_else(|| org.centre.calendar.clone());
     if let Some(cal) = &c.calendar {
-        check_ref(file, spans, "calendar", cal, "calendar", "Y0306", ctx.bundle.calendar_files.iter().map(|f| f.value.id.as_str()), diags);
+        check_ref(
+            file,
+            spans,
+            "calendar",
+            cal,
+            "calendar",
+            "Y0306",
+            ctx.bundle.calendar_files.iter().map(|f| f.value.id.as_str()),
+            diags,
+        );
     }
     let cal = ctx.bundle.calendars.get(&calendar_id);
 
@@ -388,12 +519,20 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
             diags
                 .at(file, spans.key(&format!("{p}.max_length")), format!("{p}.max_length"))
                 .hint("`max_length` applies to text fields")
-                .error("Y0201", format!("`max_length` does not apply to a {} field", f.ty.as_str()));
+                .error(
+                    "Y0201",
+                    format!("`max_length` does not apply to a {} field", f.ty.as_str()),
+                );
         }
     }
 
     // States.
-    let initials: Vec<&str> = c.states.iter().filter(|(_, s)| s.initial).map(|(k, _)| k.as_str()).collect();
+    let initials: Vec<&str> = c
+        .states
+        .iter()
+        .filter(|(_, s)| s.initial)
+        .map(|(k, _)| k.as_str())
+        .collect();
     match initials.len() {
         0 => diags
             .at(file, spans.key("states"), "states")
@@ -413,7 +552,9 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
     for (id, s) in &c.states {
         if s.initial && s.terminal.is_some() {
             let p = format!("states.{id}.terminal");
-            diags.at(file, spans.value(&p), p).error("Y0404", format!("`{id}` cannot be both initial and terminal"));
+            diags
+                .at(file, spans.value(&p), p)
+                .error("Y0404", format!("`{id}` cannot be both initial and terminal"));
         }
     }
     if !c.states.values().any(|s| s.terminal.is_some()) {
@@ -443,31 +584,30 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
                     .error("Y0404", format!("`{from}` is terminal, so no action can start from it"));
             }
         }
-        for (i, e) in a.effects.iter().enumerate() {
-            let ep = format!("{p}.effects[{i}]");
-            match e {
-                Effect::Notify(n) => check_notify(ctx, file, spans, &format!("{ep}.notify"), n, &roles, diags),
-                Effect::RaiseTier => {}
-                Effect::Assign(asg) => {
-                    if let Some(d) = &asg.department {
-                        check_ref(file, spans, &format!("{ep}.assign.department"), d, "department", "Y0303", depts.iter().copied(), diags);
-                    }
-                    if let Some(r) = &asg.role {
-                        check_ref(file, spans, &format!("{ep}.assign.role"), r, "role", "Y0304", roles.iter().copied(), diags);
-                    }
-                }
-                Effect::Supervise(s) => {
-                    let ladder = c.sla.as_ref().and_then(|s| s.ladder.as_deref()).and_then(|l| ctx.bundle.ladder(l));
-                    match ladder {
-                        Some(l) => {
-                            check_ref(file, spans, &format!("{ep}.supervise.rung"), &s.rung, "rung", "Y0314", l.value.rungs.keys().map(String::as_str), diags);
-                        }
-                        None => diags
-                            .at(file, spans.value(&format!("{ep}.supervise")), format!("{ep}.supervise"))
-                            .hint("name a ladder under `sla.ladder`")
-                            .error("Y0307", "this case type has no supervision ladder to open a record on"),
-                    }
-                }
+        check_effects(ctx, file, spans, c, &format!("{p}.effects"), &a.effects, diags);
+    }
+    check_effects(ctx, file, spans, c, "on_open", &c.on_open, diags);
+
+    // The citizen's fields.
+    if let Some(cz) = &c.citizen {
+        for (key, value, ty) in [
+            ("name", Some(&cz.name), FieldType::Person),
+            ("phone", cz.phone.as_ref(), FieldType::Phone),
+            ("id_number", cz.id_number.as_ref(), FieldType::IdNumber),
+        ] {
+            let Some(value) = value else { continue };
+            let p = format!("citizen.{key}");
+            if check_ref(file, spans, &p, value, "field", "Y0309", fields.iter().copied(), diags)
+                && let Some(f) = c.fields.get(value)
+                && f.ty != ty
+            {
+                diags
+                    .at(file, spans.value(&p), p)
+                    .hint(format!("point it at a `{}` field", ty.as_str()))
+                    .error(
+                        "Y0202",
+                        format!("`{value}` is a {} field, not a {} field", f.ty.as_str(), ty.as_str()),
+                    );
             }
         }
     }
@@ -482,11 +622,29 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
         if let Some(d) = &t.assign.department
             && d != "handling"
         {
-            check_ref(file, spans, &format!("{p}.assign.department"), d, "department", "Y0303", depts.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.assign.department"),
+                d,
+                "department",
+                "Y0303",
+                depts.iter().copied(),
+                diags,
+            );
         }
         match &t.assign.role {
             Some(r) => {
-                check_ref(file, spans, &format!("{p}.assign.role"), r, "role", "Y0304", roles.iter().copied(), diags);
+                check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.assign.role"),
+                    r,
+                    "role",
+                    "Y0304",
+                    roles.iter().copied(),
+                    diags,
+                );
             }
             None => diags
                 .at(file, spans.value(&format!("{p}.assign")), format!("{p}.assign"))
@@ -494,7 +652,16 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
                 .error("Y0203", "a task's `assign` needs a `role`"),
         }
         for (i, a) in t.actions.iter().enumerate() {
-            check_ref(file, spans, &format!("{p}.actions[{i}]"), a, "action", "Y0302", actions.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.actions[{i}]"),
+                a,
+                "action",
+                "Y0302",
+                actions.iter().copied(),
+                diags,
+            );
         }
     }
 
@@ -515,15 +682,28 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
                 .hint("give the timer an `action` to take or a `notify` to send")
                 .error("Y0203", "the timer does nothing when it expires"),
             (Some(a), _) => {
-                if check_ref(file, spans, &format!("{p}.action"), a, "action", "Y0302", actions.iter().copied(), diags)
-                    && let Some(action) = c.actions.get(a)
+                if check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.action"),
+                    a,
+                    "action",
+                    "Y0302",
+                    actions.iter().copied(),
+                    diags,
+                ) && let Some(action) = c.actions.get(a)
                 {
                     for s in t.running_in.as_slice() {
                         if !action.from.as_slice().contains(s) {
                             diags
                                 .at(file, spans.value(&format!("{p}.action")), format!("{p}.action"))
-                                .hint(format!("add `{s}` to the `from` of action `{a}`, or run the timer only where it applies"))
-                                .error("Y0302", format!("the timer runs in `{s}`, where action `{a}` cannot be taken"));
+                                .hint(format!(
+                                    "add `{s}` to the `from` of action `{a}`, or run the timer only where it applies"
+                                ))
+                                .error(
+                                    "Y0302",
+                                    format!("the timer runs in `{s}`, where action `{a}` cannot be taken"),
+                                );
                         }
                     }
                 }
@@ -541,10 +721,28 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
             durations.push(("sla.budget".into(), d));
         }
         if let Some(s) = &sla.starts_in {
-            check_ref(file, spans, "sla.starts_in", s, "state", "Y0301", states.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                "sla.starts_in",
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
         }
         for (i, s) in sla.paused_in.iter().enumerate() {
-            check_ref(file, spans, &format!("sla.paused_in[{i}]"), s, "state", "Y0301", states.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("sla.paused_in[{i}]"),
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
         }
         let mut last = 0.0;
         for (i, w) in sla.warn_at.iter().enumerate() {
@@ -552,7 +750,10 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
             match parse_fraction(w) {
                 Some(f) if f > 0.0 && f < 1.0 => {
                     if f <= last {
-                        diags.at(file, spans.value(&p), p).hint("list warnings from the earliest").error("Y0206", "warnings must be in increasing order");
+                        diags
+                            .at(file, spans.value(&p), p)
+                            .hint("list warnings from the earliest")
+                            .error("Y0206", "warnings must be in increasing order");
                     }
                     last = f;
                 }
@@ -567,11 +768,29 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
                 durations.push(("sla.extensions.by".into(), d));
             }
             for (i, r) in x.approvers.iter().enumerate() {
-                check_ref(file, spans, &format!("sla.extensions.approvers[{i}]"), r, "role", "Y0304", roles.iter().copied(), diags);
+                check_ref(
+                    file,
+                    spans,
+                    &format!("sla.extensions.approvers[{i}]"),
+                    r,
+                    "role",
+                    "Y0304",
+                    roles.iter().copied(),
+                    diags,
+                );
             }
         }
         if let Some(l) = &sla.ladder {
-            check_ref(file, spans, "sla.ladder", l, "ladder", "Y0307", ctx.bundle.ladders.iter().map(|l| l.value.id.as_str()), diags);
+            check_ref(
+                file,
+                spans,
+                "sla.ladder",
+                l,
+                "ladder",
+                "Y0307",
+                ctx.bundle.ladders.iter().map(|l| l.value.id.as_str()),
+                diags,
+            );
         }
     }
 
@@ -585,8 +804,19 @@ fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, dia
             if reach.year() > last {
                 diags
                     .at(file, spans.value(p), p.clone())
-                    .hint(format!("add {} to calendar `{}`, or give it a `provisional:` rule", reach.year(), cal.id()))
-                    .error("Y0702", format!("a deadline of {d} started today would need calendar data for {}, which `{}` does not have", reach.year(), cal.id()));
+                    .hint(format!(
+                        "add {} to calendar `{}`, or give it a `provisional:` rule",
+                        reach.year(),
+                        cal.id()
+                    ))
+                    .error(
+                        "Y0702",
+                        format!(
+                            "a deadline of {d} started today would need calendar data for {}, which `{}` does not have",
+                            reach.year(),
+                            cal.id()
+                        ),
+                    );
             }
         }
     }
@@ -617,6 +847,88 @@ fn list_item_path(base: &str, items: &[String], item: &str) -> String {
     }
 }
 
+fn check_effects(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    c: &CaseTypeFile,
+    base: &str,
+    effects: &[Effect],
+    diags: &mut Diagnostics,
+) {
+    let depts: Vec<&str> = ctx.org.departments.keys().map(String::as_str).collect();
+    let roles: Vec<&str> = ctx.org.roles.keys().map(String::as_str).collect();
+    for (i, e) in effects.iter().enumerate() {
+        let ep = format!("{base}[{i}]");
+        match e {
+            Effect::Notify(n) => {
+                check_notify(ctx, file, spans, &format!("{ep}.notify"), n, &roles, diags);
+                if n.to.iter().any(|r| r.citizen) && c.citizen.as_ref().and_then(|cz| cz.phone.as_ref()).is_none() {
+                    diags
+                        .at(file, spans.value(&format!("{ep}.notify.to")), format!("{ep}.notify.to"))
+                        .hint("declare `citizen: {name: <field>, phone: <field>}` in the case type")
+                        .error(
+                            "Y0901",
+                            "the message goes to the citizen, but the case type names no citizen phone field",
+                        );
+                }
+            }
+            Effect::RaiseTier => {}
+            Effect::Assign(asg) => {
+                if let Some(d) = &asg.department {
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{ep}.assign.department"),
+                        d,
+                        "department",
+                        "Y0303",
+                        depts.iter().copied(),
+                        diags,
+                    );
+                }
+                if let Some(r) = &asg.role {
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{ep}.assign.role"),
+                        r,
+                        "role",
+                        "Y0304",
+                        roles.iter().copied(),
+                        diags,
+                    );
+                }
+            }
+            Effect::Supervise(s) => {
+                let ladder = c
+                    .sla
+                    .as_ref()
+                    .and_then(|s| s.ladder.as_deref())
+                    .and_then(|l| ctx.bundle.ladder(l));
+                match ladder {
+                    Some(l) => {
+                        check_ref(
+                            file,
+                            spans,
+                            &format!("{ep}.supervise.rung"),
+                            &s.rung,
+                            "rung",
+                            "Y0314",
+                            l.value.rungs.keys().map(String::as_str),
+                            diags,
+                        );
+                    }
+                    None => diags
+                        .at(file, spans.value(&format!("{ep}.supervise")), format!("{ep}.supervise"))
+                        .hint("name a ladder under `sla.ladder`")
+                        .error("Y0307", "this case type has no supervision ladder to open a record on"),
+                }
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_action(
     ctx: &Ctx,
@@ -635,25 +947,65 @@ fn check_action(
         let fp = list_item_path(&format!("{p}.from"), a.from.as_slice(), s);
         check_ref(file, spans, &fp, s, "state", "Y0301", states.iter().copied(), diags);
     }
-    check_ref(file, spans, &format!("{p}.to"), &a.to, "state", "Y0301", states.iter().copied(), diags);
+    check_ref(
+        file,
+        spans,
+        &format!("{p}.to"),
+        &a.to,
+        "state",
+        "Y0301",
+        states.iter().copied(),
+        diags,
+    );
     if let Some(who) = &a.allowed {
         if who.roles.is_empty() {
             diags
-                .at(file, spans.value(&format!("{p}.allowed.roles")), format!("{p}.allowed.roles"))
+                .at(
+                    file,
+                    spans.value(&format!("{p}.allowed.roles")),
+                    format!("{p}.allowed.roles"),
+                )
                 .hint("name at least one role, or remove `allowed` for actions only the engine takes")
                 .error("Y0207", "no role may take this action");
         }
         for (i, r) in who.roles.iter().enumerate() {
-            check_ref(file, spans, &format!("{p}.allowed.roles[{i}]"), r, "role", "Y0304", roles.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.allowed.roles[{i}]"),
+                r,
+                "role",
+                "Y0304",
+                roles.iter().copied(),
+                diags,
+            );
         }
         for (i, d) in who.departments.iter().enumerate() {
             if d != "handling" {
-                check_ref(file, spans, &format!("{p}.allowed.departments[{i}]"), d, "department", "Y0303", depts.iter().copied(), diags);
+                check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.allowed.departments[{i}]"),
+                    d,
+                    "department",
+                    "Y0303",
+                    depts.iter().copied(),
+                    diags,
+                );
             }
         }
     }
     for (i, f) in a.requires.iter().enumerate() {
-        check_ref(file, spans, &format!("{p}.requires[{i}]"), f, "field", "Y0309", fields.iter().copied(), diags);
+        check_ref(
+            file,
+            spans,
+            &format!("{p}.requires[{i}]"),
+            f,
+            "field",
+            "Y0309",
+            fields.iter().copied(),
+            diags,
+        );
     }
     if let Some(g) = &a.guard {
         let gp = format!("{p}.guard");
@@ -692,15 +1044,40 @@ fn guard_offset(ctx: &Ctx, file: &Path, pos: Pos) -> u32 {
     }
 }
 
-fn check_notify(ctx: &Ctx, file: &Path, spans: &SpanIndex, p: &str, n: &Notify, roles: &[&str], diags: &mut Diagnostics) {
+fn check_notify(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    p: &str,
+    n: &Notify,
+    roles: &[&str],
+    diags: &mut Diagnostics,
+) {
     if !ctx.bundle.templates.contains_key(&n.template) {
         let known: Vec<&str> = ctx.bundle.templates.keys().map(String::as_str).collect();
-        check_ref(file, spans, &format!("{p}.template"), &n.template, "template", "Y0308", known, diags);
+        check_ref(
+            file,
+            spans,
+            &format!("{p}.template"),
+            &n.template,
+            "template",
+            "Y0308",
+            known,
+            diags,
+        );
     }
     check_recipients(ctx, file, spans, &format!("{p}.to"), &n.to, roles, diags);
 }
 
-fn check_recipients(ctx: &Ctx, file: &Path, spans: &SpanIndex, p: &str, to: &[Recipient], roles: &[&str], diags: &mut Diagnostics) {
+fn check_recipients(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    p: &str,
+    to: &[Recipient],
+    roles: &[&str],
+    diags: &mut Diagnostics,
+) {
     if to.is_empty() {
         diags
             .at(file, spans.value(p), p)
@@ -715,7 +1092,17 @@ fn check_recipients(ctx: &Ctx, file: &Path, spans: &SpanIndex, p: &str, to: &[Re
                 .hint("write either `role: <role>` or `citizen: true`")
                 .error("Y0901", "a recipient is either a role or the citizen"),
             (Some(role), false) => {
-                if check_ref(file, spans, &format!("{rp}.role"), role, "role", "Y0304", roles.iter().copied(), diags) && ctx.role_holders(role) == 0 {
+                if check_ref(
+                    file,
+                    spans,
+                    &format!("{rp}.role"),
+                    role,
+                    "role",
+                    "Y0304",
+                    roles.iter().copied(),
+                    diags,
+                ) && ctx.role_holders(role) == 0
+                {
                     diags
                         .at(file, spans.value(&format!("{rp}.role")), format!("{rp}.role"))
                         .hint("add a user with this role to the organisation (or to the user database) before cases need it")
@@ -749,7 +1136,12 @@ fn check_graph(file: &Path, spans: &SpanIndex, c: &CaseTypeFile, diags: &mut Dia
             }
         }
     }
-    let terminals: BTreeSet<&str> = c.states.iter().filter(|(_, s)| s.terminal.is_some()).map(|(k, _)| k.as_str()).collect();
+    let terminals: BTreeSet<&str> = c
+        .states
+        .iter()
+        .filter(|(_, s)| s.terminal.is_some())
+        .map(|(k, _)| k.as_str())
+        .collect();
     let mut can_end: BTreeSet<&str> = terminals.clone();
     loop {
         let before = can_end.len();
@@ -768,7 +1160,10 @@ fn check_graph(file: &Path, spans: &SpanIndex, c: &CaseTypeFile, diags: &mut Dia
             diags
                 .at(file, spans.key(&p), &p)
                 .hint(format!("add an action with `to: {id}`, or remove the state"))
-                .error("Y0402", format!("state `{id}` cannot be reached from the initial state `{initial}`"));
+                .error(
+                    "Y0402",
+                    format!("state `{id}` cannot be reached from the initial state `{initial}`"),
+                );
         } else if !can_end.contains(id.as_str()) && !terminals.is_empty() {
             diags
                 .at(file, spans.key(&p), &p)
@@ -805,16 +1200,37 @@ fn check_ladder(ctx: &Ctx, l: &Loaded<crate::model::LadderFile>, diags: &mut Dia
         }
         if !ctx.bundle.templates.contains_key(&r.template) {
             let known: Vec<&str> = ctx.bundle.templates.keys().map(String::as_str).collect();
-            check_ref(file, spans, &format!("{p}.template"), &r.template, "template", "Y0308", known, diags);
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.template"),
+                &r.template,
+                "template",
+                "Y0308",
+                known,
+                diags,
+            );
         }
         if r.channels.is_empty() {
-            diags.at(file, spans.value(&format!("{p}.channels")), format!("{p}.channels")).error("Y0207", "the rung has no channel to send on");
+            diags
+                .at(file, spans.value(&format!("{p}.channels")), format!("{p}.channels"))
+                .error("Y0207", "the rung has no channel to send on");
         }
-        check_recipients(ctx, file, spans, &format!("{p}.recipients"), &r.recipients, &roles, diags);
+        check_recipients(
+            ctx,
+            file,
+            spans,
+            &format!("{p}.recipients"),
+            &r.recipients,
+            &roles,
+            diags,
+        );
         parse_duration(file, spans, &format!("{p}.answer_within"), &r.answer_within, diags);
     }
     if l.value.rungs.is_empty() {
-        diags.at(file, spans.value("rungs"), "rungs").error("Y0207", "the ladder has no rungs");
+        diags
+            .at(file, spans.value("rungs"), "rungs")
+            .error("Y0207", "the ladder has no rungs");
     }
 }
 
@@ -833,10 +1249,28 @@ fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>, diags: &m
             && !ctx.bundle.templates.contains_key(t)
         {
             let known: Vec<&str> = ctx.bundle.templates.keys().map(String::as_str).collect();
-            check_ref(file, spans, &format!("{p}.template"), t, "template", "Y0308", known, diags);
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.template"),
+                t,
+                "template",
+                "Y0308",
+                known,
+                diags,
+            );
         }
         for (i, r) in j.distribute_to.iter().enumerate() {
-            check_ref(file, spans, &format!("{p}.distribute_to[{i}]"), r, "role", "Y0304", roles.iter().copied(), diags);
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.distribute_to[{i}]"),
+                r,
+                "role",
+                "Y0304",
+                roles.iter().copied(),
+                diags,
+            );
         }
     }
 }
@@ -850,17 +1284,46 @@ fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, diags: &mut
             .error("Y0205", format!("`{}` is not a date and time", sc.start));
     }
     if let Some(ch) = &sc.channel {
-        check_ref(file, spans, "channel", ch, "intake channel", "Y0310", ctx.org.channels.keys().map(String::as_str), diags);
+        check_ref(
+            file,
+            spans,
+            "channel",
+            ch,
+            "intake channel",
+            "Y0310",
+            ctx.org.channels.keys().map(String::as_str),
+            diags,
+        );
     }
     let ids: Vec<&str> = ctx.bundle.case_types.iter().map(|c| c.value.id.as_str()).collect();
-    if !check_ref(file, spans, "case_type", &sc.case_type, "case type", "Y0312", ids, diags) {
+    if !check_ref(
+        file,
+        spans,
+        "case_type",
+        &sc.case_type,
+        "case type",
+        "Y0312",
+        ids,
+        diags,
+    ) {
         return;
     }
-    let Some(ct) = ctx.bundle.case_type(&sc.case_type) else { return };
+    let Some(ct) = ctx.bundle.case_type(&sc.case_type) else {
+        return;
+    };
     let c = &ct.value;
     let fields: Vec<&str> = c.fields.keys().map(String::as_str).collect();
     for k in sc.fields.keys() {
-        check_ref(file, spans, &format!("fields.{k}"), k, "field", "Y0309", fields.iter().copied(), diags);
+        check_ref(
+            file,
+            spans,
+            &format!("fields.{k}"),
+            k,
+            "field",
+            "Y0309",
+            fields.iter().copied(),
+            diags,
+        );
     }
     let rungs: Vec<String> = c
         .sla
@@ -873,10 +1336,37 @@ fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, diags: &mut
         let p = format!("steps[{i}]");
         match step {
             crate::model::scenario::Step::Act(a) => {
-                check_ref(file, spans, &format!("{p}.act.action"), &a.action, "action", "Y0302", c.actions.keys().map(String::as_str), diags);
-                check_ref(file, spans, &format!("{p}.act.as"), &a.user, "user", "Y0315", ctx.org.users.keys().map(String::as_str), diags);
+                check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.act.action"),
+                    &a.action,
+                    "action",
+                    "Y0302",
+                    c.actions.keys().map(String::as_str),
+                    diags,
+                );
+                check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.act.as"),
+                    &a.user,
+                    "user",
+                    "Y0315",
+                    ctx.org.users.keys().map(String::as_str),
+                    diags,
+                );
                 for k in a.fields.keys() {
-                    check_ref(file, spans, &format!("{p}.act.fields.{k}"), k, "field", "Y0309", fields.iter().copied(), diags);
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{p}.act.fields.{k}"),
+                        k,
+                        "field",
+                        "Y0309",
+                        fields.iter().copied(),
+                        diags,
+                    );
                 }
             }
             crate::model::scenario::Step::Advance(d) => {
@@ -885,16 +1375,52 @@ fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, diags: &mut
             }
             crate::model::scenario::Step::Expect(e) => {
                 if let Some(st) = &e.state {
-                    check_ref(file, spans, &format!("{p}.expect.state"), st, "state", "Y0301", c.states.keys().map(String::as_str), diags);
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{p}.expect.state"),
+                        st,
+                        "state",
+                        "Y0301",
+                        c.states.keys().map(String::as_str),
+                        diags,
+                    );
                 }
                 for (j, t) in e.tasks.iter().flatten().enumerate() {
-                    check_ref(file, spans, &format!("{p}.expect.tasks[{j}]"), t, "task", "Y0302", c.tasks.keys().map(String::as_str), diags);
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{p}.expect.tasks[{j}]"),
+                        t,
+                        "task",
+                        "Y0302",
+                        c.tasks.keys().map(String::as_str),
+                        diags,
+                    );
                 }
                 for (j, r) in e.rungs.iter().flatten().enumerate() {
-                    check_ref(file, spans, &format!("{p}.expect.rungs[{j}]"), r, "rung", "Y0314", rungs.iter().map(String::as_str), diags);
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{p}.expect.rungs[{j}]"),
+                        r,
+                        "rung",
+                        "Y0314",
+                        rungs.iter().map(String::as_str),
+                        diags,
+                    );
                 }
                 if let Some(sla) = &e.sla {
-                    check_ref(file, spans, &format!("{p}.expect.sla"), sla, "SLA status", "Y0204", ["on_time", "warning", "breached", "paused", "stopped"], diags);
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{p}.expect.sla"),
+                        sla,
+                        "SLA status",
+                        "Y0204",
+                        ["on_time", "warning", "breached", "paused", "stopped"],
+                        diags,
+                    );
                 }
                 if let Some(due) = &e.due
                     && chrono::NaiveDateTime::parse_from_str(due, "%Y-%m-%dT%H:%M").is_err()
@@ -937,7 +1463,14 @@ pub const CASE_VARIABLES: [&str; 22] = [
 ];
 
 /// The variables report (schedule) templates may use.
-pub const REPORT_VARIABLES: [&str; 6] = ["report.title", "report.period", "report.url", "report.summary", "recipient.name", "centre.name"];
+pub const REPORT_VARIABLES: [&str; 6] = [
+    "report.title",
+    "report.period",
+    "report.url",
+    "report.summary",
+    "recipient.name",
+    "centre.name",
+];
 
 fn check_templates(ctx: &Ctx, diags: &mut Diagnostics) {
     for (id, sources) in &ctx.bundle.templates {
@@ -945,7 +1478,9 @@ fn check_templates(ctx: &Ctx, diags: &mut Diagnostics) {
             let first = &sources[0];
             diags
                 .at(&first.file, Pos::START, "")
-                .hint(format!("add `{id}.zh-CN.hbs`; Chinese is the default language of messages"))
+                .hint(format!(
+                    "add `{id}.zh-CN.hbs`; Chinese is the default language of messages"
+                ))
                 .error("Y0603", format!("template `{id}` has no zh-CN version"));
         }
         let refs = ctx.template_refs.get(id);
@@ -976,18 +1511,29 @@ fn check_template_uses(src: &TemplateSource, refs: &[TemplateRef], diags: &mut D
             if !is_known_helper(helper) {
                 diags
                     .at(&src.file, u.pos, "")
-                    .maybe_hint(suggest(helper, super::templates::HELPERS.iter().copied().chain(["if", "unless", "each", "with"])))
+                    .maybe_hint(suggest(
+                        helper,
+                        super::templates::HELPERS
+                            .iter()
+                            .copied()
+                            .chain(["if", "unless", "each", "with"]),
+                    ))
                     .error("Y0602", format!("unknown helper `{helper}`"));
             }
             continue;
         }
         if u.path == "@partial" {
-            diags.at(&src.file, u.pos, "").hint("write the text out; templates stand alone").error("Y0602", "partials are not supported in templates");
+            diags
+                .at(&src.file, u.pos, "")
+                .hint("write the text out; templates stand alone")
+                .error("Y0602", "partials are not supported in templates");
             continue;
         }
         if let Some(field) = u.path.strip_prefix("fields.") {
             if !for_cases {
-                diags.at(&src.file, u.pos, "").error("Y0602", format!("`{}` is not available in a report template", u.path));
+                diags
+                    .at(&src.file, u.pos, "")
+                    .error("Y0602", format!("`{}` is not available in a report template", u.path));
                 continue;
             }
             for r in refs {

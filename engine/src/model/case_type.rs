@@ -37,6 +37,13 @@ pub struct CaseTypeFile {
     pub calendar: Option<String>,
     /// The fields of a case, in the order the intake form shows them.
     pub fields: IndexMap<String, Field>,
+    /// Which fields identify the citizen who brought the case (for receipts, follow-up calls
+    /// and spotting a repeated complaint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen: Option<Citizen>,
+    /// What happens when a case is opened (for example the citizen's SMS receipt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_open: Vec<Effect>,
     /// The states a case can be in.
     pub states: IndexMap<String, State>,
     /// The actions that move a case from state to state.
@@ -51,6 +58,20 @@ pub struct CaseTypeFile {
     /// runs late.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<Sla>,
+}
+
+/// The fields that identify the citizen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Citizen {
+    /// A `person` field with the citizen's name.
+    pub name: String,
+    /// A `phone` field with the citizen's number; messages to `citizen: true` go there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// An `id_number` field with the citizen's identity card number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
 }
 
 /// The three kinds of item and their procedures.

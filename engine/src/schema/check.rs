@@ -44,12 +44,7 @@ impl SpanIndex {
 
 /// Checks `root` against `schema`; returns the JSON value when the tree has no structural
 /// error, and always the span index.
-pub fn check_document(
-    file: &Path,
-    root: &Node,
-    schema: &Value,
-    diags: &mut Diagnostics,
-) -> (Option<Value>, SpanIndex) {
+pub fn check_document(file: &Path, root: &Node, schema: &Value, diags: &mut Diagnostics) -> (Option<Value>, SpanIndex) {
     let mut c = Checker {
         file,
         root_schema: schema,
@@ -262,9 +257,7 @@ impl<'a> Checker<'a> {
         let accepts = self.accepts(s, 0);
         match &node.kind {
             NodeKind::Scalar(sc) if sc.is_null() && accepts.null => Some(Value::Null),
-            NodeKind::Scalar(sc) if accepts.boolean && sc.as_bool().is_some() => {
-                sc.as_bool().map(Value::Bool)
-            }
+            NodeKind::Scalar(sc) if accepts.boolean && sc.as_bool().is_some() => sc.as_bool().map(Value::Bool),
             NodeKind::Scalar(sc) if accepts.integer && sc.as_int().is_some() => {
                 let i = sc.as_int()?;
                 self.check_range(node, s, i as f64, path, diags);
@@ -293,7 +286,9 @@ impl<'a> Checker<'a> {
             NodeKind::Scalar(sc) if accepts.boolean && !sc.plain => {
                 Some("remove the quotes: booleans are written true or false".to_owned())
             }
-            NodeKind::Scalar(sc) if accepts.boolean && matches!(sc.text.as_str(), "yes" | "no" | "on" | "off" | "y" | "n") => {
+            NodeKind::Scalar(sc)
+                if accepts.boolean && matches!(sc.text.as_str(), "yes" | "no" | "on" | "off" | "y" | "n") =>
+            {
                 Some("YAML 1.2 booleans are written true or false".to_owned())
             }
             NodeKind::Scalar(sc) if (accepts.integer || accepts.number) && !sc.plain => {
@@ -305,10 +300,10 @@ impl<'a> Checker<'a> {
             }
             _ => None,
         };
-        diags
-            .at(self.file, node.pos, path)
-            .maybe_hint(hint)
-            .error("Y0202", format!("expected {}, found {}", accepts.describe(), node.describe()));
+        diags.at(self.file, node.pos, path).maybe_hint(hint).error(
+            "Y0202",
+            format!("expected {}, found {}", accepts.describe(), node.describe()),
+        );
     }
 
     fn check_enum(&mut self, node: &Node, values: &[String], path: &str, diags: &mut Diagnostics) -> Option<Value> {
@@ -319,7 +314,10 @@ impl<'a> Checker<'a> {
                 diags
                     .at(self.file, node.pos, path)
                     .hint(format!("use one of {}", shown.join(", ")))
-                    .error("Y0202", format!("expected one of the listed words, found {}", node.describe()));
+                    .error(
+                        "Y0202",
+                        format!("expected one of the listed words, found {}", node.describe()),
+                    );
                 return None;
             }
         };
@@ -358,7 +356,11 @@ impl<'a> Checker<'a> {
                         .filter_map(|b| {
                             let r = self.resolve(b);
                             let req = r.get("required")?.as_array()?;
-                            if req.len() == 1 { Some((req[0].as_str()?, *b)) } else { None }
+                            if req.len() == 1 {
+                                Some((req[0].as_str()?, *b))
+                            } else {
+                                None
+                            }
                         })
                         .collect();
                     if tagged.len() == fitting.len() {
@@ -367,7 +369,11 @@ impl<'a> Checker<'a> {
                                 .at(self.file, node.pos, path)
                                 .hint(format!(
                                     "use one of {}",
-                                    tagged.iter().map(|(t, _)| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                                    tagged
+                                        .iter()
+                                        .map(|(t, _)| format!("`{t}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
                                 ))
                                 .error("Y0203", "expected one key naming what this is, found an empty mapping");
                             return None;
@@ -431,7 +437,9 @@ impl<'a> Checker<'a> {
         if let Some(min) = s.get("minLength").and_then(Value::as_u64)
             && (sc.text.chars().count() as u64) < min
         {
-            diags.at(self.file, node.pos, path).error("Y0205", "this text must not be empty");
+            diags
+                .at(self.file, node.pos, path)
+                .error("Y0205", "this text must not be empty");
         }
         if let Some(pattern) = s.get("pattern").and_then(Value::as_str) {
             let file = self.file;
@@ -444,13 +452,21 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_seq(&mut self, node: &Node, items: &[Node], s: &'a Value, path: &str, diags: &mut Diagnostics) -> Option<Value> {
+    fn check_seq(
+        &mut self,
+        node: &Node,
+        items: &[Node],
+        s: &'a Value,
+        path: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         if let Some(min) = s.get("minItems").and_then(Value::as_u64)
             && (items.len() as u64) < min
         {
-            diags
-                .at(self.file, node.pos, path)
-                .error("Y0207", format!("expected at least {min} item(s), found {}", items.len()));
+            diags.at(self.file, node.pos, path).error(
+                "Y0207",
+                format!("expected at least {min} item(s), found {}", items.len()),
+            );
         }
         let item_schema = s.get("items").unwrap_or(&Value::Bool(true));
         let mut out = Vec::with_capacity(items.len());
@@ -476,7 +492,10 @@ impl<'a> Checker<'a> {
     ) -> Option<Value> {
         let props = s.get("properties").and_then(Value::as_object);
         let additional = s.get("additionalProperties");
-        let names = s.get("propertyNames").and_then(|p| p.get("pattern")).and_then(Value::as_str);
+        let names = s
+            .get("propertyNames")
+            .and_then(|p| p.get("pattern"))
+            .and_then(Value::as_str);
         let mut out = Map::new();
         let mut ok = true;
         for (key, value) in entries {
@@ -486,7 +505,9 @@ impl<'a> Checker<'a> {
             let sub = match (sub, additional) {
                 (Some(sub), _) => sub,
                 (None, Some(Value::Bool(false))) | (None, None) if props.is_some() => {
-                    let candidates = props.map(|m| m.keys().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default();
+                    let candidates = props
+                        .map(|m| m.keys().map(String::as_str).collect::<Vec<_>>())
+                        .unwrap_or_default();
                     diags
                         .at(self.file, key.pos, &p)
                         .maybe_hint(suggest(&key.name, candidates.iter().copied()))
@@ -519,7 +540,11 @@ impl<'a> Checker<'a> {
         if let Some(required) = s.get("required").and_then(Value::as_array) {
             for r in required.iter().filter_map(Value::as_str) {
                 if !entries.iter().any(|(k, _)| k.name == r) {
-                    let where_ = if path.is_empty() { "the file".to_owned() } else { format!("`{path}`") };
+                    let where_ = if path.is_empty() {
+                        "the file".to_owned()
+                    } else {
+                        format!("`{path}`")
+                    };
                     diags
                         .at(self.file, node.pos, path)
                         .hint(format!("add `{r}:` to {where_}"))
@@ -550,11 +575,20 @@ fn pattern_message(pattern: &str, text: &str) -> (String, String) {
             "write `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`".into(),
         )
     } else if pattern.contains(r"\d{2}-\d{2}") {
-        (format!("`{text}` is not a month-day or a range of them"), "write `MM-DD` or `MM-DD..MM-DD`".into())
+        (
+            format!("`{text}` is not a month-day or a range of them"),
+            "write `MM-DD` or `MM-DD..MM-DD`".into(),
+        )
     } else if pattern == "^[0-9]{4}$" {
-        (format!("`{text}` is not a year"), "years are written with four digits, e.g. `2026`".into())
+        (
+            format!("`{text}` is not a year"),
+            "years are written with four digits, e.g. `2026`".into(),
+        )
     } else {
-        (format!("`{text}` does not have the expected form"), format!("it must match `{pattern}`"))
+        (
+            format!("`{text}` does not have the expected form"),
+            format!("it must match `{pattern}`"),
+        )
     }
 }
 

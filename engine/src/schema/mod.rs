@@ -82,9 +82,7 @@ impl FileKind {
 }
 
 fn schema_for<T: JsonSchema>() -> Value {
-    let schema = SchemaSettings::draft07()
-        .into_generator()
-        .into_root_schema_for::<T>();
+    let schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>();
     let mut value = schema.to_value();
     add_key_patterns(&mut value);
     value

@@ -87,7 +87,8 @@ pub fn sha256_hex(text: &str) -> String {
 
 const FIND_VERSION: &str = "SELECT version FROM definition_versions WHERE case_type = $1 AND sha256 = $2";
 const MAX_VERSION: &str = "SELECT CAST(MAX(version) AS BIGINT) FROM definition_versions WHERE case_type = $1";
-const INSERT_VERSION: &str = "INSERT INTO definition_versions (case_type, version, sha256, source, deployed_at) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_VERSION: &str =
+    "INSERT INTO definition_versions (case_type, version, sha256, source, deployed_at) VALUES ($1, $2, $3, $4, $5)";
 
 /// The body of [`Store::deploy`], the same SQL on both backends once the transaction is open.
 macro_rules! deploy_in_tx {
@@ -100,7 +101,10 @@ macro_rules! deploy_in_tx {
         if let Some((version,)) = existing {
             (version, false)
         } else {
-            let (max,): (Option<i64>,) = sqlx::query_as(MAX_VERSION).bind($case_type).fetch_one(&mut *$tx).await?;
+            let (max,): (Option<i64>,) = sqlx::query_as(MAX_VERSION)
+                .bind($case_type)
+                .fetch_one(&mut *$tx)
+                .await?;
             let version = max.unwrap_or(0) + 1;
             sqlx::query(INSERT_VERSION)
                 .bind($case_type)

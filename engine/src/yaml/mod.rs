@@ -87,7 +87,11 @@ impl Scalar {
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
             && t.bytes().any(|b| b.is_ascii_digit());
-        if ok { t.parse().ok().filter(|f: &f64| f.is_finite()) } else { None }
+        if ok {
+            t.parse().ok().filter(|f: &f64| f.is_finite())
+        } else {
+            None
+        }
     }
 }
 
@@ -301,9 +305,20 @@ pub fn read_str(text: &str, limits: Limits) -> Result<Document, ReadError> {
     let mut duplicates = Vec::new();
 
     while let Some(ev) = parser.next_event() {
-        let (event, span) = ev.map_err(|e| ReadError::Syntax {
-            pos: Pos::new(e.marker().line() as u32, e.marker().col() as u32 + 1),
-            message: e.info().to_string(),
+        let (event, span) = ev.map_err(|e| {
+            let pos = Pos::new(e.marker().line() as u32, e.marker().col() as u32 + 1);
+            // The scanner has its own nesting limit for flow collections; report it as ours.
+            if e.info().contains("recursion limit") {
+                ReadError::TooDeep {
+                    pos,
+                    limit: limits.max_depth,
+                }
+            } else {
+                ReadError::Syntax {
+                    pos,
+                    message: e.info().to_string(),
+                }
+            }
         })?;
         let pos = pos_of(&span);
         // A finished node (with its anchor id and node count) to attach to the parent.
@@ -492,10 +507,7 @@ pub fn read_str(text: &str, limits: Limits) -> Result<Document, ReadError> {
             {
                 return Err(ReadError::Empty);
             }
-            Ok(Document {
-                root: node,
-                duplicates,
-            })
+            Ok(Document { root: node, duplicates })
         }
     }
 }
@@ -554,16 +566,14 @@ mod tests {
                 "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
             ));
         }
-        assert!(matches!(
-            read(&s),
-            Err(ReadError::TooManyNodes { via_alias: true, .. })
-        ));
+        assert!(matches!(read(&s), Err(ReadError::TooManyNodes { via_alias: true, .. })));
     }
 
     #[test]
     fn deep_nesting_is_refused() {
         let s = "[".repeat(10_000) + &"]".repeat(10_000);
-        assert!(matches!(read(&s), Err(ReadError::TooDeep { .. })));
+        let r = read(&s);
+        assert!(matches!(r, Err(ReadError::TooDeep { .. })), "{r:?}");
         let s: String = (0..10_000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
         assert!(matches!(read(&s), Err(ReadError::TooDeep { .. })));
     }
