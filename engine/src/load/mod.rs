@@ -12,7 +12,7 @@ mod validate;
 pub use read::Loaded;
 pub use templates::{TemplateSource, TemplateUse};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -53,12 +53,20 @@ pub struct Bundle {
     pub scenarios: Vec<Loaded<ScenarioFile>>,
     /// `templates/*.hbs`, by template id.
     pub templates: BTreeMap<String, Vec<TemplateSource>>,
+    /// Files that exist but failed to load, by kind and declared id (or file name), so that
+    /// references to them are not reported a second time as unknown.
+    pub broken: BTreeSet<(FileKind, String)>,
 }
 
 impl Bundle {
     /// The case type with this id.
     pub fn case_type(&self, id: &str) -> Option<&Loaded<CaseTypeFile>> {
         self.case_types.iter().find(|c| c.value.id == id)
+    }
+
+    /// Whether a file of `kind` declaring `id` exists but failed to load.
+    pub fn is_broken(&self, kind: FileKind, id: &str) -> bool {
+        self.broken.contains(&(kind, id.to_owned()))
     }
 
     /// The ladder with this id.
@@ -141,6 +149,7 @@ pub fn load_dir(root: &Path, opts: &LoadOptions) -> (Bundle, Diagnostics) {
             }
             continue;
         };
+        let before = diags.error_count();
         match kind {
             FileKind::Organisation => bundle.organisation = read::read(&path, kind, &schemas, opts, &mut diags),
             FileKind::Schedules => bundle.schedules = read::read(&path, kind, &schemas, opts, &mut diags),
@@ -161,6 +170,9 @@ pub fn load_dir(root: &Path, opts: &LoadOptions) -> (Bundle, Diagnostics) {
                     bundle.templates.entry(t.id.clone()).or_default().push(t);
                 }
             }
+        }
+        if diags.error_count() > before {
+            bundle.broken.insert((kind, read::declared_id(&path, kind, opts)));
         }
     }
     validate::validate(&mut bundle, opts, &mut diags);

@@ -206,3 +206,20 @@ pub fn read<T: DeserializeOwned>(
         source,
     })
 }
+
+/// The id a file declares (its top-level `id:`), or what its name says when that cannot be read:
+/// the file stem, or the template id before the locale.
+pub fn declared_id(path: &Path, kind: FileKind, opts: &LoadOptions) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    if kind == FileKind::TemplateHeader {
+        return stem.split('.').next().unwrap_or(stem).to_owned();
+    }
+    if kind == FileKind::Organisation || kind == FileKind::Schedules {
+        return kind.name().to_owned();
+    }
+    let mut scratch = Diagnostics::new();
+    read_limited(path, opts.limits.max_bytes, &mut scratch)
+        .and_then(|b| yaml::read_bytes(&b, opts.limits).ok())
+        .and_then(|doc| doc.root.get("id").and_then(|n| n.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| stem.to_owned())
+}

@@ -1,0 +1,755 @@
+//! Checks of case types: references, fields, states and their graph, guards, timers and the SLA.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+pub(super) fn field_type(f: &crate::model::case_type::Field) -> ExprType {
+    match f.ty {
+        FieldType::Money | FieldType::Integer => ExprType::Number,
+        FieldType::Boolean => ExprType::Bool,
+        FieldType::Date => ExprType::Date,
+        FieldType::Enum => ExprType::Enum(
+            f.values
+                .as_ref()
+                .map(|v| v.keys().cloned().collect())
+                .unwrap_or_default(),
+        ),
+        FieldType::Text | FieldType::Person | FieldType::Phone | FieldType::IdNumber | FieldType::Attachment => {
+            ExprType::Text
+        }
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, diags: &mut Diagnostics) {
+    let (file, spans, c) = (ct.file.as_path(), &ct.spans, &ct.value);
+    let org = ctx.org;
+    let depts: Vec<&str> = org.departments.keys().map(String::as_str).collect();
+    let roles: Vec<&str> = org.roles.keys().map(String::as_str).collect();
+    let states: Vec<&str> = c.states.keys().map(String::as_str).collect();
+    let actions: Vec<&str> = c.actions.keys().map(String::as_str).collect();
+    let fields: Vec<&str> = c.fields.keys().map(String::as_str).collect();
+
+    check_ref(
+        file,
+        spans,
+        "department",
+        &c.department,
+        "department",
+        "Y0303",
+        depts.iter().copied(),
+        diags,
+    );
+    for (i, ch) in c.channels.iter().enumerate() {
+        check_ref(
+            file,
+            spans,
+            &format!("channels[{i}]"),
+            ch,
+            "intake channel",
+            "Y0310",
+            org.channels.keys().map(String::as_str),
+            diags,
+        );
+    }
+    let calendar_id = c.calendar.clone().unwrap_or_else(|| org.centre.calendar.clone());
+    if let Some(cal) = &c.calendar {
+        check_ref(
+            file,
+            spans,
+            "calendar",
+            cal,
+            "calendar",
+            "Y0306",
+            ctx.known(FileKind::Calendar),
+            diags,
+        );
+    }
+    let cal = ctx.bundle.calendars.get(&calendar_id);
+
+    // Fields.
+    for (id, f) in &c.fields {
+        let p = format!("fields.{id}");
+        let is_enum = f.ty == FieldType::Enum;
+        match (&f.values, is_enum) {
+            (None, true) => diags
+                .at(file, spans.value(&format!("{p}.type")), format!("{p}.type"))
+                .hint("list the allowed values under `values:`")
+                .error("Y0203", format!("enum field `{id}` has no `values`")),
+            (Some(v), true) if v.is_empty() => diags
+                .at(file, spans.value(&format!("{p}.values")), format!("{p}.values"))
+                .error("Y0207", format!("enum field `{id}` has an empty list of values")),
+            (Some(_), false) => diags
+                .at(file, spans.key(&format!("{p}.values")), format!("{p}.values"))
+                .hint("only `enum` fields have `values`")
+                .error("Y0201", format!("`values` does not apply to a {} field", f.ty.as_str())),
+            _ => {}
+        }
+        let numeric = matches!(f.ty, FieldType::Integer | FieldType::Money);
+        for (key, present) in [("min", f.min.is_some()), ("max", f.max.is_some())] {
+            if present && !numeric {
+                diags
+                    .at(file, spans.key(&format!("{p}.{key}")), format!("{p}.{key}"))
+                    .hint("`min` and `max` apply to integer and money fields")
+                    .error("Y0201", format!("`{key}` does not apply to a {} field", f.ty.as_str()));
+            }
+        }
+        if let (Some(a), Some(b)) = (f.min, f.max)
+            && a > b
+        {
+            diags
+                .at(file, spans.value(&format!("{p}.min")), format!("{p}.min"))
+                .error("Y0206", format!("`min` ({a}) is greater than `max` ({b})"));
+        }
+        if f.max_length.is_some() && f.ty != FieldType::Text {
+            diags
+                .at(file, spans.key(&format!("{p}.max_length")), format!("{p}.max_length"))
+                .hint("`max_length` applies to text fields")
+                .error(
+                    "Y0201",
+                    format!("`max_length` does not apply to a {} field", f.ty.as_str()),
+                );
+        }
+    }
+
+    // States.
+    let initials: Vec<&str> = c
+        .states
+        .iter()
+        .filter(|(_, s)| s.initial)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    match initials.len() {
+        0 => diags
+            .at(file, spans.key("states"), "states")
+            .hint("mark the state a new case starts in with `initial: true`")
+            .error("Y0401", "no state is marked `initial: true`"),
+        1 => {}
+        _ => {
+            for s in &initials[1..] {
+                let p = format!("states.{s}.initial");
+                diags
+                    .at(file, spans.value(&p), p)
+                    .hint(format!("`{}` is already the initial state", initials[0]))
+                    .error("Y0401", "more than one state is marked initial");
+            }
+        }
+    }
+    for (id, s) in &c.states {
+        if s.initial && s.terminal.is_some() {
+            let p = format!("states.{id}.terminal");
+            diags
+                .at(file, spans.value(&p), p)
+                .error("Y0404", format!("`{id}` cannot be both initial and terminal"));
+        }
+    }
+    if !c.states.values().any(|s| s.terminal.is_some()) {
+        diags
+            .at(file, spans.key("states"), "states")
+            .hint("mark the states where a case ends with `terminal: resolved` (or another outcome)")
+            .error("Y0405", "no state is terminal, so no case could ever close");
+    }
+
+    // Guards' names.
+    let names = Names {
+        fields: c.fields.iter().map(|(k, f)| (k.clone(), field_type(f))).collect(),
+    };
+
+    // Actions.
+    for (aid, a) in &c.actions {
+        let p = format!("actions.{aid}");
+        check_action(ctx, file, spans, &p, a, &states, &fields, &roles, &depts, &names, diags);
+        for from in a.from.as_slice() {
+            if let Some(s) = c.states.get(from)
+                && s.terminal.is_some()
+            {
+                let fp = list_item_path(&format!("{p}.from"), a.from.as_slice(), from);
+                diags
+                    .at(file, spans.value(&fp), fp)
+                    .hint("a closed case does not move; reopen it with a separate state if the procedure allows")
+                    .error("Y0404", format!("`{from}` is terminal, so no action can start from it"));
+            }
+        }
+        check_effects(ctx, file, spans, c, &format!("{p}.effects"), &a.effects, diags);
+    }
+    check_effects(ctx, file, spans, c, "on_open", &c.on_open, diags);
+
+    // The citizen's fields.
+    if let Some(cz) = &c.citizen {
+        for (key, value, ty) in [
+            ("name", Some(&cz.name), FieldType::Person),
+            ("phone", cz.phone.as_ref(), FieldType::Phone),
+            ("id_number", cz.id_number.as_ref(), FieldType::IdNumber),
+        ] {
+            let Some(value) = value else { continue };
+            let p = format!("citizen.{key}");
+            if check_ref(file, spans, &p, value, "field", "Y0309", fields.iter().copied(), diags)
+                && let Some(f) = c.fields.get(value)
+                && f.ty != ty
+            {
+                diags
+                    .at(file, spans.value(&p), p)
+                    .hint(format!("point it at a `{}` field", ty.as_str()))
+                    .error(
+                        "Y0202",
+                        format!("`{value}` is a {} field, not a {} field", f.ty.as_str(), ty.as_str()),
+                    );
+            }
+        }
+    }
+
+    // Tasks.
+    for (tid, t) in &c.tasks {
+        let p = format!("tasks.{tid}");
+        for s in t.open_in.as_slice() {
+            let sp = list_item_path(&format!("{p}.open_in"), t.open_in.as_slice(), s);
+            check_ref(file, spans, &sp, s, "state", "Y0301", states.iter().copied(), diags);
+        }
+        if let Some(d) = &t.assign.department
+            && d != "handling"
+        {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.assign.department"),
+                d,
+                "department",
+                "Y0303",
+                depts.iter().copied(),
+                diags,
+            );
+        }
+        match &t.assign.role {
+            Some(r) => {
+                check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.assign.role"),
+                    r,
+                    "role",
+                    "Y0304",
+                    roles.iter().copied(),
+                    diags,
+                );
+            }
+            None => diags
+                .at(file, spans.value(&format!("{p}.assign")), format!("{p}.assign"))
+                .hint("say whose inbox the task goes to, e.g. `role: handler`")
+                .error("Y0203", "a task's `assign` needs a `role`"),
+        }
+        for (i, a) in t.actions.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.actions[{i}]"),
+                a,
+                "action",
+                "Y0302",
+                actions.iter().copied(),
+                diags,
+            );
+        }
+    }
+
+    // Timers.
+    let mut durations: Vec<(String, Duration)> = Vec::new();
+    for (tid, t) in &c.timers {
+        let p = format!("timers.{tid}");
+        for s in t.running_in.as_slice() {
+            let sp = list_item_path(&format!("{p}.running_in"), t.running_in.as_slice(), s);
+            check_ref(file, spans, &sp, s, "state", "Y0301", states.iter().copied(), diags);
+        }
+        if let Some(d) = parse_duration(file, spans, &format!("{p}.after"), &t.after, diags) {
+            durations.push((format!("{p}.after"), d));
+        }
+        match (&t.action, &t.notify) {
+            (None, None) => diags
+                .at(file, spans.value(&p), p.clone())
+                .hint("give the timer an `action` to take or a `notify` to send")
+                .error("Y0203", "the timer does nothing when it expires"),
+            (Some(a), _) => {
+                if check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.action"),
+                    a,
+                    "action",
+                    "Y0302",
+                    actions.iter().copied(),
+                    diags,
+                ) && let Some(action) = c.actions.get(a)
+                {
+                    for s in t.running_in.as_slice() {
+                        if !action.from.as_slice().contains(s) {
+                            diags
+                                .at(file, spans.value(&format!("{p}.action")), format!("{p}.action"))
+                                .hint(format!(
+                                    "add `{s}` to the `from` of action `{a}`, or run the timer only where it applies"
+                                ))
+                                .error(
+                                    "Y0302",
+                                    format!("the timer runs in `{s}`, where action `{a}` cannot be taken"),
+                                );
+                        }
+                    }
+                }
+            }
+            (None, Some(_)) => {}
+        }
+        if let Some(n) = &t.notify {
+            check_notify(ctx, file, spans, &format!("{p}.notify"), n, &roles, diags);
+        }
+    }
+
+    // SLA.
+    if let Some(sla) = &c.sla {
+        if let Some(d) = parse_duration(file, spans, "sla.budget", &sla.budget, diags) {
+            durations.push(("sla.budget".into(), d));
+        }
+        if let Some(s) = &sla.starts_in {
+            check_ref(
+                file,
+                spans,
+                "sla.starts_in",
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
+        }
+        for (i, s) in sla.paused_in.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("sla.paused_in[{i}]"),
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
+        }
+        let mut last = 0.0;
+        for (i, w) in sla.warn_at.iter().enumerate() {
+            let p = format!("sla.warn_at[{i}]");
+            match parse_fraction(w) {
+                Some(f) if f > 0.0 && f < 1.0 => {
+                    if f <= last {
+                        diags
+                            .at(file, spans.value(&p), p)
+                            .hint("list warnings from the earliest")
+                            .error("Y0206", "warnings must be in increasing order");
+                    }
+                    last = f;
+                }
+                _ => diags
+                    .at(file, spans.value(&p), p)
+                    .hint("write a fraction of the budget between 0 and 1, e.g. `\"2/3\"` or `\"75%\"`")
+                    .error("Y0206", format!("`{w}` is not a fraction of the budget")),
+            }
+        }
+        if let Some(x) = &sla.extensions {
+            if let Some(d) = parse_duration(file, spans, "sla.extensions.by", &x.by, diags) {
+                durations.push(("sla.extensions.by".into(), d));
+            }
+            for (i, r) in x.approvers.iter().enumerate() {
+                check_ref(
+                    file,
+                    spans,
+                    &format!("sla.extensions.approvers[{i}]"),
+                    r,
+                    "role",
+                    "Y0304",
+                    roles.iter().copied(),
+                    diags,
+                );
+            }
+        }
+        if let Some(l) = &sla.ladder {
+            check_ref(
+                file,
+                spans,
+                "sla.ladder",
+                l,
+                "ladder",
+                "Y0307",
+                ctx.known(FileKind::Ladder),
+                diags,
+            );
+        }
+    }
+
+    // Calendar coverage: a deadline started today must be computable.
+    if let Some(cal) = cal
+        && !cal.has_provisional_rule()
+    {
+        let last = cal.years().map(|(y, _)| y).max().unwrap_or(0);
+        for (p, d) in &durations {
+            let reach = opts.today + Span::days(d.approx_days().ceil() as i64);
+            if reach.year() > last {
+                diags
+                    .at(file, spans.value(p), p.clone())
+                    .hint(format!(
+                        "add {} to calendar `{}`, or give it a `provisional:` rule",
+                        reach.year(),
+                        cal.id()
+                    ))
+                    .error(
+                        "Y0702",
+                        format!(
+                            "a deadline of {d} started today would need calendar data for {}, which `{}` does not have",
+                            reach.year(),
+                            cal.id()
+                        ),
+                    );
+            }
+        }
+    }
+
+    // With an unknown state in an action, the graph is not what the author meant; the
+    // reference errors say enough.
+    let refs_ok = c
+        .actions
+        .values()
+        .all(|a| c.states.contains_key(&a.to) && a.from.as_slice().iter().all(|f| c.states.contains_key(f)));
+    if refs_ok {
+        check_graph(file, spans, c, diags);
+    }
+}
+
+pub(super) fn parse_fraction(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Some(p) = s.strip_suffix('%') {
+        return p.trim().parse::<f64>().ok().map(|v| v / 100.0);
+    }
+    if let Some((a, b)) = s.split_once('/') {
+        let (a, b): (f64, f64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        return (b != 0.0).then_some(a / b);
+    }
+    s.parse().ok()
+}
+
+pub(super) fn check_effects(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    c: &CaseTypeFile,
+    base: &str,
+    effects: &[Effect],
+    diags: &mut Diagnostics,
+) {
+    let depts: Vec<&str> = ctx.org.departments.keys().map(String::as_str).collect();
+    let roles: Vec<&str> = ctx.org.roles.keys().map(String::as_str).collect();
+    for (i, e) in effects.iter().enumerate() {
+        let ep = format!("{base}[{i}]");
+        match e {
+            Effect::Notify(n) => {
+                check_notify(ctx, file, spans, &format!("{ep}.notify"), n, &roles, diags);
+                if n.to.iter().any(|r| r.citizen) && c.citizen.as_ref().and_then(|cz| cz.phone.as_ref()).is_none() {
+                    diags
+                        .at(file, spans.value(&format!("{ep}.notify.to")), format!("{ep}.notify.to"))
+                        .hint("declare `citizen: {name: <field>, phone: <field>}` in the case type")
+                        .error(
+                            "Y0901",
+                            "the message goes to the citizen, but the case type names no citizen phone field",
+                        );
+                }
+            }
+            Effect::RaiseTier => {}
+            Effect::Assign(asg) => {
+                if let Some(d) = &asg.department {
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{ep}.assign.department"),
+                        d,
+                        "department",
+                        "Y0303",
+                        depts.iter().copied(),
+                        diags,
+                    );
+                }
+                if let Some(r) = &asg.role {
+                    check_ref(
+                        file,
+                        spans,
+                        &format!("{ep}.assign.role"),
+                        r,
+                        "role",
+                        "Y0304",
+                        roles.iter().copied(),
+                        diags,
+                    );
+                }
+            }
+            Effect::Supervise(s) => {
+                let ladder_id = c.sla.as_ref().and_then(|s| s.ladder.as_deref());
+                if ladder_id.is_some_and(|l| ctx.bundle.is_broken(FileKind::Ladder, l)) {
+                    continue;
+                }
+                match ladder_id.and_then(|l| ctx.bundle.ladder(l)) {
+                    Some(l) => {
+                        check_ref(
+                            file,
+                            spans,
+                            &format!("{ep}.supervise.rung"),
+                            &s.rung,
+                            "rung",
+                            "Y0314",
+                            l.value.rungs.keys().map(String::as_str),
+                            diags,
+                        );
+                    }
+                    None => diags
+                        .at(file, spans.value(&format!("{ep}.supervise")), format!("{ep}.supervise"))
+                        .hint("name a ladder under `sla.ladder`")
+                        .error("Y0307", "this case type has no supervision ladder to open a record on"),
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_action(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    p: &str,
+    a: &Action,
+    states: &[&str],
+    fields: &[&str],
+    roles: &[&str],
+    depts: &[&str],
+    names: &Names,
+    diags: &mut Diagnostics,
+) {
+    for s in a.from.as_slice() {
+        let fp = list_item_path(&format!("{p}.from"), a.from.as_slice(), s);
+        check_ref(file, spans, &fp, s, "state", "Y0301", states.iter().copied(), diags);
+    }
+    check_ref(
+        file,
+        spans,
+        &format!("{p}.to"),
+        &a.to,
+        "state",
+        "Y0301",
+        states.iter().copied(),
+        diags,
+    );
+    if let Some(who) = &a.allowed {
+        if who.roles.is_empty() {
+            diags
+                .at(
+                    file,
+                    spans.value(&format!("{p}.allowed.roles")),
+                    format!("{p}.allowed.roles"),
+                )
+                .hint("name at least one role, or remove `allowed` for actions only the engine takes")
+                .error("Y0207", "no role may take this action");
+        }
+        for (i, r) in who.roles.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.allowed.roles[{i}]"),
+                r,
+                "role",
+                "Y0304",
+                roles.iter().copied(),
+                diags,
+            );
+        }
+        for (i, d) in who.departments.iter().enumerate() {
+            if d != "handling" {
+                check_ref(
+                    file,
+                    spans,
+                    &format!("{p}.allowed.departments[{i}]"),
+                    d,
+                    "department",
+                    "Y0303",
+                    depts.iter().copied(),
+                    diags,
+                );
+            }
+        }
+    }
+    for (i, f) in a.requires.iter().enumerate() {
+        check_ref(
+            file,
+            spans,
+            &format!("{p}.requires[{i}]"),
+            f,
+            "field",
+            "Y0309",
+            fields.iter().copied(),
+            diags,
+        );
+    }
+    if let Some(g) = &a.guard {
+        let gp = format!("{p}.guard");
+        let base = spans.value(&gp);
+        // Column of the guard text inside the line: quoted scalars start one character later.
+        let offset = guard_offset(ctx, file, base);
+        match expr::parse(g) {
+            Err(e) => diags
+                .at(file, Pos::new(base.line, base.column + offset + e.col - 1), gp)
+                .error("Y0501", format!("the guard does not parse: {}", e.message)),
+            Ok(e) => {
+                for err in expr::check(&e, names) {
+                    diags
+                        .at(file, Pos::new(base.line, base.column + offset + err.col - 1), &gp)
+                        .maybe_hint(err.hint)
+                        .error(err.code, err.message);
+                }
+            }
+        }
+    }
+}
+
+/// 1 when the scalar at `pos` starts with a quote (the guard's text begins one column later).
+pub(super) fn guard_offset(ctx: &Ctx, file: &Path, pos: Pos) -> u32 {
+    let source = ctx
+        .bundle
+        .case_types
+        .iter()
+        .find(|c| c.file == file)
+        .map(|c| c.source.as_str())
+        .unwrap_or("");
+    let line = source.lines().nth(pos.line.saturating_sub(1) as usize).unwrap_or("");
+    match line.chars().nth(pos.column.saturating_sub(1) as usize) {
+        Some('"' | '\'') => 1,
+        _ => 0,
+    }
+}
+
+pub(super) fn check_notify(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    p: &str,
+    n: &Notify,
+    roles: &[&str],
+    diags: &mut Diagnostics,
+) {
+    if !ctx.bundle.templates.contains_key(&n.template) {
+        check_ref(
+            file,
+            spans,
+            &format!("{p}.template"),
+            &n.template,
+            "template",
+            "Y0308",
+            ctx.known(FileKind::TemplateHeader),
+            diags,
+        );
+    }
+    check_recipients(ctx, file, spans, &format!("{p}.to"), &n.to, roles, diags);
+}
+
+pub(super) fn check_recipients(
+    ctx: &Ctx,
+    file: &Path,
+    spans: &SpanIndex,
+    p: &str,
+    to: &[Recipient],
+    roles: &[&str],
+    diags: &mut Diagnostics,
+) {
+    if to.is_empty() {
+        diags
+            .at(file, spans.value(p), p)
+            .hint("name a role or `citizen: true`")
+            .error("Y0901", "the message has no recipients");
+    }
+    for (i, r) in to.iter().enumerate() {
+        let rp = format!("{p}[{i}]");
+        match (&r.role, r.citizen) {
+            (Some(_), true) | (None, false) => diags
+                .at(file, spans.value(&rp), rp)
+                .hint("write either `role: <role>` or `citizen: true`")
+                .error("Y0901", "a recipient is either a role or the citizen"),
+            (Some(role), false) => {
+                if check_ref(
+                    file,
+                    spans,
+                    &format!("{rp}.role"),
+                    role,
+                    "role",
+                    "Y0304",
+                    roles.iter().copied(),
+                    diags,
+                ) && ctx.role_holders(role) == 0
+                {
+                    diags
+                        .at(file, spans.value(&format!("{rp}.role")), format!("{rp}.role"))
+                        .hint("add a user with this role to the organisation (or to the user database) before cases need it")
+                        .warning("Y0901", format!("no user in the organisation holds role `{role}`, so this message would reach nobody"));
+                }
+            }
+            (None, true) => {}
+        }
+    }
+}
+
+/// Reachability from the initial state, and a path to a terminal state from every state.
+pub(super) fn check_graph(file: &Path, spans: &SpanIndex, c: &CaseTypeFile, diags: &mut Diagnostics) {
+    let Some(initial) = c.states.iter().find(|(_, s)| s.initial).map(|(k, _)| k.as_str()) else {
+        return;
+    };
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for a in c.actions.values() {
+        for f in a.from.as_slice() {
+            if c.states.contains_key(f) && c.states.contains_key(&a.to) {
+                edges.entry(f.as_str()).or_default().insert(a.to.as_str());
+            }
+        }
+    }
+    let mut reached: BTreeSet<&str> = BTreeSet::from([initial]);
+    let mut queue = VecDeque::from([initial]);
+    while let Some(s) = queue.pop_front() {
+        for t in edges.get(s).into_iter().flatten() {
+            if reached.insert(t) {
+                queue.push_back(t);
+            }
+        }
+    }
+    let terminals: BTreeSet<&str> = c
+        .states
+        .iter()
+        .filter(|(_, s)| s.terminal.is_some())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut can_end: BTreeSet<&str> = terminals.clone();
+    loop {
+        let before = can_end.len();
+        for (from, tos) in &edges {
+            if tos.iter().any(|t| can_end.contains(t)) {
+                can_end.insert(from);
+            }
+        }
+        if can_end.len() == before {
+            break;
+        }
+    }
+    for id in c.states.keys() {
+        let p = format!("states.{id}");
+        if !reached.contains(id.as_str()) {
+            diags
+                .at(file, spans.key(&p), &p)
+                .hint(format!("add an action with `to: {id}`, or remove the state"))
+                .error(
+                    "Y0402",
+                    format!("state `{id}` cannot be reached from the initial state `{initial}`"),
+                );
+        } else if !can_end.contains(id.as_str()) && !terminals.is_empty() {
+            diags
+                .at(file, spans.key(&p), &p)
+                .hint("add an action from it that leads, directly or not, to a terminal state")
+                .error("Y0403", format!("a case in state `{id}` can never be closed"));
+        }
+    }
+}

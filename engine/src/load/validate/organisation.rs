@@ -1,0 +1,196 @@
+//! Checks of `organisation.yaml` and of calendars against today.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+pub(super) fn check_next_year(
+    c: &Loaded<crate::model::CalendarFile>,
+    cal: &calendar::WorkCalendar,
+    opts: &LoadOptions,
+    diags: &mut Diagnostics,
+) {
+    let year = opts.today.year();
+    if !cal.is_published(year) && !cal.has_provisional_rule() {
+        diags
+            .at(&c.file, c.spans.value("years"), "years")
+            .hint("add this year's holiday notice, or a `provisional:` rule")
+            .error("Y0702", format!("the calendar has no data for the current year {year}"));
+    }
+    if opts.today.month() >= 11 && !cal.is_published(year + 1) {
+        let consequence = if cal.has_provisional_rule() {
+            "deadlines that reach into it are provisional until it is added"
+        } else {
+            "deadlines that reach into it cannot be computed"
+        };
+        diags
+            .at(&c.file, c.spans.value("years"), "years")
+            .hint(format!(
+                "the State Council usually publishes the {} holiday notice in November; add it under `years:` when it is out",
+                year + 1
+            ))
+            .warning("Y0703", format!("the calendar has no data for {} yet; {consequence}", year + 1));
+    }
+}
+
+pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut Diagnostics) {
+    let Some(l) = &ctx.bundle.organisation else { return };
+    let (file, spans) = (&l.file, &l.spans);
+    let units: Vec<&str> = org.units.keys().map(String::as_str).collect();
+    let roles: Vec<&str> = org.roles.keys().map(String::as_str).collect();
+    let depts: Vec<&str> = org.departments.keys().map(String::as_str).collect();
+    if !ctx
+        .bundle
+        .calendar_files
+        .iter()
+        .any(|c| c.value.id == org.centre.calendar)
+    {
+        check_ref(
+            file,
+            spans,
+            "centre.calendar",
+            &org.centre.calendar,
+            "calendar",
+            "Y0306",
+            ctx.known(FileKind::Calendar),
+            diags,
+        );
+    }
+    if !matches!(org.centre.locale.as_str(), "zh-CN" | "en") {
+        diags
+            .at(file, spans.value("centre.locale"), "centre.locale")
+            .hint("use `zh-CN` or `en`")
+            .error("Y0204", format!("`{}` is not a supported locale", org.centre.locale));
+    }
+    if let Some(fb) = &org.centre.fallback_case_type {
+        check_ref(
+            file,
+            spans,
+            "centre.fallback_case_type",
+            fb,
+            "case type",
+            "Y0312",
+            ctx.known(FileKind::CaseType),
+            diags,
+        );
+    }
+    let mut roots = 0;
+    for (id, u) in &org.units {
+        match &u.parent {
+            None => {
+                roots += 1;
+                if u.tier != Tier::District {
+                    diags
+                        .at(file, spans.value(&format!("units.{id}")), format!("units.{id}"))
+                        .hint("give it a `parent:` unit")
+                        .error(
+                            "Y0305",
+                            format!("unit `{id}` has no parent but is not at the district tier"),
+                        );
+                }
+            }
+            Some(p) => {
+                let path = format!("units.{id}.parent");
+                if check_ref(file, spans, &path, p, "unit", "Y0305", units.iter().copied(), diags)
+                    && let Some(parent) = org.units.get(p)
+                    && parent.tier >= u.tier
+                {
+                    diags
+                        .at(file, spans.value(&path), path)
+                        .hint("a town's parent is the district, a community's parent is a town")
+                        .error(
+                            "Y0305",
+                            format!(
+                                "`{p}` ({}) cannot be the parent of a {} unit",
+                                parent.tier.as_str(),
+                                u.tier.as_str()
+                            ),
+                        );
+                }
+            }
+        }
+    }
+    if roots != 1 {
+        diags
+            .at(file, spans.value("units"), "units")
+            .hint("declare exactly one district-tier unit without a parent; every other unit hangs under it")
+            .error(
+                "Y0305",
+                format!("the organisation has {roots} top-level units, not one"),
+            );
+    }
+    for (id, d) in &org.departments {
+        check_ref(
+            file,
+            spans,
+            &format!("departments.{id}.unit"),
+            &d.unit,
+            "unit",
+            "Y0305",
+            units.iter().copied(),
+            diags,
+        );
+    }
+    if !org.channels.values().any(|c| c.takes_any) {
+        diags
+            .at(file, spans.value("channels"), "channels")
+            .hint("mark the comprehensive window with `takes_any: true` so nothing is turned away")
+            .warning("Y0310", "no intake channel takes every case type");
+    }
+    for (id, u) in &org.users {
+        for (i, r) in u.roles.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("users.{id}.roles[{i}]"),
+                r,
+                "role",
+                "Y0304",
+                roles.iter().copied(),
+                diags,
+            );
+        }
+        if let Some(d) = &u.department {
+            check_ref(
+                file,
+                spans,
+                &format!("users.{id}.department"),
+                d,
+                "department",
+                "Y0303",
+                depts.iter().copied(),
+                diags,
+            );
+        }
+        check_ref(
+            file,
+            spans,
+            &format!("users.{id}.unit"),
+            &u.unit,
+            "unit",
+            "Y0305",
+            units.iter().copied(),
+            diags,
+        );
+        if let Some(m) = &u.mobile
+            && !is_mobile(m)
+        {
+            let p = format!("users.{id}.mobile");
+            diags
+                .at(file, spans.value(&p), p)
+                .hint("11 digits starting with 1, e.g. 13800138000")
+                .error("Y0205", format!("`{m}` is not a mainland mobile number"));
+        }
+        if let Some(e) = &u.email
+            && !(e.contains('@') && !e.starts_with('@') && !e.ends_with('@') && !e.contains(char::is_whitespace))
+        {
+            let p = format!("users.{id}.email");
+            diags
+                .at(file, spans.value(&p), p)
+                .error("Y0205", format!("`{e}` is not an email address"));
+        }
+    }
+}
+
+pub(super) fn is_mobile(s: &str) -> bool {
+    s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit())
+}

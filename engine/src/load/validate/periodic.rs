@@ -1,0 +1,104 @@
+//! Checks of supervision ladders and periodic schedules.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+pub(super) fn check_ladder(ctx: &Ctx, l: &Loaded<crate::model::LadderFile>, diags: &mut Diagnostics) {
+    let (file, spans) = (l.file.as_path(), &l.spans);
+    let roles: Vec<&str> = ctx.org.roles.keys().map(String::as_str).collect();
+    let mut prev_level = 0u8;
+    for (i, (rid, r)) in l.value.rungs.iter().enumerate() {
+        let p = format!("rungs.{rid}");
+        if r.level < prev_level {
+            diags
+                .at(file, spans.value(&format!("{p}.level")), format!("{p}.level"))
+                .hint("list rungs from the lowest level up")
+                .error("Y0206", format!("level {} comes after level {prev_level}", r.level));
+        }
+        prev_level = r.level;
+        match &r.trigger {
+            crate::model::ladder::Trigger::AfterPrevious(d) => {
+                if i == 0 {
+                    diags
+                        .at(file, spans.value(&format!("{p}.trigger")), format!("{p}.trigger"))
+                        .hint("the first rung fires on `breach` or `manual`")
+                        .error("Y0203", "the first rung has no previous rung to follow");
+                }
+                parse_duration(file, spans, &format!("{p}.trigger.after_previous"), d, diags);
+            }
+            crate::model::ladder::Trigger::Breach | crate::model::ladder::Trigger::Manual => {}
+        }
+        if !ctx.bundle.templates.contains_key(&r.template) {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.template"),
+                &r.template,
+                "template",
+                "Y0308",
+                ctx.known(FileKind::TemplateHeader),
+                diags,
+            );
+        }
+        if r.channels.is_empty() {
+            diags
+                .at(file, spans.value(&format!("{p}.channels")), format!("{p}.channels"))
+                .error("Y0207", "the rung has no channel to send on");
+        }
+        check_recipients(
+            ctx,
+            file,
+            spans,
+            &format!("{p}.recipients"),
+            &r.recipients,
+            &roles,
+            diags,
+        );
+        parse_duration(file, spans, &format!("{p}.answer_within"), &r.answer_within, diags);
+    }
+    if l.value.rungs.is_empty() {
+        diags
+            .at(file, spans.value("rungs"), "rungs")
+            .error("Y0207", "the ladder has no rungs");
+    }
+}
+
+pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>, diags: &mut Diagnostics) {
+    let (file, spans) = (s.file.as_path(), &s.spans);
+    let roles: Vec<&str> = ctx.org.roles.keys().map(String::as_str).collect();
+    for (jid, j) in &s.value.jobs {
+        let p = format!("jobs.{jid}");
+        if let Err(e) = crate::schedule::parse(&j.cron) {
+            diags
+                .at(file, spans.value(&format!("{p}.cron")), format!("{p}.cron"))
+                .hint("seven fields: `sec min hour day-of-month month day-of-week year`, e.g. `0 0 9 * * MON *`; day-of-week 1 = Sunday")
+                .error("Y0801", e);
+        }
+        if let Some(t) = &j.template
+            && !ctx.bundle.templates.contains_key(t)
+        {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.template"),
+                t,
+                "template",
+                "Y0308",
+                ctx.known(FileKind::TemplateHeader),
+                diags,
+            );
+        }
+        for (i, r) in j.distribute_to.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.distribute_to[{i}]"),
+                r,
+                "role",
+                "Y0304",
+                roles.iter().copied(),
+                diags,
+            );
+        }
+    }
+}
