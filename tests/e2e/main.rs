@@ -1,1 +1,24 @@
+//! End-to-end tests: the `yimen` program as a user runs it.
 
+mod calendar;
+mod docs;
+mod schema;
+mod serve;
+mod validate;
+
+use std::process::{Command, Output};
+
+/// The program under test.
+pub fn yimen() -> Command {
+    yimen_tests::yimen(env!("CARGO_BIN_EXE_yimen-e2e"))
+}
+
+/// Runs it to completion.
+pub fn run(args: &[&str]) -> Output {
+    yimen().args(args).output().expect("the program runs")
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

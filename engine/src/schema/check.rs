@@ -592,8 +592,8 @@ fn pattern_message(pattern: &str, text: &str) -> (String, String) {
     }
 }
 
-/// A YAML node as JSON, with scalars typed by YAML 1.2's core schema.
-fn to_json(node: &Node) -> Value {
+/// A YAML node as JSON, with scalars typed by YAML 1.2's core schema (what an editor sees).
+pub fn to_json(node: &Node) -> Value {
     match &node.kind {
         NodeKind::Scalar(s) if s.is_null() => Value::Null,
         NodeKind::Scalar(s) => {

@@ -7,7 +7,7 @@
 
 mod check;
 
-pub use check::{SpanIndex, check_document};
+pub use check::{SpanIndex, check_document, to_json};
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;

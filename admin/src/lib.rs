@@ -1,0 +1,47 @@
+//! `yimen`: the command line, the HTTP API and the pages over the Yimen engine.
+//!
+//! The binary is a thin `main`; everything is in this library so that the end-to-end tests can
+//! build the same program as their own binary target.
+
+pub mod cli;
+pub mod http;
+pub mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Yimen (一门): a workflow engine for supervised case lifecycles.
+#[derive(Debug, Parser)]
+#[command(name = "yimen", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the engine: load and validate the workflows, open the database, serve the API.
+    Serve(serve::ServeArgs),
+    /// Check workflow files and report every problem with its file, line and column.
+    Validate(cli::validate::ValidateArgs),
+    /// Print the JSON Schema of a workflow file kind, for editors.
+    Schema(cli::schema::SchemaArgs),
+    /// Working-day calendar arithmetic.
+    #[command(subcommand)]
+    Calendar(cli::calendar::CalendarCommand),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(cli::migrate::MigrateArgs),
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Validate(args) => cli::validate::run(&args),
+        Command::Schema(args) => cli::schema::run(&args),
+        Command::Calendar(cmd) => cli::calendar::run(&cmd),
+        Command::Migrate(args) => cli::migrate::run(&args),
+    }
+}
