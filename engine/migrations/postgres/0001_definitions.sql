@@ -3,7 +3,7 @@
 -- engine's clock (never the database's).
 CREATE TABLE definition_versions (
     case_type   TEXT    NOT NULL,
-    version     INTEGER NOT NULL,
+    version     BIGINT  NOT NULL,
     sha256      TEXT    NOT NULL,
     source      TEXT    NOT NULL,
     deployed_at BIGINT  NOT NULL,

@@ -321,7 +321,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        if values.iter().any(|v| *v == text) {
+        if values.contains(&text) {
             return Some(Value::String(text));
         }
         diags

@@ -127,7 +127,7 @@ pub(super) fn check_template_uses(src: &TemplateSource, refs: &[TemplateRef], di
             }
             continue;
         }
-        if !known.iter().any(|k| *k == u.path) {
+        if !known.contains(&u.path) {
             diags
                 .at(&src.file, u.pos, "")
                 .maybe_hint(suggest(&u.path, known.iter().map(String::as_str)))

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine with only the Rust toolchain:
+# prepares what the suite needs (Rust components, a running PostgreSQL), checks formatting and
+# lints, then runs every test. `.ci/run` calls exactly this.
+#
+#   scripts/test.sh                 everything
+#   YIMEN_TEST_DATABASE_URL=postgres://user@host:port/db scripts/test.sh
+#                                   use that PostgreSQL instead of the local one
+#   YIMEN_TEST_SKIP_LINT=1 scripts/test.sh
+#                                   tests only (for a quick local loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        echo "error: need root to run: $*" >&2
+        return 1
+    fi
+}
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" -eq 0 ]; then
+        as_root apt-get update -qq
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- Rust components -----------------------------------------------------------------------
+if [ -z "${YIMEN_TEST_SKIP_LINT:-}" ]; then
+    for comp in rustfmt clippy; do
+        if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
+            say "installing the $comp component"
+            rustup component add "$comp"
+        fi
+    done
+fi
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+# Use YIMEN_TEST_DATABASE_URL when given. Otherwise use the local server on 127.0.0.1:5432
+# (user postgres, database test): start it when it is installed but stopped, install it when
+# it is missing.
+if [ -z "${YIMEN_TEST_DATABASE_URL:-}" ]; then
+    export YIMEN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test"
+    if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+        say "installing PostgreSQL"
+        apt_install postgresql postgresql-client
+        version=$(ls /etc/postgresql | sort -V | tail -n 1)
+        # A server we installed ourselves: let local TCP connections in without a password,
+        # as on the machines this project is developed and tested on.
+        hba="/etc/postgresql/$version/main/pg_hba.conf"
+        if ! grep -q '^host all postgres 127.0.0.1/32 trust' "$hba"; then
+            as_root sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+        fi
+    fi
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    if ! pg_lsclusters -h 2>/dev/null | awk '{print $4}' | grep -q online; then
+        say "starting PostgreSQL $version"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    fi
+    for _ in $(seq 1 30); do
+        pg_isready -q -h 127.0.0.1 -p 5432 && break
+        sleep 1
+    done
+    if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+        echo "error: PostgreSQL does not answer on 127.0.0.1:5432" >&2
+        exit 1
+    fi
+    if ! psql "$YIMEN_TEST_DATABASE_URL" -qtAc 'select 1' >/dev/null 2>&1; then
+        psql "postgres://postgres@127.0.0.1:5432/postgres" -qc 'CREATE DATABASE test' >/dev/null
+    fi
+fi
+say "PostgreSQL for tests: $YIMEN_TEST_DATABASE_URL"
+
+# --- Lints ---------------------------------------------------------------------------------
+if [ -z "${YIMEN_TEST_SKIP_LINT:-}" ]; then
+    say "cargo fmt --check"
+    cargo fmt --all -- --check
+    say "cargo clippy"
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+
+# --- Tests ---------------------------------------------------------------------------------
+say "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo test --workspace --doc --locked --quiet
+    cargo nextest run --workspace --locked --no-fail-fast
+else
+    cargo test --workspace --locked --no-fail-fast
+fi
