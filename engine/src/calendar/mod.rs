@@ -172,11 +172,16 @@ impl WorkCalendar {
     /// The UTC instant of `secs` seconds after local midnight of `date`.
     fn instant(&self, date: NaiveDate, secs: u32) -> DateTime<Utc> {
         let midnight: NaiveDateTime = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-        let naive = midnight + Span::seconds(i64::from(secs));
+        let naive = midnight
+            .checked_add_signed(Span::seconds(i64::from(secs)))
+            .unwrap_or(midnight);
         match self.tz.from_local_datetime(&naive) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
             // A local time skipped by a daylight-saving jump: take the instant an hour later.
-            LocalResult::None => match self.tz.from_local_datetime(&(naive + Span::hours(1))) {
+            LocalResult::None => match self
+                .tz
+                .from_local_datetime(&naive.checked_add_signed(Span::hours(1)).unwrap_or(naive))
+            {
                 LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
                 LocalResult::None => Utc.from_utc_datetime(&naive),
             },
@@ -197,16 +202,25 @@ impl WorkCalendar {
             return self.add_working_seconds(from, secs);
         }
         match d.unit {
-            Unit::Minutes => Ok(Due {
-                at: from + Span::minutes(n),
-                provisional: false,
-            }),
-            Unit::Hours => Ok(Due {
-                at: from + Span::hours(n),
-                provisional: false,
-            }),
-            Unit::Days => self.calendar_period_end(self.local_date(from) + Span::days(n)),
-            Unit::Weeks => self.calendar_period_end(self.local_date(from) + Span::days(7 * n)),
+            Unit::Minutes | Unit::Hours => {
+                let span = if d.unit == Unit::Minutes {
+                    Span::minutes(n)
+                } else {
+                    Span::hours(n)
+                };
+                Ok(Due {
+                    at: from.checked_add_signed(span).ok_or(CalendarError::TooFar)?,
+                    provisional: false,
+                })
+            }
+            Unit::Days | Unit::Weeks => {
+                let days = if d.unit == Unit::Days { n } else { 7 * n };
+                let last = self
+                    .local_date(from)
+                    .checked_add_signed(Span::days(days))
+                    .ok_or(CalendarError::TooFar)?;
+                self.calendar_period_end(last)
+            }
             Unit::Months => {
                 let start = self.local_date(from);
                 let last = start
@@ -257,7 +271,9 @@ impl WorkCalendar {
                     let avail = (seg_end - start).num_seconds();
                     if remaining <= avail {
                         return Ok(Due {
-                            at: start + Span::seconds(remaining),
+                            at: start
+                                .checked_add_signed(Span::seconds(remaining))
+                                .ok_or(CalendarError::TooFar)?,
                             provisional,
                         });
                     }

@@ -247,3 +247,19 @@ proptest! {
         prop_assert_eq!(once, twice);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Any instant chrono can represent, any duration a definition may hold: an answer or an
+    /// error, never a panic.
+    #[test]
+    fn arithmetic_never_panics(secs in i64::MIN / 2..i64::MAX / 2, amount in 1u32..3660, unit in 0usize..5, working in any::<bool>()) {
+        let cal = mainland();
+        let Some(t) = DateTime::from_timestamp(secs % 8_000_000_000_000, 0) else { return Ok(()) };
+        let unit = [Unit::Minutes, Unit::Hours, Unit::Days, Unit::Weeks, Unit::Months][unit];
+        let d = Duration { amount, unit, working: working && unit != Unit::Months };
+        let _ = cal.add(t, d);
+        let _ = cal.working_seconds_between(t, t + chrono::Duration::days(3));
+    }
+}
