@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod calendar;
+pub mod core;
 pub mod diag;
 pub mod duration;
 pub mod expr;

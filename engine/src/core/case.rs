@@ -1,0 +1,126 @@
+//! The case aggregate: everything the core needs to decide the next command on a case.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::Tier;
+use crate::model::case_type::Outcome;
+
+/// Whether a case is still being worked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// In a non-terminal state.
+    Open,
+    /// In a terminal state, with how it ended.
+    Closed(Outcome),
+}
+
+/// A case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Its id.
+    pub id: String,
+    /// Its case type.
+    pub case_type: String,
+    /// The definition version it runs on for its whole life.
+    pub definition_version: i64,
+    /// The current state.
+    pub state: String,
+    /// Open or closed.
+    pub status: CaseStatus,
+    /// Incremented by every accepted command; the compare-and-set token.
+    pub version: i64,
+    /// The intake channel.
+    pub channel: String,
+    /// The field values.
+    pub fields: Map<String, Value>,
+    /// The department handling it.
+    pub department: String,
+    /// The unit where it sits, if known.
+    pub unit: Option<String>,
+    /// The tier handling it.
+    pub tier: Tier,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// In-person visits the citizen made (for the zero-trip and one-trip figures).
+    pub visits: u32,
+    /// Tasks, open and finished.
+    pub tasks: Vec<TaskInstance>,
+    /// Running timers by timer name.
+    pub timers: BTreeMap<String, OpenTimer>,
+}
+
+/// A task's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// In the inbox of its department and role, claimable.
+    Open,
+    /// Claimed by a user.
+    Claimed,
+    /// Finished by an action.
+    Completed,
+    /// Closed because the case moved on without it.
+    Cancelled,
+}
+
+/// A task of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskInstance {
+    /// Its id (`<case id>/<sequence>`).
+    pub id: String,
+    /// The task definition's name.
+    pub name: String,
+    /// Its state.
+    pub state: TaskState,
+    /// The department whose inbox it is in.
+    pub department: String,
+    /// The role that may claim it.
+    pub role: String,
+    /// The unit, when the task is for one unit's staff.
+    pub unit: Option<String>,
+    /// The user who claimed it.
+    pub assignee: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was completed or cancelled.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl TaskInstance {
+    /// Whether it is still in an inbox.
+    pub fn is_active(&self) -> bool {
+        matches!(self.state, TaskState::Open | TaskState::Claimed)
+    }
+}
+
+/// A running timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenTimer {
+    /// The timer row's key (`<case id>/<name>/<case version when started>`); a firing must name it.
+    pub key: String,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// Whether the due instant rests on a provisional calendar year.
+    pub provisional: bool,
+}
+
+impl Case {
+    /// Whether the case is closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.status, CaseStatus::Closed(_))
+    }
+
+    /// The task with this id.
+    pub fn task(&self, id: &str) -> Option<&TaskInstance> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+}

@@ -1,0 +1,159 @@
+//! Taking a declared action: checks who, from where, which fields and the guard, then moves.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::transition::{Out, declared_effects, enter};
+use super::{Actor, Decision};
+use crate::core::case::Case;
+use crate::core::definition::{CompiledCaseType, Organisation};
+use crate::core::event::{Event, EventKind};
+use crate::core::fields::check_values;
+use crate::core::reject::Rejection;
+use crate::expr::{self, Value as ExprValue};
+use crate::model::case_type::Action;
+
+/// Whether `actor` may take `action` on `case`.
+pub(crate) fn may_take(action: &Action, case: &Case, actor: &Actor) -> bool {
+    let Some(who) = &action.allowed else {
+        return actor.is_system();
+    };
+    if actor.is_system() {
+        return true;
+    }
+    let role_ok = who.roles.iter().any(|r| actor.roles.contains(r));
+    let dept_ok = who.departments.is_empty()
+        || who.departments.iter().any(|d| {
+            let d = if d == "handling" { &case.department } else { d };
+            actor.department.as_deref() == Some(d.as_str())
+        });
+    let tier_ok = who.tiers.is_empty() || actor.tier.is_some_and(|t| who.tiers.contains(&t));
+    role_ok && dept_ok && tier_ok
+}
+
+fn to_expr_value(v: Option<&Value>) -> ExprValue {
+    match v {
+        None | Some(Value::Null) => ExprValue::Null,
+        Some(Value::Bool(b)) => ExprValue::Bool(*b),
+        Some(Value::Number(n)) => n.as_f64().map_or(ExprValue::Null, ExprValue::Number),
+        Some(Value::String(s)) => ExprValue::Text(s.clone()),
+        Some(Value::Array(a)) => ExprValue::List(a.iter().map(|x| to_expr_value(Some(x))).collect()),
+        Some(Value::Object(_)) => ExprValue::Null,
+    }
+}
+
+fn case_attribute(case: &Case, name: &str) -> ExprValue {
+    match name {
+        "channel" => ExprValue::Text(case.channel.clone()),
+        "unit" => case.unit.clone().map_or(ExprValue::Null, ExprValue::Text),
+        "department" => ExprValue::Text(case.department.clone()),
+        "tier" => ExprValue::Text(case.tier.as_str().to_owned()),
+        "visits" => ExprValue::Number(f64::from(case.visits)),
+        _ => ExprValue::Null,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn act(
+    def: &CompiledCaseType,
+    org: &Organisation,
+    case: &Case,
+    action_id: &str,
+    fields: &Map<String, Value>,
+    comment: Option<&str>,
+    expected_version: Option<i64>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
+    if case.is_closed() {
+        return Err(Rejection::Closed);
+    }
+    if let Some(expected) = expected_version
+        && expected != case.version
+    {
+        return Err(Rejection::Stale {
+            expected,
+            actual: case.version,
+        });
+    }
+    let Some(action) = def.def.actions.get(action_id) else {
+        return Err(Rejection::UnknownAction(action_id.to_owned()));
+    };
+    if !action.from.as_slice().iter().any(|s| *s == case.state) {
+        return Err(Rejection::WrongState {
+            action: action_id.to_owned(),
+            state: case.state.clone(),
+            allowed: action.from.as_slice().join(", "),
+        });
+    }
+    if !may_take(action, case, actor) {
+        return Err(Rejection::NotAllowed {
+            what: format!("take `{action_id}` on this case"),
+        });
+    }
+    let given = check_values(&def.def.fields, fields)?;
+    let mut merged = case.fields.clone();
+    merged.extend(given.clone());
+    for f in &action.requires {
+        if merged.get(f).is_none_or(Value::is_null) {
+            return Err(Rejection::MissingField(f.clone()));
+        }
+    }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if action.comment_required && comment.is_none() {
+        return Err(Rejection::CommentRequired(action_id.to_owned()));
+    }
+    if comment.is_some_and(|c| c.chars().count() > 2000) {
+        return Err(Rejection::BadText("a comment may be at most 2,000 characters".into()));
+    }
+    if let Some(guard) = def.guards.get(action_id) {
+        let lookup = |scope: Option<&str>, name: &str| match scope {
+            Some("case") => case_attribute(case, name),
+            _ => to_expr_value(merged.get(name)),
+        };
+        let reason = match expr::eval(guard, &lookup) {
+            Ok(ExprValue::Bool(true)) => None,
+            Ok(_) => Some(format!("`{}` is false", action.guard.as_deref().unwrap_or_default())),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(reason) = reason {
+            return Err(Rejection::GuardFalse {
+                action: action_id.to_owned(),
+                reason,
+            });
+        }
+    }
+
+    let mut next = case.clone();
+    next.version += 1;
+    next.updated_at = now;
+    next.fields = merged;
+    let mut out = Out::default();
+    out.events.push(Event {
+        actor: actor.id.clone(),
+        at: now,
+        kind: EventKind::ActionTaken {
+            action: action_id.to_owned(),
+            from: case.state.clone(),
+            to: action.to.clone(),
+            fields: given,
+            comment: comment.map(str::to_owned),
+        },
+    });
+    declared_effects(org, &mut next, &action.effects, action_id, actor, now, &mut out);
+    enter(
+        def,
+        &mut next,
+        Some(&case.state),
+        &action.to,
+        Some(action_id),
+        actor,
+        now,
+        &mut out,
+    )?;
+    Ok(Decision {
+        case: next,
+        events: out.events,
+        effects: out.effects,
+    })
+}

@@ -1,0 +1,41 @@
+//! Claiming a task from an inbox.
+
+use chrono::{DateTime, Utc};
+
+use super::{Actor, Decision, note};
+use crate::core::case::{Case, TaskState};
+use crate::core::event::EventKind;
+use crate::core::reject::Rejection;
+
+pub(super) fn claim(case: &Case, task: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Decision, Rejection> {
+    let t = case.task(task).ok_or_else(|| Rejection::UnknownTask(task.to_owned()))?;
+    match t.state {
+        TaskState::Open => {}
+        TaskState::Claimed => {
+            return Err(Rejection::TaskState {
+                task: task.to_owned(),
+                problem: format!("is already claimed by {}", t.assignee.as_deref().unwrap_or("someone")),
+            });
+        }
+        TaskState::Completed | TaskState::Cancelled => {
+            return Err(Rejection::TaskState {
+                task: task.to_owned(),
+                problem: "is finished".into(),
+            });
+        }
+    }
+    let in_department = actor.department.as_deref() == Some(t.department.as_str());
+    let has_role = actor.roles.iter().any(|r| *r == t.role);
+    let in_unit = t.unit.is_none() || t.unit == actor.unit;
+    if !(in_department && has_role && in_unit) {
+        return Err(Rejection::NotAllowed {
+            what: format!("claim a task for role `{}` in department `{}`", t.role, t.department),
+        });
+    }
+    let mut d = note(case, actor, now, EventKind::TaskClaimed { task: task.to_owned() });
+    if let Some(t) = d.case.tasks.iter_mut().find(|x| x.id == task) {
+        t.state = TaskState::Claimed;
+        t.assignee = Some(actor.id.clone());
+    }
+    Ok(d)
+}

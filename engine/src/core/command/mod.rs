@@ -1,0 +1,212 @@
+//! Commands and the decision function. One command per file; shared moves in [`transition`].
+
+mod act;
+mod claim;
+mod comment;
+mod fire_timer;
+mod open;
+mod reassign;
+mod release;
+mod transition;
+mod visit;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::case::Case;
+use super::definition::{CompiledCaseType, Organisation};
+use super::effect::Effect;
+use super::event::Event;
+use super::reject::Rejection;
+use crate::model::Tier;
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The user id, or `system`.
+    pub id: String,
+    /// Roles held.
+    pub roles: Vec<String>,
+    /// Department, if any.
+    pub department: Option<String>,
+    /// Unit worked in.
+    pub unit: Option<String>,
+    /// Tier of that unit.
+    pub tier: Option<Tier>,
+}
+
+impl Actor {
+    /// The engine itself (timers).
+    pub fn system() -> Self {
+        Self {
+            id: "system".into(),
+            roles: Vec::new(),
+            department: None,
+            unit: None,
+            tier: None,
+        }
+    }
+
+    /// Whether this is the engine itself.
+    pub fn is_system(&self) -> bool {
+        self.id == "system" && self.roles.is_empty()
+    }
+
+    /// The actor for a user of the organisation.
+    pub fn for_user(org: &Organisation, id: &str) -> Option<Self> {
+        let u = org.user(id)?;
+        Some(Self {
+            id: id.to_owned(),
+            roles: u.roles.clone(),
+            department: u.department.clone(),
+            unit: Some(u.unit.clone()),
+            tier: org.unit_tier(&u.unit),
+        })
+    }
+}
+
+/// A command on a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Open a new case with this id.
+    Open {
+        /// The new case's id (chosen by the shell).
+        case_id: String,
+        /// The intake channel.
+        channel: String,
+        /// The fields given at intake.
+        fields: Map<String, Value>,
+        /// The unit where the matter arose (the district when omitted).
+        unit: Option<String>,
+    },
+    /// Take a declared action.
+    Act {
+        /// The action.
+        action: String,
+        /// Fields set by the action.
+        fields: Map<String, Value>,
+        /// A comment.
+        comment: Option<String>,
+        /// The version the caller last saw; a different current version is refused.
+        expected_version: Option<i64>,
+    },
+    /// Claim a task from the inbox.
+    Claim {
+        /// The task.
+        task: String,
+    },
+    /// Put a claimed task back in the inbox.
+    Release {
+        /// The task.
+        task: String,
+    },
+    /// Give a task to another user or department.
+    Reassign {
+        /// The task.
+        task: String,
+        /// The new assignee.
+        to_user: Option<String>,
+        /// The new department.
+        to_department: Option<String>,
+    },
+    /// Add a comment to the history.
+    Comment {
+        /// The text.
+        text: String,
+    },
+    /// Record that the citizen came in person.
+    RecordVisit,
+    /// A durable timer expired.
+    FireTimer {
+        /// The timer row's key.
+        key: String,
+    },
+}
+
+/// What a command decided: the new case, the events to append and the effects to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The case after the command.
+    pub case: Case,
+    /// New history entries.
+    pub events: Vec<Event>,
+    /// Effects for the shell.
+    pub effects: Vec<Effect>,
+}
+
+/// Decides a command. Pure: the same inputs always give the same output.
+pub fn decide(
+    def: &CompiledCaseType,
+    org: &Organisation,
+    case: Option<&Case>,
+    cmd: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
+    match (cmd, case) {
+        (
+            Command::Open {
+                case_id,
+                channel,
+                fields,
+                unit,
+            },
+            None,
+        ) => open::open(def, org, case_id, channel, fields, unit.as_deref(), actor, now),
+        (Command::Open { .. }, Some(_)) => Err(Rejection::BadText("the case already exists".into())),
+        (_, None) => Err(Rejection::BadText("the case does not exist".into())),
+        (
+            Command::Act {
+                action,
+                fields,
+                comment,
+                expected_version,
+            },
+            Some(c),
+        ) => act::act(
+            def,
+            org,
+            c,
+            action,
+            fields,
+            comment.as_deref(),
+            *expected_version,
+            actor,
+            now,
+        ),
+        (Command::Claim { task }, Some(c)) => claim::claim(c, task, actor, now),
+        (Command::Release { task }, Some(c)) => release::release(org, c, task, actor, now),
+        (
+            Command::Reassign {
+                task,
+                to_user,
+                to_department,
+            },
+            Some(c),
+        ) => reassign::reassign(org, c, task, to_user.as_deref(), to_department.as_deref(), actor, now),
+        (Command::Comment { text }, Some(c)) => comment::comment(c, text, actor, now),
+        (Command::RecordVisit, Some(c)) => visit::record_visit(c, actor, now),
+        (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(def, org, c, key, now),
+    }
+}
+
+/// A decision that only appends `event` and bumps the version.
+fn note(case: &Case, actor: &Actor, now: DateTime<Utc>, kind: super::event::EventKind) -> Decision {
+    let mut case = case.clone();
+    case.version += 1;
+    case.updated_at = now;
+    Decision {
+        case,
+        events: vec![Event {
+            actor: actor.id.clone(),
+            at: now,
+            kind,
+        }],
+        effects: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

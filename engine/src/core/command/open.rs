@@ -1,0 +1,93 @@
+//! Opening a case from any intake channel.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::transition::{Out, declared_effects, enter};
+use super::{Actor, Decision};
+use crate::core::case::{Case, CaseStatus};
+use crate::core::definition::{CompiledCaseType, Organisation};
+use crate::core::event::{Event, EventKind};
+use crate::core::fields::check_values;
+use crate::core::reject::Rejection;
+use crate::model::Tier;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn open(
+    def: &CompiledCaseType,
+    org: &Organisation,
+    case_id: &str,
+    channel: &str,
+    fields: &Map<String, Value>,
+    unit: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
+    let d = &def.def;
+    if !d.channels.iter().any(|c| c == channel) && !org.takes_any(channel) {
+        return Err(Rejection::WrongChannel {
+            case_type: d.id.clone(),
+            channel: channel.to_owned(),
+        });
+    }
+    let values = check_values(&d.fields, fields)?;
+    for (id, f) in &d.fields {
+        if f.required && !values.contains_key(id) {
+            return Err(Rejection::MissingField(id.clone()));
+        }
+    }
+    let unit = match unit {
+        Some(u) if org.unit_tier(u).is_none() => {
+            return Err(Rejection::InvalidField {
+                field: "unit".into(),
+                problem: format!("`{u}` is not a unit of the organisation"),
+            });
+        }
+        Some(u) => u.to_owned(),
+        None => org.district().to_owned(),
+    };
+    // The declared tier of the case type wins; otherwise the tier of the unit where it arose.
+    let tier = d.tier.unwrap_or_else(|| org.unit_tier(&unit).unwrap_or(Tier::District));
+    let unit = if tier == Tier::District {
+        org.district().to_owned()
+    } else {
+        unit
+    };
+    let mut case = Case {
+        id: case_id.to_owned(),
+        case_type: d.id.clone(),
+        definition_version: def.version,
+        state: String::new(),
+        status: CaseStatus::Open,
+        version: 1,
+        channel: channel.to_owned(),
+        fields: values.clone(),
+        department: d.department.clone(),
+        unit: Some(unit),
+        tier,
+        opened_at: now,
+        updated_at: now,
+        closed_at: None,
+        visits: 0,
+        tasks: Vec::new(),
+        timers: BTreeMap::new(),
+    };
+    let mut out = Out::default();
+    out.events.push(Event {
+        actor: actor.id.clone(),
+        at: now,
+        kind: EventKind::Opened {
+            channel: channel.to_owned(),
+            fields: values,
+        },
+    });
+    declared_effects(org, &mut case, &d.on_open, "open", actor, now, &mut out);
+    enter(def, &mut case, None, def.initial_state(), None, actor, now, &mut out)?;
+    Ok(Decision {
+        case,
+        events: out.events,
+        effects: out.effects,
+    })
+}

@@ -1,0 +1,344 @@
+//! The decision function on the bundled case types.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::core::case::TaskState;
+use crate::core::definition::{CompiledCaseType, Organisation};
+use crate::core::event::EventKind;
+use crate::load::{Bundle, LoadOptions, load_dir};
+use crate::yaml::Limits;
+
+fn bundle() -> &'static Bundle {
+    static B: OnceLock<Bundle> = OnceLock::new();
+    B.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+        let opts = LoadOptions {
+            today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+            limits: Limits::default(),
+        };
+        let (b, d) = load_dir(&root, &opts);
+        assert!(!d.has_errors(), "{:?}", d.as_slice());
+        b
+    })
+}
+
+fn def(id: &str) -> CompiledCaseType {
+    let b = bundle();
+    let ct = b.case_type(id).expect("case type");
+    CompiledCaseType::compile(
+        ct.value.clone(),
+        1,
+        b.calendar_for(&ct.value).expect("calendar").clone(),
+    )
+    .expect("compiles")
+}
+
+fn org() -> Organisation {
+    Organisation::new(bundle().organisation.as_ref().expect("org").value.clone())
+}
+
+fn user(id: &str) -> Actor {
+    Actor::for_user(&org(), id).expect("user")
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    let n = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").expect("datetime");
+    chrono_tz::Asia::Shanghai
+        .from_local_datetime(&n)
+        .single()
+        .expect("unique")
+        .with_timezone(&Utc)
+}
+
+fn fields(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().expect("object")
+}
+
+fn labour_fields() -> Map<String, Value> {
+    fields(json!({
+        "applicant": "张三",
+        "applicant_phone": "13800138000",
+        "employer": "某某水产公司",
+        "category": "wages",
+        "facts": "拖欠工资三个月",
+    }))
+}
+
+fn open_labour() -> (CompiledCaseType, Case) {
+    let d = def("labour_dispute");
+    let cmd = Command::Open {
+        case_id: "c1".into(),
+        channel: "window_labour".into(),
+        fields: labour_fields(),
+        unit: None,
+    };
+    let out = decide(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
+    (d, out.case)
+}
+
+fn act(d: &CompiledCaseType, c: &Case, action: &str, who: &str, f: Value, when: &str) -> Result<Decision, Rejection> {
+    let cmd = Command::Act {
+        action: action.into(),
+        fields: fields(f),
+        comment: Some("理由".into()),
+        expected_version: None,
+    };
+    decide(d, &org(), Some(c), &cmd, &user(who), at(when))
+}
+
+#[test]
+fn opening_records_history_and_queues_the_receipt() {
+    let d = def("labour_dispute");
+    let cmd = Command::Open {
+        case_id: "c1".into(),
+        channel: "window_labour".into(),
+        fields: labour_fields(),
+        unit: None,
+    };
+    let out = decide(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
+    assert_eq!(out.case.state, "registered");
+    assert_eq!(out.case.version, 1);
+    assert_eq!(out.events.len(), 1);
+    assert!(matches!(&out.effects[..], [Effect::Notify { template, .. }] if template == "case_receipt"));
+}
+
+#[test]
+fn opening_refuses_bad_fields_and_channels() {
+    let d = def("labour_dispute");
+    let open = |f: Map<String, Value>, ch: &str| {
+        decide(
+            &d,
+            &org(),
+            None,
+            &Command::Open {
+                case_id: "c".into(),
+                channel: ch.into(),
+                fields: f,
+                unit: None,
+            },
+            &user("clerk_wang"),
+            at("2026-09-28T10:00"),
+        )
+    };
+    let mut f = labour_fields();
+    f.remove("employer");
+    assert_eq!(
+        open(f, "window_labour").unwrap_err(),
+        Rejection::MissingField("employer".into())
+    );
+    let mut f = labour_fields();
+    f.insert("applicant_phone".into(), json!("12345"));
+    assert_eq!(open(f, "window_labour").unwrap_err().code(), "invalid_field");
+    let mut f = labour_fields();
+    f.insert("category".into(), json!("bonus"));
+    assert_eq!(open(f, "window_labour").unwrap_err().code(), "invalid_field");
+    let mut f = labour_fields();
+    f.insert("salary".into(), json!(1));
+    assert_eq!(open(f, "window_labour").unwrap_err().code(), "invalid_field");
+    assert_eq!(
+        open(labour_fields(), "window_medical").unwrap_err().code(),
+        "wrong_channel"
+    );
+    // The comprehensive window takes anything.
+    assert!(open(labour_fields(), "window_comprehensive").is_ok());
+}
+
+#[test]
+fn actions_check_state_role_fields_and_comment() {
+    let (d, c) = open_labour();
+    assert_eq!(
+        act(&d, &c, "settle", "mediator_zhao", json!({}), "2026-09-28T11:00")
+            .unwrap_err()
+            .code(),
+        "wrong_state"
+    );
+    assert_eq!(
+        act(&d, &c, "start_mediation", "judge_wu", json!({}), "2026-09-28T11:00")
+            .unwrap_err()
+            .code(),
+        "not_allowed"
+    );
+    assert_eq!(
+        act(&d, &c, "no_such", "clerk_wang", json!({}), "2026-09-28T11:00")
+            .unwrap_err()
+            .code(),
+        "unknown_action"
+    );
+    let m = act(&d, &c, "start_mediation", "clerk_wang", json!({}), "2026-09-28T11:00").expect("starts");
+    assert_eq!(m.case.state, "mediating");
+    assert_eq!(m.case.version, 2);
+    // Mediation opens a task and starts the 15-day statutory timer (Art. 14), due at the end of 13 October.
+    assert!(
+        m.case
+            .tasks
+            .iter()
+            .any(|t| t.name == "mediate" && t.state == TaskState::Open)
+    );
+    let timer = m.case.timers.get("mediation_period").expect("timer");
+    assert_eq!(timer.due_at, at("2026-10-14T00:00"));
+    assert!(matches!(&m.effects[..], [Effect::StartTimer { name, .. }] if name == "mediation_period"));
+    let err = act(&d, &m.case, "settle", "mediator_zhao", json!({}), "2026-09-29T10:00").unwrap_err();
+    assert_eq!(err, Rejection::MissingField("agreement".into()));
+    let settled = act(
+        &d,
+        &m.case,
+        "settle",
+        "mediator_zhao",
+        json!({"agreement": "分期支付"}),
+        "2026-09-29T10:00",
+    )
+    .expect("settles");
+    assert!(settled.case.is_closed());
+    assert!(settled.case.timers.is_empty(), "closing cancels timers");
+    assert!(matches!(&settled.effects[..], [Effect::CancelTimer { .. }]));
+    assert!(settled.case.tasks.iter().all(|t| !t.is_active()));
+    assert_eq!(
+        act(
+            &d,
+            &settled.case,
+            "withdraw",
+            "clerk_wang",
+            json!({}),
+            "2026-09-30T10:00"
+        )
+        .unwrap_err(),
+        Rejection::Closed
+    );
+}
+
+#[test]
+fn guards_decide_and_say_why() {
+    let d = def("service_request_12345");
+    let f = fields(
+        json!({"caller": "李四", "caller_phone": "13900139000", "category": "complaint", "content": "噪音扰民"}),
+    );
+    let open = Command::Open {
+        case_id: "s1".into(),
+        channel: "hotline_12345".into(),
+        fields: f,
+        unit: None,
+    };
+    let c = decide(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
+        .expect("opens")
+        .case;
+    let err = act(
+        &d,
+        &c,
+        "answer_directly",
+        "clerk_wang",
+        json!({"reply": "已答复"}),
+        "2026-11-25T09:10",
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "guard_false");
+    assert!(err.to_string().contains("category in"), "{err}");
+}
+
+#[test]
+fn a_timer_fires_once_and_a_stale_timer_is_refused() {
+    let (d, c) = open_labour();
+    let m = act(&d, &c, "start_mediation", "clerk_wang", json!({}), "2026-09-28T11:00")
+        .expect("starts")
+        .case;
+    let key = m.timers["mediation_period"].key.clone();
+    let fire = Command::FireTimer { key: key.clone() };
+    let fired = decide(&d, &org(), Some(&m), &fire, &Actor::system(), at("2026-10-14T00:00")).expect("fires");
+    assert_eq!(fired.case.state, "mediation_failed");
+    assert_eq!(
+        fired.events[0].kind,
+        EventKind::TimerFired {
+            timer: "mediation_period".into()
+        }
+    );
+    assert_eq!(fired.events[0].actor, "system");
+    let again = decide(
+        &d,
+        &org(),
+        Some(&fired.case),
+        &fire,
+        &Actor::system(),
+        at("2026-10-14T00:01"),
+    );
+    assert_eq!(again.unwrap_err(), Rejection::StaleTimer(key));
+}
+
+#[test]
+fn tasks_are_claimed_by_their_role_in_their_department() {
+    let d = def("service_request_12345");
+    let f = fields(
+        json!({"caller": "李四", "caller_phone": "13900139000", "category": "complaint", "content": "噪音扰民"}),
+    );
+    let open = Command::Open {
+        case_id: "s1".into(),
+        channel: "hotline_12345".into(),
+        fields: f,
+        unit: None,
+    };
+    let c = decide(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
+        .expect("opens")
+        .case;
+    let c = act(&d, &c, "dispatch", "clerk_wang", json!({}), "2026-11-25T09:05")
+        .expect("dispatch")
+        .case;
+    let task = c
+        .tasks
+        .iter()
+        .find(|t| t.name == "handle" && t.is_active())
+        .expect("handle task")
+        .id
+        .clone();
+    let claim = |c: &Case, who: &str| {
+        decide(
+            &d,
+            &org(),
+            Some(c),
+            &Command::Claim { task: task.clone() },
+            &user(who),
+            at("2026-11-25T09:10"),
+        )
+    };
+    assert_eq!(claim(&c, "arbitrator_zhou").unwrap_err().code(), "not_allowed");
+    let claimed = claim(&c, "handler_li").expect("claims").case;
+    assert_eq!(
+        claimed.task(&task).and_then(|t| t.assignee.clone()).as_deref(),
+        Some("handler_li")
+    );
+    assert_eq!(claim(&claimed, "handler_li").unwrap_err().code(), "task_state");
+    let release = Command::Release { task: task.clone() };
+    let released = decide(
+        &d,
+        &org(),
+        Some(&claimed),
+        &release,
+        &user("handler_li"),
+        at("2026-11-25T09:11"),
+    )
+    .expect("releases");
+    assert_eq!(released.case.task(&task).map(|t| t.state), Some(TaskState::Open));
+}
+
+#[test]
+fn stale_versions_are_refused() {
+    let (d, c) = open_labour();
+    let cmd = Command::Act {
+        action: "start_mediation".into(),
+        fields: Map::new(),
+        comment: None,
+        expected_version: Some(7),
+    };
+    let err = decide(&d, &org(), Some(&c), &cmd, &user("clerk_wang"), at("2026-09-28T11:00")).unwrap_err();
+    assert_eq!(err, Rejection::Stale { expected: 7, actual: 1 });
+}
+
+#[test]
+fn decisions_are_deterministic() {
+    let (d, c) = open_labour();
+    let a = act(&d, &c, "start_mediation", "clerk_wang", json!({}), "2026-09-28T11:00").expect("ok");
+    let b = act(&d, &c, "start_mediation", "clerk_wang", json!({}), "2026-09-28T11:00").expect("ok");
+    assert_eq!(a, b);
+}

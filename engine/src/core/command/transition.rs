@@ -1,0 +1,204 @@
+//! Moving a case into a state: tasks opened and closed, timers started and cancelled, the case
+//! closed when the state is terminal, and the effects declared on actions.
+
+use chrono::{DateTime, Utc};
+
+use super::Actor;
+use crate::core::case::{Case, CaseStatus, OpenTimer, TaskInstance, TaskState};
+use crate::core::definition::{CompiledCaseType, Organisation};
+use crate::core::effect::Effect;
+use crate::core::event::{Event, EventKind};
+use crate::core::reject::Rejection;
+use crate::model::Tier;
+use crate::model::case_type::Effect as DeclaredEffect;
+
+/// What a transition adds to a decision.
+#[derive(Debug, Default)]
+pub(super) struct Out {
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+}
+
+fn runs_in(list: &[String], state: Option<&str>) -> bool {
+    state.is_some_and(|s| list.iter().any(|x| x == s))
+}
+
+/// Moves `case` (already at its new version) from `from` (None when opening) into `to`.
+/// `completing` names the action that caused the move, so its tasks complete rather than cancel.
+pub(super) fn enter(
+    def: &CompiledCaseType,
+    case: &mut Case,
+    from: Option<&str>,
+    to: &str,
+    completing: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    out: &mut Out,
+) -> Result<(), Rejection> {
+    case.state = to.to_owned();
+    let terminal = def.def.states.get(to).and_then(|s| s.terminal);
+
+    // Tasks: close those not open in the new state, open those that are and have no live instance.
+    for t in case.tasks.iter_mut().filter(|t| t.is_active()) {
+        let Some(td) = def.def.tasks.get(&t.name) else { continue };
+        if terminal.is_none() && runs_in(td.open_in.as_slice(), Some(to)) {
+            continue;
+        }
+        let completes = completing.is_some_and(|a| {
+            td.actions.iter().any(|x| x == a) || (td.actions.is_empty() && runs_in(td.open_in.as_slice(), from))
+        });
+        t.state = if completes {
+            TaskState::Completed
+        } else {
+            TaskState::Cancelled
+        };
+        t.closed_at = Some(now);
+    }
+    if terminal.is_none() {
+        for (name, td) in &def.def.tasks {
+            if !runs_in(td.open_in.as_slice(), Some(to)) || case.tasks.iter().any(|t| t.name == *name && t.is_active())
+            {
+                continue;
+            }
+            let department = match td.assign.department.as_deref() {
+                None | Some("handling") => case.department.clone(),
+                Some(d) => d.to_owned(),
+            };
+            let unit = match (td.assign.tier, case.tier) {
+                (Some(Tier::District), _) | (None, Tier::District) => None,
+                _ => case.unit.clone(),
+            };
+            case.tasks.push(TaskInstance {
+                id: format!("{}/t{}", case.id, case.tasks.len() + 1),
+                name: name.clone(),
+                state: TaskState::Open,
+                department,
+                role: td.assign.role.clone().unwrap_or_default(),
+                unit,
+                assignee: None,
+                created_at: now,
+                closed_at: None,
+            });
+        }
+    }
+
+    // Timers: cancel those that stop running, start those that begin.
+    let mut stopped = Vec::new();
+    for (name, t) in &def.def.timers {
+        let before = runs_in(t.running_in.as_slice(), from);
+        let after = terminal.is_none() && runs_in(t.running_in.as_slice(), Some(to));
+        if before && !after {
+            stopped.push(name.clone());
+        } else if !before && after {
+            let Some(d) = def.timers.get(name) else { continue };
+            let due = def
+                .calendar
+                .add(now, *d)
+                .map_err(|e| Rejection::Calendar(e.to_string()))?;
+            let key = format!("{}/{name}/{}", case.id, case.version);
+            out.effects.push(Effect::StartTimer {
+                key: key.clone(),
+                name: name.clone(),
+                due_at: due.at,
+            });
+            case.timers.insert(
+                name.clone(),
+                OpenTimer {
+                    key,
+                    due_at: due.at,
+                    provisional: due.provisional,
+                },
+            );
+        }
+    }
+    if terminal.is_some() {
+        stopped.extend(case.timers.keys().cloned());
+    }
+    for name in stopped {
+        if let Some(t) = case.timers.remove(&name) {
+            out.effects.push(Effect::CancelTimer { key: t.key });
+        }
+    }
+
+    if let Some(outcome) = terminal {
+        case.status = CaseStatus::Closed(outcome);
+        case.closed_at = Some(now);
+        let outcome = serde_json::to_value(outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.events.push(Event {
+            actor: actor.id.clone(),
+            at: now,
+            kind: EventKind::Closed { outcome },
+        });
+    }
+    Ok(())
+}
+
+/// Applies effects declared on an action or on opening.
+pub(super) fn declared_effects(
+    org: &Organisation,
+    case: &mut Case,
+    effects: &[DeclaredEffect],
+    origin: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    out: &mut Out,
+) {
+    for (i, e) in effects.iter().enumerate() {
+        match e {
+            DeclaredEffect::Notify(n) => out.effects.push(Effect::Notify {
+                idempotency_key: format!("{}/{}/{origin}/{i}", case.id, case.version),
+                template: n.template.clone(),
+                to: n.to.clone(),
+                channels: n.channels.clone(),
+            }),
+            DeclaredEffect::RaiseTier => {
+                let (tier, unit) = match case.tier {
+                    Tier::Community => (
+                        Tier::Town,
+                        case.unit.as_deref().and_then(|u| org.parent(u)).map(str::to_owned),
+                    ),
+                    Tier::Town | Tier::District => (Tier::District, Some(org.district().to_owned())),
+                };
+                if tier != case.tier {
+                    case.tier = tier;
+                    case.unit = unit;
+                    for t in case.tasks.iter_mut().filter(|t| t.is_active()) {
+                        t.unit = if tier == Tier::District {
+                            None
+                        } else {
+                            case.unit.clone()
+                        };
+                    }
+                    out.events.push(Event {
+                        actor: actor.id.clone(),
+                        at: now,
+                        kind: EventKind::TierRaised {
+                            tier: tier.as_str().to_owned(),
+                        },
+                    });
+                }
+            }
+            DeclaredEffect::Assign(a) => {
+                if let Some(d) = &a.department {
+                    case.department = d.clone();
+                    for t in case.tasks.iter_mut().filter(|t| t.is_active()) {
+                        t.department = d.clone();
+                        t.assignee = None;
+                        t.state = TaskState::Open;
+                    }
+                }
+                if let Some(tier) = a.tier {
+                    case.tier = tier;
+                }
+            }
+            DeclaredEffect::Supervise(s) => out.events.push(Event {
+                actor: actor.id.clone(),
+                at: now,
+                kind: EventKind::SupervisionRequested { rung: s.rung.clone() },
+            }),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Events: the append-only history of a case. Every event names who caused it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Who caused it: a user id, or `system` for timers.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The case was opened.
+    Opened {
+        /// The intake channel.
+        channel: String,
+        /// The fields given.
+        fields: Map<String, Value>,
+    },
+    /// An action moved the case.
+    ActionTaken {
+        /// The action.
+        action: String,
+        /// The state before.
+        from: String,
+        /// The state after.
+        to: String,
+        /// Fields set by the action.
+        fields: Map<String, Value>,
+        /// The actor's comment.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        comment: Option<String>,
+    },
+    /// A task was claimed.
+    TaskClaimed {
+        /// The task.
+        task: String,
+    },
+    /// A task was released back to its inbox.
+    TaskReleased {
+        /// The task.
+        task: String,
+    },
+    /// A task was given to someone else or another department.
+    TaskReassigned {
+        /// The task.
+        task: String,
+        /// The new assignee, if any.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        to_user: Option<String>,
+        /// The new department, if changed.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        to_department: Option<String>,
+    },
+    /// A comment.
+    Commented {
+        /// Its text.
+        text: String,
+    },
+    /// The citizen came in person.
+    VisitRecorded {
+        /// Visits so far.
+        visits: u32,
+    },
+    /// A timer expired.
+    TimerFired {
+        /// The timer's name.
+        timer: String,
+    },
+    /// The case was raised a tier.
+    TierRaised {
+        /// The new tier.
+        tier: String,
+    },
+    /// The case was submitted for supervision at a ladder rung.
+    SupervisionRequested {
+        /// The rung.
+        rung: String,
+    },
+    /// The case closed.
+    Closed {
+        /// How.
+        outcome: String,
+    },
+}
+
+impl EventKind {
+    /// The snake_case name stored with the event.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Opened { .. } => "opened",
+            EventKind::ActionTaken { .. } => "action_taken",
+            EventKind::TaskClaimed { .. } => "task_claimed",
+            EventKind::TaskReleased { .. } => "task_released",
+            EventKind::TaskReassigned { .. } => "task_reassigned",
+            EventKind::Commented { .. } => "commented",
+            EventKind::VisitRecorded { .. } => "visit_recorded",
+            EventKind::TimerFired { .. } => "timer_fired",
+            EventKind::TierRaised { .. } => "tier_raised",
+            EventKind::SupervisionRequested { .. } => "supervision_requested",
+            EventKind::Closed { .. } => "closed",
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Field values: parsing and checking what a clerk or a client sends against the field's type.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Number, Value};
+
+use super::reject::Rejection;
+use crate::model::case_type::{Field, FieldType};
+
+/// The longest text any text-like field may hold when it declares no `max_length`.
+pub const DEFAULT_MAX_TEXT: usize = 4000;
+
+fn invalid(field: &str, problem: impl Into<String>) -> Rejection {
+    Rejection::InvalidField {
+        field: field.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// Whether `s` is a mainland mobile (11 digits from 1) or fixed-line number (0 + area code + 7–8 digits).
+pub fn is_phone(s: &str) -> bool {
+    let digits: String = s.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    (digits.len() == 11 && digits.starts_with('1')) || (digits.starts_with('0') && (10..=12).contains(&digits.len()))
+}
+
+/// Whether `s` is an 18-character resident identity number with a valid date and checksum
+/// (GB 11643-1999, ISO 7064 MOD 11-2).
+pub fn is_id_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let birth = &s[6..14];
+    if NaiveDate::parse_from_str(birth, "%Y%m%d").is_err() {
+        return false;
+    }
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [u8; 11] = *b"10X98765432";
+    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    b[17].to_ascii_uppercase() == CHECK[(sum % 11) as usize]
+}
+
+/// Checks one value against its field; returns the value to store (normalised).
+pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let text = |v: &Value| -> Result<String, Rejection> {
+        v.as_str()
+            .map(|s| s.trim().to_owned())
+            .ok_or_else(|| invalid(id, "must be a text"))
+    };
+    match f.ty {
+        FieldType::Text | FieldType::Person | FieldType::Attachment => {
+            let s = text(v)?;
+            let max = f.max_length.map_or(DEFAULT_MAX_TEXT, |m| m as usize);
+            if s.chars().count() > max {
+                return Err(invalid(id, format!("is longer than {max} characters")));
+            }
+            if f.ty == FieldType::Person && s.is_empty() {
+                return Err(invalid(id, "must not be empty"));
+            }
+            if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(invalid(id, "contains control characters"));
+            }
+            Ok(Value::String(s))
+        }
+        FieldType::Phone => {
+            let s = text(v)?;
+            if !is_phone(&s) {
+                return Err(invalid(
+                    id,
+                    "is not a mainland phone number (11 digits from 1, or 0 and an area code)",
+                ));
+            }
+            Ok(Value::String(s.replace([' ', '-'], "")))
+        }
+        FieldType::IdNumber => {
+            let s = text(v)?.to_ascii_uppercase();
+            if !is_id_number(&s) {
+                return Err(invalid(id, "is not a valid 18-character resident identity number"));
+            }
+            Ok(Value::String(s))
+        }
+        FieldType::Money | FieldType::Integer => {
+            let n = match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| invalid(id, "must be a number"))?;
+            if f.ty == FieldType::Integer && n.fract() != 0.0 {
+                return Err(invalid(id, "must be a whole number"));
+            }
+            if f.ty == FieldType::Money && ((n * 100.0).round() - n * 100.0).abs() > 1e-6 {
+                return Err(invalid(id, "has more than two decimals (fen)"));
+            }
+            if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
+                return Err(invalid(id, "is out of range"));
+            }
+            if n.abs() > 1e15 {
+                return Err(invalid(id, "is too large"));
+            }
+            let num = if f.ty == FieldType::Integer {
+                Number::from(n as i64)
+            } else {
+                Number::from_f64(n).ok_or_else(|| invalid(id, "must be a number"))?
+            };
+            Ok(Value::Number(num))
+        }
+        FieldType::Date => {
+            let s = text(v)?;
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| invalid(id, "is not a date (YYYY-MM-DD)"))?;
+            Ok(Value::String(s))
+        }
+        FieldType::Enum => {
+            let s = text(v)?;
+            let values = f.values.as_ref();
+            if !values.is_some_and(|vals| vals.contains_key(&s)) {
+                let allowed: Vec<&str> = values
+                    .map(|v| v.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                return Err(invalid(id, format!("must be one of {}", allowed.join(", "))));
+            }
+            Ok(Value::String(s))
+        }
+        FieldType::Boolean => v
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| invalid(id, "must be true or false")),
+    }
+}
+
+/// Checks a set of values against the case type's fields: unknown fields are refused, every
+/// value is checked and normalised.
+pub fn check_values(
+    defs: &indexmap::IndexMap<String, Field>,
+    given: &Map<String, Value>,
+) -> Result<Map<String, Value>, Rejection> {
+    let mut out = Map::new();
+    for (k, v) in given {
+        let Some(f) = defs.get(k) else {
+            return Err(invalid(k, "is not a field of this case type"));
+        };
+        let v = check_value(k, f, v)?;
+        if !v.is_null() {
+            out.insert(k.clone(), v);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_numbers_are_checksummed() {
+        // A number built for the test: region 110101, born 1990-03-07, sequence 123, checksum 3.
+        assert!(is_id_number("110101199003071233"));
+        assert!(!is_id_number("110101199003071235"));
+        assert!(!is_id_number("110101199013071233"), "month 13");
+        assert!(!is_id_number("11010119900307123"));
+    }
+
+    #[test]
+    fn phones() {
+        assert!(is_phone("13800138000"));
+        assert!(is_phone("0580-2012345"));
+        assert!(!is_phone("2380013800"));
+        assert!(!is_phone("1380013800a"));
+    }
+}

@@ -1,0 +1,20 @@
+//! The pure core: `decide(definition, case, command, now, calendar) -> (case, events, effects)`.
+//!
+//! Nothing here reads a clock, touches a database or draws a random number: the shell passes
+//! `now`, ids and the loaded case in, and writes what comes out in one transaction. That is what
+//! makes the engine testable on a virtual clock and its decisions reproducible.
+
+pub mod case;
+pub mod command;
+pub mod definition;
+pub mod effect;
+pub mod event;
+pub mod fields;
+pub mod reject;
+
+pub use case::{Case, CaseStatus, OpenTimer, TaskInstance, TaskState};
+pub use command::{Actor, Command, Decision, decide};
+pub use definition::{CompiledCaseType, Organisation};
+pub use effect::Effect;
+pub use event::{Event, EventKind};
+pub use reject::Rejection;
