@@ -79,7 +79,7 @@ pub(super) fn act(
     let Some(action) = def.def.actions.get(action_id) else {
         return Err(Rejection::UnknownAction(action_id.to_owned()));
     };
-    if !action.from.as_slice().iter().any(|s| *s == case.state) {
+    if !action.from.as_slice().contains(&case.state) {
         return Err(Rejection::WrongState {
             action: action_id.to_owned(),
             state: case.state.clone(),

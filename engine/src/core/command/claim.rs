@@ -25,7 +25,7 @@ pub(super) fn claim(case: &Case, task: &str, actor: &Actor, now: DateTime<Utc>) 
         }
     }
     let in_department = actor.department.as_deref() == Some(t.department.as_str());
-    let has_role = actor.roles.iter().any(|r| *r == t.role);
+    let has_role = actor.roles.contains(&t.role);
     let in_unit = t.unit.is_none() || t.unit == actor.unit;
     if !(in_department && has_role && in_unit) {
         return Err(Rejection::NotAllowed {

@@ -23,6 +23,7 @@ fn runs_in(list: &[String], state: Option<&str>) -> bool {
     state.is_some_and(|s| list.iter().any(|x| x == s))
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Moves `case` (already at its new version) from `from` (None when opening) into `to`.
 /// `completing` names the action that caused the move, so its tasks complete rather than cancel.
 pub(super) fn enter(
