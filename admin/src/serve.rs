@@ -8,13 +8,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use yimen_engine::core::Organisation;
 use yimen_engine::diag::Severity;
 use yimen_engine::load::{self, LoadOptions};
+use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use crate::cli::today_in_centre;
-use crate::http::{AppState, CaseTypeSummary, router};
+use crate::http::{AppState, router};
 
 /// Arguments of `yimen serve`.
 #[derive(Debug, Args)]
@@ -96,20 +98,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&StoreOptions::new(&args.db))
         .await
         .with_context(|| format!("failed to open the database {}", args.db))?;
-    tracing::info!(backend = store.backend(), db = %args.db, "database ready");
+    tracing::info!(backend = store.backend_name(), db = %args.db, "database ready");
 
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let mut summaries = Vec::new();
-    for ct in &bundle.case_types {
-        let deployed = store
-            .deploy(&ct.value.id, &ct.source, now_ms)
-            .await
-            .with_context(|| format!("failed to deploy case type {}", ct.value.id))?;
-        if deployed.created {
-            tracing::info!(case_type = %deployed.case_type, version = deployed.version, "deployed a new version");
-        }
-        summaries.push(CaseTypeSummary::new(&ct.value, deployed.version));
+    let (defs, created) = Definitions::deploy(&store, &bundle, now_ms)
+        .await
+        .context("failed to deploy the case types")?;
+    for c in &created {
+        tracing::info!(case_type = %c, "deployed a new version");
     }
+    let Some(org) = bundle.organisation.as_ref().map(|o| Organisation::new(o.value.clone())) else {
+        anyhow::bail!("the workflows have no organisation");
+    };
+    let engine = Engine::start(
+        store.clone(),
+        defs,
+        org,
+        Arc::new(SystemClock),
+        EngineOptions::default(),
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let timers = engine.spawn_timer_loop(stop_rx);
 
     // Register for signals before announcing the address, so a signal sent as soon as the
     // server is seen to listen is never lost to the default handler.
@@ -119,11 +128,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("failed to listen on {}", args.bind))?;
     let addr = listener.local_addr().context("failed to read the bound address")?;
     tracing::info!("listening on http://{addr}");
-    let state = Arc::new(AppState { case_types: summaries });
+    let state = Arc::new(AppState { engine: engine.clone() });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
         .context("the HTTP server failed")?;
+    // In-flight requests have finished; stop the timers, drain the writer, close the pool.
+    let _ = stop_tx.send(true);
+    let _ = timers.await;
+    engine.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -75,7 +75,7 @@ pub enum TaskState {
 /// A task of a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskInstance {
-    /// Its id (`<case id>/<sequence>`).
+    /// Its id (`<case id>:t<sequence>`).
     pub id: String,
     /// The task definition's name.
     pub name: String,

@@ -191,3 +191,31 @@ pub fn find_root(file: &Path) -> Option<PathBuf> {
     }
     None
 }
+
+/// Parses the text of one case type (a deployed version kept in the database), checking its
+/// structure; cross-file references are not checked again.
+pub fn parse_case_type(text: &str) -> Result<CaseTypeFile, String> {
+    let mut diags = Diagnostics::new();
+    let opts = LoadOptions {
+        today: chrono::NaiveDate::default(),
+        limits: Limits::default(),
+    };
+    let schemas = read::Schemas::default();
+    read::parse_text::<CaseTypeFile>(
+        Path::new("<deployed>"),
+        text.as_bytes(),
+        FileKind::CaseType,
+        &schemas,
+        &opts,
+        &mut diags,
+    )
+    .map(|(v, _, _)| v)
+    .ok_or_else(|| {
+        diags
+            .sorted()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}

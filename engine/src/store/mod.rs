@@ -1,17 +1,28 @@
-//! The durable store: SQLite (the embedded default) or PostgreSQL, one schema, migrations per
-//! backend under `engine/migrations/<backend>/`.
+//! The durable store: SQLite (the embedded default) or PostgreSQL behind one code path (sqlx's
+//! `Any` driver), one schema, migrations per backend under `engine/migrations/<backend>/`.
 //!
+//! Every value crosses as text or a 64-bit integer (times are UTC milliseconds bound from the
+//! engine's clock), so the same SQL runs on both; where the backends differ (claiming with
+//! `FOR UPDATE SKIP LOCKED`, starting a write transaction) the SQL is chosen by [`Backend`].
 //! SQLite runs in WAL mode with `synchronous=FULL` unless configured otherwise, so a committed
-//! write survives power loss. Every write transaction on SQLite begins `IMMEDIATE`, so two
-//! writers queue on the busy timeout instead of failing on a read-to-write upgrade. Times are
-//! bound as parameters from the engine's clock, never taken from the database's.
+//! write survives power loss, and every SQLite write transaction begins `IMMEDIATE`.
 
-use std::str::FromStr;
+mod audit;
+pub mod cases;
+mod inbox;
+pub mod timers;
+
+pub use audit::{AuditReport, BrokenLink};
+pub use cases::{LoadedCase, StoredEvent, WriteError};
+pub use inbox::{InboxFilter, InboxItem};
+pub use timers::ClaimedTimer;
+
+use std::sync::Once;
 use std::time::Duration as StdDuration;
 
 use sha2::{Digest, Sha256};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +36,12 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not take the write (disk full, read-only, connection lost).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data that does not decode (edited by hand, or written by a newer version).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
 /// How durable SQLite commits are.
@@ -59,13 +76,20 @@ impl StoreOptions {
     }
 }
 
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one node.
+    Sqlite,
+    /// PostgreSQL: any number of nodes.
+    Postgres,
+}
+
 /// A connected store.
 #[derive(Debug, Clone)]
-pub enum Store {
-    /// SQLite.
-    Sqlite(SqlitePool),
-    /// PostgreSQL.
-    Postgres(PgPool),
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
 }
 
 /// A deployed definition version.
@@ -85,104 +109,134 @@ pub fn sha256_hex(text: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const FIND_VERSION: &str = "SELECT version FROM definition_versions WHERE case_type = $1 AND sha256 = $2";
-const MAX_VERSION: &str = "SELECT CAST(MAX(version) AS BIGINT) FROM definition_versions WHERE case_type = $1";
-const INSERT_VERSION: &str =
-    "INSERT INTO definition_versions (case_type, version, sha256, source, deployed_at) VALUES ($1, $2, $3, $4, $5)";
+static DRIVERS: Once = Once::new();
 
-/// The body of [`Store::deploy`], the same SQL on both backends once the transaction is open.
-macro_rules! deploy_in_tx {
-    ($tx:expr, $case_type:expr, $sha:expr, $source:expr, $now:expr) => {{
-        let existing: Option<(i64,)> = sqlx::query_as(FIND_VERSION)
-            .bind($case_type)
-            .bind($sha)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        if let Some((version,)) = existing {
-            (version, false)
-        } else {
-            let (max,): (Option<i64>,) = sqlx::query_as(MAX_VERSION)
-                .bind($case_type)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let version = max.unwrap_or(0) + 1;
-            sqlx::query(INSERT_VERSION)
-                .bind($case_type)
-                .bind(version)
-                .bind($sha)
-                .bind($source)
-                .bind($now)
-                .execute(&mut *$tx)
-                .await?;
-            (version, true)
-        }
-    }};
+fn sqlite_url(url: &str) -> String {
+    // Create the file when it does not exist.
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
 }
 
 impl Store {
     /// Connects (creating a SQLite file if missing) and applies pending migrations.
     pub async fn open(opts: &StoreOptions) -> Result<Store, StoreError> {
+        DRIVERS.call_once(install_default_drivers);
         let url = opts.url.as_str();
-        if url.starts_with("sqlite:") {
-            let connect = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(match opts.durability {
-                    Durability::Full => SqliteSynchronous::Full,
-                    Durability::Normal => SqliteSynchronous::Normal,
-                })
-                .busy_timeout(StdDuration::from_secs(10))
-                .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(opts.max_connections)
-                .connect_with(connect)
-                .await?;
-            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-            Ok(Store::Sqlite(pool))
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new()
-                .max_connections(opts.max_connections)
-                .acquire_timeout(StdDuration::from_secs(10))
-                .connect(url)
-                .await?;
-            sqlx::migrate!("migrations/postgres").run(&pool).await?;
-            Ok(Store::Postgres(pool))
+            Backend::Postgres
         } else {
-            Err(StoreError::UnsupportedUrl(url.to_owned()))
-        }
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let sync = match opts.durability {
+                    Durability::Full => "PRAGMA synchronous = FULL",
+                    Durability::Normal => "PRAGMA synchronous = NORMAL",
+                };
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .acquire_timeout(StdDuration::from_secs(30))
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute(sync).await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&sqlite_url(url))
+                    .await?;
+                sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+                pool
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .acquire_timeout(StdDuration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                sqlx::migrate!("migrations/postgres").run(&pool).await?;
+                pool
+            }
+        };
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The backend's name.
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         }
+    }
+
+    /// The pool, for queries elsewhere in the engine.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Records `source` as the current definition of `case_type`: a new version when its text
     /// differs from every earlier version, the matching version otherwise.
     pub async fn deploy(&self, case_type: &str, source: &str, now_ms: i64) -> Result<Deployed, StoreError> {
         let sha = sha256_hex(source);
-        let (version, created) = match self {
-            Store::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let r = deploy_in_tx!(tx, case_type, &sha, source, now_ms);
-                tx.commit().await?;
-                r
-            }
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                // Serialise deploys of one case type across nodes.
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                    .bind(case_type)
-                    .execute(&mut *tx)
-                    .await?;
-                let r = deploy_in_tx!(tx, case_type, &sha, source, now_ms);
-                tx.commit().await?;
-                r
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Serialise deploys of one case type across nodes.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(case_type)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT version FROM definition_versions WHERE case_type = $1 AND sha256 = $2")
+                .bind(case_type)
+                .bind(&sha)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (version, created) = match existing {
+            Some((v,)) => (v, false),
+            None => {
+                let (max,): (Option<i64>,) =
+                    sqlx::query_as("SELECT CAST(MAX(version) AS BIGINT) FROM definition_versions WHERE case_type = $1")
+                        .bind(case_type)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let v = max.unwrap_or(0) + 1;
+                sqlx::query(
+                    "INSERT INTO definition_versions (case_type, version, sha256, source, deployed_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(case_type)
+                .bind(v)
+                .bind(&sha)
+                .bind(source)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                (v, true)
             }
         };
+        tx.commit().await?;
         Ok(Deployed {
             case_type: case_type.to_owned(),
             version,
@@ -190,11 +244,28 @@ impl Store {
         })
     }
 
+    /// The source of a deployed definition version.
+    pub async fn definition_source(&self, case_type: &str, version: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT source FROM definition_versions WHERE case_type = $1 AND version = $2")
+                .bind(case_type)
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Every deployed (case type, version, source).
+    pub async fn definitions(&self) -> Result<Vec<(String, i64, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT case_type, version, source FROM definition_versions ORDER BY case_type, version")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(p) => p.close().await,
-            Store::Postgres(p) => p.close().await,
-        }
+        self.pool.close().await;
     }
 }

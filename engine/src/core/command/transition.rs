@@ -70,7 +70,7 @@ pub(super) fn enter(
                 _ => case.unit.clone(),
             };
             case.tasks.push(TaskInstance {
-                id: format!("{}/t{}", case.id, case.tasks.len() + 1),
+                id: format!("{}:t{}", case.id, case.tasks.len() + 1),
                 name: name.clone(),
                 state: TaskState::Open,
                 department,

@@ -1,0 +1,350 @@
+//! The imperative shell: commands in through a group-committing writer, durable timers out
+//! through a leased timer loop. This is where the pure core meets the store and the clock.
+//!
+//! Every command goes to one writer task per process. The writer takes whatever commands are
+//! waiting (up to [`EngineOptions::batch_max`]), applies each inside its own savepoint of one
+//! transaction — load the case, decide, write case, events, tasks, timers and outbox rows — and
+//! commits once for the whole batch before any caller hears back. A command is acknowledged only
+//! after that commit, so an acknowledged command survives a crash; sharing the commit among many
+//! commands is what lets a durable SQLite reach thousands of cases a second.
+
+mod clock;
+mod definitions;
+mod writer;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use definitions::Definitions;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::core::case::Case;
+use crate::core::command::{Actor, Command};
+use crate::core::definition::Organisation;
+use crate::core::reject::Rejection;
+use crate::store::cases::{self, StoredEvent};
+use crate::store::{Store, StoreError};
+
+/// Settings of the shell.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// This node's name in timer leases (unique per process).
+    pub node_id: String,
+    /// The most commands committed together.
+    pub batch_max: usize,
+    /// How long a claimed timer stays this node's.
+    pub timer_lease: chrono::Duration,
+    /// The most timers claimed at once.
+    pub timer_batch: i64,
+    /// How often the timer loop looks for due timers when none is known to be due sooner.
+    pub timer_poll: StdDuration,
+}
+
+impl Default for EngineOptions {
+    /// A random node id, batches of 512, 30-second leases, 1,000 timers a claim, a 200 ms poll.
+    fn default() -> Self {
+        Self {
+            node_id: format!("node-{}", uuid::Uuid::now_v7().simple()),
+            batch_max: 512,
+            timer_lease: chrono::Duration::seconds(30),
+            timer_batch: 1000,
+            timer_poll: StdDuration::from_millis(200),
+        }
+    }
+}
+
+/// Why a command did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No such case.
+    #[error("there is no case `{0}`")]
+    NotFound(String),
+    /// The core refused it; nothing changed.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The case kept changing under the command; try again.
+    #[error("the case was changed by another command; try again")]
+    Conflict,
+    /// The idempotency key was used before with a different request.
+    #[error("this idempotency key was already used for a different request")]
+    IdempotencyReused,
+    /// A timer that another node fired or that was cancelled meanwhile.
+    #[error("the timer is no longer pending here")]
+    TimerSkipped,
+    /// The store failed; nothing was acknowledged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine is shutting down.
+    #[error("the engine is shutting down")]
+    Shutdown,
+}
+
+/// An idempotency key with the hash of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The key, scoped by the caller (for example to the acting user).
+    pub key: String,
+    /// A hash of the request body.
+    pub request_hash: String,
+}
+
+/// The result of an accepted command.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The case after it.
+    pub case: Case,
+    /// True when an idempotency key matched and the first result was returned again.
+    pub replayed: bool,
+}
+
+/// A message to the writer.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// A command to apply.
+    Job(Job),
+    /// Finish what is queued and stop.
+    Stop,
+}
+
+/// A command for the writer.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub case_id: String,
+    /// For `Open`: the case type.
+    pub case_type: Option<String>,
+    pub command: Command,
+    pub actor: Actor,
+    pub idempotency: Option<Idempotency>,
+    pub reply: oneshot::Sender<Result<Outcome, EngineError>>,
+}
+
+/// What the writer and the handlers share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub store: Store,
+    pub defs: Definitions,
+    pub org: Organisation,
+    pub clock: Arc<dyn Clock>,
+    pub opts: EngineOptions,
+}
+
+/// A running engine. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Msg>,
+    writer: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Engine {
+    /// Starts the writer over `store`.
+    pub fn start(
+        store: Store,
+        defs: Definitions,
+        org: Organisation,
+        clock: Arc<dyn Clock>,
+        opts: EngineOptions,
+    ) -> Engine {
+        let (tx, rx) = mpsc::channel(opts.batch_max * 4);
+        let shared = Arc::new(Shared {
+            store,
+            defs,
+            org,
+            clock,
+            opts,
+        });
+        let handle = tokio::spawn(writer::run(shared.clone(), rx));
+        Engine {
+            shared,
+            tx,
+            writer: Arc::new(tokio::sync::Mutex::new(Some(handle))),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// The organisation.
+    pub fn org(&self) -> &Organisation {
+        &self.shared.org
+    }
+
+    /// The definitions.
+    pub fn definitions(&self) -> &Definitions {
+        &self.shared.defs
+    }
+
+    /// The clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.clock.now()
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.shared.opts.node_id
+    }
+
+    async fn enqueue(
+        &self,
+        case_id: String,
+        case_type: Option<String>,
+        command: Command,
+        actor: Actor,
+        idempotency: Option<Idempotency>,
+    ) -> Result<oneshot::Receiver<Result<Outcome, EngineError>>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Job(Job {
+                case_id,
+                case_type,
+                command,
+                actor,
+                idempotency,
+                reply,
+            }))
+            .await
+            .map_err(|_| EngineError::Shutdown)?;
+        Ok(rx)
+    }
+
+    async fn run(
+        &self,
+        case_id: String,
+        case_type: Option<String>,
+        command: Command,
+        actor: Actor,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Outcome, EngineError> {
+        let rx = self.enqueue(case_id, case_type, command, actor, idempotency).await?;
+        rx.await.map_err(|_| EngineError::Shutdown)?
+    }
+
+    /// Opens a case. The id is chosen here (time-ordered UUID), never inside the core.
+    pub async fn open_case(
+        &self,
+        case_type: &str,
+        channel: &str,
+        fields: Map<String, Value>,
+        unit: Option<String>,
+        actor: Actor,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Outcome, EngineError> {
+        if self.shared.defs.current(case_type).is_none() {
+            return Err(Rejection::UnknownCaseType(case_type.to_owned()).into());
+        }
+        let case_id = uuid::Uuid::now_v7().to_string();
+        let command = Command::Open {
+            case_id: case_id.clone(),
+            channel: channel.to_owned(),
+            fields,
+            unit,
+        };
+        self.run(case_id, Some(case_type.to_owned()), command, actor, idempotency)
+            .await
+    }
+
+    /// Runs any other command on an existing case.
+    pub async fn command(
+        &self,
+        case_id: &str,
+        command: Command,
+        actor: Actor,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Outcome, EngineError> {
+        self.run(case_id.to_owned(), None, command, actor, idempotency).await
+    }
+
+    /// A case as stored now.
+    pub async fn case(&self, id: &str) -> Result<Option<Case>, EngineError> {
+        Ok(cases::get_case(self.shared.store.pool(), id).await?)
+    }
+
+    /// A case's history.
+    pub async fn history(&self, id: &str) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(cases::history(self.shared.store.pool(), id).await?)
+    }
+
+    /// Claims the timers due now and fires them through the writer; returns how many applied.
+    pub async fn fire_due_timers(&self) -> Result<usize, EngineError> {
+        let now = self.shared.clock.now();
+        let now_ms = now.timestamp_millis();
+        let lease = (now + self.shared.opts.timer_lease).timestamp_millis();
+        let claimed = self
+            .shared
+            .store
+            .claim_due_timers(&self.shared.opts.node_id, now_ms, lease, self.shared.opts.timer_batch)
+            .await?;
+        let mut waiting = Vec::with_capacity(claimed.len());
+        for t in claimed {
+            let rx = self
+                .enqueue(
+                    t.case_id,
+                    None,
+                    Command::FireTimer { key: t.key },
+                    Actor::system(),
+                    None,
+                )
+                .await?;
+            waiting.push(rx);
+        }
+        let mut applied = 0;
+        for rx in waiting {
+            match rx.await {
+                Ok(Ok(_)) => applied += 1,
+                Ok(Err(EngineError::TimerSkipped | EngineError::Rejected(_))) => {}
+                Ok(Err(e)) => tracing::warn!("a timer could not fire: {e}"),
+                Err(_) => return Err(EngineError::Shutdown),
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Runs the timer loop until `stop` turns true: fires what is due, then sleeps until the
+    /// next due instant or the poll interval, whichever is sooner.
+    pub fn spawn_timer_loop(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let fired = match engine.fire_due_timers().await {
+                    Ok(n) => n,
+                    Err(EngineError::Shutdown) => break,
+                    Err(e) => {
+                        tracing::warn!("the timer loop failed: {e}");
+                        0
+                    }
+                };
+                let mut wait = engine.shared.opts.timer_poll;
+                if fired == 0
+                    && let Ok(Some(due)) = engine.shared.store.next_timer_due().await
+                {
+                    let ms = due - engine.now().timestamp_millis();
+                    wait = wait.min(StdDuration::from_millis(ms.clamp(0, i64::MAX) as u64));
+                } else if fired > 0 {
+                    wait = StdDuration::ZERO;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        })
+    }
+
+    /// Lets the writer finish what is queued, stops it, and waits for it. Call after the HTTP
+    /// server has finished its in-flight requests.
+    pub async fn shutdown(&self) {
+        let handle = self.writer.lock().await.take();
+        let _ = self.tx.send(Msg::Stop).await;
+        if let Some(h) = handle {
+            let _ = h.await;
+        }
+    }
+}
