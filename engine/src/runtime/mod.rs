@@ -104,7 +104,7 @@ pub struct Outcome {
 #[derive(Debug)]
 pub(crate) enum Msg {
     /// A command to apply.
-    Job(Job),
+    Job(Box<Job>),
     /// Finish what is queued and stop.
     Stop,
 }
@@ -199,14 +199,14 @@ impl Engine {
     ) -> Result<oneshot::Receiver<Result<Outcome, EngineError>>, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Job(Job {
+            .send(Msg::Job(Box::new(Job {
                 case_id,
                 case_type,
                 command,
                 actor,
                 idempotency,
                 reply,
-            }))
+            })))
             .await
             .map_err(|_| EngineError::Shutdown)?;
         Ok(rx)

@@ -20,12 +20,12 @@ pub(super) async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Msg>) {
         let Some(first) = rx.recv().await else { break };
         let mut batch = Vec::new();
         match first {
-            Msg::Job(j) => batch.push(j),
+            Msg::Job(j) => batch.push(*j),
             Msg::Stop => break,
         }
         while batch.len() < shared.opts.batch_max {
             match rx.try_recv() {
-                Ok(Msg::Job(j)) => batch.push(j),
+                Ok(Msg::Job(j)) => batch.push(*j),
                 Ok(Msg::Stop) => {
                     stop = true;
                     break;
