@@ -4,48 +4,10 @@
 //! `postgres://postgres@127.0.0.1:5432/test`); each test makes its own database and drops it.
 //! `scripts/test.sh` starts the server when it is installed but stopped.
 
+mod common;
+
+use common::PgScratch;
 use yimen_engine::store::{Store, StoreOptions};
-
-fn pg_base() -> String {
-    std::env::var("YIMEN_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// A fresh PostgreSQL database for one test, dropped by [`PgScratch::drop_db`].
-struct PgScratch {
-    admin: sqlx::PgPool,
-    name: String,
-    url: String,
-}
-
-impl PgScratch {
-    async fn new(tag: &str) -> PgScratch {
-        let base = pg_base();
-        let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-            panic!("cannot reach PostgreSQL at {base}: {e}; start it or set YIMEN_TEST_DATABASE_URL (scripts/test.sh does both)")
-        });
-        let name = format!("yimen_{tag}_{}_{}", std::process::id(), rand_suffix());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create database");
-        let url = match base.rsplit_once('/') {
-            Some((prefix, _)) => format!("{prefix}/{name}"),
-            None => panic!("YIMEN_TEST_DATABASE_URL must name a database"),
-        };
-        PgScratch { admin, name, url }
-    }
-
-    async fn drop_db(self) {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-            .execute(&self.admin)
-            .await;
-    }
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000
-}
 
 /// The behaviour every backend must show.
 async fn deploy_conformance(url: &str) {

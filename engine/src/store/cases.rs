@@ -102,26 +102,25 @@ pub async fn write_decision(
         CaseStatus::Open => "open",
         CaseStatus::Closed(_) => "closed",
     };
-    // Events first, to know the chain head the case row records.
+    // Chain the events in memory first: the case row records the new head, and writing the
+    // case row before the events means a concurrent writer meets the compare-and-set (a clean
+    // conflict) rather than a duplicate event position.
     let (mut seq, mut prev) = before.map_or((0, GENESIS.to_owned()), |b| (b.event_seq, b.last_hash.clone()));
+    let mut rows = Vec::with_capacity(d.events.len());
     for e in &d.events {
         seq += 1;
         let payload = serde_json::to_string(e).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let at = ms(e.at);
         let hash = event_hash(&prev, &c.id, seq, at, &e.actor, &payload);
-        sqlx::query(
-            "INSERT INTO case_events (case_id, seq, kind, actor, at, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&c.id)
-        .bind(seq)
-        .bind(e.kind.name())
-        .bind(&e.actor)
-        .bind(at)
-        .bind(&payload)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
+        rows.push((
+            seq,
+            e.kind.name(),
+            e.actor.as_str(),
+            at,
+            payload,
+            prev.clone(),
+            hash.clone(),
+        ));
         prev = hash;
     }
     match before {
@@ -170,6 +169,21 @@ pub async fn write_decision(
                 return Err(WriteError::Conflict);
             }
         }
+    }
+    for (seq, kind, actor, at, payload, prev_hash, hash) in &rows {
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, kind, actor, at, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.id)
+        .bind(*seq)
+        .bind(*kind)
+        .bind(*actor)
+        .bind(*at)
+        .bind(payload)
+        .bind(prev_hash)
+        .bind(hash)
+        .execute(&mut **tx)
+        .await?;
     }
     // Tasks that are new or changed.
     for t in &c.tasks {

@@ -1,0 +1,113 @@
+//! Shared helpers for the engine's integration tests: scratch PostgreSQL databases, the bundled
+//! workflows, and engines over them.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use yimen_engine::core::{Actor, Organisation};
+use yimen_engine::load::{Bundle, LoadOptions, load_dir};
+use yimen_engine::runtime::{Definitions, Engine, EngineOptions, ManualClock};
+use yimen_engine::store::{Store, StoreOptions};
+use yimen_engine::yaml::Limits;
+
+pub fn pg_base() -> String {
+    std::env::var("YIMEN_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh PostgreSQL database for one test, dropped by [`PgScratch::drop_db`].
+pub struct PgScratch {
+    pub admin: sqlx::PgPool,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgScratch {
+    pub async fn new(tag: &str) -> PgScratch {
+        let base = pg_base();
+        let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+            panic!("cannot reach PostgreSQL at {base}: {e}; start it or set YIMEN_TEST_DATABASE_URL (scripts/test.sh does both)")
+        });
+        let name = format!("yimen_{tag}_{}_{}", std::process::id(), rand_suffix());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        let url = match base.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/{name}"),
+            None => panic!("YIMEN_TEST_DATABASE_URL must name a database"),
+        };
+        PgScratch { admin, name, url }
+    }
+
+    pub async fn drop_db(self) {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .execute(&self.admin)
+            .await;
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000
+}
+
+/// The bundled workflows, loaded once per test binary.
+pub fn bundle() -> Bundle {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+    let opts = LoadOptions {
+        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        limits: Limits::default(),
+    };
+    let (b, d) = load_dir(&root, &opts);
+    assert!(!d.has_errors(), "{:?}", d.as_slice());
+    b
+}
+
+/// A local instant in Asia/Shanghai.
+pub fn at(s: &str) -> DateTime<Utc> {
+    let n = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").expect("datetime");
+    chrono_tz::Asia::Shanghai
+        .from_local_datetime(&n)
+        .single()
+        .expect("unique")
+        .with_timezone(&Utc)
+}
+
+/// A database for a test: a SQLite file in `dir`, or a scratch PostgreSQL database.
+pub async fn database(backend: &str, dir: &Path, tag: &str) -> (String, Option<PgScratch>) {
+    match backend {
+        "sqlite" => (format!("sqlite://{}", dir.join(format!("{tag}.db")).display()), None),
+        _ => {
+            let pg = PgScratch::new(tag).await;
+            (pg.url.clone(), Some(pg))
+        }
+    }
+}
+
+/// An engine over `url` with the bundled workflows deployed, on a manual clock.
+pub async fn engine(url: &str, node: &str, clock: Arc<ManualClock>) -> Engine {
+    let b = bundle();
+    let store = Store::open(&StoreOptions::new(url)).await.expect("open store");
+    let (defs, _) = Definitions::deploy(&store, &b, clock_ms(&clock)).await.expect("deploy");
+    let org = Organisation::new(b.organisation.expect("org").value);
+    let opts = EngineOptions {
+        node_id: node.to_owned(),
+        ..EngineOptions::default()
+    };
+    Engine::start(store, defs, org, clock, opts)
+}
+
+fn clock_ms(c: &ManualClock) -> i64 {
+    use yimen_engine::runtime::Clock;
+    c.now().timestamp_millis()
+}
+
+/// The actor for a bundled user.
+pub fn user(e: &Engine, id: &str) -> Actor {
+    Actor::for_user(e.org(), id).expect("user")
+}
+
+/// The backends every store test runs on.
+pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
