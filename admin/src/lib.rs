@@ -32,6 +32,9 @@ enum Command {
     Calendar(cli::calendar::CalendarCommand),
     /// Create or upgrade the database schema, then exit.
     Migrate(cli::migrate::MigrateArgs),
+    /// Check the tamper-evident case histories.
+    #[command(subcommand)]
+    Audit(cli::audit::AuditCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -43,5 +46,6 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => cli::schema::run(&args),
         Command::Calendar(cmd) => cli::calendar::run(&cmd),
         Command::Migrate(args) => cli::migrate::run(&args),
+        Command::Audit(cmd) => cli::audit::run(&cmd),
     }
 }

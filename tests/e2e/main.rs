@@ -1,9 +1,12 @@
 //! End-to-end tests: the `yimen` program as a user runs it.
 
+mod api;
 mod calendar;
+mod crash;
 mod docs;
 mod schema;
 mod serve;
+mod support;
 mod validate;
 
 use std::process::{Command, Output};

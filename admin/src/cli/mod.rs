@@ -1,5 +1,6 @@
 //! Subcommands other than `serve`.
 
+pub mod audit;
 pub mod calendar;
 pub mod migrate;
 pub mod schema;

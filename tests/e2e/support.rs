@@ -1,0 +1,223 @@
+//! A running `yimen serve` for tests, and a small HTTP client (no dependency).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::yimen;
+
+/// A server process.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    log: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Server {
+    /// Starts `yimen serve` on a free port with `db` and extra arguments, and waits until it listens.
+    pub fn start(db: &str, extra: &[&str]) -> Server {
+        let mut child = yimen()
+            .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            log: rx,
+            seen: Vec::new(),
+        };
+        let line = server.wait_for("listening on http://");
+        server.addr = line
+            .split("listening on http://")
+            .nth(1)
+            .expect("address")
+            .trim()
+            .to_owned();
+        server
+    }
+
+    /// Waits for a log line containing `needle`.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            match self.log.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no `{needle}` in the log:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// Sends a signal (`-INT`, `-TERM`, `-KILL`).
+    pub fn signal(&self, sig: &str) {
+        let status = std::process::Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end; returns its status and log.
+    pub fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let status = self.child.wait().expect("wait");
+        std::thread::sleep(Duration::from_millis(100));
+        self.seen.extend(self.log.try_iter());
+        (status, self.seen)
+    }
+
+    /// A client for this server acting as `user`.
+    pub fn client(&self, user: &str) -> Client {
+        Client {
+            addr: self.addr.clone(),
+            user: user.to_owned(),
+        }
+    }
+}
+
+/// A response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Response {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// An HTTP/1.1 client that opens a connection per request.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub addr: String,
+    pub user: String,
+}
+
+impl Client {
+    /// GET.
+    pub fn get(&self, path: &str) -> Response {
+        self.send("GET", path, None, &[]).expect("request")
+    }
+
+    /// POST a JSON body.
+    pub fn post(&self, path: &str, body: &Value) -> Response {
+        self.send("POST", path, Some(body.to_string().as_bytes()), &[])
+            .expect("request")
+    }
+
+    /// POST with an idempotency key.
+    pub fn post_keyed(&self, path: &str, body: &Value, key: &str) -> std::io::Result<Response> {
+        self.send(
+            "POST",
+            path,
+            Some(body.to_string().as_bytes()),
+            &[("Idempotency-Key", key)],
+        )
+    }
+
+    /// Any request; an I/O error when the server is gone.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<Response> {
+        let mut s = TcpStream::connect(&self.addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
+        if !self.user.is_empty() {
+            head.push_str(&format!("X-Yimen-User: {}\r\n", self.user));
+        }
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(b) = body {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            ));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes())?;
+        if let Some(b) = body {
+            // A server may answer and close before reading a huge body; that is its right.
+            let _ = s.write_all(b);
+        }
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| std::io::Error::other(format!("no response: {text:?}")))?;
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other("bad status line"))?;
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                l.split_once(':')
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+        };
+        let body = if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        Ok(Response {
+            status,
+            content_type: header("content-type").unwrap_or_default(),
+            body,
+        })
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
