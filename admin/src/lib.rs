@@ -32,6 +32,9 @@ enum Command {
     Calendar(cli::calendar::CalendarCommand),
     /// Create or upgrade the database schema, then exit.
     Migrate(cli::migrate::MigrateArgs),
+    /// Measure the engine (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(cli::bench::BenchCommand),
     /// Check the tamper-evident case histories.
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
@@ -47,5 +50,6 @@ pub fn main() -> ExitCode {
         Command::Calendar(cmd) => cli::calendar::run(&cmd),
         Command::Migrate(args) => cli::migrate::run(&args),
         Command::Audit(cmd) => cli::audit::run(&cmd),
+        Command::Bench(cmd) => cli::bench::run(&cmd),
     }
 }

@@ -1,6 +1,7 @@
 //! Subcommands other than `serve`.
 
 pub mod audit;
+pub mod bench;
 pub mod calendar;
 pub mod migrate;
 pub mod schema;
