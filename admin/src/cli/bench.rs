@@ -75,12 +75,24 @@ async fn w1(args: &W1Args) -> Result<(), String> {
         return Err(format!("the benchmark workflows do not validate: {:?}", diags.sorted()));
     }
     let mut so = StoreOptions::new(&args.db);
-    so.durability = if args.normal_sync { Durability::Normal } else { Durability::Full };
+    so.durability = if args.normal_sync {
+        Durability::Normal
+    } else {
+        Durability::Full
+    };
     let store = Store::open(&so).await.map_err(|e| e.to_string())?;
-    let (defs, _) = Definitions::deploy(&store, &bundle, 0).await.map_err(|e| e.to_string())?;
+    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
+        .await
+        .map_err(|e| e.to_string())?;
     let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
     let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
-    let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), EngineOptions::default());
+    let engine = Engine::start(
+        store.clone(),
+        defs,
+        org,
+        Arc::new(SystemClock),
+        EngineOptions::default(),
+    );
 
     let started = Instant::now();
     let per_client = args.cases.div_ceil(args.clients.max(1));
@@ -137,7 +149,10 @@ async fn lifecycle(engine: &Engine, clerk: &Actor, n: usize) -> Result<usize, St
                 comment: None,
                 expected_version: None,
             };
-            engine.command(&id, cmd, clerk.clone(), None).await.map_err(|e| format!("{action}: {e}"))?;
+            engine
+                .command(&id, cmd, clerk.clone(), None)
+                .await
+                .map_err(|e| format!("{action}: {e}"))?;
         }
     }
     Ok(n)

@@ -10,6 +10,7 @@
 
 mod clock;
 mod definitions;
+mod fast;
 mod writer;
 
 pub use clock::{Clock, ManualClock, SystemClock};

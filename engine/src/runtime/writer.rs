@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::{Any, Transaction};
 use tokio::sync::mpsc;
 
-use super::{EngineError, Job, Msg, Outcome, Shared};
+use super::{EngineError, Job, Msg, Outcome, Shared, fast};
 use crate::core::command::{Command, decide};
 use crate::store::StoreError;
 use crate::store::cases::{self, WriteError};
@@ -44,6 +44,25 @@ pub(super) async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Msg>) {
 }
 
 async fn apply_batch(shared: &Shared, batch: Vec<Job>) {
+    match fast::apply(shared, &batch).await {
+        Ok(results) => {
+            for (job, r) in batch.into_iter().zip(results) {
+                let _ = job.reply.send(r);
+            }
+        }
+        Err(why) => {
+            // A conflict with another node, or a write that failed: replay the batch one
+            // command at a time, each in its own savepoint, so only the culprit fails.
+            tracing::debug!(
+                "fast path aborted ({why}); replaying {} commands one by one",
+                batch.len()
+            );
+            slow_batch(shared, batch).await;
+        }
+    }
+}
+
+async fn slow_batch(shared: &Shared, batch: Vec<Job>) {
     let mut tx = match shared.store.begin_write().await {
         Ok(tx) => tx,
         Err(e) => {

@@ -8,6 +8,7 @@
 //! write survives power loss, and every SQLite write transaction begins `IMMEDIATE`.
 
 mod audit;
+pub mod batch;
 pub mod cases;
 mod inbox;
 pub mod timers;

@@ -1,0 +1,344 @@
+//! Writing a whole batch of decisions with a handful of multi-row statements: the writer's
+//! fast path. On SQLite placeholders are anonymous `?`: sqlx binds `$N` there by looking every
+//! name up, which is quadratic in the width of a multi-row statement. The compare-and-set on each case's version is one `UPDATE … FROM (VALUES …)`;
+//! when it touches fewer rows than it should, another node changed a case and the caller rolls
+//! back and replays the batch one command at a time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Arguments, Transaction};
+
+use super::cases::{LoadedCase, WriteError};
+use super::{Backend, StoreError};
+
+/// One column value.
+#[derive(Debug, Clone)]
+pub enum Val {
+    /// Text.
+    Text(String),
+    /// Optional text.
+    OptText(Option<String>),
+    /// Integer.
+    Int(i64),
+    /// Optional integer.
+    OptInt(Option<i64>),
+}
+
+/// Rows for one table.
+#[derive(Debug, Default)]
+pub struct Rows {
+    rows: Vec<Vec<Val>>,
+}
+
+impl Rows {
+    /// Adds a row.
+    pub fn push(&mut self, row: Vec<Val>) {
+        self.rows.push(row);
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Everything a batch writes.
+#[derive(Debug, Default)]
+pub struct BatchWrites {
+    /// New cases (full rows).
+    pub new_cases: Rows,
+    /// Changed cases: (row, version it was loaded at).
+    pub changed_cases: Rows,
+    /// Events.
+    pub events: Rows,
+    /// Tasks (upserted).
+    pub tasks: Rows,
+    /// New timers (possibly already cancelled within the batch).
+    pub timers: Rows,
+    /// Keys of timers started before this batch and cancelled in it.
+    pub cancelled_timers: Vec<String>,
+    /// Outbox rows.
+    pub outbox: Rows,
+    /// Idempotency rows.
+    pub idempotency: Rows,
+}
+
+fn bind<'a>(mut args: AnyArguments<'a>, v: &Val) -> Result<AnyArguments<'a>, StoreError> {
+    let r = match v {
+        Val::Text(s) => args.add(s.clone()),
+        Val::OptText(s) => args.add(s.clone()),
+        Val::Int(i) => args.add(*i),
+        Val::OptInt(i) => args.add(*i),
+    };
+    r.map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(args)
+}
+
+/// `n` placeholders starting at position `first` (`?` on SQLite, `$N` on PostgreSQL).
+fn placeholders(backend: Backend, first: usize, n: usize) -> String {
+    let list: Vec<String> = (first..first + n)
+        .map(|i| match backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${i}"),
+        })
+        .collect();
+    list.join(",")
+}
+
+/// The most bound parameters in one statement (below SQLite's 32,766 and PostgreSQL's 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// Runs `prefix VALUES (…), (…) suffix` over `rows` in chunks; `casts` wraps each placeholder
+/// (`"{}"` for none, `"CAST({} AS BIGINT)"` where PostgreSQL needs a type).
+async fn insert_rows(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &Rows,
+    prefix: &str,
+    suffix: &str,
+    casts: &[&str],
+) -> Result<u64, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let width = rows.rows[0].len();
+    let per = (MAX_PARAMS / width).max(1);
+    let mut affected = 0;
+    for chunk in rows.rows.chunks(per) {
+        let mut sql = String::with_capacity(prefix.len() + chunk.len() * width * 8);
+        sql.push_str(prefix);
+        sql.push_str(" VALUES ");
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..width {
+                if c > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                // SQLite binds `$N` by looking each name up (quadratic in a wide statement);
+                // anonymous `?` binds by position.
+                let placeholder = match backend {
+                    Backend::Sqlite => "?".to_owned(),
+                    Backend::Postgres => format!("${n}"),
+                };
+                let cast = casts.get(c).copied().unwrap_or("{}");
+                sql.push_str(&cast.replace("{}", &placeholder));
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(suffix);
+        let mut args = AnyArguments::default();
+        for row in chunk {
+            for v in row {
+                args = bind(args, v)?;
+            }
+        }
+        let q: Query<'_, Any, AnyArguments<'_>> = sqlx::query_with(&sql, args);
+        affected += q.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(affected)
+}
+
+/// Writes a batch. Fails with [`WriteError::Conflict`] when a case was changed by someone else.
+pub async fn write_batch(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    w: &BatchWrites,
+) -> Result<(), WriteError> {
+    insert_rows(
+        tx,
+        backend,
+        &w.new_cases,
+        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at)",
+        "",
+        &[],
+    )
+    .await?;
+    if !w.changed_cases.is_empty() {
+        // column1 id, 2 state, 3 status, 4 version, 5 department, 6 unit, 7 data, 8 event_seq,
+        // 9 last_hash, 10 updated_at, 11 closed_at, 12 the version the case was loaded at.
+        let big = "CAST({} AS BIGINT)";
+        let casts = ["{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big];
+        let updated = insert_rows(
+            tx,
+            backend,
+            &w.changed_cases,
+            "UPDATE cases SET state = v.column2, status = v.column3, version = v.column4, department = v.column5, \
+             unit = v.column6, data = v.column7, event_seq = v.column8, last_hash = v.column9, updated_at = v.column10, \
+             closed_at = v.column11 FROM (",
+            ") AS v WHERE cases.id = v.column1 AND cases.version = v.column12",
+            &casts,
+        )
+        .await?;
+        if updated != w.changed_cases.len() as u64 {
+            return Err(WriteError::Conflict);
+        }
+    }
+    insert_rows(
+        tx,
+        backend,
+        &w.events,
+        "INSERT INTO case_events (case_id, seq, kind, actor, at, payload, prev_hash, hash)",
+        "",
+        &[],
+    )
+    .await?;
+    insert_rows(
+        tx,
+        backend,
+        &w.tasks,
+        "INSERT INTO tasks (id, case_id, name, state, department, role, unit, assignee, created_at, closed_at)",
+        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, department = excluded.department, role = excluded.role, \
+         unit = excluded.unit, assignee = excluded.assignee, closed_at = excluded.closed_at",
+        &[],
+    )
+    .await?;
+    insert_rows(
+        tx,
+        backend,
+        &w.timers,
+        "INSERT INTO timers (key, case_id, name, due_at, state)",
+        "",
+        &[],
+    )
+    .await?;
+    for chunk in w.cancelled_timers.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "UPDATE timers SET state = 'cancelled' WHERE state = 'pending' AND key IN ({})",
+            placeholders(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(k);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    insert_rows(
+        tx,
+        backend,
+        &w.outbox,
+        "INSERT INTO outbox (idempotency_key, case_id, template, recipients, channels, state, created_at, next_attempt_at)",
+        "ON CONFLICT (idempotency_key) DO NOTHING",
+        &[],
+    )
+    .await?;
+    insert_rows(
+        tx,
+        backend,
+        &w.idempotency,
+        "INSERT INTO idempotency (key, request_hash, case_id, response, created_at)",
+        "",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Loads several cases at once.
+pub async fn load_cases(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[String],
+) -> Result<HashMap<String, LoadedCase>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({})",
+            placeholders(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for (id, data, event_seq, last_hash) in q.fetch_all(&mut **tx).await? {
+            let case = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
+            out.insert(
+                id,
+                LoadedCase {
+                    case,
+                    event_seq,
+                    last_hash,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Looks up several idempotency keys at once: key → (request hash, response).
+pub async fn load_idempotency(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    keys: &[String],
+) -> Result<BTreeMap<String, (String, String)>, StoreError> {
+    let mut out = BTreeMap::new();
+    for chunk in keys.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT key, request_hash, response FROM idempotency WHERE key IN ({})",
+            placeholders(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+        for k in chunk {
+            q = q.bind(k);
+        }
+        for (k, h, r) in q.fetch_all(&mut **tx).await? {
+            out.insert(k, (h, r));
+        }
+    }
+    Ok(out)
+}
+
+/// Fences several claimed timers at once: marks fired those still pending and leased to `node`;
+/// returns their keys.
+pub async fn fence_timers(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    keys: &[String],
+    node: &str,
+    now_ms: i64,
+) -> Result<Vec<String>, StoreError> {
+    let mut fenced = Vec::new();
+    for chunk in keys.chunks(MAX_PARAMS - 3) {
+        let head = match backend {
+            Backend::Sqlite => "?1",
+            Backend::Postgres => "$1",
+        };
+        let (owner, until) = match backend {
+            Backend::Sqlite => ("?2", "?3"),
+            Backend::Postgres => ("$2", "$3"),
+        };
+        let list = match backend {
+            // Numbered `?N` keeps SQLite's lookup cheap (no names) while the first three repeat.
+            Backend::Sqlite => (4..chunk.len() + 4)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            Backend::Postgres => placeholders(backend, 4, chunk.len()),
+        };
+        let sql = format!(
+            "UPDATE timers SET state = 'fired', fired_at = {head} WHERE state = 'pending' AND lease_owner = {owner} \
+             AND lease_until >= {until} AND key IN ({list}) RETURNING key",
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(&sql)
+            .bind(now_ms)
+            .bind(node)
+            .bind(now_ms);
+        for k in chunk {
+            q = q.bind(k);
+        }
+        fenced.extend(q.fetch_all(&mut **tx).await?.into_iter().map(|r| r.0));
+    }
+    Ok(fenced)
+}
