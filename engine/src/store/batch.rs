@@ -92,6 +92,9 @@ fn placeholders(backend: Backend, first: usize, n: usize) -> String {
     list.join(",")
 }
 
+/// Row counts of multi-row statements, largest first.
+const SHAPES: [usize; 4] = [128, 32, 8, 1];
+
 /// The most bound parameters in one statement (below SQLite's 32,766 and PostgreSQL's 65,535).
 const MAX_PARAMS: usize = 30_000;
 
@@ -109,9 +112,23 @@ async fn insert_rows(
         return Ok(0);
     }
     let width = rows.rows[0].len();
-    let per = (MAX_PARAMS / width).max(1);
+    let max_rows = (MAX_PARAMS / width).max(1);
     let mut affected = 0;
-    for chunk in rows.rows.chunks(per) {
+    let mut rest: &[Vec<Val>] = &rows.rows;
+    while !rest.is_empty() {
+        // On SQLite, a few fixed statement shapes, so prepared statements are reused instead of
+        // parsed anew (parsing is in-process and costly); on PostgreSQL, one statement, since
+        // every statement is a round trip.
+        let size = match backend {
+            Backend::Sqlite => SHAPES
+                .iter()
+                .copied()
+                .find(|s| *s <= rest.len() && *s <= max_rows)
+                .unwrap_or(1),
+            Backend::Postgres => rest.len().min(max_rows),
+        };
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
         let mut sql = String::with_capacity(prefix.len() + chunk.len() * width * 8);
         sql.push_str(prefix);
         sql.push_str(" VALUES ");
