@@ -18,18 +18,69 @@ use yimen_engine::yaml::Limits;
 use crate::cli::today_in_centre;
 use crate::http::{AppState, router};
 
-/// Arguments of `yimen serve`.
+/// Arguments of `yimen serve`. Each setting comes from the flag, else the environment, else the
+/// config file, else the default.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The database: `sqlite://PATH` (created if missing) or `postgres://…`.
-    #[arg(long, env = "YIMEN_DATABASE_URL", default_value = "sqlite://yimen.db")]
-    pub db: String,
-    /// The address to listen on.
-    #[arg(long, env = "YIMEN_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
-    /// The workflows directory.
-    #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
-    pub workflows: PathBuf,
+    /// The database: `sqlite://PATH` (created if missing) or `postgres://…` [default: sqlite://yimen.db].
+    #[arg(long, env = "YIMEN_DATABASE_URL")]
+    pub db: Option<String>,
+    /// The address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "YIMEN_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// The workflows directory [default: workflows].
+    #[arg(long, env = "YIMEN_WORKFLOWS")]
+    pub workflows: Option<PathBuf>,
+    /// A TOML file with `db`, `bind` and `workflows` keys.
+    #[arg(long, env = "YIMEN_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// The config file's keys.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    db: Option<String>,
+    bind: Option<SocketAddr>,
+    workflows: Option<PathBuf>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+struct Settings {
+    db: String,
+    bind: SocketAddr,
+    workflows: PathBuf,
+}
+
+impl ServeArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("failed to read the config file {}", p.display()))?;
+                toml::from_str::<ConfigFile>(&text)
+                    .with_context(|| format!("the config file {} is not valid", p.display()))?
+            }
+            None => ConfigFile::default(),
+        };
+        Ok(Settings {
+            db: self
+                .db
+                .clone()
+                .or(file.db)
+                .unwrap_or_else(|| "sqlite://yimen.db".into()),
+            bind: self
+                .bind
+                .or(file.bind)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            workflows: self
+                .workflows
+                .clone()
+                .or(file.workflows)
+                .unwrap_or_else(|| PathBuf::from("workflows")),
+        })
+    }
 }
 
 /// Runs the server; returns when it has stopped.
@@ -45,7 +96,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     match rt.block_on(serve(args)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -61,6 +112,7 @@ fn init_tracing() {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let args = args.settings()?;
     let opts = LoadOptions {
         today: today_in_centre(),
         limits: Limits::default(),

@@ -94,3 +94,41 @@ fn refuses_to_start_on_broken_workflows() {
         "nothing is created when the workflows are broken"
     );
 }
+
+#[test]
+fn settings_come_from_a_config_file_unless_the_environment_or_a_flag_says_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from_file = dir.path().join("from-file.db");
+    let config = dir.path().join("yimen.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db = \"sqlite://{}\"\nbind = \"127.0.0.1:0\"\nworkflows = \"workflows\"\n",
+            from_file.display()
+        ),
+    )
+    .expect("write");
+    let server = Server::start_with(&["serve", "--config", config.to_str().expect("utf-8")]);
+    assert!(from_file.exists(), "the file's database is used");
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+
+    let from_flag = dir.path().join("from-flag.db");
+    let db = format!("sqlite://{}", from_flag.display());
+    let server = Server::start_with(&["serve", "--config", config.to_str().expect("utf-8"), "--db", &db]);
+    assert!(from_flag.exists(), "a flag wins over the file");
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+
+    std::fs::write(&config, "db = 5\n").expect("write");
+    let out = yimen()
+        .args(["serve", "--config", config.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not valid"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

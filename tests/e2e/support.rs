@@ -21,9 +21,15 @@ pub struct Server {
 impl Server {
     /// Starts `yimen serve` on a free port with `db` and extra arguments, and waits until it listens.
     pub fn start(db: &str, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--db", db, "--bind", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        Server::start_with(&args)
+    }
+
+    /// Starts `yimen` with exactly these arguments and waits until it listens.
+    pub fn start_with(args: &[&str]) -> Server {
         let mut child = yimen()
-            .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
-            .args(extra)
+            .args(args)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
