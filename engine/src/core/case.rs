@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::sla::SlaClock;
 use crate::model::Tier;
 use crate::model::case_type::Outcome;
 
@@ -54,8 +55,54 @@ pub struct Case {
     pub visits: u32,
     /// Tasks, open and finished.
     pub tasks: Vec<TaskInstance>,
-    /// Running timers by timer name.
+    /// Running timers by timer name (declared timers, and `sla:…` / `rung:…` for the clock and ladder).
     pub timers: BTreeMap<String, OpenTimer>,
+    /// The SLA clock, once started.
+    #[serde(default)]
+    pub sla: Option<SlaClock>,
+    /// Ladder rungs fired, in order.
+    #[serde(default)]
+    pub rungs: Vec<String>,
+    /// Supervision records (督办单) opened by rungs.
+    #[serde(default)]
+    pub supervision: Vec<SupervisionRecord>,
+}
+
+/// Where a supervision record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisionState {
+    /// Waiting for the handling department's answer.
+    Awaiting,
+    /// Answered; waiting for the supervisor's review.
+    Answered,
+    /// Accepted by the supervisor: the ladder stops climbing.
+    Accepted,
+    /// Sent back by the supervisor; a new answer is due.
+    Returned,
+    /// Closed with the case.
+    Closed,
+}
+
+/// A supervision record (督办单) that the handling department must answer by a deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupervisionRecord {
+    /// Its id (`<case id>:s<sequence>`).
+    pub id: String,
+    /// The rung that opened it.
+    pub rung: String,
+    /// Its level (1–3).
+    pub level: u8,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// When the answer is due.
+    pub answer_due: DateTime<Utc>,
+    /// Where it stands.
+    pub state: SupervisionState,
+    /// The latest answer.
+    pub answer: Option<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
 }
 
 /// A task's state.

@@ -8,7 +8,7 @@ use crate::calendar::WorkCalendar;
 use crate::duration::Duration;
 use crate::expr::{self, Expr};
 use crate::model::organisation::User;
-use crate::model::{CaseTypeFile, OrganisationFile, Tier};
+use crate::model::{CaseTypeFile, LadderFile, OrganisationFile, Tier};
 
 /// A deployed, immutable case type version.
 #[derive(Debug, Clone)]
@@ -23,11 +23,20 @@ pub struct CompiledCaseType {
     pub timers: HashMap<String, Duration>,
     /// The calendar its clocks run on.
     pub calendar: WorkCalendar,
+    /// The supervision ladder of its SLA, if any.
+    pub ladder: Option<LadderFile>,
+    /// The SLA's warning points as fractions.
+    pub warn_at: Vec<f64>,
 }
 
 impl CompiledCaseType {
     /// Compiles a definition that passed validation; an error here means it did not.
-    pub fn compile(def: CaseTypeFile, version: i64, calendar: WorkCalendar) -> Result<Self, String> {
+    pub fn compile(
+        def: CaseTypeFile,
+        version: i64,
+        calendar: WorkCalendar,
+        ladder: Option<LadderFile>,
+    ) -> Result<Self, String> {
         let mut guards = HashMap::new();
         for (id, a) in &def.actions {
             if let Some(g) = &a.guard {
@@ -40,12 +49,19 @@ impl CompiledCaseType {
             let d = Duration::from_str(&t.after).map_err(|e| format!("timer `{id}`: {e}"))?;
             timers.insert(id.clone(), d);
         }
+        let warn_at = def
+            .sla
+            .as_ref()
+            .map(|s| s.warn_at.iter().filter_map(|w| super::sla::fraction(w)).collect())
+            .unwrap_or_default();
         Ok(Self {
             def,
             version,
             guards,
             timers,
             calendar,
+            ladder,
+            warn_at,
         })
     }
 
@@ -101,6 +117,15 @@ impl Organisation {
     /// Whether a channel takes every case type.
     pub fn takes_any(&self, channel: &str) -> bool {
         self.file.channels.get(channel).is_some_and(|c| c.takes_any)
+    }
+
+    /// The highest supervision level among `roles` (0 for none).
+    pub fn supervision_level(&self, roles: &[String]) -> u8 {
+        roles
+            .iter()
+            .filter_map(|r| self.file.roles.get(r).and_then(|r| r.supervision_level))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether any role of `roles` is an admin role.

@@ -23,6 +23,14 @@ pub enum Effect {
         /// The row's key.
         key: String,
     },
+    /// Record a rung's firing under a unique key (case, clock, rung), taken in the same
+    /// transaction: a second firing cannot commit.
+    RungFired {
+        /// The case.
+        case_id: String,
+        /// The rung.
+        rung: String,
+    },
     /// Queue a notification in the outbox.
     Notify {
         /// A stable key: the same decision always yields the same key.

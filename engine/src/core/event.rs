@@ -87,6 +87,60 @@ pub enum EventKind {
         /// The rung.
         rung: String,
     },
+    /// The SLA clock started.
+    SlaStarted {
+        /// The budget.
+        budget: String,
+    },
+    /// The SLA clock paused (a state the law does not count).
+    SlaPaused,
+    /// The SLA clock resumed.
+    SlaResumed,
+    /// An extension was granted.
+    SlaExtended {
+        /// By how much.
+        by: String,
+    },
+    /// A warning point passed.
+    SlaWarning {
+        /// Which warning (from 0).
+        index: usize,
+    },
+    /// The due instant passed with the case open.
+    SlaBreached,
+    /// A ladder rung fired and opened a supervision record.
+    RungFired {
+        /// The rung.
+        rung: String,
+        /// Its level.
+        level: u8,
+        /// The record it opened.
+        record: String,
+    },
+    /// A message's recipients resolve to nobody; an admin must act.
+    RecipientsMissing {
+        /// The template.
+        template: String,
+        /// The roles that nobody holds in scope.
+        roles: Vec<String>,
+    },
+    /// The handling department answered a supervision record.
+    SupervisionAnswered {
+        /// The record.
+        record: String,
+        /// The answer.
+        text: String,
+    },
+    /// A supervisor accepted or sent back an answer.
+    SupervisionReviewed {
+        /// The record.
+        record: String,
+        /// Accepted (true) or sent back (false).
+        accepted: bool,
+        /// The supervisor's comment.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        comment: Option<String>,
+    },
     /// The case closed.
     Closed {
         /// How.
@@ -108,6 +162,16 @@ impl EventKind {
             EventKind::TimerFired { .. } => "timer_fired",
             EventKind::TierRaised { .. } => "tier_raised",
             EventKind::SupervisionRequested { .. } => "supervision_requested",
+            EventKind::SlaStarted { .. } => "sla_started",
+            EventKind::SlaPaused => "sla_paused",
+            EventKind::SlaResumed => "sla_resumed",
+            EventKind::SlaExtended { .. } => "sla_extended",
+            EventKind::SlaWarning { .. } => "sla_warning",
+            EventKind::SlaBreached => "sla_breached",
+            EventKind::RungFired { .. } => "rung_fired",
+            EventKind::RecipientsMissing { .. } => "recipients_missing",
+            EventKind::SupervisionAnswered { .. } => "supervision_answered",
+            EventKind::SupervisionReviewed { .. } => "supervision_reviewed",
             EventKind::Closed { .. } => "closed",
         }
     }

@@ -10,9 +10,12 @@ pub mod definition;
 pub mod effect;
 pub mod event;
 pub mod fields;
+pub mod preview;
 pub mod reject;
+pub mod sla;
+pub mod supervision;
 
-pub use case::{Case, CaseStatus, OpenTimer, TaskInstance, TaskState};
+pub use case::{Case, CaseStatus, OpenTimer, SupervisionRecord, SupervisionState, TaskInstance, TaskState};
 pub use command::{Actor, Command, Decision, decide};
 pub use definition::{CompiledCaseType, Organisation};
 pub use effect::Effect;

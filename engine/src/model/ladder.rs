@@ -37,6 +37,9 @@ pub struct Rung {
     pub channels: Vec<Channel>,
     /// The message template.
     pub template: String,
+    /// Whether firing this rung also raises the case a tier (community → town → district).
+    #[serde(default)]
+    pub raises_tier: bool,
     /// How long the handling department has to answer the supervision record (督办单).
     #[schemars(regex(pattern = r"^\s*\d+\s*(working\s+)?(minutes?|hours?|days?|weeks?|months?)\s*$"))]
     pub answer_within: String,

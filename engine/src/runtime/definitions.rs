@@ -40,7 +40,8 @@ impl Definitions {
                 tracing::error!(%case_type, version, "a deployed definition's calendar is gone; its cases cannot move");
                 continue;
             };
-            match CompiledCaseType::compile(def, version, calendar) {
+            let ladder = ladder_for(bundle, &def);
+            match CompiledCaseType::compile(def, version, calendar, ladder) {
                 Ok(c) => {
                     defs.compiled.insert((case_type, version), Arc::new(c));
                 }
@@ -55,7 +56,7 @@ impl Definitions {
         let mut defs = Definitions::default();
         for ct in &bundle.case_types {
             let cal = calendar_for(bundle, &ct.value).ok_or_else(|| format!("{}: no calendar", ct.value.id))?;
-            let c = CompiledCaseType::compile(ct.value.clone(), version, cal)?;
+            let c = CompiledCaseType::compile(ct.value.clone(), version, cal, ladder_for(bundle, &ct.value))?;
             defs.current.insert(ct.value.id.clone(), version);
             defs.compiled.insert((ct.value.id.clone(), version), Arc::new(c));
         }
@@ -83,4 +84,9 @@ impl Definitions {
 
 fn calendar_for(bundle: &Bundle, def: &crate::model::CaseTypeFile) -> Option<WorkCalendar> {
     bundle.calendar_for(def).cloned()
+}
+
+fn ladder_for(bundle: &Bundle, def: &crate::model::CaseTypeFile) -> Option<crate::model::LadderFile> {
+    let id = def.sla.as_ref()?.ladder.as_deref()?;
+    bundle.ladder(id).map(|l| l.value.clone())
 }

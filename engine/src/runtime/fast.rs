@@ -194,6 +194,12 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
                         Some(t) => t.3 = "cancelled",
                         None => w.cancelled_timers.push(key.clone()),
                     },
+                    Effect::RungFired { case_id, rung } => w.rungs.push(vec![
+                        Val::Text(case_id.clone()),
+                        Val::Text("sla".into()),
+                        Val::Text(rung.clone()),
+                        Val::Int(ms(c.updated_at)),
+                    ]),
                     Effect::Notify {
                         idempotency_key,
                         template,

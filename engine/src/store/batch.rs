@@ -68,6 +68,8 @@ pub struct BatchWrites {
     pub outbox: Rows,
     /// Idempotency rows.
     pub idempotency: Rows,
+    /// Rung firings (unique per case, clock and rung).
+    pub rungs: Rows,
 }
 
 fn bind<'a>(mut args: AnyArguments<'a>, v: &Val) -> Result<AnyArguments<'a>, StoreError> {
@@ -248,6 +250,15 @@ pub async fn write_batch(
         &w.outbox,
         "INSERT INTO outbox (idempotency_key, case_id, template, recipients, channels, state, created_at, next_attempt_at)",
         "ON CONFLICT (idempotency_key) DO NOTHING",
+        &[],
+    )
+    .await?;
+    insert_rows(
+        tx,
+        backend,
+        &w.rungs,
+        "INSERT INTO rung_firings (case_id, clock, rung, fired_at)",
+        "",
         &[],
     )
     .await?;

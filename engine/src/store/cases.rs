@@ -230,6 +230,14 @@ pub async fn write_decision(
                     .execute(&mut **tx)
                     .await?;
             }
+            Effect::RungFired { case_id, rung } => {
+                sqlx::query("INSERT INTO rung_firings (case_id, clock, rung, fired_at) VALUES ($1, 'sla', $2, $3)")
+                    .bind(case_id)
+                    .bind(rung)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
             Effect::Notify {
                 idempotency_key,
                 template,

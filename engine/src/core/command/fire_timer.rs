@@ -22,6 +22,9 @@ pub(super) fn fire_timer(
         return Err(Rejection::StaleTimer(key.to_owned()));
     };
     let name = name.clone();
+    if name.starts_with("sla:") || name.starts_with("rung:") {
+        return clock_timer(def, org, case, &name, now);
+    }
     let Some(timer) = def.def.timers.get(&name) else {
         return Err(Rejection::StaleTimer(key.to_owned()));
     };
@@ -61,4 +64,52 @@ pub(super) fn fire_timer(
         decision.effects.extend(out.effects);
     }
     Ok(decision)
+}
+
+/// The SLA clock's and the ladder's own timers.
+fn clock_timer(
+    def: &CompiledCaseType,
+    org: &Organisation,
+    case: &Case,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
+    let system = Actor::system();
+    let mut next = case.clone();
+    next.timers.remove(name);
+    next.version += 1;
+    next.updated_at = now;
+    let mut out = Out::default();
+    if let Some(i) = name.strip_prefix("sla:warn:") {
+        let index: usize = i.parse().map_err(|_| Rejection::StaleTimer(name.to_owned()))?;
+        if let Some(clock) = &mut next.sla {
+            clock.warned.push(index);
+        }
+        out.events.push(Event {
+            actor: system.id.clone(),
+            at: now,
+            kind: EventKind::SlaWarning { index },
+        });
+    } else if name == "sla:breach" {
+        if let Some(clock) = &mut next.sla {
+            clock.breached = true;
+        }
+        out.events.push(Event {
+            actor: system.id.clone(),
+            at: now,
+            kind: EventKind::SlaBreached,
+        });
+        for rung in crate::core::supervision::breach_rungs(def) {
+            if !next.rungs.contains(&rung) {
+                crate::core::supervision::fire_rung(def, org, &mut next, &rung, &system, now, &mut out)?;
+            }
+        }
+    } else if let Some(rung) = name.strip_prefix("rung:") {
+        crate::core::supervision::fire_rung(def, org, &mut next, rung, &system, now, &mut out)?;
+    }
+    Ok(Decision {
+        case: next,
+        events: out.events,
+        effects: out.effects,
+    })
 }

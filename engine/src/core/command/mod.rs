@@ -7,6 +7,7 @@ mod fire_timer;
 mod open;
 mod reassign;
 mod release;
+mod supervise;
 mod transition;
 mod visit;
 
@@ -118,6 +119,32 @@ pub enum Command {
     },
     /// Record that the citizen came in person.
     RecordVisit,
+    /// Grant an SLA extension (by an approver role), with the reason.
+    Extend {
+        /// The reason.
+        comment: Option<String>,
+    },
+    /// Open a supervision rung by hand (a supervisor's decision); the next unfired rung when omitted.
+    Escalate {
+        /// The rung.
+        rung: Option<String>,
+    },
+    /// The handling department answers a supervision record.
+    AnswerSupervision {
+        /// The record.
+        record: String,
+        /// The answer.
+        text: String,
+    },
+    /// A supervisor accepts an answer or sends it back.
+    ReviewSupervision {
+        /// The record.
+        record: String,
+        /// Accept (true) or send back (false).
+        accept: bool,
+        /// The supervisor's comment (required to send back).
+        comment: Option<String>,
+    },
     /// A durable timer expired.
     FireTimer {
         /// The timer row's key.
@@ -189,6 +216,17 @@ pub fn decide(
         (Command::Comment { text }, Some(c)) => comment::comment(c, text, actor, now),
         (Command::RecordVisit, Some(c)) => visit::record_visit(c, actor, now),
         (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(def, org, c, key, now),
+        (Command::Extend { comment }, Some(c)) => supervise::extend(def, c, comment.as_deref(), actor, now),
+        (Command::Escalate { rung }, Some(c)) => supervise::escalate(def, org, c, rung.as_deref(), actor, now),
+        (Command::AnswerSupervision { record, text }, Some(c)) => supervise::answer(c, record, text, actor, now),
+        (
+            Command::ReviewSupervision {
+                record,
+                accept,
+                comment,
+            },
+            Some(c),
+        ) => supervise::review(def, org, c, record, *accept, comment.as_deref(), actor, now),
     }
 }
 

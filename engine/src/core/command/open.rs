@@ -73,6 +73,9 @@ pub(super) fn open(
         visits: 0,
         tasks: Vec::new(),
         timers: BTreeMap::new(),
+        sla: None,
+        rungs: Vec::new(),
+        supervision: Vec::new(),
     };
     let mut out = Out::default();
     out.events.push(Event {

@@ -30,10 +30,18 @@ fn bundle() -> &'static Bundle {
 fn def(id: &str) -> CompiledCaseType {
     let b = bundle();
     let ct = b.case_type(id).expect("case type");
+    let ladder = ct
+        .value
+        .sla
+        .as_ref()
+        .and_then(|s| s.ladder.as_deref())
+        .and_then(|l| b.ladder(l))
+        .map(|l| l.value.clone());
     CompiledCaseType::compile(
         ct.value.clone(),
         1,
         b.calendar_for(&ct.value).expect("calendar").clone(),
+        ladder,
     )
     .expect("compiles")
 }

@@ -12,12 +12,7 @@ use crate::core::reject::Rejection;
 use crate::model::Tier;
 use crate::model::case_type::Effect as DeclaredEffect;
 
-/// What a transition adds to a decision.
-#[derive(Debug, Default)]
-pub(super) struct Out {
-    pub events: Vec<Event>,
-    pub effects: Vec<Effect>,
-}
+pub(super) use crate::core::supervision::Out;
 
 fn runs_in(list: &[String], state: Option<&str>) -> bool {
     state.is_some_and(|s| list.iter().any(|x| x == s))
@@ -112,6 +107,7 @@ pub(super) fn enter(
             );
         }
     }
+    crate::core::supervision::on_enter(def, case, from, to, actor, now, out)?;
     if terminal.is_some() {
         stopped.extend(case.timers.keys().cloned());
     }
