@@ -25,6 +25,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Check workflow files and report every problem with its file, line and column.
     Validate(cli::validate::ValidateArgs),
+    /// Run the workflow scenarios on a virtual clock.
+    Test(cli::test::TestArgs),
     /// Print the JSON Schema of a workflow file kind, for editors.
     Schema(cli::schema::SchemaArgs),
     /// Working-day calendar arithmetic.
@@ -47,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Validate(args) => cli::validate::run(&args),
         Command::Schema(args) => cli::schema::run(&args),
+        Command::Test(args) => cli::test::run(&args),
         Command::Calendar(cmd) => cli::calendar::run(&cmd),
         Command::Migrate(args) => cli::migrate::run(&args),
         Command::Audit(cmd) => cli::audit::run(&cmd),

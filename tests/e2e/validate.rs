@@ -81,3 +81,34 @@ fn usage_and_io_problems_exit_2() {
     let out = run(&["validate", dir.path().to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
 }
+
+#[test]
+fn every_bundled_scenario_passes_and_a_wrong_expectation_fails() {
+    let out = run(&["test"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.ends_with("passed, 0 failed") && !last.starts_with("0 "), "{text}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("workflows");
+    copy_dir(&workflows(), &root);
+    let path = root.join("scenarios/service_request_12345_holiday.yaml");
+    let s = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, s.replace("due: 2026-10-10T16:00", "due: 2026-10-09T16:00")).expect("write");
+    let out = run(&[
+        "test",
+        "--workflows",
+        root.to_str().expect("utf-8"),
+        path.to_str().expect("utf-8"),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("step 1: SLA due")
+            && text.contains("expected: 2026-10-09T16:00")
+            && text.contains("actual:   2026-10-10T16:00"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("0 passed, 1 failed"), "{text}");
+}

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod calendar;
 pub mod migrate;
 pub mod schema;
+pub mod test;
 pub mod validate;
 
 use chrono::NaiveDate;

@@ -22,6 +22,9 @@ pub struct ScenarioFile {
     /// The fields the case is opened with.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub fields: IndexMap<String, serde_json::Value>,
+    /// The unit where the matter arose (the district when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// The steps, in order.
     pub steps: Vec<Step>,
 }
@@ -77,4 +80,10 @@ pub struct Expect {
     /// The ladder rungs fired so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rungs: Option<Vec<String>>,
+    /// The tier handling the case: `district`, `town` or `community`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// Templates of the messages queued so far, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<Vec<String>>,
 }

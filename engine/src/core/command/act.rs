@@ -140,7 +140,7 @@ pub(super) fn act(
             comment: comment.map(str::to_owned),
         },
     });
-    declared_effects(org, &mut next, &action.effects, action_id, actor, now, &mut out);
+    declared_effects(def, org, &mut next, &action.effects, action_id, actor, now, &mut out)?;
     enter(
         def,
         &mut next,

@@ -86,7 +86,7 @@ pub(super) fn open(
             fields: values,
         },
     });
-    declared_effects(org, &mut case, &d.on_open, "open", actor, now, &mut out);
+    declared_effects(def, org, &mut case, &d.on_open, "open", actor, now, &mut out)?;
     enter(def, &mut case, None, def.initial_state(), None, actor, now, &mut out)?;
     Ok(Decision {
         case,

@@ -134,7 +134,9 @@ pub(super) fn enter(
 }
 
 /// Applies effects declared on an action or on opening.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn declared_effects(
+    def: &CompiledCaseType,
     org: &Organisation,
     case: &mut Case,
     effects: &[DeclaredEffect],
@@ -142,7 +144,7 @@ pub(super) fn declared_effects(
     actor: &Actor,
     now: DateTime<Utc>,
     out: &mut Out,
-) {
+) -> Result<(), Rejection> {
     for (i, e) in effects.iter().enumerate() {
         match e {
             DeclaredEffect::Notify(n) => out.effects.push(Effect::Notify {
@@ -191,11 +193,18 @@ pub(super) fn declared_effects(
                     case.tier = tier;
                 }
             }
-            DeclaredEffect::Supervise(s) => out.events.push(Event {
-                actor: actor.id.clone(),
-                at: now,
-                kind: EventKind::SupervisionRequested { rung: s.rung.clone() },
-            }),
+            DeclaredEffect::Supervise(s) => {
+                // Major items are submitted for supervision: the rung fires at once.
+                out.events.push(Event {
+                    actor: actor.id.clone(),
+                    at: now,
+                    kind: EventKind::SupervisionRequested { rung: s.rung.clone() },
+                });
+                if !case.rungs.contains(&s.rung) {
+                    crate::core::supervision::fire_rung(def, org, case, &s.rung, actor, now, out)?;
+                }
+            }
         }
     }
+    Ok(())
 }
