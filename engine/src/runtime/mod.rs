@@ -282,23 +282,24 @@ impl Engine {
             .await?;
         let mut waiting = Vec::with_capacity(claimed.len());
         for t in claimed {
-            let rx = self
-                .enqueue(
-                    t.case_id,
-                    None,
-                    Command::FireTimer { key: t.key },
-                    Actor::system(),
-                    None,
-                )
-                .await?;
-            waiting.push(rx);
+            let cmd = Command::FireTimer { key: t.key.clone() };
+            let rx = self.enqueue(t.case_id, None, cmd, Actor::system(), None).await?;
+            waiting.push((t.key, rx));
         }
         let mut applied = 0;
-        for rx in waiting {
+        for (key, rx) in waiting {
             match rx.await {
                 Ok(Ok(_)) => applied += 1,
                 Ok(Err(EngineError::TimerSkipped | EngineError::Rejected(_))) => {}
-                Ok(Err(e)) => tracing::warn!("a timer could not fire: {e}"),
+                Ok(Err(e)) => {
+                    // Not fired (a persistent conflict, the database busy): let it go at once.
+                    tracing::warn!("timer {key} could not fire and is released for another try: {e}");
+                    if let Err(e) = self.shared.store.release_timer(&key, &self.shared.opts.node_id).await {
+                        tracing::warn!(
+                            "timer {key} could not be released; it will be retried when its lease ends: {e}"
+                        );
+                    }
+                }
                 Err(_) => return Err(EngineError::Shutdown),
             }
         }

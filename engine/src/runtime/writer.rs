@@ -152,7 +152,7 @@ async fn apply(shared: &Shared, tx: &mut Transaction<'static, Any>, job: &Job) -
     let before = match &job.command {
         Command::Open { .. } => None,
         _ => Some(
-            cases::load_case(tx, &job.case_id)
+            cases::load_case(tx, shared.store.backend(), &job.case_id)
                 .await?
                 .ok_or_else(|| EngineError::NotFound(job.case_id.clone()))?,
         ),

@@ -282,8 +282,14 @@ pub async fn load_cases(
 ) -> Result<HashMap<String, LoadedCase>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
+        // On PostgreSQL, lock the batch's cases up front in one order: batches of different nodes
+        // then wait for each other instead of deadlocking.
+        let lock = match backend {
+            Backend::Postgres => " ORDER BY id FOR UPDATE",
+            Backend::Sqlite => "",
+        };
         let sql = format!(
-            "SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({})",
+            "SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({}){lock}",
             placeholders(backend, 1, chunk.len())
         );
         let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);

@@ -72,13 +72,17 @@ pub fn event_hash(prev: &str, case_id: &str, seq: i64, at_ms: i64, actor: &str, 
     sha256_hex(&format!("{prev}\n{case_id}\n{seq}\n{at_ms}\n{actor}\n{payload}"))
 }
 
-/// Loads a case inside a transaction.
-pub async fn load_case(tx: &mut Transaction<'static, Any>, id: &str) -> Result<Option<LoadedCase>, StoreError> {
-    let row: Option<(String, i64, String)> =
-        sqlx::query_as("SELECT data, event_seq, last_hash FROM cases WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+/// Loads a case inside a transaction; on PostgreSQL the row stays locked until the transaction ends.
+pub async fn load_case(
+    tx: &mut Transaction<'static, Any>,
+    backend: super::Backend,
+    id: &str,
+) -> Result<Option<LoadedCase>, StoreError> {
+    let sql = match backend {
+        super::Backend::Postgres => "SELECT data, event_seq, last_hash FROM cases WHERE id = $1 FOR UPDATE",
+        super::Backend::Sqlite => "SELECT data, event_seq, last_hash FROM cases WHERE id = $1",
+    };
+    let row: Option<(String, i64, String)> = sqlx::query_as(sql).bind(id).fetch_optional(&mut **tx).await?;
     row.map(|(data, event_seq, last_hash)| {
         let case: Case = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
         Ok(LoadedCase {

@@ -45,6 +45,19 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether retrying the statement can succeed: a deadlock or serialization failure on
+    /// PostgreSQL, a busy database on SQLite.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01" | "40001" | "5" | "517" | "6"))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How durable SQLite commits are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {

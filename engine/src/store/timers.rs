@@ -57,6 +57,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Gives up this node's lease on a timer it could not fire, so any node can claim it again at
+    /// once instead of after the lease runs out.
+    pub async fn release_timer(&self, key: &str, node: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE key = $1 AND lease_owner = $2 AND state = 'pending'",
+        )
+        .bind(key)
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The earliest pending due instant (UTC ms), if any.
     pub async fn next_timer_due(&self) -> Result<Option<i64>, StoreError> {
         let (min,): (Option<i64>,) =

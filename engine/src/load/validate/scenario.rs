@@ -59,6 +59,12 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
         .and_then(|l| ctx.bundle.ladder(l))
         .map(|l| l.value.rungs.keys().cloned().collect())
         .unwrap_or_default();
+    // A ladder that failed to load is reported in its own file; its rungs are not checked here.
+    let ladder_broken = c
+        .sla
+        .as_ref()
+        .and_then(|s| s.ladder.as_deref())
+        .is_some_and(|l| ctx.bundle.is_broken(FileKind::Ladder, l));
     for (i, step) in sc.steps.iter().enumerate() {
         let p = format!("steps[{i}]");
         match step {
@@ -125,7 +131,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                         diags,
                     );
                 }
-                for (j, r) in e.rungs.iter().flatten().enumerate() {
+                for (j, r) in e.rungs.iter().flatten().enumerate().filter(|_| !ladder_broken) {
                     check_ref(
                         file,
                         spans,
