@@ -37,6 +37,9 @@ enum Command {
     /// Measure the engine (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
+    /// Look into one case.
+    #[command(subcommand)]
+    Case(cli::case::CaseCommand),
     /// Check the tamper-evident case histories.
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Calendar(cmd) => cli::calendar::run(&cmd),
         Command::Migrate(args) => cli::migrate::run(&args),
         Command::Audit(cmd) => cli::audit::run(&cmd),
+        Command::Case(cmd) => cli::case::run(&cmd),
         Command::Bench(cmd) => cli::bench::run(&cmd),
     }
 }

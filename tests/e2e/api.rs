@@ -250,3 +250,96 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     assert!(server.wait().0.success());
     assert_eq!(case_count(&db), 1);
 }
+
+#[test]
+fn supervisors_see_what_will_fire_escalate_and_review_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let server = Server::start(&db, &[]);
+    let clerk = server.client("clerk_wang");
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "李某", "caller_phone": "13900000002", "category": "complaint", "content": "夜间施工噪音"}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let t = clerk.get(&format!("/api/v1/cases/{id}/timeline")).json();
+    assert_eq!(t["sla_status"], "on_time", "{t}");
+    let kinds: Vec<&str> = t["upcoming"]
+        .as_array()
+        .expect("upcoming")
+        .iter()
+        .filter_map(|u| u["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["sla_warning", "sla_due", "rung", "rung", "rung"], "{t}");
+
+    // Level 1 opens a supervision record by hand; the department answers; the supervisor sends
+    // it back, then accepts.
+    problem(
+        &server
+            .client("handler_li")
+            .post(&format!("/api/v1/cases/{id}/escalate"), &json!({})),
+        403,
+        "not_allowed",
+    );
+    let case = server
+        .client("supervisor_han")
+        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
+        .json();
+    let record = case["supervision"][0]["id"].as_str().expect("record").to_owned();
+    assert_eq!(case["rungs"], json!(["centre_special"]));
+    let handler = server.client("handler_li");
+    let r = handler.post(
+        &format!("/api/v1/supervision/{record}/answer"),
+        &json!({"text": "已联系施工方"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sup = server.client("supervisor_han");
+    problem(
+        &sup.post(
+            &format!("/api/v1/supervision/{record}/review"),
+            &json!({"accept": false}),
+        ),
+        422,
+        "comment_required",
+    );
+    let r = sup.post(
+        &format!("/api/v1/supervision/{record}/review"),
+        &json!({"accept": false, "comment": "请说明整改时限"}),
+    );
+    assert_eq!(r.json()["supervision"][0]["state"], "returned");
+    handler.post(
+        &format!("/api/v1/supervision/{record}/answer"),
+        &json!({"text": "周五前停工整改"}),
+    );
+    let r = sup.post(
+        &format!("/api/v1/supervision/{record}/review"),
+        &json!({"accept": true}),
+    );
+    assert_eq!(r.json()["supervision"][0]["state"], "accepted", "{}", r.body);
+
+    // An extension by the department head moves the due instant.
+    let before = clerk.get(&format!("/api/v1/cases/{id}/timeline")).json();
+    let due = |t: &Value| {
+        t["upcoming"]
+            .as_array()
+            .and_then(|u| u.iter().find(|x| x["kind"] == "sla_due"))
+            .map(|x| x["at"].clone())
+    };
+    let r = server
+        .client("head_hotline")
+        .post(&format!("/api/v1/cases/{id}/extend"), &json!({"comment": "需会商"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = clerk.get(&format!("/api/v1/cases/{id}/timeline")).json();
+    assert_ne!(due(&before), due(&after));
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+
+    let out = run(&["case", "timeline", &id, "--db", &db]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("SLA on_time") && text.contains("sla_due"), "{text}");
+}

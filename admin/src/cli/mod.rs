@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod calendar;
+pub mod case;
 pub mod migrate;
 pub mod schema;
 pub mod test;

@@ -6,6 +6,7 @@ mod cases;
 mod error;
 mod extract;
 mod inbox;
+mod supervision;
 
 pub use error::{ApiError, problem};
 
@@ -58,6 +59,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/cases/{id}/actions/{action}", post(cases::act))
         .route("/api/v1/cases/{id}/comments", post(cases::comment))
         .route("/api/v1/cases/{id}/visits", post(cases::visit))
+        .route("/api/v1/cases/{id}/timeline", get(supervision::timeline))
+        .route("/api/v1/cases/{id}/extend", post(supervision::extend))
+        .route("/api/v1/cases/{id}/escalate", post(supervision::escalate))
+        .route("/api/v1/supervision/{record}/answer", post(supervision::answer))
+        .route("/api/v1/supervision/{record}/review", post(supervision::review))
         .route("/api/v1/inbox", get(inbox::inbox))
         .route("/api/v1/tasks/{task}/claim", post(inbox::claim))
         .route("/api/v1/tasks/{task}/release", post(inbox::release))

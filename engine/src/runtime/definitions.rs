@@ -51,6 +51,25 @@ impl Definitions {
         Ok((defs, log))
     }
 
+    /// The versions already deployed, without deploying anything (for read-only tools); the
+    /// newest version of each case type is its current one.
+    pub async fn load_deployed(store: &Store, bundle: &Bundle) -> Result<Definitions, StoreError> {
+        let mut defs = Definitions::default();
+        for (case_type, version, source) in store.definitions().await? {
+            let Ok(def) = parse_case_type(&source) else { continue };
+            let Some(calendar) = calendar_for(bundle, &def) else {
+                continue;
+            };
+            let ladder = ladder_for(bundle, &def);
+            if let Ok(c) = CompiledCaseType::compile(def, version, calendar, ladder) {
+                let cur = defs.current.entry(case_type.clone()).or_insert(version);
+                *cur = (*cur).max(version);
+                defs.compiled.insert((case_type, version), Arc::new(c));
+            }
+        }
+        Ok(defs)
+    }
+
     /// Definitions straight from a bundle, all at `version` (tests, simulations, benchmarks).
     pub fn from_bundle(bundle: &Bundle, version: i64) -> Result<Definitions, String> {
         let mut defs = Definitions::default();
