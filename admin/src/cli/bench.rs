@@ -21,6 +21,25 @@ use super::today_in_centre;
 pub enum BenchCommand {
     /// W1: open, accept, decide, resolve, close, with a 3-working-day timer started and cancelled.
     W1(W1Args),
+    /// W2: timers due uniformly inside a 10-second window; the lag from due to applied.
+    W2(W2Args),
+}
+
+/// Arguments of `yimen bench w2`.
+#[derive(Debug, Args)]
+pub struct W2Args {
+    /// The database (a fresh one).
+    #[arg(long)]
+    pub db: String,
+    /// Timers to fire.
+    #[arg(long, default_value_t = 100_000)]
+    pub timers: usize,
+    /// The window they come due in, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub window: u64,
+    /// The workflows directory that supplies the organisation and calendar.
+    #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
+    pub workflows: PathBuf,
 }
 
 /// Arguments of `yimen bench w1`.
@@ -45,7 +64,6 @@ pub struct W1Args {
 
 /// Runs a benchmark.
 pub fn run(cmd: &BenchCommand) -> ExitCode {
-    let BenchCommand::W1(args) = cmd;
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -53,7 +71,11 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(w1(args)) {
+    let result = match cmd {
+        BenchCommand::W1(args) => rt.block_on(w1(args)),
+        BenchCommand::W2(args) => rt.block_on(w2(args)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -62,18 +84,25 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
     }
 }
 
-async fn w1(args: &W1Args) -> Result<(), String> {
+/// The bundled organisation and calendar plus one benchmark case type.
+fn bench_bundle(workflows: &std::path::Path, name: &str, yaml: &str) -> Result<yimen_engine::load::Bundle, String> {
     let dir = tempfile_dir()?;
-    copy_dir(&args.workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
-    std::fs::write(dir.join("cases/w1.yaml"), include_str!("../../bench/w1.yaml")).map_err(|e| e.to_string())?;
+    copy_dir(workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
+    std::fs::write(dir.join(format!("cases/{name}.yaml")), yaml).map_err(|e| e.to_string())?;
     let opts = LoadOptions {
         today: today_in_centre(),
         limits: Limits::default(),
     };
     let (bundle, diags) = load::load_dir(&dir, &opts);
+    let _ = std::fs::remove_dir_all(&dir);
     if diags.has_errors() {
         return Err(format!("the benchmark workflows do not validate: {:?}", diags.sorted()));
     }
+    Ok(bundle)
+}
+
+async fn w1(args: &W1Args) -> Result<(), String> {
+    let bundle = bench_bundle(&args.workflows, "w1", include_str!("../../bench/w1.yaml"))?;
     let mut so = StoreOptions::new(&args.db);
     so.durability = if args.normal_sync {
         Durability::Normal
@@ -124,7 +153,101 @@ async fn w1(args: &W1Args) -> Result<(), String> {
         5.0 * done as f64 / secs
     );
     println!("timers: {timers:?}");
-    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn w2(args: &W2Args) -> Result<(), String> {
+    use yimen_engine::runtime::{ManualClock, OffsetClock};
+    let bundle = bench_bundle(&args.workflows, "w2", include_str!("../../bench/w2.yaml"))?;
+    let store = Store::open(&StoreOptions::new(&args.db))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
+    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+
+    // Prepare: open the cases on a manual clock so their timers (an hour after opening) come due
+    // in steps of 10 ms across the window that starts at `window_start`.
+    let window_start = chrono::Utc::now() + chrono::Duration::hours(2);
+    let setup_clock = Arc::new(ManualClock::new(window_start - chrono::Duration::hours(1)));
+    let setup = Engine::start(
+        store.clone(),
+        defs.clone(),
+        org.clone(),
+        setup_clock.clone(),
+        EngineOptions::default(),
+    );
+    let steps = (args.window * 100).max(1) as usize;
+    let per_step = args.timers.div_ceil(steps);
+    let prepared = Instant::now();
+    let mut opened = 0;
+    let mut fields = Map::new();
+    fields.insert("caller".into(), json!("市民"));
+    for step in 0..steps {
+        if opened >= args.timers {
+            break;
+        }
+        setup_clock.set(window_start - chrono::Duration::hours(1) + chrono::Duration::milliseconds(step as i64 * 10));
+        let n = per_step.min(args.timers - opened);
+        let mut handles = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (e, clerk, fields) = (setup.clone(), clerk.clone(), fields.clone());
+            handles.push(tokio::spawn(async move {
+                e.open_case("w2", "hotline_12345", fields, None, clerk, None).await
+            }));
+        }
+        for h in handles {
+            h.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        }
+        opened += n;
+    }
+    setup.shutdown().await;
+    let prepare_secs = prepared.elapsed().as_secs_f64();
+
+    // Run: a fresh engine whose clock reads two seconds before the window and runs in real time.
+    let clock = Arc::new(OffsetClock::starting_at(window_start - chrono::Duration::seconds(2)));
+    let engine = Engine::start(store.clone(), defs, org, clock, EngineOptions::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let looping = engine.spawn_timer_loop(stop_rx);
+    let started = Instant::now();
+    let deadline = std::time::Duration::from_secs(args.window + 120);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let counts = store.timer_counts().await.map_err(|e| e.to_string())?;
+        let pending = counts.iter().find(|(s, _)| s == "pending").map_or(0, |c| c.1);
+        if pending == 0 || started.elapsed() > deadline {
+            break;
+        }
+    }
+    let _ = stop_tx.send(true);
+    let _ = looping.await;
+    engine.shutdown().await;
+    let rows = store.timer_lags("deadline").await.map_err(|e| e.to_string())?;
+    store.close().await;
+    let mut lags: Vec<i64> = rows.iter().filter_map(|(due, fired)| fired.map(|f| f - due)).collect();
+    let missed = rows.len() - lags.len();
+    lags.sort_unstable();
+    let pct = |p: f64| {
+        lags.get(((lags.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0)
+    };
+    println!(
+        "| workload | backend | timers | window s | applied | missed | p50 lag ms | p99 lag ms | max lag ms | prepare s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| W2 | {} | {} | {} | {} | {missed} | {} | {} | {} | {prepare_secs:.1} |",
+        store.backend_name(),
+        rows.len(),
+        args.window,
+        lags.len(),
+        pct(0.50),
+        pct(0.99),
+        lags.last().copied().unwrap_or(0)
+    );
     Ok(())
 }
 

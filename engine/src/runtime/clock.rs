@@ -51,3 +51,26 @@ impl Clock for ManualClock {
         *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// The system clock shifted by a fixed offset: real time, as if it were another moment (for
+/// benchmarks that prepare work on a manual clock and then run it in real time).
+#[derive(Debug)]
+pub struct OffsetClock {
+    offset: Duration,
+}
+
+impl OffsetClock {
+    /// A clock that reads `now` at this moment and runs on in real time from there.
+    pub fn starting_at(now: DateTime<Utc>) -> Self {
+        Self {
+            offset: now - Utc::now(),
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        let t = Utc::now() + self.offset;
+        DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+    }
+}

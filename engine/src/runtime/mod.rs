@@ -13,7 +13,7 @@ mod definitions;
 mod fast;
 mod writer;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use definitions::Definitions;
 
 use std::sync::Arc;
@@ -270,8 +270,11 @@ impl Engine {
         Ok(cases::history(self.shared.store.pool(), id).await?)
     }
 
-    /// Claims the timers due now and fires them through the writer; returns how many applied.
-    pub async fn fire_due_timers(&self) -> Result<usize, EngineError> {
+    /// Claims the timers due now and hands them to the writer; returns the claimed keys with the
+    /// receivers of their results.
+    async fn claim_and_enqueue(
+        &self,
+    ) -> Result<Vec<(String, oneshot::Receiver<Result<Outcome, EngineError>>)>, EngineError> {
         let now = self.shared.clock.now();
         let now_ms = now.timestamp_millis();
         let lease = (now + self.shared.opts.timer_lease).timestamp_millis();
@@ -286,6 +289,14 @@ impl Engine {
             let rx = self.enqueue(t.case_id, None, cmd, Actor::system(), None).await?;
             waiting.push((t.key, rx));
         }
+        Ok(waiting)
+    }
+
+    /// Waits for fired timers; returns how many applied, and releases those that failed.
+    async fn settle(
+        &self,
+        waiting: Vec<(String, oneshot::Receiver<Result<Outcome, EngineError>>)>,
+    ) -> Result<usize, EngineError> {
         let mut applied = 0;
         for (key, rx) in waiting {
             match rx.await {
@@ -306,37 +317,66 @@ impl Engine {
         Ok(applied)
     }
 
+    /// Claims the timers due now and fires them through the writer; returns how many applied.
+    pub async fn fire_due_timers(&self) -> Result<usize, EngineError> {
+        let waiting = self.claim_and_enqueue().await?;
+        self.settle(waiting).await
+    }
+
     /// Runs the timer loop until `stop` turns true: fires what is due, then sleeps until the
     /// next due instant or the poll interval, whichever is sooner.
     pub fn spawn_timer_loop(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
+            // On PostgreSQL claiming is pipelined with firing: while the writer applies one claim's
+            // timers, the next due ones are claimed, so a burst does not wait for the previous
+            // batch's commit.
+            let mut in_flight = tokio::task::JoinSet::new();
             loop {
                 if *stop.borrow() {
                     break;
                 }
-                let fired = match engine.fire_due_timers().await {
-                    Ok(n) => n,
+                while in_flight.try_join_next().is_some() {}
+                let claimed = match engine.claim_and_enqueue().await {
+                    Ok(w) => w,
                     Err(EngineError::Shutdown) => break,
                     Err(e) => {
                         tracing::warn!("the timer loop failed: {e}");
-                        0
+                        Vec::new()
                     }
                 };
+                if !claimed.is_empty() {
+                    if engine.shared.store.backend() == crate::store::Backend::Sqlite {
+                        // One writer at a time on SQLite: a claim would only queue behind the
+                        // batch it feeds, so settle first.
+                        if let Err(EngineError::Shutdown) = engine.settle(claimed).await {
+                            break;
+                        }
+                    } else {
+                        let e = engine.clone();
+                        in_flight.spawn(async move {
+                            let _ = e.settle(claimed).await;
+                        });
+                        tokio::task::yield_now().await;
+                    }
+                    continue;
+                }
                 let mut wait = engine.shared.opts.timer_poll;
-                if fired == 0
-                    && let Ok(Some(due)) = engine.shared.store.next_timer_due().await
+                if let Ok(Some(due)) = engine
+                    .shared
+                    .store
+                    .next_timer_due(engine.now().timestamp_millis())
+                    .await
                 {
                     let ms = due - engine.now().timestamp_millis();
                     wait = wait.min(StdDuration::from_millis(ms.clamp(0, i64::MAX) as u64));
-                } else if fired > 0 {
-                    wait = StdDuration::ZERO;
                 }
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
                 }
             }
+            while in_flight.join_next().await.is_some() {}
         })
     }
 

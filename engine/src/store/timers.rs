@@ -70,13 +70,23 @@ impl Store {
         Ok(())
     }
 
-    /// The earliest pending due instant (UTC ms), if any.
-    pub async fn next_timer_due(&self) -> Result<Option<i64>, StoreError> {
-        let (min,): (Option<i64>,) =
-            sqlx::query_as("SELECT CAST(MIN(due_at) AS BIGINT) FROM timers WHERE state = 'pending'")
-                .fetch_one(&self.pool)
-                .await?;
+    /// The earliest due instant (UTC ms) of the pending timers nobody holds a lease on at `now_ms`.
+    pub async fn next_timer_due(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        let (min,): (Option<i64>,) = sqlx::query_as(
+            "SELECT CAST(MIN(due_at) AS BIGINT) FROM timers WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < $1)",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(min)
+    }
+
+    /// Due and fired instants (UTC ms) of the timers named `name`, for measuring lag.
+    pub async fn timer_lags(&self, name: &str) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        Ok(sqlx::query_as("SELECT due_at, fired_at FROM timers WHERE name = $1")
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Counts timers by state, for tests and metrics.
