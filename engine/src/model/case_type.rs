@@ -328,6 +328,9 @@ pub struct Sla {
     /// Extensions a case may be granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Extensions>,
+    /// A message sent at each warning point (a case about to breach).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_notify: Option<Notify>,
     /// The supervision ladder a late case climbs (from `workflows/ladders/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ladder: Option<String>,

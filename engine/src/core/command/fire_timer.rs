@@ -90,6 +90,14 @@ fn clock_timer(
             at: now,
             kind: EventKind::SlaWarning { index },
         });
+        if let Some(n) = def.def.sla.as_ref().and_then(|s| s.warning_notify.as_ref()) {
+            out.effects.push(crate::core::effect::Effect::Notify {
+                idempotency_key: format!("{}/sla/warning/{index}", case.id),
+                template: n.template.clone(),
+                to: n.to.clone(),
+                channels: n.channels.clone(),
+            });
+        }
     } else if name == "sla:breach" {
         if let Some(clock) = &mut next.sla {
             clock.breached = true;

@@ -349,8 +349,18 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
                     .error("Y0206", format!("`{w}` is not a fraction of the budget")),
             }
         }
+        if let Some(n) = &sla.warning_notify {
+            check_notify(ctx, file, spans, "sla.warning_notify", n, &roles, diags);
+        }
         if let Some(x) = &sla.extensions {
             if let Some(d) = parse_duration(file, spans, "sla.extensions.by", &x.by, diags) {
+                let budget_working = sla.budget.parse::<Duration>().map(|b| b.working).ok();
+                if budget_working.is_some_and(|w| w != d.working) {
+                    diags
+                        .at(file, spans.value("sla.extensions.by"), "sla.extensions.by")
+                        .hint("count an extension like the budget: both in working time or both in calendar time")
+                        .error("Y0701", "the extension is not counted like the budget");
+                }
                 durations.push(("sla.extensions.by".into(), d));
             }
             for (i, r) in x.approvers.iter().enumerate() {

@@ -136,6 +136,9 @@ impl<'a> Ctx<'a> {
                     add(&n.template, format!("on_open[{i}].notify.template"));
                 }
             }
+            if let Some(n) = ct.value.sla.as_ref().and_then(|s| s.warning_notify.as_ref()) {
+                add(&n.template, "sla.warning_notify.template".to_owned());
+            }
             for (tid, t) in &ct.value.timers {
                 if let Some(n) = &t.notify {
                     add(&n.template, format!("timers.{tid}.notify.template"));
