@@ -169,6 +169,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Arc::new(SystemClock),
         EngineOptions::default(),
     );
+    // A calendar whose data changed since the last start (a new year's notice, a correction):
+    // derive every running clock's instants again, in the background.
+    let mut calendar_changed = false;
+    for c in &bundle.calendar_files {
+        let sha = yimen_engine::store::sha256_hex(&c.source);
+        calendar_changed |= store
+            .calendar_changed(&c.value.id, &sha, now_ms)
+            .await
+            .context("failed to record the calendars")?;
+    }
+    if calendar_changed {
+        let e = engine.clone();
+        tokio::spawn(async move {
+            match e.recompute_clocks().await {
+                Ok(n) => tracing::info!(cases = n, "calendar data changed; SLA instants recomputed"),
+                Err(err) => tracing::warn!("recomputing SLA instants failed: {err}"),
+            }
+        });
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx);
 

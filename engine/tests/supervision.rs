@@ -369,3 +369,84 @@ async fn three_engines_fire_each_rung_of_a_thousand_breaching_cases_once() {
         p.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn a_provisional_due_instant_moves_when_the_year_is_published() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, _) = database("sqlite", dir.path(), "publish").await;
+    let clock = Arc::new(ManualClock::new(at("2026-12-30T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let id = e
+        .open_case(
+            "service_request_12345",
+            "hotline_12345",
+            request(),
+            None,
+            user(&e, "clerk_wang"),
+            None,
+        )
+        .await
+        .expect("opens")
+        .case
+        .id;
+    let case = e.case(&id).await.expect("read").expect("exists");
+    let breach = &case.timers["sla:breach"];
+    // Under the provisional rule 1 January is the only holiday: due Tuesday 5 January 10:00.
+    assert_eq!(breach.due_at, at("2027-01-05T10:00"));
+    assert!(breach.provisional);
+    e.shutdown().await;
+
+    // Test data, not the real notice: suppose 2027 gives 1–4 January off.
+    let mut b = bundle();
+    let cal_file = b
+        .calendar_files
+        .iter_mut()
+        .find(|c| c.value.id == "cn-mainland")
+        .expect("calendar");
+    cal_file.value.years.insert(
+        "2027".into(),
+        yimen_engine::model::calendar::Year {
+            source: "test data".into(),
+            holidays: vec![yimen_engine::model::calendar::Holiday {
+                name: "元旦".into(),
+                dates: "2027-01-01..2027-01-04".into(),
+            }],
+            working_days: vec![],
+        },
+    );
+    let mut diags = yimen_engine::diag::Diagnostics::new();
+    let cal = yimen_engine::calendar::compile(&cal_file.file, &cal_file.value, &cal_file.spans, &mut diags)
+        .expect("compiles");
+    b.calendars.insert("cn-mainland".into(), cal);
+    let store = yimen_engine::store::Store::open(&yimen_engine::store::StoreOptions::new(&url))
+        .await
+        .expect("open");
+    let (defs, _) = yimen_engine::runtime::Definitions::deploy(&store, &b, 0)
+        .await
+        .expect("deploy");
+    let org = yimen_engine::core::Organisation::new(b.organisation.expect("org").value);
+    let e =
+        yimen_engine::runtime::Engine::start(store, defs, org, clock, yimen_engine::runtime::EngineOptions::default());
+    assert_eq!(e.recompute_clocks().await.expect("recompute"), 1);
+    let case = e.case(&id).await.expect("read").expect("exists");
+    assert_eq!(
+        case.timers["sla:breach"].due_at,
+        at("2027-01-06T10:00"),
+        "one more holiday, one working day later"
+    );
+    assert!(!case.timers["sla:breach"].provisional);
+    let history = e.history(&id).await.expect("history");
+    assert!(
+        history
+            .iter()
+            .any(|h| matches!(h.event.kind, EventKind::SlaRecomputed { .. }))
+    );
+    assert_eq!(e.recompute_clocks().await.expect("recompute"), 0, "nothing moves twice");
+    let (pending,): (i64,) =
+        sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM timers WHERE state = 'pending' AND name = 'sla:breach'")
+            .fetch_one(e.store().pool())
+            .await
+            .expect("count");
+    assert_eq!(pending, 1, "the old breach timer was cancelled");
+    e.shutdown().await;
+}

@@ -38,7 +38,8 @@ fn rejection_status(r: &Rejection) -> StatusCode {
         | Rejection::Closed
         | Rejection::Stale { .. }
         | Rejection::TaskState { .. }
-        | Rejection::StaleTimer(_) => StatusCode::CONFLICT,
+        | Rejection::StaleTimer(_)
+        | Rejection::Unchanged => StatusCode::CONFLICT,
         Rejection::UnknownCaseType(_)
         | Rejection::WrongChannel { .. }
         | Rejection::UnknownAction(_)

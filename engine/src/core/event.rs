@@ -101,6 +101,12 @@ pub enum EventKind {
         /// By how much.
         by: String,
     },
+    /// The clock's instants were derived again (new or corrected calendar data).
+    SlaRecomputed {
+        /// The new due instant.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        due: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// A warning point passed.
     SlaWarning {
         /// Which warning (from 0).
@@ -166,6 +172,7 @@ impl EventKind {
             EventKind::SlaPaused => "sla_paused",
             EventKind::SlaResumed => "sla_resumed",
             EventKind::SlaExtended { .. } => "sla_extended",
+            EventKind::SlaRecomputed { .. } => "sla_recomputed",
             EventKind::SlaWarning { .. } => "sla_warning",
             EventKind::SlaBreached => "sla_breached",
             EventKind::RungFired { .. } => "rung_fired",

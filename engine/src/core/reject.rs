@@ -83,6 +83,9 @@ pub enum Rejection {
     /// A comment or text that is empty or too long.
     #[error("{0}")]
     BadText(String),
+    /// The command would change nothing (a recomputation that finds the same instants).
+    #[error("nothing changed")]
+    Unchanged,
     /// The case's deadline cannot be computed on its calendar.
     #[error("the deadline cannot be computed: {0}")]
     Calendar(String),
@@ -108,6 +111,7 @@ impl Rejection {
             Rejection::StaleTimer(_) => "stale_timer",
             Rejection::BadText(_) => "bad_text",
             Rejection::Calendar(_) => "calendar",
+            Rejection::Unchanged => "unchanged",
         }
     }
 }

@@ -380,6 +380,31 @@ impl Engine {
         })
     }
 
+    /// Derives the SLA instants of every running clock again (after a calendar changed); returns
+    /// how many cases' instants moved.
+    pub async fn recompute_clocks(&self) -> Result<usize, EngineError> {
+        let ids = self.shared.store.cases_with_running_clocks().await?;
+        let mut moved = 0;
+        for chunk in ids.chunks(1000) {
+            let mut waiting = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                waiting.push(
+                    self.enqueue(id.clone(), None, Command::Recompute, Actor::system(), None)
+                        .await?,
+                );
+            }
+            for rx in waiting {
+                match rx.await {
+                    Ok(Ok(_)) => moved += 1,
+                    Ok(Err(EngineError::Rejected(Rejection::Unchanged))) => {}
+                    Ok(Err(e)) => tracing::warn!("a clock could not be recomputed: {e}"),
+                    Err(_) => return Err(EngineError::Shutdown),
+                }
+            }
+        }
+        Ok(moved)
+    }
+
     /// Lets the writer finish what is queued, stops it, and waits for it. Call after the HTTP
     /// server has finished its in-flight requests.
     pub async fn shutdown(&self) {

@@ -258,6 +258,39 @@ impl Store {
         })
     }
 
+    /// Records the calendar data a node runs with; true when it differs from what was recorded
+    /// before (a first record is not a change).
+    pub async fn calendar_changed(&self, calendar_id: &str, sha256: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let old: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM calendar_versions WHERE calendar_id = $1")
+            .bind(calendar_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let changed = old.as_ref().is_some_and(|(o,)| o != sha256);
+        if old.is_none() || changed {
+            sqlx::query(
+                "INSERT INTO calendar_versions (calendar_id, sha256, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (calendar_id) DO UPDATE SET sha256 = excluded.sha256, updated_at = excluded.updated_at",
+            )
+            .bind(calendar_id)
+            .bind(sha256)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Cases with a pending SLA timer (their clock is running).
+    pub async fn cases_with_running_clocks(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT case_id FROM timers WHERE state = 'pending' AND name LIKE 'sla:%'")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// The source of a deployed definition version.
     pub async fn definition_source(&self, case_type: &str, version: i64) -> Result<Option<String>, StoreError> {
         let row: Option<(String,)> =

@@ -145,6 +145,8 @@ pub enum Command {
         /// The supervisor's comment (required to send back).
         comment: Option<String>,
     },
+    /// Re-derive the SLA clock's instants (after a calendar correction or a new year's data).
+    Recompute,
     /// A durable timer expired.
     FireTimer {
         /// The timer row's key.
@@ -216,6 +218,7 @@ pub fn decide(
         (Command::Comment { text }, Some(c)) => comment::comment(c, text, actor, now),
         (Command::RecordVisit, Some(c)) => visit::record_visit(c, actor, now),
         (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(def, org, c, key, now),
+        (Command::Recompute, Some(c)) => supervise::recompute(def, c, now),
         (Command::Extend { comment }, Some(c)) => supervise::extend(def, c, comment.as_deref(), actor, now),
         (Command::Escalate { rung }, Some(c)) => supervise::escalate(def, org, c, rung.as_deref(), actor, now),
         (Command::AnswerSupervision { record, text }, Some(c)) => supervise::answer(c, record, text, actor, now),

@@ -219,3 +219,31 @@ pub(super) fn review(
     }
     Ok(done(next, out))
 }
+
+pub(super) fn recompute(def: &CompiledCaseType, case: &Case, now: DateTime<Utc>) -> Result<Decision, Rejection> {
+    let before: Vec<(String, DateTime<Utc>)> = case
+        .timers
+        .iter()
+        .filter(|(k, _)| k.starts_with("sla:"))
+        .map(|(k, t)| (k.clone(), t.due_at))
+        .collect();
+    let mut next = begin(case, now)?;
+    let mut out = Out::default();
+    supervision::reschedule(def, &mut next, now, &mut out)?;
+    let after: Vec<(String, DateTime<Utc>)> = next
+        .timers
+        .iter()
+        .filter(|(k, _)| k.starts_with("sla:"))
+        .map(|(k, t)| (k.clone(), t.due_at))
+        .collect();
+    if before == after {
+        return Err(Rejection::Unchanged);
+    }
+    let due = next.timers.get("sla:breach").map(|t| t.due_at);
+    out.events.push(Event {
+        actor: "system".into(),
+        at: now,
+        kind: EventKind::SlaRecomputed { due },
+    });
+    Ok(done(next, out))
+}
