@@ -6,14 +6,10 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{BACKENDS, at, database, engine, user};
+use common::{BACKENDS, at, database, engine, fields, user};
 use serde_json::{Map, Value, json};
 use yimen_engine::core::{Command, EventKind, Rejection};
 use yimen_engine::runtime::{EngineError, Idempotency, ManualClock};
-
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().expect("object")
-}
 
 fn labour() -> Map<String, Value> {
     fields(json!({

@@ -5,28 +5,15 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{at, bundle, database, engine, user};
+use common::{act, at, bundle, database, engine, fields, user};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use yimen_engine::core::sla::SlaClock;
 use yimen_engine::core::{Command, EventKind, SupervisionState};
 use yimen_engine::runtime::{EngineError, ManualClock};
 
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().expect("object")
-}
-
 fn request() -> Map<String, Value> {
     fields(json!({"caller": "李某", "caller_phone": "13900000002", "category": "complaint", "content": "噪音"}))
-}
-
-fn act(action: &str, f: Value) -> Command {
-    Command::Act {
-        action: action.into(),
-        fields: fields(f),
-        comment: Some("理由".into()),
-        expected_version: None,
-    }
 }
 
 proptest! {

@@ -5,13 +5,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{EngineError, Job, Outcome, Shared};
-use crate::core::case::{Case, CaseStatus, TaskState};
+use crate::core::case::{Case, CaseStatus};
 use crate::core::command::{Command, decide};
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
 use crate::store::StoreError;
 use crate::store::batch::{self, BatchWrites, Val};
-use crate::store::cases::{GENESIS, LoadedCase, WriteError, event_hash};
+use crate::store::cases::{GENESIS, LoadedCase, WriteError, event_hash, ms, task_state};
 
 /// Why the fast path gave up (the batch is then replayed on the slow path).
 #[derive(Debug)]
@@ -40,19 +40,6 @@ impl From<StoreError> for Abort {
 impl From<sqlx::Error> for Abort {
     fn from(e: sqlx::Error) -> Self {
         Abort::Store(StoreError::Database(e))
-    }
-}
-
-fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn task_state(s: TaskState) -> &'static str {
-    match s {
-        TaskState::Open => "open",
-        TaskState::Claimed => "claimed",
-        TaskState::Completed => "completed",
-        TaskState::Cancelled => "cancelled",
     }
 }
 

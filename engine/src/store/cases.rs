@@ -53,11 +53,13 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
-fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+/// UTC milliseconds, as the store keeps instants.
+pub(crate) fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn task_state(s: TaskState) -> &'static str {
+/// A task state as stored.
+pub(crate) fn task_state(s: TaskState) -> &'static str {
     match s {
         TaskState::Open => "open",
         TaskState::Claimed => "claimed",

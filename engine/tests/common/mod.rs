@@ -111,3 +111,18 @@ pub fn user(e: &Engine, id: &str) -> Actor {
 
 /// The backends every store test runs on.
 pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+/// A JSON object as a field map.
+pub fn fields(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    v.as_object().cloned().expect("object")
+}
+
+/// An action with a comment and the given fields.
+pub fn act(action: &str, f: serde_json::Value) -> yimen_engine::core::Command {
+    yimen_engine::core::Command::Act {
+        action: action.into(),
+        fields: fields(f),
+        comment: Some("理由".into()),
+        expected_version: None,
+    }
+}
