@@ -37,6 +37,7 @@ impl std::fmt::Debug for EmailNotifier {
 
 impl EmailNotifier {
     /// Builds a notifier from a URL (see the module docs). The password never appears in logs.
+    /// Call it inside a Tokio runtime: the connection pool runs there.
     pub fn from_url(url: &str) -> Result<Self, UrlError> {
         let u = url::Url::parse(url).map_err(|e| UrlError(e.to_string()))?;
         let implicit = match u.scheme() {
@@ -136,8 +137,8 @@ impl Notifier for EmailNotifier {
 mod tests {
     use super::*;
 
-    #[test]
-    fn urls_are_checked() {
+    #[tokio::test]
+    async fn urls_are_checked() {
         assert!(EmailNotifier::from_url("smtp://127.0.0.1:2525").is_ok());
         assert!(EmailNotifier::from_url("smtps://user:secret@mail.example.org?from=centre@example.org").is_ok());
         let e = EmailNotifier::from_url("smtp://mail.example.org?tls=none").unwrap_err();
