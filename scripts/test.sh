@@ -75,6 +75,18 @@ if [ -z "${YIMEN_TEST_DATABASE_URL:-}" ]; then
 fi
 say "PostgreSQL for tests: $YIMEN_TEST_DATABASE_URL"
 
+# --- A real SMTP server for the notifier tests (aiosmtpd from PyPI, in a venv of our own) ---------
+venv="target/test-tools/venv"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    say "installing aiosmtpd (SMTP test server)"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        apt_install python3-venv
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install -q aiosmtpd
+fi
+export YIMEN_TEST_PYTHON="$PWD/$venv/bin/python"
+
 # --- Lints ---------------------------------------------------------------------------------
 if [ -z "${YIMEN_TEST_SKIP_LINT:-}" ]; then
     say "cargo fmt --check"

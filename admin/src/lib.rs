@@ -4,6 +4,7 @@
 //! build the same program as their own binary target.
 
 pub mod cli;
+pub mod dispatch;
 pub mod http;
 pub mod serve;
 

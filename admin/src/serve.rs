@@ -31,7 +31,14 @@ pub struct ServeArgs {
     /// The workflows directory [default: workflows].
     #[arg(long, env = "YIMEN_WORKFLOWS")]
     pub workflows: Option<PathBuf>,
-    /// A TOML file with `db`, `bind` and `workflows` keys.
+    /// The SMTP server for email: `smtp://[user:password@]host[:port][?tls=…&from=…]` (none: email
+    /// stays in the outbox, marked undeliverable).
+    #[arg(long, env = "YIMEN_SMTP_URL")]
+    pub smtp: Option<String>,
+    /// The address people use to reach this server, for links in messages [default: http://BIND].
+    #[arg(long, env = "YIMEN_BASE_URL")]
+    pub base_url: Option<String>,
+    /// A TOML file with `db`, `bind`, `workflows`, `smtp` and `base_url` keys.
     #[arg(long, env = "YIMEN_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -43,6 +50,8 @@ struct ConfigFile {
     db: Option<String>,
     bind: Option<SocketAddr>,
     workflows: Option<PathBuf>,
+    smtp: Option<String>,
+    base_url: Option<String>,
 }
 
 /// The settings in force.
@@ -51,6 +60,8 @@ struct Settings {
     db: String,
     bind: SocketAddr,
     workflows: PathBuf,
+    smtp: Option<String>,
+    base_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -79,6 +90,8 @@ impl ServeArgs {
                 .clone()
                 .or(file.workflows)
                 .unwrap_or_else(|| PathBuf::from("workflows")),
+            smtp: self.smtp.clone().or(file.smtp).filter(|s| !s.is_empty()),
+            base_url: self.base_url.clone().or(file.base_url),
         })
     }
 }
@@ -189,7 +202,39 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let timers = engine.spawn_timer_loop(stop_rx);
+    let timers = engine.spawn_timer_loop(stop_rx.clone());
+
+    // Notifications: the outbox dispatcher with whatever servers are configured.
+    let email: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.smtp {
+        Some(url) => Some(Arc::new(
+            yimen_notifiers::EmailNotifier::from_url(url).context("the SMTP URL is not usable")?,
+        )),
+        None => {
+            tracing::warn!(
+                "no SMTP server is configured (YIMEN_SMTP_URL): email stays in the outbox, marked undeliverable"
+            );
+            None
+        }
+    };
+    tracing::warn!("no SMS gateway is configured: SMS stays in the outbox, marked undeliverable");
+    let centre = bundle
+        .organisation
+        .as_ref()
+        .map(|o| o.value.centre.name.get("zh-CN").to_owned())
+        .unwrap_or_default();
+    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    let renderer = Arc::new(
+        yimen_engine::render::Renderer::new(&bundle.templates, &centre, &base_url)
+            .map_err(|e| anyhow::anyhow!("templates: {e}"))?,
+    );
+    let dispatcher = crate::dispatch::Dispatcher::new(
+        engine.clone(),
+        renderer,
+        email,
+        None,
+        crate::dispatch::DispatchOptions::default(),
+    );
+    let dispatching = dispatcher.spawn(stop_rx);
 
     // Register for signals before announcing the address, so a signal sent as soon as the
     // server is seen to listen is never lost to the default handler.
@@ -207,6 +252,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // In-flight requests have finished; stop the timers, drain the writer, close the pool.
     let _ = stop_tx.send(true);
     let _ = timers.await;
+    let _ = dispatching.await;
     engine.shutdown().await;
     store.close().await;
     tracing::info!("stopped");

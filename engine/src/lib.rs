@@ -12,6 +12,7 @@ pub mod duration;
 pub mod expr;
 pub mod load;
 pub mod model;
+pub mod render;
 pub mod runtime;
 pub mod scenario;
 pub mod schedule;

@@ -45,7 +45,11 @@ impl EmailNotifier {
             "smtps" => true,
             other => return Err(UrlError(format!("scheme `{other}` (use smtp:// or smtps://)"))),
         };
-        let host = u.host_str().filter(|h| !h.is_empty()).ok_or_else(|| UrlError("no host".into()))?.to_owned();
+        let host = u
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| UrlError("no host".into()))?
+            .to_owned();
         let mut tls_mode = if implicit { "implicit".to_owned() } else { String::new() };
         let mut from = None;
         let mut pool = 4u32;
@@ -67,10 +71,16 @@ impl EmailNotifier {
             "starttls" => (Tls::Required(params()?), 587),
             "opportunistic" => (Tls::Opportunistic(params()?), 25),
             "implicit" => (Tls::Wrapper(params()?), 465),
-            other => return Err(UrlError(format!("tls `{other}` (use starttls, implicit, opportunistic or none)"))),
+            other => {
+                return Err(UrlError(format!(
+                    "tls `{other}` (use starttls, implicit, opportunistic or none)"
+                )));
+            }
         };
         if tls_mode == "none" && !loopback {
-            return Err(UrlError("plain-text SMTP is allowed only to a loopback address; use tls=starttls or implicit".into()));
+            return Err(UrlError(
+                "plain-text SMTP is allowed only to a loopback address; use tls=starttls or implicit".into(),
+            ));
         }
         let port = u.port().unwrap_or(default_port);
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
@@ -95,7 +105,10 @@ impl EmailNotifier {
     }
 
     async fn deliver(&self, msg: &Message) -> Result<Receipt, SendError> {
-        let to_addr: lettre::Address = msg.to.parse().map_err(|e| SendError::Permanent(format!("invalid address `{}`: {e}", msg.to)))?;
+        let to_addr: lettre::Address = msg
+            .to
+            .parse()
+            .map_err(|e| SendError::Permanent(format!("invalid address `{}`: {e}", msg.to)))?;
         let to = Mailbox::new(msg.to_name.clone(), to_addr);
         let id = message_id(&msg.idempotency_key, &self.domain);
         let builder = lettre::Message::builder()
@@ -105,7 +118,11 @@ impl EmailNotifier {
             .message_id(Some(id.clone()));
         let email = match &msg.html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(msg.text.clone(), html.clone())),
-            None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(msg.text.clone())),
+            None => builder.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(msg.text.clone()),
+            ),
         }
         .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))?;
         match self.transport.send(email).await {

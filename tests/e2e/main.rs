@@ -4,6 +4,7 @@ mod api;
 mod calendar;
 mod crash;
 mod docs;
+mod notify;
 mod schema;
 mod serve;
 mod support;

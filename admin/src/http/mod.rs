@@ -6,6 +6,7 @@ mod cases;
 mod error;
 mod extract;
 mod inbox;
+mod ops;
 mod supervision;
 
 pub use error::{ApiError, problem};
@@ -64,6 +65,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/cases/{id}/escalate", post(supervision::escalate))
         .route("/api/v1/supervision/{record}/answer", post(supervision::answer))
         .route("/api/v1/supervision/{record}/review", post(supervision::review))
+        .route("/api/v1/deliveries/failed", get(ops::failed))
+        .route("/api/v1/deliveries/retry", post(ops::retry))
         .route("/api/v1/inbox", get(inbox::inbox))
         .route("/api/v1/tasks/{task}/claim", post(inbox::claim))
         .route("/api/v1/tasks/{task}/release", post(inbox::release))

@@ -1,0 +1,336 @@
+//! The outbox dispatcher: expands each outbox row into one delivery per address and channel,
+//! renders, sends through the configured notifiers, and records every outcome — delivered,
+//! retrying with exponential backoff and jitter, failed for good, or undeliverable because no
+//! server is configured for the channel. Several nodes share the work by leases.
+
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use serde_json::Value;
+use yimen_engine::model::{Channel, Recipient, RecipientScope};
+use yimen_engine::render::Renderer;
+use yimen_engine::runtime::Engine;
+use yimen_engine::store::outbox::{Delivery, NewDelivery, Outcome};
+use yimen_notifiers::{Message, Notifier, SendError};
+
+/// The dispatcher's settings.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    /// Attempts before a delivery fails for good.
+    pub max_attempts: i64,
+    /// The first retry's delay; each further one doubles, with up to 25% jitter.
+    pub first_backoff: chrono::Duration,
+    /// How long a claim is this node's.
+    pub lease: chrono::Duration,
+    /// How often to look for work.
+    pub poll: StdDuration,
+}
+
+impl Default for DispatchOptions {
+    /// Eight attempts, 30 s first backoff, 60 s leases, a 500 ms poll.
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            first_backoff: chrono::Duration::seconds(30),
+            lease: chrono::Duration::seconds(60),
+            poll: StdDuration::from_millis(500),
+        }
+    }
+}
+
+/// The dispatcher.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    engine: Engine,
+    renderer: Arc<Renderer>,
+    email: Option<Arc<dyn Notifier>>,
+    sms: Option<Arc<dyn Notifier>>,
+    opts: DispatchOptions,
+}
+
+impl Dispatcher {
+    /// A dispatcher over the engine's store with the notifiers that are configured.
+    pub fn new(
+        engine: Engine,
+        renderer: Arc<Renderer>,
+        email: Option<Arc<dyn Notifier>>,
+        sms: Option<Arc<dyn Notifier>>,
+        opts: DispatchOptions,
+    ) -> Self {
+        Self {
+            engine,
+            renderer,
+            email,
+            sms,
+            opts,
+        }
+    }
+
+    fn configured(&self, channel: &str) -> bool {
+        match channel {
+            "email" => self.email.is_some(),
+            "sms" => self.sms.is_some(),
+            _ => false,
+        }
+    }
+
+    /// The addresses a recipient resolves to for a case.
+    fn resolve(
+        &self,
+        case: &yimen_engine::core::Case,
+        def: &yimen_engine::core::CompiledCaseType,
+        to: &[Recipient],
+        channels: &[Channel],
+    ) -> Vec<NewDelivery> {
+        let org = self.engine.org();
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut push = |channel: &str, address: Option<&str>, recipient: &str, out: &mut Vec<NewDelivery>| {
+            let address = address.unwrap_or("").to_owned();
+            if !seen.insert((channel.to_owned(), address.clone(), recipient.to_owned())) {
+                return;
+            }
+            let undeliverable = if address.is_empty() {
+                Some(format!("{recipient} has no {channel} address"))
+            } else if !self.configured(channel) {
+                Some(format!("no {channel} server is configured"))
+            } else {
+                None
+            };
+            out.push(NewDelivery {
+                channel: channel.to_owned(),
+                address: if address.is_empty() {
+                    format!("<none:{recipient}>")
+                } else {
+                    address
+                },
+                recipient: recipient.to_owned(),
+                undeliverable,
+            });
+        };
+        for r in to {
+            if r.citizen {
+                let phone = def
+                    .def
+                    .citizen
+                    .as_ref()
+                    .and_then(|c| c.phone.as_ref())
+                    .and_then(|f| case.fields.get(f))
+                    .and_then(Value::as_str);
+                push("sms", phone, "citizen", &mut out);
+                continue;
+            }
+            let Some(role) = &r.role else { continue };
+            for (id, u) in &org.file.users {
+                let in_scope = match r.of.unwrap_or(RecipientScope::HandlingDepartment) {
+                    RecipientScope::HandlingDepartment => u.department.as_deref() == Some(case.department.as_str()),
+                    RecipientScope::HandlingUnit => case.unit.as_deref() == Some(u.unit.as_str()),
+                    RecipientScope::District => true,
+                };
+                if !u.roles.contains(role) || !in_scope {
+                    continue;
+                }
+                let wanted: Vec<Channel> = if !channels.is_empty() {
+                    channels.to_vec()
+                } else if !u.channels.is_empty() {
+                    u.channels.clone()
+                } else {
+                    vec![Channel::Email]
+                };
+                for c in wanted {
+                    match c {
+                        Channel::Email => push("email", u.email.as_deref(), id, &mut out),
+                        Channel::Sms => push("sms", u.mobile.as_deref(), id, &mut out),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Expands pending outbox rows into deliveries; returns how many rows.
+    pub async fn expand(&self) -> Result<usize, String> {
+        let store = self.engine.store();
+        let now = self.engine.now();
+        let node = self.engine.node_id();
+        let rows = store
+            .claim_outbox(
+                node,
+                now.timestamp_millis(),
+                (now + self.opts.lease).timestamp_millis(),
+                200,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let n = rows.len();
+        for row in rows {
+            let to: Vec<Recipient> = serde_json::from_str(&row.recipients).unwrap_or_default();
+            let channels: Vec<Channel> = serde_json::from_str(&row.channels).unwrap_or_default();
+            let deliveries = match self.engine.case(&row.case_id).await {
+                Ok(Some(case)) => match self.engine.definitions().get(&case.case_type, case.definition_version) {
+                    Some(def) => self.resolve(&case, &def, &to, &channels),
+                    None => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            if deliveries.is_empty() {
+                tracing::warn!(outbox = %row.idempotency_key, template = %row.template, "a notification resolves to nobody");
+            }
+            store
+                .expand_outbox(
+                    &row.idempotency_key,
+                    &row.case_id,
+                    &row.template,
+                    node,
+                    &deliveries,
+                    now.timestamp_millis(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(n)
+    }
+
+    fn message(&self, d: &Delivery) -> impl std::future::Future<Output = Result<Message, String>> + '_ {
+        let d = d.clone();
+        async move {
+            let case = self
+                .engine
+                .case(&d.case_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the case is gone")?;
+            let def = self
+                .engine
+                .definitions()
+                .get(&case.case_type, case.definition_version)
+                .ok_or("the case's definition is not deployed")?;
+            let org = self.engine.org();
+            let user = org.user(&d.recipient);
+            let name = user.map_or_else(|| "您好".to_owned(), |u| u.name.clone());
+            let sees = user.is_some_and(|u| {
+                u.roles
+                    .iter()
+                    .any(|r| org.file.roles.get(r).is_some_and(|r| r.sees_personal_data))
+            });
+            let ctx = self.renderer.context(&def, org, &case, &name, sees, self.engine.now());
+            let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
+            let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
+            Ok(if d.channel == "sms" {
+                Message {
+                    to: d.address.clone(),
+                    to_name: None,
+                    subject: None,
+                    text: r.sms.unwrap_or(r.body),
+                    html: None,
+                    idempotency_key: key,
+                }
+            } else {
+                Message {
+                    to: d.address.clone(),
+                    to_name: Some(name),
+                    subject: r.subject,
+                    text: r.body,
+                    html: None,
+                    idempotency_key: key,
+                }
+            })
+        }
+    }
+
+    fn backoff(&self, attempts: i64) -> chrono::Duration {
+        let base = self.opts.first_backoff * (1i32 << attempts.clamp(0, 16) as i32);
+        let jitter = RandomState::new().hash_one(std::time::SystemTime::now()) % 250;
+        base + base * (jitter as i32) / 1000
+    }
+
+    /// Sends due deliveries; returns how many attempts were made.
+    pub async fn send(&self) -> Result<usize, String> {
+        let store = self.engine.store();
+        let now = self.engine.now();
+        let node = self.engine.node_id();
+        let mut channels = Vec::new();
+        if self.email.is_some() {
+            channels.push("email");
+        }
+        if self.sms.is_some() {
+            channels.push("sms");
+        }
+        let due = store
+            .claim_deliveries(
+                node,
+                &channels,
+                now.timestamp_millis(),
+                (now + self.opts.lease).timestamp_millis(),
+                100,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let n = due.len();
+        for d in due {
+            let notifier = match d.channel.as_str() {
+                "email" => self.email.clone(),
+                _ => self.sms.clone(),
+            };
+            let result = match (self.message(&d).await, notifier) {
+                (Ok(m), Some(n)) => n.send(&m).await,
+                (Err(e), _) => Err(SendError::Permanent(format!("the message cannot be rendered: {e}"))),
+                (_, None) => Err(SendError::Permanent("no server is configured for the channel".into())),
+            };
+            let now = self.engine.now();
+            let outcome = match result {
+                Ok(receipt) => {
+                    tracing::info!(channel = %d.channel, to = %d.recipient, template = %d.template, "delivered");
+                    Outcome::Delivered {
+                        gateway_id: receipt.gateway_id,
+                    }
+                }
+                Err(SendError::Retryable(e)) if d.attempts + 1 < self.opts.max_attempts => Outcome::Retry {
+                    next_at: (now + self.backoff(d.attempts)).timestamp_millis(),
+                    error: e,
+                },
+                Err(SendError::Retryable(e)) => Outcome::Failed {
+                    error: format!("gave up after {} attempts: {e}", d.attempts + 1),
+                },
+                Err(SendError::Permanent(e)) => Outcome::Failed { error: e },
+            };
+            if let Outcome::Failed { error } = &outcome {
+                tracing::warn!(channel = %d.channel, to = %d.recipient, template = %d.template, "delivery failed for good: {error}");
+            }
+            store
+                .record_delivery(&d, node, &outcome, now.timestamp_millis())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(n)
+    }
+
+    /// Runs until `stop` turns true.
+    pub fn spawn(self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let busy = match (self.expand().await, self.send().await) {
+                    (Ok(a), Ok(b)) => a + b > 0,
+                    (a, b) => {
+                        for e in [a.err(), b.err()].into_iter().flatten() {
+                            tracing::warn!("the dispatcher failed: {e}");
+                        }
+                        false
+                    }
+                };
+                if busy {
+                    continue;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(self.opts.poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! Operations routes for admins: notifications that need attention, and retrying them.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::{Body, User};
+use super::{ApiError, AppState};
+
+fn admin_only(s: &AppState, actor: &yimen_engine::core::Actor) -> Result<(), ApiError> {
+    if s.engine.org().is_admin(&actor.roles) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_allowed",
+            "only admins see the delivery queue",
+        ))
+    }
+}
+
+pub async fn failed(State(s): State<Arc<AppState>>, User(actor): User) -> Result<impl IntoResponse, ApiError> {
+    admin_only(&s, &actor)?;
+    let store = s.engine.store();
+    let failed = store
+        .failed_deliveries(200)
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    let counts = store
+        .delivery_counts()
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    let counts: Vec<_> = counts
+        .into_iter()
+        .map(|(c, st, n)| json!({"channel": c, "state": st, "count": n}))
+        .collect();
+    Ok(Json(json!({ "failed": failed, "counts": counts })))
+}
+
+/// `POST /api/v1/deliveries/retry`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    outbox_key: String,
+    channel: String,
+    address: String,
+}
+
+pub async fn retry(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    body: Body<RetryBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    admin_only(&s, &actor)?;
+    let b = body.value;
+    let now = s.engine.now().timestamp_millis();
+    let ok = s
+        .engine
+        .store()
+        .retry_delivery(&b.outbox_key, &b.channel, &b.address, now)
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    if ok {
+        Ok(Json(json!({"retrying": true})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no failed delivery with that key, channel and address",
+        ))
+    }
+}

@@ -1,0 +1,282 @@
+//! The notification outbox: rows written with the case, expanded into one delivery per address
+//! and channel, claimed with leases, and their outcomes recorded. Nothing is dropped silently:
+//! a row that resolves to nobody and a delivery that fails for good stay visible.
+
+use serde::Serialize;
+
+use super::{Backend, Store, StoreError};
+
+/// An outbox row claimed for expansion.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    /// Its key.
+    pub idempotency_key: String,
+    /// The case.
+    pub case_id: String,
+    /// The template.
+    pub template: String,
+    /// The recipients (JSON).
+    pub recipients: String,
+    /// The channels (JSON).
+    pub channels: String,
+}
+
+/// One address to deliver to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// `email` or `sms`.
+    pub channel: String,
+    /// The address (email or mobile number); empty when none is known.
+    pub address: String,
+    /// Who (a user id, or `citizen`).
+    pub recipient: String,
+    /// Why it cannot be sent, when it cannot.
+    pub undeliverable: Option<String>,
+}
+
+/// A delivery claimed for sending.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Delivery {
+    /// The outbox row.
+    pub outbox_key: String,
+    /// The channel.
+    pub channel: String,
+    /// The address.
+    pub address: String,
+    /// Who.
+    pub recipient: String,
+    /// The case.
+    pub case_id: String,
+    /// The template.
+    pub template: String,
+    /// `pending`, `retrying`, `delivered`, `failed` or `undeliverable`.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// The gateway's id once delivered.
+    pub gateway_id: Option<String>,
+}
+
+/// What happened to one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted by the server or gateway.
+    Delivered {
+        /// The gateway's message id.
+        gateway_id: Option<String>,
+    },
+    /// Try again at `next_at` (UTC ms).
+    Retry {
+        /// When.
+        next_at: i64,
+        /// Why it failed this time.
+        error: String,
+    },
+    /// Failed for good.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+impl Store {
+    /// Claims pending outbox rows for expansion.
+    pub async fn claim_outbox(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE idempotency_key IN \
+             (SELECT idempotency_key FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 \
+              AND (lease_until IS NULL OR lease_until < $3) ORDER BY created_at LIMIT $4{lock}) \
+             RETURNING idempotency_key, case_id, template, recipients, channels"
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query_as::<_, OutboxRow>(&sql)
+            .bind(node)
+            .bind(lease_until)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Expands a claimed outbox row into deliveries (once: the row must still be ours).
+    pub async fn expand_outbox(
+        &self,
+        key: &str,
+        case_id: &str,
+        template: &str,
+        node: &str,
+        deliveries: &[NewDelivery],
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let state = if deliveries.is_empty() {
+            "unresolved"
+        } else {
+            "expanded"
+        };
+        let error = deliveries.is_empty().then_some("the recipients resolve to nobody");
+        let done = sqlx::query(
+            "UPDATE outbox SET state = $1, last_error = $2, lease_owner = NULL, lease_until = NULL \
+             WHERE idempotency_key = $3 AND state = 'pending' AND lease_owner = $4",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(key)
+        .bind(node)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for d in deliveries {
+            let state = if d.undeliverable.is_some() {
+                "undeliverable"
+            } else {
+                "pending"
+            };
+            sqlx::query(
+                "INSERT INTO deliveries (outbox_key, channel, address, recipient, case_id, template, state, next_attempt_at, last_error, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8) ON CONFLICT (outbox_key, channel, address) DO NOTHING",
+            )
+            .bind(key)
+            .bind(&d.channel)
+            .bind(&d.address)
+            .bind(&d.recipient)
+            .bind(case_id)
+            .bind(template)
+            .bind(state)
+            .bind(now_ms)
+            .bind(d.undeliverable.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Claims deliveries that are due on the given channels.
+    pub async fn claim_deliveries(
+        &self,
+        node: &str,
+        channels: &[&str],
+        now_ms: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let list = format!(",{},", channels.join(","));
+        let sql = format!(
+            "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE (outbox_key, channel, address) IN \
+             (SELECT outbox_key, channel, address FROM deliveries WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3 \
+              AND (lease_until IS NULL OR lease_until < $3) AND $4 LIKE '%,' || channel || ',%' ORDER BY next_attempt_at LIMIT $5{lock}) \
+             RETURNING outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id"
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query_as::<_, Delivery>(&sql)
+            .bind(node)
+            .bind(lease_until)
+            .bind(now_ms)
+            .bind(list)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Records an attempt's outcome, only while the lease is `node`'s.
+    pub async fn record_delivery(
+        &self,
+        d: &Delivery,
+        node: &str,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (state, next, error, gateway): (&str, i64, Option<&str>, Option<&str>) = match outcome {
+            Outcome::Delivered { gateway_id } => ("delivered", now_ms, None, gateway_id.as_deref()),
+            Outcome::Retry { next_at, error } => ("retrying", *next_at, Some(error), None),
+            Outcome::Failed { error } => ("failed", now_ms, Some(error), None),
+        };
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = $1, next_attempt_at = $2, last_error = $3, gateway_id = $4, attempts = attempts + 1, \
+             updated_at = $5, lease_owner = NULL, lease_until = NULL \
+             WHERE outbox_key = $6 AND channel = $7 AND address = $8 AND lease_owner = $9",
+        )
+        .bind(state)
+        .bind(next)
+        .bind(error)
+        .bind(gateway)
+        .bind(now_ms)
+        .bind(&d.outbox_key)
+        .bind(&d.channel)
+        .bind(&d.address)
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deliveries that need an admin: failed for good, or undeliverable.
+    pub async fn failed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+        Ok(sqlx::query_as::<_, Delivery>(
+            "SELECT outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id \
+             FROM deliveries WHERE state IN ('failed', 'undeliverable') ORDER BY updated_at DESC LIMIT $1",
+        )
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Puts a failed delivery back in line (an admin's retry by hand).
+    pub async fn retry_delivery(
+        &self,
+        outbox_key: &str,
+        channel: &str,
+        address: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'retrying', next_attempt_at = $1, updated_at = $1 \
+             WHERE outbox_key = $2 AND channel = $3 AND address = $4 AND state IN ('failed', 'undeliverable')",
+        )
+        .bind(now_ms)
+        .bind(outbox_key)
+        .bind(channel)
+        .bind(address)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deliveries by state, for metrics and tests.
+    pub async fn delivery_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT channel, state, CAST(COUNT(*) AS BIGINT) FROM deliveries GROUP BY channel, state ORDER BY channel, state",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

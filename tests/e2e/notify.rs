@@ -1,0 +1,169 @@
+//! Notifications through a real SMTP server (aiosmtpd on loopback, installed by the test
+//! script): a supervision rung's email reaches the department head and the supervisor, in
+//! Chinese, once each; SMS without a gateway stays visible as undeliverable.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::Server;
+
+fn python() -> String {
+    std::env::var("YIMEN_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+struct Smtp {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn start_smtp(maildir: &Path) -> Smtp {
+    let port = free_port();
+    let child = Command::new(python())
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start aiosmtpd with {} ({e}); run scripts/test.sh, which installs it",
+                python()
+            )
+        });
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "aiosmtpd did not start; run scripts/test.sh, which installs it"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Smtp { child, port }
+}
+
+/// The messages in a Maildir, decoded by Python's email package: [{to, subject, body, message_id}].
+fn read_maildir(maildir: &Path) -> Vec<Value> {
+    let script = r#"
+import json, mailbox, sys
+from email import policy
+from email.parser import BytesParser
+out = []
+for key, msg in mailbox.Maildir(sys.argv[1], factory=None).items():
+    m = BytesParser(policy=policy.default).parsebytes(msg.as_bytes())
+    body = m.get_body(preferencelist=('plain',))
+    out.append({"to": str(m["To"]), "subject": str(m["Subject"]), "body": body.get_content() if body else "", "message_id": str(m["Message-ID"])})
+print(json.dumps(out, ensure_ascii=False))
+"#;
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(maildir)
+        .output()
+        .expect("python");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    let smtp = start_smtp(&maildir);
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let url = format!("smtp://127.0.0.1:{}?from=centre@putuo.example", smtp.port);
+    let server = Server::start(&db, &["--smtp", &url]);
+    let clerk = server.client("clerk_wang");
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "李某", "caller_phone": "13900000002", "category": "complaint", "content": "夜间施工噪音"}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = server
+        .client("supervisor_han")
+        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let started = Instant::now();
+    let mails = loop {
+        let m = if maildir.join("new").exists() {
+            read_maildir(&maildir)
+        } else {
+            Vec::new()
+        };
+        if m.len() >= 2 || started.elapsed() > Duration::from_secs(30) {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let to: Vec<&str> = mails.iter().filter_map(|m| m["to"].as_str()).collect();
+    assert!(
+        to.contains(&"韩磊 <han.lei@centre.example>") && to.contains(&"卫东 <wei.dong@centre.example>"),
+        "{to:?}"
+    );
+    for m in &mails {
+        let subject = m["subject"].as_str().expect("subject");
+        assert!(subject.starts_with("【中心专项督办】12345热线工单"), "{subject}");
+        let text = m["body"].as_str().expect("body");
+        assert!(
+            text.contains("现启动中心专项督办") && text.contains("12345政务服务热线"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("/cases/{id}")), "{text}");
+    }
+    // The same delivery always carries the same Message-ID, derived from its key.
+    assert_ne!(mails[0]["message_id"], mails[1]["message_id"]);
+
+    // SMS has no gateway here: those deliveries stay visible to admins, nothing pretends to be sent.
+    let admin = server.client("admin_qin");
+    let q = admin.get("/api/v1/deliveries/failed").json();
+    let sms: Vec<&Value> = q["failed"]
+        .as_array()
+        .expect("failed")
+        .iter()
+        .filter(|d| d["channel"] == "sms")
+        .collect();
+    assert!(sms.iter().all(|d| d["state"] == "undeliverable"), "{q}");
+    assert!(
+        sms.iter()
+            .any(|d| d["template"] == "case_receipt" && d["recipient"] == "citizen"),
+        "{q}"
+    );
+    assert_eq!(server.client("clerk_wang").get("/api/v1/deliveries/failed").status, 403);
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+    // Restarting sends nothing twice.
+    let server = Server::start(&db, &["--smtp", &url]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(read_maildir(&maildir).len(), 2);
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}
