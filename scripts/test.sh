@@ -75,6 +75,12 @@ if [ -z "${YIMEN_TEST_DATABASE_URL:-}" ]; then
 fi
 say "PostgreSQL for tests: $YIMEN_TEST_DATABASE_URL"
 
+# --- A real SMS gateway for the notifier tests (Debian's Kannel with its fake SMSC) -------------------
+if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
+    say "installing Kannel (SMS gateway) and its fake SMSC"
+    apt_install kannel kannel-extras
+fi
+
 # --- A real SMTP server for the notifier tests (aiosmtpd from PyPI, in a venv of our own) ---------
 venv="target/test-tools/venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then

@@ -35,10 +35,15 @@ pub struct ServeArgs {
     /// stays in the outbox, marked undeliverable).
     #[arg(long, env = "YIMEN_SMTP_URL")]
     pub smtp: Option<String>,
+    /// The SMS gateway's `sendsms` URL with its credentials (Kannel's interface), e.g.
+    /// `http://127.0.0.1:13013/cgi-bin/sendsms?username=…&password=…&from=12345` (none: SMS stays in
+    /// the outbox, marked undeliverable).
+    #[arg(long, env = "YIMEN_SMS_URL")]
+    pub sms: Option<String>,
     /// The address people use to reach this server, for links in messages [default: http://BIND].
     #[arg(long, env = "YIMEN_BASE_URL")]
     pub base_url: Option<String>,
-    /// A TOML file with `db`, `bind`, `workflows`, `smtp` and `base_url` keys.
+    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys.
     #[arg(long, env = "YIMEN_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -51,6 +56,7 @@ struct ConfigFile {
     bind: Option<SocketAddr>,
     workflows: Option<PathBuf>,
     smtp: Option<String>,
+    sms: Option<String>,
     base_url: Option<String>,
 }
 
@@ -61,6 +67,7 @@ struct Settings {
     bind: SocketAddr,
     workflows: PathBuf,
     smtp: Option<String>,
+    sms: Option<String>,
     base_url: Option<String>,
 }
 
@@ -91,6 +98,7 @@ impl ServeArgs {
                 .or(file.workflows)
                 .unwrap_or_else(|| PathBuf::from("workflows")),
             smtp: self.smtp.clone().or(file.smtp).filter(|s| !s.is_empty()),
+            sms: self.sms.clone().or(file.sms).filter(|s| !s.is_empty()),
             base_url: self.base_url.clone().or(file.base_url),
         })
     }
@@ -216,7 +224,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             None
         }
     };
-    tracing::warn!("no SMS gateway is configured: SMS stays in the outbox, marked undeliverable");
+    let sms: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.sms {
+        Some(url) => Some(Arc::new(
+            yimen_notifiers::KannelNotifier::from_url(url).context("the SMS gateway URL is not usable")?,
+        )),
+        None => {
+            tracing::warn!(
+                "no SMS gateway is configured (YIMEN_SMS_URL): SMS stays in the outbox, marked undeliverable"
+            );
+            None
+        }
+    };
     let centre = bundle
         .organisation
         .as_ref()
@@ -231,7 +249,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         engine.clone(),
         renderer,
         email,
-        None,
+        sms,
         crate::dispatch::DispatchOptions::default(),
     );
     let dispatching = dispatcher.spawn(stop_rx);

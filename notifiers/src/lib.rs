@@ -4,11 +4,13 @@
 #![warn(missing_docs)]
 
 pub mod email;
+pub mod sms;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use email::EmailNotifier;
+pub use sms::KannelNotifier;
 
 /// A message to deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]

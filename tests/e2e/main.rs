@@ -7,6 +7,7 @@ mod docs;
 mod notify;
 mod schema;
 mod serve;
+mod sms;
 mod support;
 mod validate;
 

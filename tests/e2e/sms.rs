@@ -1,0 +1,262 @@
+//! SMS through a real gateway: Kannel's bearerbox and smsbox with the fake SMSC on loopback
+//! (Debian's `kannel` and `kannel-extras`, installed by the test script). The citizen's receipt
+//! and a supervision rung's SMS reach the SMSC in UCS-2, Chinese intact; a restart sends nothing
+//! twice.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::Server;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A running Kannel with a fake SMSC whose received messages are collected.
+struct Kannel {
+    children: Vec<Child>,
+    received: Arc<Mutex<Vec<String>>>,
+    sendsms: u16,
+}
+
+impl Drop for Kannel {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().rev() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn wait_port(port: u16, what: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what} did not start; run scripts/test.sh, which installs Kannel"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start_kannel(dir: &Path) -> Kannel {
+    let (admin, smsbox, smsc, sendsms) = (free_port(), free_port(), free_port(), free_port());
+    let spool = dir.join("spool");
+    std::fs::create_dir_all(&spool).expect("spool");
+    let conf = dir.join("kannel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"group = core
+admin-port = {admin}
+admin-interface = 127.0.0.1
+admin-password = test-admin
+admin-allow-ip = "127.0.0.1"
+smsbox-port = {smsbox}
+smsbox-interface = 127.0.0.1
+box-allow-ip = "127.0.0.1"
+box-deny-ip = "*.*.*.*"
+store-type = spool
+store-location = "{spool}"
+dlr-storage = internal
+log-level = 4
+
+group = smsc
+smsc = fake
+smsc-id = FAKE
+port = {smsc}
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = {smsbox}
+sendsms-port = {sendsms}
+sendsms-interface = 127.0.0.1
+global-sender = 12345
+log-level = 4
+
+group = sendsms-user
+username = yimen
+password = test-secret
+max-messages = 3
+concatenation = true
+
+group = sms-service
+keyword = default
+text = "no service"
+"#,
+            spool = spool.display()
+        ),
+    )
+    .expect("write kannel.conf");
+    let quiet = || Stdio::null();
+    let mut children = Vec::new();
+    children.push(
+        Command::new("/usr/sbin/bearerbox")
+            .arg(&conf)
+            .stdout(quiet())
+            .stderr(quiet())
+            .spawn()
+            .expect("bearerbox (install Debian's kannel; scripts/test.sh does)"),
+    );
+    wait_port(smsbox, "bearerbox");
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let mut fake = Command::new("/usr/lib/kannel/test/fakesmsc")
+        .args([
+            "-H",
+            "127.0.0.1",
+            "-r",
+            &smsc.to_string(),
+            "-i",
+            "1",
+            "-m",
+            "0",
+            "100 200 text nop",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fakesmsc (install Debian's kannel-extras; scripts/test.sh does)");
+    for stream in [
+        Box::new(fake.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(fake.stderr.take().expect("stderr")),
+    ] {
+        let received = received.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if line.contains("Got message") {
+                    received.lock().expect("lock").push(line);
+                }
+            }
+        });
+    }
+    children.push(fake);
+    children.push(
+        Command::new("/usr/sbin/smsbox")
+            .arg(&conf)
+            .stdout(quiet())
+            .stderr(quiet())
+            .spawn()
+            .expect("smsbox"),
+    );
+    wait_port(sendsms, "smsbox");
+    Kannel {
+        children,
+        received,
+        sendsms,
+    }
+}
+
+/// Decodes fakesmsc's `%XX`-escaped UCS-2 text.
+fn ucs2(escaped: &str) -> String {
+    let b = escaped.as_bytes();
+    let mut bytes = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%')
+            .then(|| b.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(v) => {
+                bytes.push(v);
+                i += 3;
+            }
+            None => {
+                bytes.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    let units: Vec<u16> = bytes
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+#[test]
+fn the_citizen_and_the_supervisors_get_their_sms_in_chinese_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kannel = start_kannel(dir.path());
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let sms_url = format!(
+        "http://127.0.0.1:{}/cgi-bin/sendsms?username=yimen&password=test-secret&from=12345",
+        kannel.sendsms
+    );
+    let server = Server::start(&db, &["--sms", &sms_url]);
+    let clerk = server.client("clerk_wang");
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "李某", "caller_phone": "13900000002", "category": "complaint", "content": "夜间施工噪音"}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = server
+        .client("supervisor_han")
+        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The receipt to the citizen, and the rung to the department head and the supervisor.
+    let started = Instant::now();
+    let got = loop {
+        let got = kannel.received.lock().expect("lock").clone();
+        if got.len() >= 3 || started.elapsed() > Duration::from_secs(30) {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(got.len(), 3, "{got:?}");
+    let texts: Vec<(String, String)> = got
+        .iter()
+        .map(|l| {
+            // `Got message N: <from to ucs-2 text>`
+            let inner = l.split('<').nth(1).unwrap_or("").trim_end_matches('>');
+            let parts: Vec<&str> = inner.splitn(4, ' ').collect();
+            (
+                parts.get(1).copied().unwrap_or("").to_owned(),
+                ucs2(parts.get(3).copied().unwrap_or("")),
+            )
+        })
+        .collect();
+    let to_citizen = texts
+        .iter()
+        .find(|(to, _)| to == "13900000002")
+        .expect("the citizen's receipt");
+    assert!(
+        to_citizen.1.starts_with("【一门】您的12345热线工单已受理"),
+        "{to_citizen:?}"
+    );
+    let to_head = texts
+        .iter()
+        .find(|(to, _)| to == "13800000012")
+        .expect("the department head's SMS");
+    assert!(
+        to_head.1.contains("中心专项督办") && to_head.1.contains("督办单"),
+        "{to_head:?}"
+    );
+    assert!(
+        texts.iter().any(|(to, _)| to == "13800000015"),
+        "the level-1 supervisor's SMS: {texts:?}"
+    );
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+    // After a restart nothing is sent again.
+    let server = Server::start(&db, &["--sms", &sms_url]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(kannel.received.lock().expect("lock").len(), 3);
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}
