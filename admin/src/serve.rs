@@ -245,13 +245,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         yimen_engine::render::Renderer::new(&bundle.templates, &centre, &base_url)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?,
     );
-    let dispatcher = crate::dispatch::Dispatcher::new(
-        engine.clone(),
-        renderer,
-        email,
-        sms,
-        crate::dispatch::DispatchOptions::default(),
-    );
+    // The first retry's delay (each further one doubles); short in tests, 30 s by default.
+    let mut dispatch_opts = crate::dispatch::DispatchOptions::default();
+    if let Some(ms) = std::env::var("YIMEN_NOTIFY_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        dispatch_opts.first_backoff = chrono::Duration::milliseconds(ms.clamp(10, 3_600_000));
+    }
+    let dispatcher = crate::dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
     let dispatching = dispatcher.spawn(stop_rx);
 
     // Register for signals before announcing the address, so a signal sent as soon as the

@@ -167,3 +167,79 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
     server.signal("-TERM");
     assert!(server.wait().0.success());
 }
+
+#[test]
+fn a_refusal_is_retried_and_a_bad_address_fails_for_good_visibly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let log = dir.path().join("accepted.jsonl");
+    let script = yimen_tests::root().join("tests/e2e/smtp_flaky.py");
+    let child = Command::new(python())
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python");
+    let _smtp = Smtp { child, port };
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the test SMTP server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let url = format!("smtp://127.0.0.1:{port}?from=centre@putuo.example");
+    // A short first backoff so the retry happens inside the test.
+    let server = Server::start_with_env(
+        &["serve", "--db", &db, "--bind", "127.0.0.1:0", "--smtp", &url],
+        &[("YIMEN_NOTIFY_BACKOFF_MS", "300")],
+    );
+    let clerk = server.client("clerk_wang");
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "李某", "caller_phone": "13900000002", "category": "complaint", "content": "噪音"}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server
+        .client("supervisor_han")
+        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    let admin = server.client("admin_qin");
+    let started = Instant::now();
+    let (accepted, failed) = loop {
+        let accepted = std::fs::read_to_string(&log).unwrap_or_default();
+        let q = admin.get("/api/v1/deliveries/failed").json();
+        let failed: Vec<Value> = q["failed"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| d["channel"] == "email")
+            .collect();
+        if (accepted.lines().count() >= 1 && !failed.is_empty()) || started.elapsed() > Duration::from_secs(30) {
+            break (accepted, failed);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // The department head's email was refused once (451), retried, and delivered once.
+    assert_eq!(accepted.lines().count(), 1, "{accepted}");
+    assert!(accepted.contains("wei.dong@centre.example"), "{accepted}");
+    // The supervisor's address is refused for good (550): failed after one attempt, visible.
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["address"], "han.lei@centre.example");
+    assert_eq!(failed[0]["state"], "failed");
+    assert_eq!(failed[0]["attempts"], 1);
+    assert!(
+        failed[0]["last_error"].as_str().is_some_and(|e| e.contains("550")),
+        "{failed:?}"
+    );
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}
