@@ -26,18 +26,46 @@ pub struct DispatchOptions {
     pub lease: chrono::Duration,
     /// How often to look for work.
     pub poll: StdDuration,
+    /// Night hours (local, `[start, end)` in minutes from midnight, may wrap) with no SMS.
+    pub sms_quiet: Option<(u32, u32)>,
+    /// Supervision levels whose SMS may go out during quiet hours (e.g. 3: only the discipline
+    /// commission's rung).
+    pub sms_night_level: u8,
+    /// Most SMS to one number per hour.
+    pub sms_per_hour: i64,
 }
 
 impl Default for DispatchOptions {
-    /// Eight attempts, 30 s first backoff, 60 s leases, a 500 ms poll.
+    /// Eight attempts, 30 s first backoff, 60 s leases, a 500 ms poll; no SMS from 22:00 to 07:00
+    /// except for level-3 supervision; at most 10 SMS an hour to one number.
     fn default() -> Self {
         Self {
             max_attempts: 8,
             first_backoff: chrono::Duration::seconds(30),
             lease: chrono::Duration::seconds(60),
             poll: StdDuration::from_millis(500),
+            sms_quiet: Some((22 * 60, 7 * 60)),
+            sms_night_level: 3,
+            sms_per_hour: 10,
         }
     }
+}
+
+/// Parses `HH:MM-HH:MM` into minutes from midnight.
+pub fn parse_quiet_hours(s: &str) -> anyhow::Result<(u32, u32)> {
+    let minutes = |t: &str| -> anyhow::Result<u32> {
+        let (h, m) = t
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("`{t}` is not HH:MM"))?;
+        let (h, m): (u32, u32) = (h.parse()?, m.parse()?);
+        anyhow::ensure!(h < 24 && m < 60, "`{t}` is not a time of day");
+        Ok(h * 60 + m)
+    };
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| anyhow::anyhow!("`{s}` is not a range"))?;
+    Ok((minutes(a)?, minutes(b)?))
 }
 
 /// The dispatcher.
@@ -240,6 +268,60 @@ impl Dispatcher {
         }
     }
 
+    /// Whether an SMS must wait: until when, and why.
+    async fn sms_hold(&self, d: &Delivery) -> Option<(i64, String)> {
+        let now = self.engine.now();
+        if let Some((start, end)) = self.opts.sms_quiet {
+            let case = self.engine.case(&d.case_id).await.ok().flatten();
+            let def = case
+                .as_ref()
+                .and_then(|c| self.engine.definitions().get(&c.case_type, c.definition_version));
+            let tz = def
+                .as_ref()
+                .map_or(chrono_tz::Asia::Shanghai, |d| d.calendar.timezone());
+            let local = now.with_timezone(&tz);
+            let minute = chrono::Timelike::hour(&local) * 60 + chrono::Timelike::minute(&local);
+            let quiet = if start <= end {
+                minute >= start && minute < end
+            } else {
+                minute >= start || minute < end
+            };
+            let level = d
+                .outbox_key
+                .rsplit_once("/rung/")
+                .and_then(|(_, rung)| {
+                    def.as_ref()
+                        .and_then(|d| d.ladder.as_ref())
+                        .and_then(|l| l.rungs.get(rung))
+                })
+                .map_or(0, |r| r.level);
+            if quiet && level < self.opts.sms_night_level {
+                let wait = if minute >= end {
+                    24 * 60 - minute + end
+                } else {
+                    end - minute
+                };
+                let until = now + chrono::Duration::minutes(i64::from(wait));
+                return Some((until.timestamp_millis(), "quiet hours: no SMS at night".into()));
+            }
+        }
+        let since = (now - chrono::Duration::hours(1)).timestamp_millis();
+        let sent = self
+            .engine
+            .store()
+            .delivered_since("sms", &d.address, since)
+            .await
+            .unwrap_or(0);
+        if sent >= self.opts.sms_per_hour {
+            let until = now + chrono::Duration::minutes(10);
+            return Some((
+                until.timestamp_millis(),
+                format!("rate limit: {sent} SMS to this number in the last hour"),
+            ));
+        }
+        None
+    }
+
     fn backoff(&self, attempts: i64) -> chrono::Duration {
         let base = self.opts.first_backoff * (1i32 << attempts.clamp(0, 16) as i32);
         let jitter = RandomState::new().hash_one(std::time::SystemTime::now()) % 250;
@@ -270,6 +352,15 @@ impl Dispatcher {
             .map_err(|e| e.to_string())?;
         let n = due.len();
         for d in due {
+            if d.channel == "sms"
+                && let Some((until, reason)) = self.sms_hold(&d).await
+            {
+                store
+                    .record_delivery(&d, node, &Outcome::Deferred { until, reason }, now.timestamp_millis())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
             let notifier = match d.channel.as_str() {
                 "email" => self.email.clone(),
                 _ => self.sms.clone(),

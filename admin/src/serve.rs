@@ -253,6 +253,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     {
         dispatch_opts.first_backoff = chrono::Duration::milliseconds(ms.clamp(10, 3_600_000));
     }
+    match std::env::var("YIMEN_SMS_QUIET_HOURS").ok().as_deref() {
+        None => {}
+        Some("off" | "") => dispatch_opts.sms_quiet = None,
+        Some(v) => {
+            dispatch_opts.sms_quiet = Some(
+                crate::dispatch::parse_quiet_hours(v)
+                    .context("YIMEN_SMS_QUIET_HOURS must be `HH:MM-HH:MM` or `off`")?,
+            );
+        }
+    }
+    if let Some(n) = std::env::var("YIMEN_SMS_PER_HOUR")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        dispatch_opts.sms_per_hour = n.max(1);
+    }
     let dispatcher = crate::dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
     let dispatching = dispatcher.spawn(stop_rx);
 

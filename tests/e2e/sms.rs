@@ -194,7 +194,14 @@ fn the_citizen_and_the_supervisors_get_their_sms_in_chinese_once() {
         "http://127.0.0.1:{}/cgi-bin/sendsms?username=yimen&password=test-secret&from=12345",
         kannel.sendsms
     );
-    let server = Server::start(&db, &["--sms", &sms_url]);
+    let quiet_off = [("YIMEN_SMS_QUIET_HOURS", "off")];
+    let start = |db: &str| {
+        Server::start_with_env(
+            &["serve", "--db", db, "--bind", "127.0.0.1:0", "--sms", &sms_url],
+            &quiet_off,
+        )
+    };
+    let server = start(&db);
     let clerk = server.client("clerk_wang");
     let body = json!({
         "case_type": "service_request_12345",
@@ -254,9 +261,49 @@ fn the_citizen_and_the_supervisors_get_their_sms_in_chinese_once() {
     server.signal("-TERM");
     assert!(server.wait().0.success());
     // After a restart nothing is sent again.
-    let server = Server::start(&db, &["--sms", &sms_url]);
+    let server = start(&db);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(kannel.received.lock().expect("lock").len(), 3);
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}
+
+#[test]
+fn no_sms_in_quiet_hours_below_the_allowed_level() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kannel = start_kannel(dir.path());
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let sms_url = format!(
+        "http://127.0.0.1:{}/cgi-bin/sendsms?username=yimen&password=test-secret&from=12345",
+        kannel.sendsms
+    );
+    // Quiet hours around the present moment, in the centre's time zone.
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+    let start_h = chrono::Timelike::hour(&now);
+    let window = format!("{start_h:02}:00-{:02}:00", (start_h + 2) % 24);
+    let server = Server::start_with_env(
+        &["serve", "--db", &db, "--bind", "127.0.0.1:0", "--sms", &sms_url],
+        &[("YIMEN_SMS_QUIET_HOURS", window.as_str())],
+    );
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "李某", "caller_phone": "13900000002", "category": "complaint", "content": "噪音"}
+    });
+    let r = server.client("clerk_wang").post("/api/v1/cases", &body);
+    assert_eq!(r.status, 201);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        kannel.received.lock().expect("lock").is_empty(),
+        "an SMS went out in quiet hours"
+    );
+    let q = server.client("admin_qin").get("/api/v1/deliveries/failed").json();
+    let pending = q["counts"]
+        .as_array()
+        .expect("counts")
+        .iter()
+        .any(|c| c["channel"] == "sms" && c["state"] == "pending" && c["count"] == 1);
+    assert!(pending, "the receipt waits for the morning: {q}");
     server.signal("-TERM");
     assert!(server.wait().0.success());
 }

@@ -79,6 +79,13 @@ pub enum Outcome {
         /// Why.
         error: String,
     },
+    /// Not attempted now (quiet hours, a rate limit): wait until `until` without counting an attempt.
+    Deferred {
+        /// When to try.
+        until: i64,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Store {
@@ -215,10 +222,11 @@ impl Store {
         outcome: &Outcome,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let (state, next, error, gateway): (&str, i64, Option<&str>, Option<&str>) = match outcome {
-            Outcome::Delivered { gateway_id } => ("delivered", now_ms, None, gateway_id.as_deref()),
-            Outcome::Retry { next_at, error } => ("retrying", *next_at, Some(error), None),
-            Outcome::Failed { error } => ("failed", now_ms, Some(error), None),
+        let (state, next, error, gateway, attempt): (&str, i64, Option<&str>, Option<&str>, i64) = match outcome {
+            Outcome::Delivered { gateway_id } => ("delivered", now_ms, None, gateway_id.as_deref(), 1),
+            Outcome::Retry { next_at, error } => ("retrying", *next_at, Some(error), None, 1),
+            Outcome::Failed { error } => ("failed", now_ms, Some(error), None, 1),
+            Outcome::Deferred { until, reason } => (d.state.as_str(), *until, Some(reason), None, 0),
         };
         let done = sqlx::query(
             "UPDATE deliveries SET state = $1, next_attempt_at = $2, last_error = $3, gateway_id = $4, attempts = attempts + 1, \
@@ -234,9 +242,23 @@ impl Store {
         .bind(&d.channel)
         .bind(&d.address)
         .bind(node)
+        .bind(attempt)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Messages delivered to `address` on `channel` since `since_ms` (for per-recipient rate limits).
+    pub async fn delivered_since(&self, channel: &str, address: &str, since_ms: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries WHERE channel = $1 AND address = $2 AND state = 'delivered' AND updated_at >= $3",
+        )
+        .bind(channel)
+        .bind(address)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
     }
 
     /// Deliveries that need an admin: failed for good, or undeliverable.
