@@ -15,4 +15,9 @@ pub struct TemplateHeader {
     /// The SMS text (a handlebars template); the body is used for email only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<String>,
+    /// How many SMS segments a message may take (70 Chinese or 160 GSM characters each, a little
+    /// less when concatenated); `yimen validate` warns when a rendered sample needs more. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10))]
+    pub sms_segments: Option<u32>,
 }

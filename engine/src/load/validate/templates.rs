@@ -64,6 +64,7 @@ pub(super) fn check_templates(ctx: &Ctx, diags: &mut Diagnostics) {
         }
         for src in sources {
             check_template_uses(src, refs.map(Vec::as_slice).unwrap_or(&[]), diags);
+            check_sms_length(src, diags);
         }
     }
 }
@@ -133,5 +134,63 @@ pub(super) fn check_template_uses(src: &TemplateSource, refs: &[TemplateRef], di
                 .maybe_hint(suggest(&u.path, known.iter().map(String::as_str)))
                 .error("Y0602", format!("`{}` is not a variable templates can use", u.path));
         }
+    }
+}
+
+/// A sample length for a template variable, in characters (Chinese names and numbers as the
+/// centre's data has them).
+fn sample_len(var: &str) -> usize {
+    match var {
+        "case.number" => 12,
+        "case.due_at" | "case.opened_at" | "rung.answer_due" => 16,
+        "rung.name" => 7,
+        "case.type_name" | "case.department_name" => 10,
+        "recipient.name" => 3,
+        "centre.name" => 10,
+        "case.url" => 60,
+        v if v.starts_with("fields.") => 10,
+        _ => 10,
+    }
+}
+
+/// Segments an SMS of `text` takes: GSM 7-bit 160 (153 when concatenated), otherwise UCS-2 70 (67).
+pub(super) fn sms_segments(len: usize, gsm: bool) -> usize {
+    let (single, multi) = if gsm { (160, 153) } else { (70, 67) };
+    if len <= single { 1 } else { len.div_ceil(multi) }
+}
+
+/// Warns when a template's SMS text, rendered with sample values, needs more segments than it allows.
+pub(super) fn check_sms_length(src: &TemplateSource, diags: &mut Diagnostics) {
+    let Some(sms) = &src.header.sms else { return };
+    let mut len = 0usize;
+    let mut gsm = true;
+    let mut rest = sms.as_str();
+    while let Some(open) = rest.find("{{") {
+        let lit = &rest[..open];
+        len += lit.chars().count();
+        gsm &= lit.is_ascii();
+        let Some(close) = rest[open..].find("}}") else { break };
+        let var = rest[open + 2..open + close].trim();
+        let var = var.split_whitespace().last().unwrap_or(var);
+        len += sample_len(var);
+        if !var.starts_with("case.number") && !var.starts_with("case.url") {
+            gsm = false;
+        }
+        rest = &rest[open + close + 2..];
+    }
+    len += rest.chars().count();
+    gsm &= rest.is_ascii();
+    let allowed = src.header.sms_segments.unwrap_or(1) as usize;
+    let needed = sms_segments(len, gsm);
+    if needed > allowed {
+        diags
+            .at(&src.file, src.header_spans.value("sms"), "sms")
+            .hint(format!(
+                "shorten the text, or allow it with `sms_segments: {needed}` (each segment is billed)"
+            ))
+            .warning(
+                "Y0605",
+                format!("a sample SMS is about {len} characters: {needed} segments, more than the {allowed} allowed"),
+            );
     }
 }
