@@ -33,6 +33,8 @@ pub struct DispatchOptions {
     pub sms_night_level: u8,
     /// Most SMS to one number per hour.
     pub sms_per_hour: i64,
+    /// Where gateways send delivery reports: this server's base URL and the shared token.
+    pub reports: Option<(String, String)>,
 }
 
 impl Default for DispatchOptions {
@@ -47,6 +49,7 @@ impl Default for DispatchOptions {
             sms_quiet: Some((22 * 60, 7 * 60)),
             sms_night_level: 3,
             sms_per_hour: 10,
+            reports: None,
         }
     }
 }
@@ -247,6 +250,14 @@ impl Dispatcher {
             let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
             let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
             Ok(if d.channel == "sms" {
+                let report_url = self.opts.reports.as_ref().map(|(base, token)| {
+                    let q: String = url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("token", token)
+                        .append_pair("key", &d.outbox_key)
+                        .append_pair("to", &d.address)
+                        .finish();
+                    format!("{base}/api/v1/sms/reports?{q}")
+                });
                 Message {
                     to: d.address.clone(),
                     to_name: None,
@@ -254,6 +265,7 @@ impl Dispatcher {
                     text: r.sms.unwrap_or(r.body),
                     html: None,
                     idempotency_key: key,
+                    report_url,
                 }
             } else {
                 Message {
@@ -263,6 +275,7 @@ impl Dispatcher {
                     text: r.body,
                     html: None,
                     idempotency_key: key,
+                    report_url: None,
                 }
             })
         }

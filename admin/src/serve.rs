@@ -212,6 +212,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx.clone());
 
+    // Register for signals before announcing the address, so a signal sent as soon as the
+    // server is seen to listen is never lost to the default handler.
+    let shutdown = shutdown_signal().context("failed to install the signal handlers")?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.bind))?;
+    let addr = listener.local_addr().context("failed to read the bound address")?;
     // Notifications: the outbox dispatcher with whatever servers are configured.
     let email: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.smtp {
         Some(url) => Some(Arc::new(
@@ -240,7 +247,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|o| o.value.centre.name.get("zh-CN").to_owned())
         .unwrap_or_default();
-    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    // Delivery reports come back to `/api/v1/sms/reports` with this token.
+    let report_token = std::env::var("YIMEN_SMS_REPORT_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(random_token);
     let renderer = Arc::new(
         yimen_engine::render::Renderer::new(&bundle.templates, &centre, &base_url)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?,
@@ -272,15 +284,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let dispatcher = crate::dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
     let dispatching = dispatcher.spawn(stop_rx);
 
-    // Register for signals before announcing the address, so a signal sent as soon as the
-    // server is seen to listen is never lost to the default handler.
-    let shutdown = shutdown_signal().context("failed to install the signal handlers")?;
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .with_context(|| format!("failed to listen on {}", args.bind))?;
-    let addr = listener.local_addr().context("failed to read the bound address")?;
     tracing::info!("listening on http://{addr}");
-    let state = Arc::new(AppState { engine: engine.clone() });
+    let state = Arc::new(AppState {
+        engine: engine.clone(),
+        report_token,
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -316,4 +324,12 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("interrupted; shutting down");
     })
+}
+
+/// A random token (128 bits, hex) for callbacks from gateways.
+fn random_token() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let a = RandomState::new().hash_one(std::time::SystemTime::now());
+    let b = RandomState::new().hash_one(std::process::id());
+    format!("{a:016x}{b:016x}")
 }

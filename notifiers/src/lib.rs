@@ -28,6 +28,8 @@ pub struct Message {
     /// A stable key: a retry of the same message carries the same key (and, for email, the same
     /// `Message-ID`, so a receiving system can drop a duplicate).
     pub idempotency_key: String,
+    /// Where the gateway should send delivery reports (SMS), if anywhere.
+    pub report_url: Option<String>,
 }
 
 /// What a gateway said when it accepted a message.

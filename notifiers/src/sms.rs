@@ -67,6 +67,11 @@ impl KannelNotifier {
             if !msg.text.is_ascii() {
                 q.append_pair("coding", "2");
             }
+            if let Some(report) = &msg.report_url {
+                // Every report: delivered, failed, buffered, accepted, rejected; `%d` is the status.
+                q.append_pair("dlr-mask", "31");
+                q.append_pair("dlr-url", &format!("{report}&status=%d"));
+            }
         }
         let resp = self
             .client

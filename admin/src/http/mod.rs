@@ -29,6 +29,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub struct AppState {
     /// The engine.
     pub engine: Engine,
+    /// The token gateways present with delivery reports.
+    pub report_token: String,
 }
 
 /// A case type as the API lists it.
@@ -67,6 +69,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/supervision/{record}/review", post(supervision::review))
         .route("/api/v1/deliveries/failed", get(ops::failed))
         .route("/api/v1/deliveries/retry", post(ops::retry))
+        .route("/api/v1/sms/reports", get(ops::report))
+        .route("/api/v1/cases/{id}/notifications", get(ops::case_notifications))
         .route("/api/v1/inbox", get(inbox::inbox))
         .route("/api/v1/tasks/{task}/claim", post(inbox::claim))
         .route("/api/v1/tasks/{task}/release", post(inbox::release))

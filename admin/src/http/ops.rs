@@ -75,3 +75,52 @@ pub async fn retry(
         ))
     }
 }
+
+/// `GET /api/v1/sms/reports`: a gateway's delivery report (Kannel's `dlr-url`).
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    token: String,
+    key: String,
+    to: String,
+    status: i64,
+}
+
+pub async fn report(
+    State(s): State<Arc<AppState>>,
+    q: Result<axum::extract::Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let axum::extract::Query(q) = q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    if q.token != s.report_token {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_token",
+            "the report token is not valid",
+        ));
+    }
+    let now = s.engine.now().timestamp_millis();
+    let found = s
+        .engine
+        .store()
+        .record_report(&q.key, "sms", &q.to, q.status, now)
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    if found {
+        Ok(Json(json!({"recorded": true})))
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such delivery"))
+    }
+}
+
+pub async fn case_notifications(
+    State(s): State<Arc<AppState>>,
+    User(_actor): User,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let list = s
+        .engine
+        .store()
+        .case_deliveries(&id)
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    Ok(Json(json!({ "case_id": id, "deliveries": list })))
+}

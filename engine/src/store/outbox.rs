@@ -57,6 +57,8 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// The gateway's id once delivered.
     pub gateway_id: Option<String>,
+    /// The latest delivery report's status, when the gateway sends reports.
+    pub report_status: Option<i64>,
 }
 
 /// What happened to one attempt.
@@ -199,7 +201,7 @@ impl Store {
             "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE (outbox_key, channel, address) IN \
              (SELECT outbox_key, channel, address FROM deliveries WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3 \
               AND (lease_until IS NULL OR lease_until < $3) AND $4 LIKE '%,' || channel || ',%' ORDER BY next_attempt_at LIMIT $5{lock}) \
-             RETURNING outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id"
+             RETURNING outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status"
         );
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query_as::<_, Delivery>(&sql)
@@ -264,12 +266,50 @@ impl Store {
     /// Deliveries that need an admin: failed for good, or undeliverable.
     pub async fn failed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
         Ok(sqlx::query_as::<_, Delivery>(
-            "SELECT outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id \
+            "SELECT outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status \
              FROM deliveries WHERE state IN ('failed', 'undeliverable') ORDER BY updated_at DESC LIMIT $1",
         )
         .bind(limit.clamp(1, 1000))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The deliveries of one case, oldest first.
+    pub async fn case_deliveries(&self, case_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        Ok(sqlx::query_as::<_, Delivery>(
+            "SELECT outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status \
+             FROM deliveries WHERE case_id = $1 ORDER BY created_at, outbox_key, channel, address",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records a gateway's delivery report; a final failure report marks the delivery failed.
+    pub async fn record_report(
+        &self,
+        outbox_key: &str,
+        channel: &str,
+        address: &str,
+        status: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let failed = matches!(status, 2 | 16);
+        let done = sqlx::query(
+            "UPDATE deliveries SET report_status = $1, report_at = $2, \
+             state = CASE WHEN $3 = 1 THEN 'failed' ELSE state END, \
+             last_error = CASE WHEN $3 = 1 THEN 'the gateway reported the message undelivered' ELSE last_error END \
+             WHERE outbox_key = $4 AND channel = $5 AND address = $6",
+        )
+        .bind(status)
+        .bind(now_ms)
+        .bind(i64::from(failed))
+        .bind(outbox_key)
+        .bind(channel)
+        .bind(address)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Puts a failed delivery back in line (an admin's retry by hand).
