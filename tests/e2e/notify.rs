@@ -158,6 +158,15 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
         "{q}"
     );
     assert_eq!(server.client("clerk_wang").get("/api/v1/deliveries/failed").status, 403);
+    let metrics = server.client("").get("/metrics").body;
+    assert!(
+        metrics.contains("yimen_deliveries{channel=\"email\",state=\"delivered\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("yimen_deliveries{channel=\"sms\",state=\"undeliverable\"} 3"),
+        "{metrics}"
+    );
     server.signal("-TERM");
     assert!(server.wait().0.success());
     // Restarting sends nothing twice.

@@ -49,7 +49,11 @@ fn wait_port(port: u16, what: &str) {
 }
 
 fn start_kannel(dir: &Path) -> Kannel {
-    let (admin, smsbox, smsc, sendsms) = (free_port(), free_port(), free_port(), free_port());
+    start_kannel_on(dir, free_port())
+}
+
+fn start_kannel_on(dir: &Path, sendsms: u16) -> Kannel {
+    let (admin, smsbox, smsc) = (free_port(), free_port(), free_port());
     let spool = dir.join("spool");
     std::fs::create_dir_all(&spool).expect("spool");
     let conf = dir.join("kannel.conf");
@@ -304,6 +308,62 @@ fn no_sms_in_quiet_hours_below_the_allowed_level() {
         .iter()
         .any(|c| c["channel"] == "sms" && c["state"] == "pending" && c["count"] == 1);
     assert!(pending, "the receipt waits for the morning: {q}");
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}
+
+#[test]
+fn sms_waits_while_the_gateway_is_down_and_drains_when_it_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sendsms = free_port();
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let sms_url = format!("http://127.0.0.1:{sendsms}/cgi-bin/sendsms?username=yimen&password=test-secret&from=12345");
+    let server = Server::start_with_env(
+        &["serve", "--db", &db, "--bind", "127.0.0.1:0", "--sms", &sms_url],
+        &[("YIMEN_SMS_QUIET_HOURS", "off"), ("YIMEN_NOTIFY_BACKOFF_MS", "200")],
+    );
+    let clerk = server.client("clerk_wang");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let body = json!({
+            "case_type": "service_request_12345",
+            "channel": "hotline_12345",
+            "fields": {"caller": "市民", "caller_phone": format!("1390000010{i}"), "category": "request", "content": "路灯"}
+        });
+        ids.push(
+            clerk.post("/api/v1/cases", &body).json()["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    // The gateway is down: the receipts are retried, not lost.
+    std::thread::sleep(Duration::from_secs(2));
+    let counts = server.client("admin_qin").get("/api/v1/deliveries/failed").json();
+    assert!(
+        counts["counts"]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .any(|c| c["channel"] == "sms" && c["state"] == "retrying"),
+        "{counts}"
+    );
+    // It comes back: the backlog drains, one SMS per receipt.
+    let kannel = start_kannel_on(dir.path(), sendsms);
+    let started = Instant::now();
+    while kannel.received.lock().expect("lock").len() < 5 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let got = kannel.received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 5, "{got:?}");
+    for i in 0..5 {
+        assert_eq!(
+            got.iter().filter(|l| l.contains(&format!("1390000010{i}"))).count(),
+            1,
+            "{got:?}"
+        );
+    }
     server.signal("-TERM");
     assert!(server.wait().0.success());
 }

@@ -56,6 +56,7 @@ pub struct CaseTypeSummary {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(ops::metrics))
         .route("/api/v1/case-types", get(case_types))
         .route("/api/v1/cases", post(cases::open))
         .route("/api/v1/cases/{id}", get(cases::get))

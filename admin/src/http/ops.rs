@@ -124,3 +124,30 @@ pub async fn case_notifications(
         .map_err(yimen_engine::runtime::EngineError::from)?;
     Ok(Json(json!({ "case_id": id, "deliveries": list })))
 }
+
+/// `GET /metrics`: Prometheus text with deliveries by channel and outcome and timers by state.
+pub async fn metrics(State(s): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
+    let store = s.engine.store();
+    let deliveries = store
+        .delivery_counts()
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    let timers = store
+        .timer_counts()
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    let mut out = String::new();
+    out.push_str(
+        "# HELP yimen_deliveries Notification deliveries by channel and state.\n# TYPE yimen_deliveries gauge\n",
+    );
+    for (channel, state, n) in deliveries {
+        out.push_str(&format!(
+            "yimen_deliveries{{channel=\"{channel}\",state=\"{state}\"}} {n}\n"
+        ));
+    }
+    out.push_str("# HELP yimen_timers Durable timers by state.\n# TYPE yimen_timers gauge\n");
+    for (state, n) in timers {
+        out.push_str(&format!("yimen_timers{{state=\"{state}\"}} {n}\n"));
+    }
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
