@@ -268,12 +268,13 @@ impl Dispatcher {
                     report_url,
                 }
             } else {
+                let html = html_body(&r.body);
                 Message {
                     to: d.address.clone(),
                     to_name: Some(name),
                     subject: r.subject,
                     text: r.body,
-                    html: None,
+                    html: Some(html),
                     idempotency_key: key,
                     report_url: None,
                 }
@@ -436,5 +437,48 @@ impl Dispatcher {
                 }
             }
         })
+    }
+}
+
+/// The plain-text body as simple HTML: escaped, paragraphs kept, links clickable.
+fn html_body(text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut out = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif;line-height:1.6\">");
+    for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        let lines: Vec<String> = para
+            .lines()
+            .map(|l| {
+                let e = escape(l.trim());
+                match e.find("https://").or_else(|| e.find("http://")) {
+                    Some(at) => {
+                        let end = e[at..].find(char::is_whitespace).map_or(e.len(), |n| at + n);
+                        let url = &e[at..end];
+                        format!("{}<a href=\"{url}\">{url}</a>{}", &e[..at], &e[end..])
+                    }
+                    None => e,
+                }
+            })
+            .collect();
+        out.push_str(&format!("<p>{}</p>", lines.join("<br>")));
+    }
+    out.push_str("</body></html>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_linked() {
+        let h = html_body("您好：\n\n<script>x</script> & more\n\nhttps://centre.example/cases/1");
+        assert!(h.contains("&lt;script&gt;x&lt;/script&gt; &amp; more"));
+        assert!(h.contains("<a href=\"https://centre.example/cases/1\">"));
+        assert_eq!(h.matches("<p>").count(), 3);
     }
 }

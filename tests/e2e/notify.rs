@@ -77,7 +77,8 @@ out = []
 for key, msg in mailbox.Maildir(sys.argv[1], factory=None).items():
     m = BytesParser(policy=policy.default).parsebytes(msg.as_bytes())
     body = m.get_body(preferencelist=('plain',))
-    out.append({"to": str(m["To"]), "subject": str(m["Subject"]), "body": body.get_content() if body else "", "message_id": str(m["Message-ID"])})
+    html = m.get_body(preferencelist=('html',))
+    out.append({"to": str(m["To"]), "subject": str(m["Subject"]), "body": body.get_content() if body else "", "html": html.get_content() if html else "", "message_id": str(m["Message-ID"])})
 print(json.dumps(out, ensure_ascii=False))
 "#;
     let out = Command::new(python())
@@ -138,6 +139,11 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
             "{text}"
         );
         assert!(text.contains(&format!("/cases/{id}")), "{text}");
+        let html = m["html"].as_str().expect("html");
+        assert!(
+            html.contains("<p>") && html.contains("现启动中心专项督办") && html.contains("<a href="),
+            "{html}"
+        );
     }
     // The same delivery always carries the same Message-ID, derived from its key.
     assert_ne!(mails[0]["message_id"], mails[1]["message_id"]);
@@ -260,7 +266,15 @@ fn a_dispatcher_killed_mid_burst_loses_nothing_and_keeps_one_message_id_per_deli
     let smtp = start_smtp(&maildir);
     let db = format!("sqlite://{}", dir.path().join("y.db").display());
     let url = format!("smtp://127.0.0.1:{}?from=centre@putuo.example", smtp.port);
-    let args = ["serve", "--db", db.as_str(), "--bind", "127.0.0.1:0", "--smtp", url.as_str()];
+    let args = [
+        "serve",
+        "--db",
+        db.as_str(),
+        "--bind",
+        "127.0.0.1:0",
+        "--smtp",
+        url.as_str(),
+    ];
     // Short leases, so the restarted node takes over what the killed one held.
     let env = [("YIMEN_NOTIFY_LEASE_MS", "1500"), ("YIMEN_SMS_QUIET_HOURS", "off")];
     let server = Server::start_with_env(&args, &env);
@@ -273,8 +287,16 @@ fn a_dispatcher_killed_mid_burst_loses_nothing_and_keeps_one_message_id_per_deli
             "channel": "hotline_12345",
             "fields": {"caller": "市民", "caller_phone": "13900000002", "category": "complaint", "content": format!("投诉 {i}")}
         });
-        let id = clerk.post("/api/v1/cases", &body).json()["id"].as_str().expect("id").to_owned();
-        assert_eq!(supervisor.post(&format!("/api/v1/cases/{id}/escalate"), &json!({})).status, 200);
+        let id = clerk.post("/api/v1/cases", &body).json()["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        assert_eq!(
+            supervisor
+                .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
+                .status,
+            200
+        );
         ids.push(id);
     }
     // Kill it while it sends the 40 emails.
@@ -283,20 +305,46 @@ fn a_dispatcher_killed_mid_burst_loses_nothing_and_keeps_one_message_id_per_deli
     let server = Server::start_with_env(&args, &env);
     let started = Instant::now();
     let mails = loop {
-        let m = if maildir.join("new").exists() { read_maildir(&maildir) } else { Vec::new() };
-        let unique: std::collections::BTreeSet<String> = m.iter().filter_map(|x| x["message_id"].as_str().map(str::to_owned)).collect();
+        let m = if maildir.join("new").exists() {
+            read_maildir(&maildir)
+        } else {
+            Vec::new()
+        };
+        let unique: std::collections::BTreeSet<String> = m
+            .iter()
+            .filter_map(|x| x["message_id"].as_str().map(str::to_owned))
+            .collect();
         if unique.len() >= 40 || started.elapsed() > Duration::from_secs(60) {
             break m;
         }
         std::thread::sleep(Duration::from_millis(250));
     };
     let unique: std::collections::BTreeSet<&str> = mails.iter().filter_map(|x| x["message_id"].as_str()).collect();
-    assert_eq!(unique.len(), 40, "every delivery arrived: {} messages, {} distinct", mails.len(), unique.len());
+    assert_eq!(
+        unique.len(),
+        40,
+        "every delivery arrived: {} messages, {} distinct",
+        mails.len(),
+        unique.len()
+    );
     // A message sent just before the kill may be sent again after it, always under the same id.
-    assert!(mails.len() - unique.len() <= 2, "{} messages for {} ids", mails.len(), unique.len());
+    assert!(
+        mails.len() - unique.len() <= 2,
+        "{} messages for {} ids",
+        mails.len(),
+        unique.len()
+    );
     for id in &ids {
-        let n = server.client("clerk_wang").get(&format!("/api/v1/cases/{id}/notifications")).json();
-        let email: Vec<&Value> = n["deliveries"].as_array().expect("deliveries").iter().filter(|d| d["channel"] == "email").collect();
+        let n = server
+            .client("clerk_wang")
+            .get(&format!("/api/v1/cases/{id}/notifications"))
+            .json();
+        let email: Vec<&Value> = n["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .filter(|d| d["channel"] == "email")
+            .collect();
         assert_eq!(email.len(), 2);
         assert!(email.iter().all(|d| d["state"] == "delivered"), "{n}");
     }

@@ -312,6 +312,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Outbox rows whose recipients resolved to nobody: (key, case, template, when).
+    pub async fn unresolved_outbox(&self, limit: i64) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT idempotency_key, case_id, template, created_at FROM outbox WHERE state = 'unresolved' ORDER BY created_at DESC LIMIT $1",
+        )
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Puts a failed delivery back in line (an admin's retry by hand).
     pub async fn retry_delivery(
         &self,
