@@ -1,13 +1,15 @@
 //! Cross-checks over the whole workflows directory: references between files, the state graph of
 //! each case type, guards, durations, calendar coverage, templates and schedules.
 
+mod actions;
 mod case_type;
 mod organisation;
 mod periodic;
 mod scenario;
 mod templates;
 
-use case_type::{check_case_type, check_recipients};
+use actions::{check_action, check_effects, check_notify, check_recipients};
+use case_type::check_case_type;
 use organisation::{check_next_year, check_organisation};
 use periodic::{check_ladder, check_schedules};
 use scenario::check_scenario;
