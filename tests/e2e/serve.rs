@@ -16,7 +16,7 @@ fn serves_and_stops_cleanly_on_ctrl_c() {
         .find(|l| l.contains("workflows loaded and valid"))
         .cloned()
         .expect("it logs what it loaded");
-    assert!(loaded.contains("case_types=4"), "{loaded}");
+    assert!(loaded.contains("case_types=6"), "{loaded}");
     assert!(
         server
             .seen
