@@ -50,11 +50,15 @@ pub(super) fn open(
     };
     // The declared tier of the case type wins; otherwise the tier of the unit where it arose.
     let tier = d.tier.unwrap_or_else(|| org.unit_tier(&unit).unwrap_or(Tier::District));
-    let unit = if tier == Tier::District {
-        org.district().to_owned()
-    } else {
-        unit
-    };
+    // The unit at the handling tier: the unit itself, or its ancestor at that tier (a community's
+    // town for a case type handled by towns; the district for the district).
+    let mut unit = unit;
+    for _ in 0..8 {
+        match (org.unit_tier(&unit), org.parent(&unit)) {
+            (Some(t), Some(parent)) if t > tier => unit = parent.to_owned(),
+            _ => break,
+        }
+    }
     let mut case = Case {
         id: case_id.to_owned(),
         case_type: d.id.clone(),
