@@ -1,6 +1,6 @@
 //! The writer's fast path: decide a whole batch in memory, then write it with a handful of
 //! multi-row statements and one commit. Any write failure or version conflict aborts the
-//! transaction and the writer replays the batch on its slow path, one savepoint per command.
+//! transaction and the writer replays the batch one command per transaction.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

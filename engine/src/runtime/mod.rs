@@ -2,9 +2,10 @@
 //! through a leased timer loop. This is where the pure core meets the store and the clock.
 //!
 //! Every command goes to one writer task per process. The writer takes whatever commands are
-//! waiting (up to [`EngineOptions::batch_max`]), applies each inside its own savepoint of one
-//! transaction — load the case, decide, write case, events, tasks, timers and outbox rows — and
-//! commits once for the whole batch before any caller hears back. A command is acknowledged only
+//! waiting (up to [`EngineOptions::batch_max`]), loads their cases, decides each in memory, writes
+//! the whole batch — cases, events, tasks, timers, outbox rows — with a few multi-row statements,
+//! and commits once before any caller hears back (when that cannot commit, it replays the batch
+//! one command per transaction). A command is acknowledged only
 //! after that commit, so an acknowledged command survives a crash; sharing the commit among many
 //! commands is what lets a durable SQLite reach thousands of cases a second.
 

@@ -1,7 +1,5 @@
 //! Claiming due timers with a lease, and fencing the firing to the lease holder.
 
-use sqlx::{Any, Transaction};
-
 use super::{Backend, Store, StoreError};
 
 /// A timer claimed by this node.
@@ -97,42 +95,4 @@ impl Store {
                 .await?,
         )
     }
-}
-
-/// Marks a claimed timer fired, only while `node` still holds its lease (fencing). Returns false
-/// when the timer was fired, cancelled or re-claimed by another node meanwhile.
-pub async fn fence_and_fire(
-    tx: &mut Transaction<'static, Any>,
-    key: &str,
-    node: &str,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE timers SET state = 'fired', fired_at = $1 WHERE key = $2 AND state = 'pending' AND lease_owner = $3 AND lease_until >= $1",
-    )
-    .bind(now_ms)
-    .bind(key)
-    .bind(node)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Records that a timer's effect was refused (its action's guard no longer holds, say), so it
-/// is visible instead of retried for ever.
-pub async fn mark_failed(
-    tx: &mut Transaction<'static, Any>,
-    key: &str,
-    now_ms: i64,
-    error: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE timers SET state = 'failed', fired_at = $1, last_error = $2 WHERE key = $3 AND state = 'pending'",
-    )
-    .bind(now_ms)
-    .bind(error)
-    .bind(key)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

@@ -333,7 +333,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         let mut last = 0.0;
         for (i, w) in sla.warn_at.iter().enumerate() {
             let p = format!("sla.warn_at[{i}]");
-            match parse_fraction(w) {
+            match crate::core::sla::fraction(w) {
                 Some(f) if f > 0.0 && f < 1.0 => {
                     if f <= last {
                         diags
@@ -426,18 +426,6 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     if refs_ok {
         check_graph(file, spans, c, diags);
     }
-}
-
-pub(super) fn parse_fraction(s: &str) -> Option<f64> {
-    let s = s.trim();
-    if let Some(p) = s.strip_suffix('%') {
-        return p.trim().parse::<f64>().ok().map(|v| v / 100.0);
-    }
-    if let Some((a, b)) = s.split_once('/') {
-        let (a, b): (f64, f64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-        return (b != 0.0).then_some(a / b);
-    }
-    s.parse().ok()
 }
 
 /// Reachability from the initial state, and a path to a terminal state from every state.
