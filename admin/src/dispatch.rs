@@ -224,62 +224,60 @@ impl Dispatcher {
         Ok(n)
     }
 
-    fn message(&self, d: &Delivery) -> impl std::future::Future<Output = Result<Message, String>> + '_ {
-        let d = d.clone();
-        async move {
-            let case = self
-                .engine
-                .case(&d.case_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the case is gone")?;
-            let def = self
-                .engine
-                .definitions()
-                .get(&case.case_type, case.definition_version)
-                .ok_or("the case's definition is not deployed")?;
-            let org = self.engine.org();
-            let user = org.user(&d.recipient);
-            let name = user.map_or_else(|| "您好".to_owned(), |u| u.name.clone());
-            let sees = user.is_some_and(|u| {
-                u.roles
-                    .iter()
-                    .any(|r| org.file.roles.get(r).is_some_and(|r| r.sees_personal_data))
+    /// The message for a delivery: its case, its recipient, the rendered template.
+    async fn message(&self, d: &Delivery) -> Result<Message, String> {
+        let case = self
+            .engine
+            .case(&d.case_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the case is gone")?;
+        let def = self
+            .engine
+            .definitions()
+            .get(&case.case_type, case.definition_version)
+            .ok_or("the case's definition is not deployed")?;
+        let org = self.engine.org();
+        let user = org.user(&d.recipient);
+        let name = user.map_or_else(|| "您好".to_owned(), |u| u.name.clone());
+        let sees = user.is_some_and(|u| {
+            u.roles
+                .iter()
+                .any(|r| org.file.roles.get(r).is_some_and(|r| r.sees_personal_data))
+        });
+        let ctx = self.renderer.context(&def, org, &case, &name, sees, self.engine.now());
+        let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
+        let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
+        Ok(if d.channel == "sms" {
+            let report_url = self.opts.reports.as_ref().map(|(base, token)| {
+                let q: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("token", token)
+                    .append_pair("key", &d.outbox_key)
+                    .append_pair("to", &d.address)
+                    .finish();
+                format!("{base}/api/v1/sms/reports?{q}")
             });
-            let ctx = self.renderer.context(&def, org, &case, &name, sees, self.engine.now());
-            let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
-            let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
-            Ok(if d.channel == "sms" {
-                let report_url = self.opts.reports.as_ref().map(|(base, token)| {
-                    let q: String = url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("token", token)
-                        .append_pair("key", &d.outbox_key)
-                        .append_pair("to", &d.address)
-                        .finish();
-                    format!("{base}/api/v1/sms/reports?{q}")
-                });
-                Message {
-                    to: d.address.clone(),
-                    to_name: None,
-                    subject: None,
-                    text: r.sms.unwrap_or(r.body),
-                    html: None,
-                    idempotency_key: key,
-                    report_url,
-                }
-            } else {
-                let html = html_body(&r.body);
-                Message {
-                    to: d.address.clone(),
-                    to_name: Some(name),
-                    subject: r.subject,
-                    text: r.body,
-                    html: Some(html),
-                    idempotency_key: key,
-                    report_url: None,
-                }
-            })
-        }
+            Message {
+                to: d.address.clone(),
+                to_name: None,
+                subject: None,
+                text: r.sms.unwrap_or(r.body),
+                html: None,
+                idempotency_key: key,
+                report_url,
+            }
+        } else {
+            let html = html_body(&r.body);
+            Message {
+                to: d.address.clone(),
+                to_name: Some(name),
+                subject: r.subject,
+                text: r.body,
+                html: Some(html),
+                idempotency_key: key,
+                report_url: None,
+            }
+        })
     }
 
     /// Whether an SMS must wait: until when, and why.
