@@ -239,6 +239,21 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
                         return Err(fail(n, "open tasks", format!("{want:?}"), format!("{got:?}")));
                     }
                 }
+                if let Some(users) = &e.assigned {
+                    let mut want = users.clone();
+                    want.sort();
+                    let mut got: Vec<String> = run
+                        .case
+                        .tasks
+                        .iter()
+                        .filter(|t| t.is_active())
+                        .filter_map(|t| t.assignee.clone())
+                        .collect();
+                    got.sort();
+                    if want != got {
+                        return Err(fail(n, "task holders", format!("{want:?}"), format!("{got:?}")));
+                    }
+                }
                 let derived = run
                     .case
                     .sla

@@ -5,7 +5,9 @@
 //! ```text
 //! # target: cases/broken.yaml      where the file goes (replacing a bundled file of that name)
 //! # expect: 12:5 Y0201, 20:11 Y0301   every diagnostic in the file: line:column code, any order
+//! # with: calendars, cases/comprehensive_intake.yaml   optional: copy only these bundled paths
 //! ```
+//! `with` keeps a file that replaces the organisation independent of the bundled case types.
 //! For YAML targets the header stays in the file (it is a comment), so line numbers count it.
 //! For template targets (`.hbs`) the header is removed and line numbers count from the content.
 
@@ -43,6 +45,7 @@ fn options() -> LoadOptions {
 struct Case {
     name: String,
     target: String,
+    with: Option<Vec<String>>,
     expect: Vec<String>,
     content: String,
 }
@@ -50,11 +53,19 @@ struct Case {
 fn parse_case(path: &Path) -> Case {
     let text = std::fs::read_to_string(path).expect("corpus files are UTF-8");
     let mut target = None;
+    let mut with = None;
     let mut expect = Vec::new();
     let mut header_lines = 0;
     for line in text.lines() {
         if let Some(t) = line.strip_prefix("# target: ") {
             target = Some(t.trim().to_owned());
+        } else if let Some(w) = line.strip_prefix("# with: ") {
+            with = Some(
+                w.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect(),
+            );
         } else if let Some(e) = line.strip_prefix("# expect: ") {
             expect.extend(e.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()));
         } else if !line.starts_with('#') {
@@ -71,6 +82,7 @@ fn parse_case(path: &Path) -> Case {
     Case {
         name: path.file_name().expect("name").to_string_lossy().into_owned(),
         target,
+        with,
         expect,
         content,
     }
@@ -79,7 +91,21 @@ fn parse_case(path: &Path) -> Case {
 fn check(case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("workflows");
-    copy_dir(&bundled(), &root);
+    match &case.with {
+        None => copy_dir(&bundled(), &root),
+        Some(paths) => {
+            for p in paths {
+                let from = bundled().join(p);
+                let to = root.join(p);
+                if from.is_dir() {
+                    copy_dir(&from, &to);
+                } else {
+                    std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+                    std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+                }
+            }
+        }
+    }
     let target = root.join(&case.target);
     std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
     std::fs::write(&target, &case.content).expect("write");

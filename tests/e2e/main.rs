@@ -4,6 +4,7 @@ mod api;
 mod calendar;
 mod crash;
 mod docs;
+mod intake;
 mod notify;
 mod schema;
 mod serve;

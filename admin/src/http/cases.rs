@@ -17,7 +17,10 @@ use super::{ApiError, AppState};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
-    case_type: String,
+    #[serde(default)]
+    case_type: Option<String>,
+    #[serde(default)]
+    matter: Option<String>,
     channel: String,
     #[serde(default)]
     fields: Map<String, Value>,
@@ -57,23 +60,33 @@ pub async fn open(
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
     let b = body.value;
-    if b.case_type.is_empty() || b.channel.is_empty() {
+    if b.channel.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "missing_field",
-            "`case_type` and `channel` are required",
+            "`channel` is required",
         ));
     }
+    let case_type = s
+        .engine
+        .org()
+        .route(&b.channel, b.case_type.as_deref(), b.matter.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_case_type", e.to_string()))?;
     let out = s
         .engine
-        .open_case(&b.case_type, &b.channel, b.fields, b.unit, actor, idem)
+        .open_case(&case_type, &b.channel, b.fields, b.unit, actor, idem)
         .await?;
-    let status = if out.replayed {
+    // A repeat linked to an open case, or a replayed request, creates nothing.
+    let status = if out.replayed || out.linked {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(out.case)))
+    let mut doc = serde_json::to_value(&out.case).unwrap_or_default();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("linked".into(), json!(out.linked));
+    }
+    Ok((status, Json(doc)))
 }
 
 pub async fn get(

@@ -58,6 +58,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/case-types", get(case_types))
+        .route("/api/v1/matters", get(matters))
         .route("/api/v1/cases", post(cases::open))
         .route("/api/v1/cases/{id}", get(cases::get))
         .route("/api/v1/cases/{id}/actions/{action}", post(cases::act))
@@ -103,6 +104,25 @@ async fn case_types(State(state): State<Arc<AppState>>) -> Json<serde_json::Valu
         })
         .collect();
     Json(json!({ "case_types": list }))
+}
+
+async fn matters(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let list: Vec<serde_json::Value> = state
+        .engine
+        .org()
+        .file
+        .matters
+        .iter()
+        .map(|(id, m)| {
+            json!({
+                "id": id,
+                "name": m.name.get("zh-CN"),
+                "name_en": m.name.get("en"),
+                "case_type": m.case_type,
+            })
+        })
+        .collect();
+    Json(json!({ "matters": list }))
 }
 
 async fn not_found() -> ApiError {

@@ -66,6 +66,12 @@ pub struct Case {
     /// Supervision records (督办单) opened by rungs.
     #[serde(default)]
     pub supervision: Vec<SupervisionRecord>,
+    /// How often the same citizen brought the same matter again while it was open.
+    #[serde(default)]
+    pub repeats: u32,
+    /// The key that recognises a repeat of this case (see `repeats` in the case type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_key: Option<String>,
 }
 
 /// Where a supervision record stands.

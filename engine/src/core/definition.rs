@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::calendar::WorkCalendar;
 use crate::duration::Duration;
@@ -76,17 +77,126 @@ impl CompiledCaseType {
     }
 }
 
+/// Why no case type could be chosen for a new case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// The matter is not in the catalogue.
+    #[error("`{0}` is not a matter of the catalogue")]
+    UnknownMatter(String),
+    /// The channel is not an intake channel.
+    #[error("`{0}` is not an intake channel")]
+    UnknownChannel(String),
+    /// Nothing names a case type.
+    #[error("channel `{0}` files several case types: name the case type or the matter")]
+    NoCaseType(String),
+}
+
 /// The organisation, as the core needs it.
 #[derive(Debug, Clone)]
 pub struct Organisation {
     /// The file it came from.
     pub file: OrganisationFile,
+    /// Active tasks per assignee, for assignment by load.
+    pub workload: Workload,
+}
+
+/// Active tasks per assignee: the one input of decisions that is not in the case or the command.
+///
+/// The core counts what it assigns and closes; the shell replaces the counts with the store's
+/// from time to time, which corrects any drift (a decided batch that did not commit, another
+/// engine's assignments). Clones share the counts.
+#[derive(Debug, Clone, Default)]
+pub struct Workload(Arc<Mutex<HashMap<String, i64>>>);
+
+impl Workload {
+    /// The number of active tasks assigned to `user`.
+    pub fn get(&self, user: &str) -> i64 {
+        let m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        m.get(user).copied().unwrap_or(0)
+    }
+
+    /// Adds `delta` to `user`'s count (never below zero).
+    pub fn adjust(&self, user: &str, delta: i64) {
+        let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let v = m.entry(user.to_owned()).or_insert(0);
+        *v = (*v + delta).max(0);
+    }
+
+    /// Replaces every count with the store's.
+    pub fn replace(&self, counts: HashMap<String, i64>) {
+        let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *m = counts;
+    }
 }
 
 impl Organisation {
     /// Wraps a validated organisation.
     pub fn new(file: OrganisationFile) -> Self {
-        Self { file }
+        Self {
+            file,
+            workload: Workload::default(),
+        }
+    }
+
+    /// The case type a new case is filed as: the one the request names; else the one its matter
+    /// (from the catalogue) is routed to; else the channel's own case type; else, on a channel
+    /// that takes anything, the centre's fallback. `None` when none of these applies.
+    pub fn route(&self, channel: &str, case_type: Option<&str>, matter: Option<&str>) -> Result<String, RouteError> {
+        if let Some(t) = case_type.filter(|t| !t.is_empty()) {
+            return Ok(t.to_owned());
+        }
+        if let Some(m) = matter.filter(|m| !m.is_empty()) {
+            return self
+                .file
+                .matters
+                .get(m)
+                .map(|m| m.case_type.clone())
+                .ok_or_else(|| RouteError::UnknownMatter(m.to_owned()));
+        }
+        let ch = self
+            .file
+            .channels
+            .get(channel)
+            .ok_or_else(|| RouteError::UnknownChannel(channel.to_owned()))?;
+        if let Some(t) = &ch.case_type {
+            return Ok(t.clone());
+        }
+        match (&self.file.centre.fallback_case_type, ch.takes_any) {
+            (Some(t), true) => Ok(t.clone()),
+            _ => Err(RouteError::NoCaseType(channel.to_owned())),
+        }
+    }
+
+    /// The least-loaded user holding `role` in `department` (any, when `None`; and `unit`, when given) with
+    /// `specialism` (any, when `None`); ties go to the first by id. When nobody has the
+    /// specialism, the least-loaded holder of the role.
+    pub fn pick_assignee(
+        &self,
+        role: &str,
+        department: Option<&str>,
+        unit: Option<&str>,
+        specialism: Option<&str>,
+    ) -> Option<String> {
+        let holders: Vec<(&String, &User)> = self
+            .file
+            .users
+            .iter()
+            .filter(|(_, u)| u.roles.iter().any(|r| r == role))
+            .filter(|(_, u)| department.is_none_or(|x| u.department.as_deref().is_none_or(|d| d == x)))
+            .filter(|(_, u)| unit.is_none_or(|x| u.unit == x))
+            .collect();
+        let least = |c: &mut dyn Iterator<Item = &(&String, &User)>| {
+            c.map(|(id, _)| (self.workload.get(id), (*id).clone()))
+                .min()
+                .map(|(_, id)| id)
+        };
+        if let Some(s) = specialism {
+            let mut with = holders.iter().filter(|(_, u)| u.specialisms.iter().any(|x| x == s));
+            if let Some(id) = least(&mut with) {
+                return Some(id);
+            }
+        }
+        least(&mut holders.iter())
     }
 
     /// The user with this id.

@@ -72,6 +72,23 @@ pub enum EventKind {
         /// Visits so far.
         visits: u32,
     },
+    /// The same citizen brought the same matter again while the case was open; linked here
+    /// instead of opening a new case.
+    Repeated {
+        /// The channel the repeat came through.
+        channel: String,
+        /// The fields given with the repeat.
+        fields: Map<String, Value>,
+        /// Repeats so far.
+        repeats: u32,
+    },
+    /// A task was given to a user picked by specialism and load.
+    TaskAssigned {
+        /// The task.
+        task: String,
+        /// The user.
+        to_user: String,
+    },
     /// A timer expired.
     TimerFired {
         /// The timer's name.
@@ -106,6 +123,11 @@ pub enum EventKind {
         /// The new due instant.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         due: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// The clock stopped in a state that ends its time limit while the case goes on.
+    SlaStopped {
+        /// Whether it stopped before its due instant.
+        met: bool,
     },
     /// A warning point passed.
     SlaWarning {
@@ -165,6 +187,8 @@ impl EventKind {
             EventKind::TaskReassigned { .. } => "task_reassigned",
             EventKind::Commented { .. } => "commented",
             EventKind::VisitRecorded { .. } => "visit_recorded",
+            EventKind::Repeated { .. } => "repeated",
+            EventKind::TaskAssigned { .. } => "task_assigned",
             EventKind::TimerFired { .. } => "timer_fired",
             EventKind::TierRaised { .. } => "tier_raised",
             EventKind::SupervisionRequested { .. } => "supervision_requested",
@@ -173,6 +197,7 @@ impl EventKind {
             EventKind::SlaResumed => "sla_resumed",
             EventKind::SlaExtended { .. } => "sla_extended",
             EventKind::SlaRecomputed { .. } => "sla_recomputed",
+            EventKind::SlaStopped { .. } => "sla_stopped",
             EventKind::SlaWarning { .. } => "sla_warning",
             EventKind::SlaBreached => "sla_breached",
             EventKind::RungFired { .. } => "rung_fired",

@@ -16,8 +16,8 @@ pub mod sla;
 pub mod supervision;
 
 pub use case::{Case, CaseStatus, OpenTimer, SupervisionRecord, SupervisionState, TaskInstance, TaskState};
-pub use command::{Actor, Command, Decision, decide};
-pub use definition::{CompiledCaseType, Organisation};
+pub use command::{Actor, Command, Decision, decide, repeat_key};
+pub use definition::{CompiledCaseType, Organisation, RouteError, Workload};
 pub use effect::Effect;
 pub use event::{Event, EventKind};
 pub use reject::Rejection;

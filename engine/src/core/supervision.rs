@@ -118,7 +118,20 @@ pub fn on_enter(
         }
         Some(clock) if clock.stopped => {}
         Some(clock) => {
-            if terminal {
+            if !terminal && sla.stops_in.iter().any(|s| s == to) {
+                // The limit covered only this part of the procedure: the clock stops, pending
+                // rungs are cancelled, open supervision records still await their answers.
+                let due = clock
+                    .derive(&def.calendar, &def.warn_at, now)
+                    .ok()
+                    .flatten()
+                    .map(|d| d.due);
+                let met = !clock.breached && due.is_none_or(|d| now < d);
+                clock.stop(now);
+                cancel_timers(case, "sla:", out);
+                cancel_timers(case, "rung:", out);
+                event(out, actor, now, EventKind::SlaStopped { met });
+            } else if terminal {
                 clock.stop(now);
                 cancel_timers(case, "sla:", out);
                 cancel_timers(case, "rung:", out);

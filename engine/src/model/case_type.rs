@@ -41,6 +41,11 @@ pub struct CaseTypeFile {
     /// and spotting a repeated complaint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citizen: Option<Citizen>,
+    /// When a new case is a repeated complaint: the same citizen (by ID number, else phone) with
+    /// the same values of `match` within `within` of an open case is linked to that case, not
+    /// opened again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<Repeats>,
     /// What happens when a case is opened (for example the citizen's SMS receipt).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_open: Vec<Effect>,
@@ -72,6 +77,18 @@ pub struct Citizen {
     /// An `id_number` field with the citizen's identity card number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_number: Option<String>,
+}
+
+/// How a repeated complaint is recognised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Repeats {
+    /// How long after an open case was filed a new complaint counts as a repeat, e.g. `30 days`.
+    #[schemars(regex(pattern = r"^\s*\d+\s*(working\s+)?(minutes?|hours?|days?|weeks?|months?)\s*$"))]
+    pub within: String,
+    /// The fields that must be equal besides the citizen (the subject, e.g. `[category, employer]`).
+    #[serde(rename = "match", default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 /// The three kinds of item and their procedures.
@@ -263,6 +280,18 @@ pub struct Assign {
     /// A tier; omit to keep the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
+    /// For a task: give it at once to the least-loaded holder of the role (fewest active tasks
+    /// in their inbox) who has this specialism, instead of leaving it to be claimed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialism: Option<String>,
+    /// Like `specialism`, but the specialism is the value of this case field (an enum field
+    /// whose values are specialisms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialism_from: Option<String>,
+    /// For a task: give it at once to the least-loaded holder of the role, whatever their
+    /// specialism.
+    #[serde(default)]
+    pub least_loaded: bool,
 }
 
 /// Opening a supervision record.
@@ -322,6 +351,11 @@ pub struct Sla {
     /// States in which the clock is paused (time the law does not count).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paused_in: Vec<String>,
+    /// States whose entry stops the clock for good although the case goes on (the time limit
+    /// covers only a first part of the procedure, such as deciding on acceptance). A terminal
+    /// state always stops it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stops_in: Vec<String>,
     /// Warnings before the breach, as fractions of the budget: `"2/3"` or `"75%"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warn_at: Vec<String>,

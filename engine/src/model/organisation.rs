@@ -22,9 +22,23 @@ pub struct OrganisationFile {
     pub roles: IndexMap<String, Role>,
     /// Intake channels: windows, hotlines, the portal, grid reports, merged platforms.
     pub channels: IndexMap<String, IntakeChannel>,
+    /// The matter catalogue (事项清单): what a citizen may bring to the comprehensive window, each
+    /// matter routed to the case type that handles it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub matters: IndexMap<String, Matter>,
     /// Users known from the start (demo users; real accounts live in the database).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub users: IndexMap<String, User>,
+}
+
+/// A matter of the catalogue and the case type it is routed to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Matter {
+    /// Its name as clerks and citizens say it.
+    pub name: Text,
+    /// The case type that handles it.
+    pub case_type: String,
 }
 
 /// The centre.
@@ -122,6 +136,10 @@ pub struct IntakeChannel {
     /// True for the comprehensive window, which takes any case type, so nothing is turned away.
     #[serde(default)]
     pub takes_any: bool,
+    /// The case type a case from this channel is filed as when the request names none (a
+    /// platform that carries one kind of request, such as 12315 market-supervision complaints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_type: Option<String>,
 }
 
 /// Kinds of intake channel.
@@ -159,6 +177,10 @@ pub struct User {
     /// Mobile number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
+    /// What the user is expert in (for mediators and panel experts: `medical`, `maritime`, …);
+    /// tasks assigned by `specialism` go to the least-loaded holder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub specialisms: Vec<String>,
     /// Preferred channels for notifications, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<Channel>,

@@ -83,6 +83,10 @@ pub struct Expect {
     /// The tier handling the case: `district`, `town` or `community`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// Who holds the open tasks (users a task was given to by specialism or load, or who
+    /// claimed it), sorted; tasks still waiting to be claimed are not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<Vec<String>>,
     /// Templates of the messages queued so far, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified: Option<Vec<String>>,

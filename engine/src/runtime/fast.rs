@@ -114,7 +114,11 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
                     return Err(EngineError::IdempotencyReused);
                 }
                 let case = serde_json::from_str(response).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                return Ok(Outcome { case, replayed: true });
+                return Ok(Outcome {
+                    case,
+                    replayed: true,
+                    linked: false,
+                });
             }
             if let Command::FireTimer { key } = &job.command
                 && !fenced.contains(key)
@@ -206,6 +210,13 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
             }
             if before.is_none() {
                 new_cases.insert(c.id.clone());
+                if let Some(k) = &c.repeat_key {
+                    w.repeat_keys.push(vec![
+                        Val::Text(k.clone()),
+                        Val::Text(c.id.clone()),
+                        Val::Int(ms(c.opened_at)),
+                    ]);
+                }
             }
             if !touched.contains(&c.id) {
                 touched.push(c.id.clone());
@@ -232,6 +243,7 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
             Ok(Outcome {
                 case: decision.case,
                 replayed: false,
+                linked: false,
             })
         })();
         results.push(r);

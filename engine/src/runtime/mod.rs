@@ -100,7 +100,12 @@ pub struct Outcome {
     pub case: Case,
     /// True when an idempotency key matched and the first result was returned again.
     pub replayed: bool,
+    /// True when a new complaint was recognised as a repeat and linked to this open case.
+    pub linked: bool,
 }
+
+/// How often the workload counts are read again from the store.
+const WORKLOAD_REFRESH: StdDuration = StdDuration::from_secs(30);
 
 /// A message to the writer.
 #[derive(Debug)]
@@ -236,8 +241,30 @@ impl Engine {
         actor: Actor,
         idempotency: Option<Idempotency>,
     ) -> Result<Outcome, EngineError> {
-        if self.shared.defs.current(case_type).is_none() {
+        let Some(def) = self.shared.defs.current(case_type) else {
             return Err(Rejection::UnknownCaseType(case_type.to_owned()).into());
+        };
+        // A repeated complaint (same citizen, same matter, within the window) is linked to the
+        // open case instead of opening another.
+        if let Some(r) = &def.def.repeats
+            && let Ok(values) = crate::core::fields::check_values(&def.def.fields, &fields)
+            && let Some(key) = crate::core::repeat_key(&def.def, &values)
+        {
+            let window = r
+                .within
+                .parse::<crate::duration::Duration>()
+                .map(|d| (d.approx_days() * 86_400_000.0).ceil() as i64)
+                .unwrap_or(0);
+            let since = self.now().timestamp_millis() - window;
+            if let Some(existing) = cases::open_repeat_of(self.shared.store.pool(), &key, since).await? {
+                let command = Command::Repeat {
+                    channel: channel.to_owned(),
+                    fields,
+                };
+                let mut out = self.run(existing, None, command, actor, idempotency).await?;
+                out.linked = !out.replayed;
+                return Ok(out);
+            }
         }
         let case_id = uuid::Uuid::now_v7().to_string();
         let command = Command::Open {
@@ -318,6 +345,14 @@ impl Engine {
         Ok(applied)
     }
 
+    /// Replaces the workload counts used for assignment by load with the store's (which also
+    /// counts other engines' assignments).
+    pub async fn refresh_workload(&self) -> Result<(), EngineError> {
+        let counts = cases::workload(self.shared.store.pool()).await?;
+        self.shared.org.workload.replace(counts);
+        Ok(())
+    }
+
     /// Claims the timers due now and fires them through the writer; returns how many applied.
     pub async fn fire_due_timers(&self) -> Result<usize, EngineError> {
         let waiting = self.claim_and_enqueue().await?;
@@ -333,9 +368,16 @@ impl Engine {
             // timers, the next due ones are claimed, so a burst does not wait for the previous
             // batch's commit.
             let mut in_flight = tokio::task::JoinSet::new();
+            let mut workload_at: Option<std::time::Instant> = None;
             loop {
                 if *stop.borrow() {
                     break;
+                }
+                if workload_at.is_none_or(|t| t.elapsed() > WORKLOAD_REFRESH) {
+                    if let Err(e) = engine.refresh_workload().await {
+                        tracing::warn!("workload counts could not be refreshed: {e}");
+                    }
+                    workload_at = Some(std::time::Instant::now());
                 }
                 while in_flight.try_join_next().is_some() {}
                 let claimed = match engine.claim_and_enqueue().await {

@@ -70,6 +70,8 @@ pub struct BatchWrites {
     pub idempotency: Rows,
     /// Rung firings (unique per case, clock and rung).
     pub rungs: Rows,
+    /// Keys of new cases that recognise a repeated complaint.
+    pub repeat_keys: Rows,
 }
 
 fn bind<'a>(mut args: AnyArguments<'a>, v: &Val) -> Result<AnyArguments<'a>, StoreError> {
@@ -258,6 +260,15 @@ pub async fn write_batch(
         backend,
         &w.rungs,
         "INSERT INTO rung_firings (case_id, clock, rung, fired_at)",
+        "",
+        &[],
+    )
+    .await?;
+    insert_rows(
+        tx,
+        backend,
+        &w.repeat_keys,
+        "INSERT INTO repeat_keys (key, case_id, opened_at)",
         "",
         &[],
     )

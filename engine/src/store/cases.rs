@@ -94,3 +94,26 @@ pub async fn get_case(pool: &sqlx::AnyPool, id: &str) -> Result<Option<Case>, St
     row.map(|(data,)| serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}"))))
         .transpose()
 }
+
+/// The most recent open case with `key` opened at or after `since_ms`, if any.
+pub async fn open_repeat_of(pool: &sqlx::AnyPool, key: &str, since_ms: i64) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT k.case_id FROM repeat_keys k JOIN cases c ON c.id = k.case_id \
+         WHERE k.key = $1 AND k.opened_at >= $2 AND c.status = 'open' ORDER BY k.opened_at DESC LIMIT 1",
+    )
+    .bind(key)
+    .bind(since_ms)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Active tasks per assignee, for assignment by load.
+pub async fn workload(pool: &sqlx::AnyPool) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT assignee, COUNT(*) FROM tasks WHERE state IN ('open', 'claimed') AND assignee IS NOT NULL GROUP BY assignee",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}

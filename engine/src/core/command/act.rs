@@ -143,6 +143,7 @@ pub(super) fn act(
     declared_effects(def, org, &mut next, &action.effects, action_id, actor, now, &mut out)?;
     enter(
         def,
+        org,
         &mut next,
         Some(&case.state),
         &action.to,

@@ -5,6 +5,7 @@ mod claim;
 mod comment;
 mod fire_timer;
 mod open;
+pub use open::repeat_key;
 mod reassign;
 mod release;
 mod supervise;
@@ -119,6 +120,13 @@ pub enum Command {
     },
     /// Record that the citizen came in person.
     RecordVisit,
+    /// Link a repeated complaint to this open case.
+    Repeat {
+        /// The channel it came through.
+        channel: String,
+        /// The fields given with it.
+        fields: Map<String, Value>,
+    },
     /// Grant an SLA extension (by an approver role), with the reason.
     Extend {
         /// The reason.
@@ -165,8 +173,41 @@ pub struct Decision {
     pub effects: Vec<Effect>,
 }
 
-/// Decides a command. Pure: the same inputs always give the same output.
+/// Decides a command. Pure but for the workload counts (see [`Workload`]): the same inputs
+/// always give the same output.
+///
+/// [`Workload`]: crate::core::definition::Workload
 pub fn decide(
+    def: &CompiledCaseType,
+    org: &Organisation,
+    case: Option<&Case>,
+    cmd: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
+    let d = decide_inner(def, org, case, cmd, actor, now)?;
+    // Keep the workload counts in step with the tasks this decision assigned or closed.
+    let active = |c: Option<&Case>| -> Vec<String> {
+        c.map(|c| {
+            c.tasks
+                .iter()
+                .filter(|t| t.is_active())
+                .filter_map(|t| t.assignee.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (before, after) = (active(case), active(Some(&d.case)));
+    for u in &before {
+        org.workload.adjust(u, -1);
+    }
+    for u in &after {
+        org.workload.adjust(u, 1);
+    }
+    Ok(d)
+}
+
+fn decide_inner(
     def: &CompiledCaseType,
     org: &Organisation,
     case: Option<&Case>,
@@ -217,6 +258,7 @@ pub fn decide(
         ) => reassign::reassign(org, c, task, to_user.as_deref(), to_department.as_deref(), actor, now),
         (Command::Comment { text }, Some(c)) => comment::comment(c, text, actor, now),
         (Command::RecordVisit, Some(c)) => visit::record_visit(c, actor, now),
+        (Command::Repeat { channel, fields }, Some(c)) => visit::repeat(c, channel, fields, actor, now),
         (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(def, org, c, key, now),
         (Command::Recompute, Some(c)) => supervise::recompute(def, c, now),
         (Command::Extend { comment }, Some(c)) => supervise::extend(def, c, comment.as_deref(), actor, now),

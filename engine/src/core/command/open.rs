@@ -12,7 +12,45 @@ use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::core::event::{Event, EventKind};
 use crate::core::fields::check_values;
 use crate::core::reject::Rejection;
-use crate::model::Tier;
+use crate::model::{CaseTypeFile, Tier};
+
+/// The key that recognises a repeat of a case with these values: the case type, the citizen
+/// (ID number, else phone) and the values of the `repeats.match` fields. `None` when the case
+/// type does not look for repeats or the citizen is not identified.
+pub fn repeat_key(d: &CaseTypeFile, values: &Map<String, Value>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let r = d.repeats.as_ref()?;
+    let c = d.citizen.as_ref()?;
+    let text = |f: &Option<String>| {
+        f.as_ref()
+            .and_then(|f| values.get(f))
+            .and_then(Value::as_str)
+            .map(|s| {
+                s.chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+                    .to_uppercase()
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let who = text(&c.id_number)
+        .map(|s| format!("id:{s}"))
+        .or_else(|| text(&c.phone).map(|s| format!("phone:{s}")))?;
+    let mut h = Sha256::new();
+    h.update(d.id.as_bytes());
+    h.update([0]);
+    h.update(who.as_bytes());
+    for f in &r.fields {
+        h.update([0]);
+        let v = values.get(f).cloned().unwrap_or(Value::Null);
+        let v = match v {
+            Value::String(s) => Value::String(s.trim().to_lowercase()),
+            v => v,
+        };
+        h.update(v.to_string().as_bytes());
+    }
+    Some(format!("{:x}", h.finalize()))
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn open(
@@ -80,6 +118,8 @@ pub(super) fn open(
         sla: None,
         rungs: Vec::new(),
         supervision: Vec::new(),
+        repeats: 0,
+        repeat_key: repeat_key(d, &values),
     };
     let mut out = Out::default();
     out.events.push(Event {
@@ -91,7 +131,17 @@ pub(super) fn open(
         },
     });
     declared_effects(def, org, &mut case, &d.on_open, "open", actor, now, &mut out)?;
-    enter(def, &mut case, None, def.initial_state(), None, actor, now, &mut out)?;
+    enter(
+        def,
+        org,
+        &mut case,
+        None,
+        def.initial_state(),
+        None,
+        actor,
+        now,
+        &mut out,
+    )?;
     Ok(Decision {
         case,
         events: out.events,

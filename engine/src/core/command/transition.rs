@@ -23,6 +23,7 @@ fn runs_in(list: &[String], state: Option<&str>) -> bool {
 /// `completing` names the action that caused the move, so its tasks complete rather than cancel.
 pub(super) fn enter(
     def: &CompiledCaseType,
+    org: &Organisation,
     case: &mut Case,
     from: Option<&str>,
     to: &str,
@@ -57,21 +58,53 @@ pub(super) fn enter(
                 continue;
             }
             let department = match td.assign.department.as_deref() {
-                None | Some("handling") => case.department.clone(),
+                None | Some("handling" | "any") => case.department.clone(),
                 Some(d) => d.to_owned(),
             };
             let unit = match (td.assign.tier, case.tier) {
                 (Some(Tier::District), _) | (None, Tier::District) => None,
                 _ => case.unit.clone(),
             };
+            let role = td.assign.role.clone().unwrap_or_default();
+            // Pool assignment: the least-loaded holder of the role, by specialism when asked.
+            let specialism = td.assign.specialism.clone().or_else(|| {
+                td.assign
+                    .specialism_from
+                    .as_ref()
+                    .and_then(|f| case.fields.get(f))
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            });
+            let pooled =
+                td.assign.least_loaded || td.assign.specialism.is_some() || td.assign.specialism_from.is_some();
+            let assignee = if pooled {
+                let pool_department = (td.assign.department.as_deref() != Some("any")).then_some(department.as_str());
+                org.pick_assignee(&role, pool_department, unit.as_deref(), specialism.as_deref())
+            } else {
+                None
+            };
+            let id = format!("{}:t{}", case.id, case.tasks.len() + 1);
+            if let Some(u) = &assignee {
+                out.events.push(Event {
+                    actor: actor.id.clone(),
+                    at: now,
+                    kind: EventKind::TaskAssigned {
+                        task: id.clone(),
+                        to_user: u.clone(),
+                    },
+                });
+            }
             case.tasks.push(TaskInstance {
-                id: format!("{}:t{}", case.id, case.tasks.len() + 1),
+                id,
                 name: name.clone(),
-                state: TaskState::Open,
+                state: if assignee.is_some() {
+                    TaskState::Claimed
+                } else {
+                    TaskState::Open
+                },
                 department,
-                role: td.assign.role.clone().unwrap_or_default(),
+                role,
                 unit,
-                assignee: None,
+                assignee,
                 created_at: now,
                 closed_at: None,
             });

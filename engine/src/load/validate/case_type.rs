@@ -198,15 +198,72 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
     }
 
+    // Repeated complaints.
+    if let Some(r) = &c.repeats {
+        if let Some(d) = parse_duration(file, spans, "repeats.within", &r.within, diags)
+            && d.working
+        {
+            diags
+                .at(file, spans.value("repeats.within"), "repeats.within")
+                .hint("write calendar time, e.g. `30 days`")
+                .error("Y0701", "the repeat window is calendar time, not working time");
+        }
+        for (i, f) in r.fields.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("repeats.match[{i}]"),
+                f,
+                "field",
+                "Y0309",
+                fields.iter().copied(),
+                diags,
+            );
+        }
+        if c.citizen
+            .as_ref()
+            .is_none_or(|z| z.phone.is_none() && z.id_number.is_none())
+        {
+            diags
+                .at(file, spans.value("repeats"), "repeats")
+                .hint("declare `citizen: { name: …, phone: … }` (or `id_number`) so a repeat can be recognised")
+                .error("Y0203", "`repeats` needs the citizen's phone or ID number field");
+        }
+    }
+
     // Tasks.
     for (tid, t) in &c.tasks {
         let p = format!("tasks.{tid}");
+        if let Some(f) = &t.assign.specialism_from {
+            let sp = format!("{p}.assign.specialism_from");
+            if check_ref(file, spans, &sp, f, "field", "Y0309", fields.iter().copied(), diags)
+                && c.fields.get(f).is_some_and(|x| x.ty != FieldType::Enum)
+            {
+                diags
+                    .at(file, spans.value(&sp), sp)
+                    .hint("point it at an enum field whose values name specialisms")
+                    .error("Y0202", format!("`{f}` is not an enum field"));
+            }
+        }
+        if let Some(sp) = &t.assign.specialism
+            && !org.users.values().any(|u| u.specialisms.iter().any(|x| x == sp))
+        {
+            let path = format!("{p}.assign.specialism");
+            diags
+                .at(file, spans.value(&path), path)
+                .hint("give some users of the organisation this word in their `specialisms`")
+                .warning(
+                    "Y0901",
+                    format!("nobody has the specialism `{sp}`; tasks go to the least-loaded holder of the role"),
+                );
+        }
         for s in t.open_in.as_slice() {
             let sp = list_item_path(&format!("{p}.open_in"), t.open_in.as_slice(), s);
             check_ref(file, spans, &sp, s, "state", "Y0301", states.iter().copied(), diags);
         }
         if let Some(d) = &t.assign.department
             && d != "handling"
+            && d != "any"
         {
             check_ref(
                 file,
@@ -311,6 +368,18 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
                 file,
                 spans,
                 "sla.starts_in",
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
+        }
+        for (i, s) in sla.stops_in.iter().enumerate() {
+            check_ref(
+                file,
+                spans,
+                &format!("sla.stops_in[{i}]"),
                 s,
                 "state",
                 "Y0301",

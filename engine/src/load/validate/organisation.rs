@@ -130,6 +130,43 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             diags,
         );
     }
+    for (id, m) in &org.matters {
+        check_ref(
+            file,
+            spans,
+            &format!("matters.{id}.case_type"),
+            &m.case_type,
+            "case type",
+            "Y0312",
+            ctx.known(FileKind::CaseType),
+            diags,
+        );
+    }
+    for (id, ch) in &org.channels {
+        let Some(t) = &ch.case_type else { continue };
+        let path = format!("channels.{id}.case_type");
+        if check_ref(
+            file,
+            spans,
+            &path,
+            t,
+            "case type",
+            "Y0312",
+            ctx.known(FileKind::CaseType),
+            diags,
+        ) && !ch.takes_any
+            && let Some(ct) = ctx.bundle.case_types.iter().find(|c| c.value.id == *t)
+            && !ct.value.channels.iter().any(|c| c == id)
+        {
+            diags
+                .at(file, spans.value(&path), path)
+                .hint(format!("add `{id}` to the `channels` of case type `{t}`"))
+                .error(
+                    "Y0310",
+                    format!("case type `{t}` does not take cases from channel `{id}`"),
+                );
+        }
+    }
     if !org.channels.values().any(|c| c.takes_any) {
         diags
             .at(file, spans.value("channels"), "channels")
