@@ -41,6 +41,8 @@ enum Command {
     /// Look into one case.
     #[command(subcommand)]
     Case(cli::case::CaseCommand),
+    /// Run a periodic job (the monthly bulletin) by hand for a chosen period.
+    Report(cli::report::ReportArgs),
     /// Check the tamper-evident case histories.
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
@@ -58,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => cli::migrate::run(&args),
         Command::Audit(cmd) => cli::audit::run(&cmd),
         Command::Case(cmd) => cli::case::run(&cmd),
+        Command::Report(args) => cli::report::run(&args),
         Command::Bench(cmd) => cli::bench::run(&cmd),
     }
 }

@@ -211,6 +211,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx.clone());
+    // Periodic jobs (the monthly bulletin): each period once across nodes, caught up at start.
+    let scheduling = match (&bundle.schedules, bundle.default_calendar()) {
+        (Some(s), Some(cal)) => {
+            let sched = yimen_engine::runtime::scheduler::Scheduler::new(engine.clone(), s.value.clone(), cal.clone());
+            Some(sched.spawn(std::time::Duration::from_secs(30), stop_rx.clone()))
+        }
+        _ => None,
+    };
 
     // Register for signals before announcing the address, so a signal sent as soon as the
     // server is seen to listen is never lost to the default handler.
@@ -296,6 +304,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // In-flight requests have finished; stop the timers, drain the writer, close the pool.
     let _ = stop_tx.send(true);
     let _ = timers.await;
+    if let Some(s) = scheduling {
+        let _ = s.await;
+    }
     let _ = dispatching.await;
     engine.shutdown().await;
     store.close().await;

@@ -13,6 +13,7 @@ pub mod expr;
 pub mod load;
 pub mod model;
 pub mod render;
+pub mod reports;
 pub mod runtime;
 pub mod scenario;
 pub mod schedule;

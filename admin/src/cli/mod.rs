@@ -5,6 +5,7 @@ pub mod bench;
 pub mod calendar;
 pub mod case;
 pub mod migrate;
+pub mod report;
 pub mod schema;
 pub mod test;
 pub mod validate;

@@ -38,6 +38,24 @@ pub struct Job {
     /// Email distribution list (roles, resolved against the organisation).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub distribute_to: Vec<String>,
+    /// For a bulletin: when a department is named for criticism (通报批评).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criticise: Option<Criticise>,
+}
+
+/// The rules that name a department for criticism in a bulletin; any rule that holds names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Criticise {
+    /// An on-time rate below this, e.g. `"90%"`, among the cases it closed in the period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\s*\d{1,3}(\.\d+)?\s*%\s*$"))]
+    pub on_time_below: Option<String>,
+    /// Any supervision record opened in the period at this level or above (3: a
+    /// discipline-commission accountability case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3))]
+    pub escalation_level: Option<u8>,
 }
 
 /// What a periodic job does.

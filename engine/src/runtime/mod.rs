@@ -12,6 +12,7 @@
 mod clock;
 mod definitions;
 mod fast;
+pub mod scheduler;
 mod writer;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

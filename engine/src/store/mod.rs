@@ -11,6 +11,7 @@ mod audit;
 pub mod batch;
 pub mod cases;
 mod inbox;
+pub mod jobs;
 pub mod outbox;
 pub mod timers;
 

@@ -1,0 +1,239 @@
+//! Periodic jobs on the engine's clock: each (job, period) runs exactly once through the ledger
+//! in the store, missed periods are caught up oldest first, failures are retried and then left
+//! for an admin.
+
+use std::collections::HashMap;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Engine;
+use crate::calendar::WorkCalendar;
+use crate::model::schedule::{Job, JobKind, SchedulesFile};
+use crate::reports::{Period, bulletin};
+use crate::store::StoreError;
+use crate::store::jobs::Saved;
+
+/// How far back a first start looks for a period it missed.
+const FIRST_LOOKBACK_DAYS: i64 = 400;
+
+/// Periodic jobs over one engine.
+#[derive(Clone)]
+pub struct Scheduler {
+    engine: Engine,
+    jobs: SchedulesFile,
+    calendar: WorkCalendar,
+    names: HashMap<String, String>,
+    /// How long a claimed run is this node's.
+    pub lease: Duration,
+    /// The first retry's delay (doubled for each further attempt).
+    pub retry: Duration,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// No such job.
+    #[error("there is no job `{0}`")]
+    UnknownJob(String),
+    /// The job's kind is not built yet.
+    #[error("job `{0}` is of a kind this engine cannot run yet")]
+    NotRunnable(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Scheduler {
+    /// A scheduler for `jobs` on `engine`, in `calendar`'s time zone and working days.
+    pub fn new(engine: Engine, jobs: SchedulesFile, calendar: WorkCalendar) -> Scheduler {
+        let names = engine
+            .definitions()
+            .all_current()
+            .iter()
+            .map(|c| (c.def.id.clone(), c.def.name.get("zh-CN").to_owned()))
+            .collect();
+        Scheduler {
+            engine,
+            jobs,
+            calendar,
+            names,
+            lease: Duration::minutes(10),
+            retry: Duration::minutes(5),
+        }
+    }
+
+    /// The job ids this engine runs.
+    pub fn runnable(&self) -> impl Iterator<Item = (&String, &Job)> {
+        self.jobs.jobs.iter().filter(|(_, j)| j.kind == JobKind::Bulletin)
+    }
+
+    /// The runs of `job` due after `after` up to `now`: the period each covers and when it was
+    /// due (moved to a working day when the job says so), oldest first.
+    pub fn due_between(&self, job: &Job, after: DateTime<Utc>, now: DateTime<Utc>) -> Vec<(Period, DateTime<Utc>)> {
+        let Ok(schedule) = crate::schedule::parse(&job.cron) else {
+            return Vec::new();
+        };
+        let tz = self.calendar.timezone();
+        let mut out = Vec::new();
+        // Nominal fires decide the period; the working-day move decides when it is due.
+        for nominal in schedule.after(&after.with_timezone(&tz)).take(10_000) {
+            let nominal_utc = nominal.with_timezone(&Utc);
+            let due = if job.on_working_day {
+                crate::schedule::next_after(&schedule, nominal_utc - Duration::seconds(1), &self.calendar, true)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(nominal_utc)
+            } else {
+                nominal_utc
+            };
+            if due > now {
+                break;
+            }
+            out.push((Period::covered_by(job.kind, nominal.date_naive()), due));
+        }
+        out
+    }
+
+    /// Runs every due period of every job not yet in the ledger, and every run whose retry is
+    /// due; returns what ran: (job, period, outcome).
+    pub async fn tick(&self) -> Result<Vec<(String, String, Result<Saved, String>)>, StoreError> {
+        let now = self.engine.now();
+        let store = self.engine.store();
+        let mut todo: Vec<(String, Period, DateTime<Utc>)> = Vec::new();
+        for (id, job) in self.runnable() {
+            let after = match store.last_job_due(id).await? {
+                Some(ms) => DateTime::from_timestamp_millis(ms).unwrap_or(now),
+                None => {
+                    // A first start runs the latest period it missed, not the whole history.
+                    let all = self.due_between(job, now - Duration::days(FIRST_LOOKBACK_DAYS), now);
+                    match all.last() {
+                        Some((p, due)) => {
+                            todo.push((id.clone(), *p, *due));
+                            *due
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            for (p, due) in self.due_between(job, after, now) {
+                todo.push((id.clone(), p, due));
+            }
+        }
+        for (job, period, due) in store.unfinished_job_runs(now.timestamp_millis()).await? {
+            if let Ok(p) = Period::parse(&period)
+                && let Some(d) = DateTime::from_timestamp_millis(due)
+            {
+                todo.push((job, p, d));
+            }
+        }
+        todo.sort_by_key(|(job, _, due)| (*due, job.clone()));
+        todo.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let mut ran = Vec::new();
+        for (job, period, due) in todo {
+            let node = self.engine.node_id().to_owned();
+            let now_ms = self.engine.now().timestamp_millis();
+            let claimed = store
+                .claim_job_run(
+                    &job,
+                    &period.id(),
+                    due.timestamp_millis(),
+                    &node,
+                    now_ms,
+                    now_ms + self.lease.num_milliseconds(),
+                )
+                .await?;
+            if !claimed {
+                continue;
+            }
+            match self.run(&job, period).await {
+                Ok((saved, sha)) => {
+                    let now_ms = self.engine.now().timestamp_millis();
+                    store.finish_job_run(&job, &period.id(), &node, now_ms, &sha).await?;
+                    ran.push((job, period.id(), Ok(saved)));
+                }
+                Err(e) => {
+                    let attempts = store
+                        .job_runs(10_000)
+                        .await?
+                        .into_iter()
+                        .find(|r| r.job == job && r.period == period.id())
+                        .map_or(1, |r| r.attempts);
+                    let delay = self.retry * 2_i32.saturating_pow(u32::try_from(attempts - 1).unwrap_or(0).min(10));
+                    let retry_at = self.engine.now() + delay;
+                    tracing::warn!("job {job} for {} failed (attempt {attempts}): {e}", period.id());
+                    store
+                        .fail_job_run(&job, &period.id(), &node, &e.to_string(), retry_at.timestamp_millis())
+                        .await?;
+                    ran.push((job, period.id(), Err(e.to_string())));
+                }
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Computes and stores `job`'s output for `period` (by hand or from [`Scheduler::tick`]);
+    /// says whether the figures are new, unchanged or changed, with their hash.
+    pub async fn run(&self, job_id: &str, period: Period) -> Result<(Saved, String), JobError> {
+        let job = self
+            .jobs
+            .jobs
+            .get(job_id)
+            .ok_or_else(|| JobError::UnknownJob(job_id.to_owned()))?;
+        match job.kind {
+            JobKind::Bulletin => {
+                let b = bulletin::compute(
+                    self.engine.store().pool(),
+                    self.engine.org(),
+                    &self.calendar,
+                    &self.names,
+                    period,
+                    job.criticise.as_ref(),
+                )
+                .await?;
+                let threshold = job
+                    .criticise
+                    .as_ref()
+                    .and_then(|r| r.on_time_below.as_deref())
+                    .and_then(|t| t.trim().trim_end_matches('%').trim().parse::<f64>().ok())
+                    .map(|p| p / 100.0);
+                let data = serde_json::to_string(&b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let html = bulletin::html(&b, threshold);
+                let csv = bulletin::csv(&b);
+                let now_ms = self.engine.now().timestamp_millis();
+                Ok(self
+                    .engine
+                    .store()
+                    .save_report(job_id, &period.id(), "bulletin", &data, &html, &csv, now_ms)
+                    .await?)
+            }
+            JobKind::SpotCheck | JobKind::Assessment => Err(JobError::NotRunnable(job_id.to_owned())),
+        }
+    }
+
+    /// Runs [`Scheduler::tick`] every `poll` until `stop` turns true.
+    pub fn spawn(self, poll: StdDuration, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                match self.tick().await {
+                    Ok(ran) => {
+                        for (job, period, r) in ran {
+                            match r {
+                                Ok(s) => tracing::info!("job {job} for {period}: {s:?}"),
+                                Err(e) => tracing::warn!("job {job} for {period} failed: {e}"),
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!("the scheduler failed: {e}"),
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        })
+    }
+}
