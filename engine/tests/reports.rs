@@ -108,6 +108,7 @@ async fn the_bulletin_reports_the_ground_truth() {
             &names,
             Period::parse("2026-11").expect("period"),
             rules.as_ref(),
+            Some("spot_check_review"),
         )
         .await
         .expect("bulletin");
@@ -156,6 +157,7 @@ async fn the_bulletin_reports_the_ground_truth() {
             cal,
             &names,
             Period::parse("2026-12").expect("p"),
+            None,
             None,
         )
         .await
@@ -218,14 +220,19 @@ async fn each_period_runs_once_across_engines_and_missed_periods_catch_up() {
             .into_iter()
             .chain(rb.expect("tick"))
             .map(|(j, p, r)| {
-                assert!(r.is_ok(), "{r:?}");
+                assert!(r.is_ok(), "{j} {p}: {r:?}");
                 (j, p)
             })
             .collect();
         ran.sort();
+        // A first start runs the latest period of each job it missed, once across both engines.
         assert_eq!(
             ran,
-            [("monthly_bulletin".to_owned(), "2026-11".to_owned())],
+            [
+                ("annual_assessment".to_owned(), "2025".to_owned()),
+                ("monthly_bulletin".to_owned(), "2026-11".to_owned()),
+                ("weekly_spot_check".to_owned(), "2026-W48".to_owned()),
+            ],
             "{backend}"
         );
         // Ticking again runs nothing.
@@ -236,15 +243,203 @@ async fn each_period_runs_once_across_engines_and_missed_periods_catch_up() {
         clock.set(at("2027-02-15T10:00"));
         let a = engine(&url, "a", clock.clone()).await;
         let s = scheduler(&a);
-        let ran: Vec<String> = s.tick().await.expect("tick").into_iter().map(|(_, p, _)| p).collect();
-        assert_eq!(ran, ["2026-12", "2027-01"], "{backend}: oldest first");
-        let ledger = a.store().job_runs(100).await.expect("ledger");
-        assert_eq!(ledger.len(), 3);
+        let ran = s.tick().await.expect("tick");
+        let of = |job: &str| -> Vec<String> { ran.iter().filter(|r| r.0 == job).map(|r| r.1.clone()).collect() };
+        assert_eq!(
+            of("monthly_bulletin"),
+            ["2026-12", "2027-01"],
+            "{backend}: oldest first"
+        );
+        assert_eq!(of("annual_assessment"), ["2026"], "{backend}");
+        // Every missed week, in order, none twice, none skipped.
+        let weeks = of("weekly_spot_check");
+        assert!(weeks.len() >= 9, "{weeks:?}");
+        assert_eq!(weeks[0], "2026-W49");
+        for w in weeks.windows(2) {
+            let (a, b) = (Period::parse(&w[0]).expect("week"), Period::parse(&w[1]).expect("week"));
+            assert_eq!(a.end, b.start, "{weeks:?}");
+        }
+        let ledger = a.store().job_runs(1000).await.expect("ledger");
+        assert_eq!(ledger.len(), 3 + 2 + 1 + weeks.len());
         assert!(
             ledger.iter().all(|r| r.state == "done" && r.attempts == 1),
             "{ledger:?}"
         );
         a.shutdown().await;
+        if let Some(pg) = pg {
+            pg.drop_db().await;
+        }
+    }
+}
+
+fn labour(i: usize) -> serde_json::Map<String, serde_json::Value> {
+    fields(json!({
+        "applicant": "工人",
+        "applicant_phone": format!("137{:08}", 2000 + i),
+        "employer": format!("某公司{i}"),
+        "category": "wages",
+        "facts": "欠薪",
+    }))
+}
+
+#[tokio::test]
+async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (url, pg) = database(backend, dir.path(), "spot").await;
+        // Week 48 of 2026: Monday 23 to Sunday 29 November.
+        let clock = Arc::new(ManualClock::new(at("2026-11-23T09:00")));
+        let e = engine(&url, "a", clock.clone()).await;
+        let (clerk, handler) = (user(&e, "clerk_wang"), user(&e, "handler_li"));
+        // 40 hotline requests and 3 labour cases closed in the week; 5 hotline requests still open.
+        for i in 0..45 {
+            let c = e
+                .open_case(
+                    "service_request_12345",
+                    "hotline_12345",
+                    request(i),
+                    None,
+                    clerk.clone(),
+                    None,
+                )
+                .await
+                .expect("opens");
+            if i < 40 {
+                e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
+                    .await
+                    .expect("dispatch");
+                e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
+                    .await
+                    .expect("sign");
+                e.command(
+                    &c.case.id,
+                    act("reply", json!({"reply": "已办"})),
+                    handler.clone(),
+                    None,
+                )
+                .await
+                .expect("reply");
+                e.command(
+                    &c.case.id,
+                    act("close_satisfied", json!({"satisfaction": "satisfied"})),
+                    clerk.clone(),
+                    None,
+                )
+                .await
+                .expect("close");
+            }
+        }
+        for i in 0..3 {
+            let c = e
+                .open_case("labour_dispute", "window_labour", labour(i), None, clerk.clone(), None)
+                .await
+                .expect("opens");
+            e.command(&c.case.id, act("withdraw", json!({})), clerk.clone(), None)
+                .await
+                .expect("withdrawn");
+        }
+        clock.set(at("2026-11-30T09:30"));
+        let s = scheduler(&e);
+        let week = Period::parse("2026-W48").expect("week");
+        let (saved, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
+        assert_eq!(saved, Saved::New);
+        let (data, html, csv) = e
+            .store()
+            .report("weekly_spot_check", "2026-W48")
+            .await
+            .expect("read")
+            .expect("stored");
+        let draw: serde_json::Value = serde_json::from_str(&data).expect("json");
+        // 5% of 40 is 2; 5% of 3 rounds up to 1, raised to the minimum of 2 per department.
+        let drawn = |dept: &str| -> Vec<serde_json::Value> {
+            draw["departments"]
+                .as_array()
+                .expect("departments")
+                .iter()
+                .find(|d| d["id"] == dept)
+                .map(|d| d["drawn"].as_array().expect("drawn").clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(drawn("hotline_12345").len(), 2, "{backend}");
+        assert_eq!(drawn("labour_arbitration").len(), 2, "{backend}");
+        assert!(html.contains(draw["seed"].as_str().expect("seed")) && csv.lines().count() == 5);
+        // Each drawn case has its review, handled by the reviewed department.
+        let reviews: Vec<String> = drawn("hotline_12345")
+            .iter()
+            .chain(drawn("labour_arbitration").iter())
+            .map(|d| d["review"].as_str().expect("review").to_owned())
+            .collect();
+        for (id, dept) in reviews.iter().zip([
+            "hotline_12345",
+            "hotline_12345",
+            "labour_arbitration",
+            "labour_arbitration",
+        ]) {
+            let r = e.case(id).await.expect("read").expect("review exists");
+            assert_eq!(
+                (r.case_type.as_str(), r.department.as_str(), r.state.as_str()),
+                ("spot_check_review", dept, "to_review")
+            );
+        }
+        // A re-run draws the same cases and opens no second review.
+        let (again, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
+        assert_eq!(again, Saved::Unchanged, "{backend}");
+        let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases WHERE case_type = 'spot_check_review'")
+            .fetch_one(e.store().pool())
+            .await
+            .expect("count");
+        assert_eq!(count.0, 4, "{backend}");
+
+        // The supervisor passes one hotline review and orders the other rectified.
+        let sup = user(&e, "supervisor_han");
+        let all_good =
+            json!({"contacted": true, "sla_met": true, "outcome_documented": true, "citizen_satisfied": true});
+        e.command(&reviews[0], act("pass", all_good), sup.clone(), None)
+            .await
+            .expect("pass");
+        let faulty =
+            json!({"contacted": false, "sla_met": true, "outcome_documented": true, "citizen_satisfied": true});
+        let refused = e
+            .command(&reviews[1], act("pass", faulty.clone()), sup.clone(), None)
+            .await;
+        assert!(refused.is_err(), "a failed checklist cannot pass");
+        let mut order = faulty.clone();
+        order["finding"] = json!("未回访当事人");
+        let r = e
+            .command(&reviews[1], act("order_rectification", order), sup, None)
+            .await
+            .expect("rectify");
+        assert_eq!(r.case.state, "rectifying");
+        assert!(r.case.sla.is_some(), "the rectification is on the clock");
+        let names = std::collections::HashMap::new();
+        let b = common::bundle();
+        let cal = b.calendars.get("cn-mainland").expect("calendar");
+        let month = bulletin::compute(
+            e.store().pool(),
+            e.org(),
+            cal,
+            &names,
+            Period::parse("2026-11").expect("p"),
+            None,
+            Some("spot_check_review"),
+        )
+        .await
+        .expect("bulletin");
+        let hotline = month.departments.iter().find(|r| r.id == "hotline_12345").expect("row");
+        assert_eq!(
+            (hotline.figures.spot_checked, hotline.figures.spot_passed),
+            (2, 1),
+            "{backend}"
+        );
+        // Reviews are not counted as cases of the department.
+        assert_eq!(hotline.figures.received, 45, "{backend}");
+        let labour_row = month
+            .departments
+            .iter()
+            .find(|r| r.id == "labour_arbitration")
+            .expect("row");
+        assert_eq!((labour_row.figures.spot_checked, labour_row.figures.received), (0, 3));
+        e.shutdown().await;
         if let Some(pg) = pg {
             pg.drop_db().await;
         }

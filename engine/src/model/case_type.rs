@@ -26,6 +26,10 @@ pub struct CaseTypeFile {
     pub kind: Kind,
     /// The department responsible for this case type (from the organisation).
     pub department: String,
+    /// A field whose value, at opening, names the handling department instead (a review of
+    /// another department's case is handled by that department).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_from: Option<String>,
     /// The tier where a new case of this type is handled first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,

@@ -156,6 +156,8 @@ pub enum ChannelKind {
     Grid,
     /// A merged platform (12345, 12348, 12368, 12315, …).
     Platform,
+    /// Opened by the centre itself (spot-check reviews).
+    Internal,
 }
 
 /// A user.

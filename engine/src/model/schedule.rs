@@ -41,6 +41,74 @@ pub struct Job {
     /// For a bulletin: when a department is named for criticism (通报批评).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criticise: Option<Criticise>,
+    /// For a spot-check: how many closed cases to draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
+    /// For a spot-check: the case type each sampled case's review is opened as, and the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+    /// For an assessment: the score's items, deductions and veto.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring: Option<Scoring>,
+}
+
+/// How many cases a spot-check draws from those each department closed in the week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    /// The share of each department's and case type's closed cases, e.g. `"5%"`, rounded up.
+    #[schemars(regex(pattern = r"^\s*\d{1,3}(\.\d+)?\s*%\s*$"))]
+    pub rate: String,
+    /// At least this many per department (or all it closed, when fewer).
+    #[serde(default)]
+    pub minimum: u32,
+}
+
+/// How a sampled case is reviewed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// The case type of the review (its boolean fields are the checklist).
+    pub case_type: String,
+    /// The intake channel reviews are filed through.
+    pub channel: String,
+}
+
+/// The annual score of a department: the weighted items (each a rate between 0 and 1, times
+/// its weight), minus the deductions; a veto removes eligibility for awards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// The items, by metric: `on_time_rate`, `satisfaction_rate`, `spot_check_pass_rate`,
+    /// `zero_trip_rate`, `one_trip_or_better_rate`; weights are points.
+    pub items: IndexMap<Metric, f64>,
+    /// Points deducted per supervision record at each level (keys 1–3).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub deductions: IndexMap<u8, f64>,
+    /// Any supervision record at this level or above in the year removes the department from
+    /// award eligibility (一票否决).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3))]
+    pub veto_level: Option<u8>,
+    /// The lowest score still rated as passing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_score: Option<f64>,
+}
+
+/// A rate an assessment can weigh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Closed within the time limit, among closed.
+    OnTimeRate,
+    /// Satisfied or basically satisfied, among rated.
+    SatisfactionRate,
+    /// Spot-check reviews passed, among those decided.
+    SpotCheckPassRate,
+    /// Closed without a visit, among closed.
+    ZeroTripRate,
+    /// Closed with at most one visit, among closed.
+    OneTripOrBetterRate,
 }
 
 /// The rules that name a department for criticism in a bulletin; any rule that holds names it.
@@ -56,6 +124,17 @@ pub struct Criticise {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 3))]
     pub escalation_level: Option<u8>,
+}
+
+impl JobKind {
+    /// Its word in the files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::SpotCheck => "spot_check",
+            JobKind::Bulletin => "bulletin",
+            JobKind::Assessment => "assessment",
+        }
+    }
 }
 
 /// What a periodic job does.

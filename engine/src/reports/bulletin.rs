@@ -50,6 +50,10 @@ pub struct Figures {
     pub rated: u64,
     /// Of those, satisfied or basically satisfied.
     pub satisfied: u64,
+    /// Spot-check reviews of the period decided so far.
+    pub spot_checked: u64,
+    /// Of those, passed.
+    pub spot_passed: u64,
     #[serde(skip)]
     days: Vec<f64>,
 }
@@ -78,6 +82,11 @@ impl Figures {
     /// One-trip rate among closed cases.
     pub fn one_trip_rate(&self) -> f64 {
         ratio(self.one_trip, self.closed)
+    }
+
+    /// Spot-check pass rate among decided reviews.
+    pub fn spot_check_pass_rate(&self) -> Option<f64> {
+        (self.spot_checked > 0).then(|| ratio(self.spot_passed, self.spot_checked))
     }
 
     /// Satisfaction rate among rated cases.
@@ -140,6 +149,7 @@ pub async fn compute(
     case_type_names: &HashMap<String, String>,
     period: Period,
     rules: Option<&Criticise>,
+    review_case_type: Option<&str>,
 ) -> Result<Bulletin, StoreError> {
     let (start, end) = period.bounds(calendar.timezone());
     let (s, e) = (start.timestamp_millis(), end.timestamp_millis());
@@ -164,6 +174,22 @@ pub async fn compute(
     let day = calendar.day_seconds().max(1) as f64;
     for (id, data) in rows {
         let case: Case = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
+        // Spot-check reviews are not cases of the department: they count only as its
+        // spot-check results (reviews drawn in the period and decided so far).
+        if review_case_type == Some(case.case_type.as_str()) {
+            if case.opened_at >= start && case.opened_at < end && case.state != "to_review" {
+                let mut f = Figures {
+                    spot_checked: 1,
+                    ..Figures::default()
+                };
+                if case.state == "passed" {
+                    f.spot_passed = 1;
+                }
+                add(by[0].entry(case.department.clone()).or_default(), &f);
+                add(&mut total, &f);
+            }
+            continue;
+        }
         let k = [
             case.department.clone(),
             case.tier.as_str().to_owned(),
@@ -334,10 +360,12 @@ fn add(into: &mut Figures, f: &Figures) {
     }
     into.rated += f.rated;
     into.satisfied += f.satisfied;
+    into.spot_checked += f.spot_checked;
+    into.spot_passed += f.spot_passed;
     into.days.extend_from_slice(&f.days);
 }
 
-fn pct(x: f64) -> String {
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
@@ -354,13 +382,13 @@ pub fn csv(b: &Bulletin) -> String {
         "排名 rank,部门 department,编号 id,受理 received,办结 closed,未结 open,按时办结率 on_time_rate,\
          平均用时(工作日) avg_working_days,P90用时(工作日) p90_working_days,零跑率 zero_trip_rate,\
          跑一次率 one_trip_rate,预警 warnings,超期 breaches,一级督办 level1,二级督办 level2,三级督办 level3,\
-         满意率 satisfaction_rate,通报批评 criticised\n",
+         满意率 satisfaction_rate,抽查合格率 spot_check_pass_rate,通报批评 criticised\n",
     );
     for r in &b.departments {
         let f = &r.figures;
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.rank.map(|x| x.to_string()).unwrap_or_default(),
             field(&r.name),
             field(&r.id),
@@ -378,13 +406,14 @@ pub fn csv(b: &Bulletin) -> String {
             f.escalations[1],
             f.escalations[2],
             f.satisfaction_rate().map(pct).unwrap_or_default(),
+            f.spot_check_pass_rate().map(pct).unwrap_or_default(),
             field(&r.criticised.join("；")),
         );
     }
     out
 }
 
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -392,7 +421,7 @@ fn field(s: &str) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -409,7 +438,7 @@ fn esc(s: &str) -> String {
 
 /// A horizontal bar chart in SVG: one bar per row, value in `[0, max]`, with an optional
 /// threshold line. Plain SVG with inline attributes, readable in mail clients and browsers.
-fn bars(title: &str, rows: &[(String, f64, String)], max: f64, threshold: Option<f64>) -> String {
+pub(crate) fn bars(title: &str, rows: &[(String, f64, String)], max: f64, threshold: Option<f64>) -> String {
     let (label_w, bar_w, row_h) = (190.0, 420.0, 24.0);
     let h = 36.0 + row_h * rows.len() as f64 + 10.0;
     let w = label_w + bar_w + 80.0;
@@ -574,7 +603,7 @@ fn table(h: &mut String, rows: &[Row], ranked: bool) {
         let _ = write!(
             h,
             "<td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.name),
             f.received,
             f.closed,
@@ -590,6 +619,7 @@ fn table(h: &mut String, rows: &[Row], ranked: bool) {
             f.escalations[1],
             f.escalations[2],
             f.satisfaction_rate().map(pct).unwrap_or_else(|| "—".into()),
+            f.spot_check_pass_rate().map(pct).unwrap_or_else(|| "—".into()),
         );
     }
     h.push_str("</table>");

@@ -1,7 +1,9 @@
 //! Periodic supervision outputs: the periods jobs cover and the monthly bulletin (通报), computed
 //! from the stored cases and their history so a past period recomputes to the same figures.
 
+pub mod assessment;
 pub mod bulletin;
+pub mod spot_check;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Engine;
 use crate::calendar::WorkCalendar;
 use crate::model::schedule::{Job, JobKind, SchedulesFile};
-use crate::reports::{Period, bulletin};
+use crate::reports::{Period, assessment, bulletin, spot_check};
 use crate::store::StoreError;
 use crate::store::jobs::Saved;
 
@@ -39,9 +39,16 @@ pub enum JobError {
     /// The job's kind is not built yet.
     #[error("job `{0}` is of a kind this engine cannot run yet")]
     NotRunnable(String),
+    /// A spot-check review could not be opened.
+    #[error("a spot-check review could not be opened: {0}")]
+    Review(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, JobError> {
+    serde_json::to_string(v).map_err(|e| JobError::Store(StoreError::Corrupt(e.to_string())))
 }
 
 impl Scheduler {
@@ -63,9 +70,17 @@ impl Scheduler {
         }
     }
 
-    /// The job ids this engine runs.
+    /// The jobs this engine runs.
     pub fn runnable(&self) -> impl Iterator<Item = (&String, &Job)> {
-        self.jobs.jobs.iter().filter(|(_, j)| j.kind == JobKind::Bulletin)
+        self.jobs.jobs.iter()
+    }
+
+    /// The case type of spot-check reviews, if a spot-check job declares one.
+    fn review_case_type(&self) -> Option<&str> {
+        self.jobs
+            .jobs
+            .values()
+            .find_map(|j| j.review.as_ref().map(|r| r.case_type.as_str()))
     }
 
     /// The runs of `job` due after `after` up to `now`: the period each covers and when it was
@@ -180,35 +195,125 @@ impl Scheduler {
             .jobs
             .get(job_id)
             .ok_or_else(|| JobError::UnknownJob(job_id.to_owned()))?;
+        let now_ms = self.engine.now().timestamp_millis();
+        let store = self.engine.store();
         match job.kind {
             JobKind::Bulletin => {
-                let b = bulletin::compute(
-                    self.engine.store().pool(),
-                    self.engine.org(),
-                    &self.calendar,
-                    &self.names,
-                    period,
-                    job.criticise.as_ref(),
-                )
-                .await?;
+                let b = self.bulletin(period, job.criticise.as_ref()).await?;
                 let threshold = job
                     .criticise
                     .as_ref()
                     .and_then(|r| r.on_time_below.as_deref())
-                    .and_then(|t| t.trim().trim_end_matches('%').trim().parse::<f64>().ok())
-                    .map(|p| p / 100.0);
-                let data = serde_json::to_string(&b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let html = bulletin::html(&b, threshold);
-                let csv = bulletin::csv(&b);
-                let now_ms = self.engine.now().timestamp_millis();
-                Ok(self
-                    .engine
-                    .store()
-                    .save_report(job_id, &period.id(), "bulletin", &data, &html, &csv, now_ms)
+                    .and_then(crate::reports::spot_check::parse_rate);
+                let data = json(&b)?;
+                Ok(store
+                    .save_report(
+                        job_id,
+                        &period.id(),
+                        "bulletin",
+                        &data,
+                        &bulletin::html(&b, threshold),
+                        &bulletin::csv(&b),
+                        now_ms,
+                    )
                     .await?)
             }
-            JobKind::SpotCheck | JobKind::Assessment => Err(JobError::NotRunnable(job_id.to_owned())),
+            JobKind::Assessment => {
+                let scoring = job
+                    .scoring
+                    .as_ref()
+                    .ok_or_else(|| JobError::NotRunnable(job_id.to_owned()))?;
+                let year = self.bulletin(period, None).await?;
+                let a = assessment::score(&year, scoring);
+                let data = json(&a)?;
+                Ok(store
+                    .save_report(
+                        job_id,
+                        &period.id(),
+                        "assessment",
+                        &data,
+                        &assessment::html(&a),
+                        &assessment::csv(&a),
+                        now_ms,
+                    )
+                    .await?)
+            }
+            JobKind::SpotCheck => {
+                let (Some(sample), Some(review)) = (&job.sample, &job.review) else {
+                    return Err(JobError::NotRunnable(job_id.to_owned()));
+                };
+                let seed = spot_check::seed(job_id, &period.id());
+                let mut draw = spot_check::draw(
+                    store.pool(),
+                    self.engine.org(),
+                    self.calendar.timezone(),
+                    period,
+                    sample,
+                    &seed,
+                    &review.case_type,
+                )
+                .await?;
+                // One review per drawn case; the idempotency key makes a re-run (after a crash
+                // half-way, or by hand) find the reviews already opened instead of opening more.
+                for d in &mut draw.departments {
+                    for c in &mut d.drawn {
+                        let mut fields = serde_json::Map::new();
+                        fields.insert("sampled_case".into(), c.case_id.clone().into());
+                        fields.insert("sampled_case_type".into(), c.case_type.clone().into());
+                        fields.insert("reviewed_department".into(), d.id.clone().into());
+                        fields.insert("period".into(), period.id().into());
+                        let key = format!("job:{job_id}:{}:{}", period.id(), c.case_id);
+                        let idem = super::Idempotency {
+                            request_hash: crate::store::sha256_hex(&key),
+                            key,
+                        };
+                        let out = self
+                            .engine
+                            .open_case(
+                                &review.case_type,
+                                &review.channel,
+                                fields,
+                                None,
+                                crate::core::Actor::system(),
+                                Some(idem),
+                            )
+                            .await
+                            .map_err(|e| JobError::Review(e.to_string()))?;
+                        c.review = Some(out.case.id);
+                    }
+                }
+                let data = json(&draw)?;
+                Ok(store
+                    .save_report(
+                        job_id,
+                        &period.id(),
+                        "spot_check",
+                        &data,
+                        &spot_check::html(&draw),
+                        &spot_check::csv(&draw),
+                        now_ms,
+                    )
+                    .await?)
+            }
         }
+    }
+
+    /// The bulletin's figures for `period` (a month, or a year for the assessment).
+    async fn bulletin(
+        &self,
+        period: Period,
+        rules: Option<&crate::model::schedule::Criticise>,
+    ) -> Result<bulletin::Bulletin, JobError> {
+        Ok(bulletin::compute(
+            self.engine.store().pool(),
+            self.engine.org(),
+            &self.calendar,
+            &self.names,
+            period,
+            rules,
+            self.review_case_type(),
+        )
+        .await?)
     }
 
     /// Runs [`Scheduler::tick`] every `poll` until `stop` turns true.

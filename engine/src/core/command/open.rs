@@ -97,6 +97,20 @@ pub(super) fn open(
             _ => break,
         }
     }
+    // A case type may take its handling department from a field (a review of another
+    // department's case); the value must name a department.
+    let mut department = d.department.clone();
+    if let Some(f) = &d.department_from
+        && let Some(v) = values.get(f).and_then(Value::as_str)
+    {
+        if !org.file.departments.contains_key(v) {
+            return Err(Rejection::InvalidField {
+                field: f.clone(),
+                problem: format!("`{v}` is not a department of the organisation"),
+            });
+        }
+        v.clone_into(&mut department);
+    }
     let mut case = Case {
         id: case_id.to_owned(),
         case_type: d.id.clone(),
@@ -106,7 +120,7 @@ pub(super) fn open(
         version: 1,
         channel: channel.to_owned(),
         fields: values.clone(),
-        department: d.department.clone(),
+        department,
         unit: Some(unit),
         tier,
         opened_at: now,

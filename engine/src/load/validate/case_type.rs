@@ -40,6 +40,18 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         depts.iter().copied(),
         diags,
     );
+    if let Some(f) = &c.department_from {
+        check_ref(
+            file,
+            spans,
+            "department_from",
+            f,
+            "field",
+            "Y0309",
+            fields.iter().copied(),
+            diags,
+        );
+    }
     for (i, ch) in c.channels.iter().enumerate() {
         check_ref(
             file,

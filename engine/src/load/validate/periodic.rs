@@ -100,5 +100,57 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
                 diags,
             );
         }
+        if let Some(r) = &j.review {
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.review.case_type"),
+                &r.case_type,
+                "case type",
+                "Y0312",
+                ctx.known(FileKind::CaseType),
+                diags,
+            );
+            check_ref(
+                file,
+                spans,
+                &format!("{p}.review.channel"),
+                &r.channel,
+                "intake channel",
+                "Y0310",
+                ctx.org.channels.keys().map(String::as_str),
+                diags,
+            );
+        }
+        let wants = |what: &str, missing: bool, diags: &mut Diagnostics| {
+            if missing {
+                diags
+                    .at(file, spans.value(&p), p.clone())
+                    .hint(format!("add `{what}:` to the job"))
+                    .error("Y0203", format!("a `{}` job needs `{what}`", j.kind.as_str()));
+            }
+        };
+        match j.kind {
+            crate::model::schedule::JobKind::SpotCheck => {
+                wants("sample", j.sample.is_none(), diags);
+                wants("review", j.review.is_none(), diags);
+            }
+            crate::model::schedule::JobKind::Assessment => wants("scoring", j.scoring.is_none(), diags),
+            crate::model::schedule::JobKind::Bulletin => {}
+        }
+        if let Some(sc) = &j.scoring {
+            for (level, _) in &sc.deductions {
+                if !(1..=3).contains(level) {
+                    diags
+                        .at(
+                            file,
+                            spans.value(&format!("{p}.scoring.deductions")),
+                            format!("{p}.scoring.deductions"),
+                        )
+                        .hint("supervision levels are 1, 2 and 3")
+                        .error("Y0206", format!("there is no supervision level {level}"));
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,315 @@
+//! The annual assessment (年度考核): every resident department scored for the year from the
+//! year's figures (the bulletin's, over twelve months) with the weights, deductions and veto of
+//! `schedules.yaml`, ranked, with every line of the score kept so it can be explained.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::bulletin::{Bulletin, Figures, bars, esc, field, pct};
+use crate::model::schedule::{Metric, Scoring};
+
+/// One line of a department's score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    /// What it is.
+    pub item: String,
+    /// The rate or count it is computed from (`None`: no data; the item scores full marks).
+    pub input: Option<f64>,
+    /// The weight or the deduction per record.
+    pub weight: f64,
+    /// Points (negative for deductions).
+    pub points: f64,
+}
+
+/// A department's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    /// The department.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The total.
+    pub score: f64,
+    /// Rank (1 = best).
+    pub rank: usize,
+    /// At or above the pass score.
+    pub passed: bool,
+    /// Removed from award eligibility by the veto.
+    pub vetoed: bool,
+    /// The lines that make up the score.
+    pub lines: Vec<Line>,
+    /// The year's figures it was computed from.
+    pub figures: Figures,
+}
+
+/// A year's assessment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// The centre.
+    pub centre: String,
+    /// The year.
+    pub period: String,
+    /// The rules applied.
+    pub scoring: Scoring,
+    /// Departments in rank order.
+    pub departments: Vec<Score>,
+}
+
+fn metric_name(m: Metric) -> &'static str {
+    match m {
+        Metric::OnTimeRate => "按时办结率",
+        Metric::SatisfactionRate => "群众满意率",
+        Metric::SpotCheckPassRate => "抽查合格率",
+        Metric::ZeroTripRate => "零跑率",
+        Metric::OneTripOrBetterRate => "最多跑一次率",
+    }
+}
+
+fn metric(f: &Figures, m: Metric) -> Option<f64> {
+    let closed = (f.closed > 0).then_some(());
+    match m {
+        Metric::OnTimeRate => closed.map(|()| f.on_time_rate),
+        Metric::SatisfactionRate => f.satisfaction_rate(),
+        Metric::SpotCheckPassRate => f.spot_check_pass_rate(),
+        Metric::ZeroTripRate => closed.map(|()| f.zero_trip_rate()),
+        Metric::OneTripOrBetterRate => closed.map(|()| f.zero_trip_rate() + f.one_trip_rate()),
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Scores the year's figures (`year` is the bulletin computed over the year).
+pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
+    let mut departments: Vec<Score> = year
+        .departments
+        .iter()
+        .map(|r| {
+            let f = &r.figures;
+            let mut lines = Vec::new();
+            for (m, w) in &scoring.items {
+                let input = metric(f, *m);
+                // No data (nothing closed, nobody rated, nothing drawn): full marks, shown as such.
+                let points = round2(input.unwrap_or(1.0) * w);
+                lines.push(Line {
+                    item: metric_name(*m).to_owned(),
+                    input,
+                    weight: *w,
+                    points,
+                });
+            }
+            for (level, per) in &scoring.deductions {
+                let n = f
+                    .escalations
+                    .get(usize::from(level.saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0);
+                if n > 0 {
+                    lines.push(Line {
+                        item: format!("第{level}级督办 {n} 件"),
+                        input: Some(n as f64),
+                        weight: *per,
+                        points: round2(-(n as f64) * per),
+                    });
+                }
+            }
+            let score = round2(lines.iter().map(|l| l.points).sum::<f64>());
+            let vetoed = scoring
+                .veto_level
+                .is_some_and(|v| f.escalations[usize::from(v.clamp(1, 3) - 1)..].iter().sum::<u64>() > 0);
+            Score {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                score,
+                rank: 0,
+                passed: scoring.pass_score.is_none_or(|p| score >= p),
+                vetoed,
+                lines,
+                figures: f.clone(),
+            }
+        })
+        .collect();
+    departments.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    for (i, d) in departments.iter_mut().enumerate() {
+        d.rank = i + 1;
+    }
+    Assessment {
+        centre: year.centre.clone(),
+        period: year.period.clone(),
+        scoring: scoring.clone(),
+        departments,
+    }
+}
+
+/// The CSV: one row per department with each line's points.
+pub fn csv(a: &Assessment) -> String {
+    let mut out =
+        String::from("\u{feff}排名 rank,部门 department,编号 id,得分 score,合格 passed,一票否决 vetoed,明细 lines\n");
+    for d in &a.departments {
+        let lines: Vec<String> = d.lines.iter().map(|l| format!("{} {:+.2}", l.item, l.points)).collect();
+        let _ = writeln!(
+            out,
+            "{},{},{},{:.2},{},{},{}",
+            d.rank,
+            field(&d.name),
+            field(&d.id),
+            d.score,
+            if d.passed { "是" } else { "否" },
+            if d.vetoed { "是" } else { "否" },
+            field(&lines.join("；"))
+        );
+    }
+    out
+}
+
+/// The page: ranking chart, table, and each department's score explained line by line.
+pub fn html(a: &Assessment) -> String {
+    let mut h = String::new();
+    let title = format!("{} {} 年度考核", a.centre, a.period);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <style>body{{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;color:#222;margin:24px;max-width:1100px}}\
+         table{{border-collapse:collapse;margin:12px 0 24px;font-size:13px}}th,td{{border:1px solid #bbb;padding:4px 8px;text-align:right}}\
+         th{{background:#eef2f7}}td.l,th.l{{text-align:left}}tr.veto td{{background:#fdecea}}h2{{font-size:17px;margin-top:28px}}</style></head><body>\
+         <h1 style=\"font-size:22px\">{t}</h1><p>依据全年案件及其历史记录计算；各项得分 = 指标 × 权重，减去督办扣分；\
+         无数据的指标按满分计。</p>",
+        t = esc(&title)
+    );
+    let max: f64 = a.scoring.items.values().sum();
+    let chart: Vec<(String, f64, String)> = a
+        .departments
+        .iter()
+        .map(|d| (d.name.clone(), d.score.max(0.0), format!("{:.2}", d.score)))
+        .collect();
+    h.push_str(&bars("得分 Score", &chart, max, a.scoring.pass_score));
+    h.push_str(
+        "<table><tr><th>排名</th><th class=\"l\">部门</th><th>得分</th><th>合格</th><th>一票否决</th><th>按时办结率</th>\
+         <th>满意率</th><th>抽查合格率</th><th>二级督办</th><th>三级督办</th></tr>",
+    );
+    for d in &a.departments {
+        let f = &d.figures;
+        let _ = write!(
+            h,
+            "<tr{}><td>{}</td><td class=\"l\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if d.vetoed { " class=\"veto\"" } else { "" },
+            d.rank,
+            esc(&d.name),
+            d.score,
+            if d.passed { "是" } else { "否" },
+            if d.vetoed { "是" } else { "否" },
+            if f.closed > 0 {
+                pct(f.on_time_rate)
+            } else {
+                "—".into()
+            },
+            f.satisfaction_rate().map(pct).unwrap_or_else(|| "—".into()),
+            f.spot_check_pass_rate().map(pct).unwrap_or_else(|| "—".into()),
+            f.escalations[1],
+            f.escalations[2],
+        );
+    }
+    h.push_str("</table><h2>得分明细 How each score is made</h2>");
+    for d in &a.departments {
+        let _ = write!(
+            h,
+            "<h3 style=\"font-size:15px\">{}：{:.2}</h3><table><tr><th class=\"l\">项目</th><th>指标</th><th>权重/每件扣分</th><th>得分</th></tr>",
+            esc(&d.name),
+            d.score
+        );
+        for l in &d.lines {
+            let input = match l.input {
+                None => "无数据".to_owned(),
+                Some(x) if l.points < 0.0 => format!("{x:.0} 件"),
+                Some(x) => pct(x),
+            };
+            let _ = write!(
+                h,
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{:+.2}</td></tr>",
+                esc(&l.item),
+                input,
+                l.weight,
+                l.points
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use indexmap::IndexMap;
+
+    use super::*;
+    use crate::reports::bulletin::Row;
+
+    fn row(id: &str, closed: u64, on_time: u64, escalations: [u64; 3], rated: u64, satisfied: u64) -> Row {
+        let mut f = Figures::default();
+        f.closed = closed;
+        f.on_time = on_time;
+        f.on_time_rate = if closed == 0 {
+            1.0
+        } else {
+            on_time as f64 / closed as f64
+        };
+        f.escalations = escalations;
+        f.rated = rated;
+        f.satisfied = satisfied;
+        Row {
+            id: id.into(),
+            name: id.into(),
+            figures: f,
+            rank: None,
+            criticised: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn scores_are_weighted_rates_less_deductions_with_a_veto() {
+        let year = Bulletin {
+            centre: "c".into(),
+            period: "2026".into(),
+            from: "2026-01-01".into(),
+            to: "2026-12-31".into(),
+            total: Figures::default(),
+            departments: vec![
+                row("a", 100, 95, [3, 1, 0], 50, 45),
+                row("b", 100, 80, [10, 2, 1], 0, 0),
+                row("idle", 0, 0, [0, 0, 0], 0, 0),
+            ],
+            tiers: Vec::new(),
+            case_types: Vec::new(),
+        };
+        let scoring = Scoring {
+            items: IndexMap::from([(Metric::OnTimeRate, 60.0), (Metric::SatisfactionRate, 40.0)]),
+            deductions: IndexMap::from([(2, 1.0), (3, 5.0)]),
+            veto_level: Some(3),
+            pass_score: Some(80.0),
+        };
+        let a = score(&year, &scoring);
+        let by = |id: &str| a.departments.iter().find(|d| d.id == id).expect("dept");
+        // a: 0.95 × 60 + 0.9 × 40 − 1 × 1 = 57 + 36 − 1 = 92.
+        assert_eq!(by("a").score, 92.0);
+        assert!(by("a").passed && !by("a").vetoed);
+        // b: 0.8 × 60 + (nobody rated: full) 40 − 2 × 1 − 1 × 5 = 81, vetoed by its level-3 case.
+        assert_eq!(by("b").score, 81.0);
+        assert!(by("b").vetoed);
+        assert_eq!(by("b").lines[1].input, None);
+        // idle: no data anywhere scores full marks.
+        assert_eq!(by("idle").score, 100.0);
+        let ranks: Vec<&str> = a.departments.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ranks, ["idle", "a", "b"]);
+        // Every line adds up to the score.
+        for d in &a.departments {
+            let sum: f64 = d.lines.iter().map(|l| l.points).sum();
+            assert!((sum - d.score).abs() < 1e-9);
+        }
+        let page = html(&a);
+        assert!(page.contains("无数据") && page.contains("<svg") && !page.contains("<script"));
+        assert_eq!(csv(&a).lines().count(), 4);
+    }
+}
