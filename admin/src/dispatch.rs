@@ -199,12 +199,16 @@ impl Dispatcher {
         for row in rows {
             let to: Vec<Recipient> = serde_json::from_str(&row.recipients).unwrap_or_default();
             let channels: Vec<Channel> = serde_json::from_str(&row.channels).unwrap_or_default();
-            let deliveries = match self.engine.case(&row.case_id).await {
-                Ok(Some(case)) => match self.engine.definitions().get(&case.case_type, case.definition_version) {
-                    Some(def) => self.resolve(&case, &def, &to, &channels),
-                    None => Vec::new(),
-                },
-                _ => Vec::new(),
+            let deliveries = if row.case_id.starts_with(REPORT_PREFIX) {
+                self.resolve_district(&to, &channels)
+            } else {
+                match self.engine.case(&row.case_id).await {
+                    Ok(Some(case)) => match self.engine.definitions().get(&case.case_type, case.definition_version) {
+                        Some(def) => self.resolve(&case, &def, &to, &channels),
+                        None => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                }
             };
             if deliveries.is_empty() {
                 tracing::warn!(outbox = %row.idempotency_key, template = %row.template, "a notification resolves to nobody");
@@ -224,8 +228,91 @@ impl Dispatcher {
         Ok(n)
     }
 
+    /// The addresses of every holder of the recipients' roles in the district (for reports,
+    /// which belong to no case).
+    fn resolve_district(&self, to: &[Recipient], channels: &[Channel]) -> Vec<NewDelivery> {
+        let org = self.engine.org();
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for r in to {
+            let Some(role) = &r.role else { continue };
+            for (id, u) in &org.file.users {
+                if !u.roles.contains(role) {
+                    continue;
+                }
+                let wanted: Vec<Channel> = if channels.is_empty() {
+                    vec![Channel::Email]
+                } else {
+                    channels.to_vec()
+                };
+                for c in wanted {
+                    let (channel, address) = match c {
+                        Channel::Email => ("email", u.email.clone()),
+                        Channel::Sms => ("sms", u.mobile.clone()),
+                    };
+                    let address = address.unwrap_or_default();
+                    if !seen.insert((channel, address.clone(), id.clone())) {
+                        continue;
+                    }
+                    let undeliverable = if address.is_empty() {
+                        Some(format!("{id} has no {channel} address"))
+                    } else if !self.configured(channel) {
+                        Some(format!("no {channel} server is configured"))
+                    } else {
+                        None
+                    };
+                    out.push(NewDelivery {
+                        channel: channel.to_owned(),
+                        address: if address.is_empty() {
+                            format!("<none:{id}>")
+                        } else {
+                            address
+                        },
+                        recipient: id.clone(),
+                        undeliverable,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The announcement of a report: its title, summary and link, rendered for the recipient.
+    async fn report_message(&self, d: &Delivery) -> Result<Message, String> {
+        let rest = &d.case_id[REPORT_PREFIX.len()..];
+        let (job, period) = rest.rsplit_once(':').ok_or("a malformed report reference")?;
+        let (kind, data) = self
+            .engine
+            .store()
+            .report_data(job, period)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the report is gone")?;
+        let (title, summary) = yimen_engine::reports::describe(&kind, &data);
+        let name = self
+            .engine
+            .org()
+            .user(&d.recipient)
+            .map_or_else(|| "您好".to_owned(), |u| u.name.clone());
+        let path = format!("/api/v1/reports/{job}/{period}/html");
+        let ctx = self.renderer.report_context(&title, period, &path, &summary, &name);
+        let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
+        Ok(Message {
+            to: d.address.clone(),
+            to_name: Some(name),
+            subject: r.subject,
+            html: Some(html_body(&r.body)),
+            text: r.body,
+            idempotency_key: format!("{}/{}/{}", d.outbox_key, d.channel, d.address),
+            report_url: None,
+        })
+    }
+
     /// The message for a delivery: its case, its recipient, the rendered template.
     async fn message(&self, d: &Delivery) -> Result<Message, String> {
+        if d.case_id.starts_with(REPORT_PREFIX) {
+            return self.report_message(d).await;
+        }
         let case = self
             .engine
             .case(&d.case_id)
@@ -439,6 +526,9 @@ impl Dispatcher {
 }
 
 /// The plain-text body as simple HTML: escaped, paragraphs kept, links clickable.
+/// The `case_id` of outbox rows that announce a report rather than concern a case.
+const REPORT_PREFIX: &str = "report:";
+
 fn html_body(text: &str) -> String {
     let escape = |s: &str| {
         s.replace('&', "&amp;")

@@ -212,13 +212,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx.clone());
     // Periodic jobs (the monthly bulletin): each period once across nodes, caught up at start.
-    let scheduling = match (&bundle.schedules, bundle.default_calendar()) {
-        (Some(s), Some(cal)) => {
-            let sched = yimen_engine::runtime::scheduler::Scheduler::new(engine.clone(), s.value.clone(), cal.clone());
-            Some(sched.spawn(std::time::Duration::from_secs(30), stop_rx.clone()))
-        }
+    let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
+        (Some(s), Some(cal)) => Some(yimen_engine::runtime::scheduler::Scheduler::new(
+            engine.clone(),
+            s.value.clone(),
+            cal.clone(),
+        )),
         _ => None,
     };
+    let scheduling = scheduler
+        .clone()
+        .map(|s| s.spawn(std::time::Duration::from_secs(30), stop_rx.clone()));
 
     // Register for signals before announcing the address, so a signal sent as soon as the
     // server is seen to listen is never lost to the default handler.
@@ -296,6 +300,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = Arc::new(AppState {
         engine: engine.clone(),
         report_token,
+        scheduler,
     });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

@@ -208,6 +208,21 @@ impl Renderer {
         })
     }
 
+    /// The context a report's announcement sees: `report.title`, `report.period`, `report.url`,
+    /// `report.summary`, `recipient.name`, `centre.name`.
+    pub fn report_context(&self, title: &str, period: &str, path: &str, summary: &str, recipient_name: &str) -> Value {
+        json!({
+            "report": {
+                "title": title,
+                "period": period,
+                "url": format!("{}{path}", self.base_url),
+                "summary": summary,
+            },
+            "recipient": { "name": recipient_name },
+            "centre": { "name": self.centre },
+        })
+    }
+
     /// Renders `template` in `locale` (zh-CN when that locale is missing).
     pub fn render(&self, template: &str, locale: &str, ctx: &Value) -> Result<Rendered, String> {
         let locales = self

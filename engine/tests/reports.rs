@@ -207,12 +207,14 @@ async fn each_period_runs_once_across_engines_and_missed_periods_catch_up() {
     for backend in BACKENDS {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, pg) = database(backend, dir.path(), "ledger").await;
-        // 1 December 2026 is a Tuesday and a working day: the November bulletin is due at 09:00.
-        let clock = Arc::new(ManualClock::new(at("2026-12-01T09:30")));
+        // Installed on Monday 30 November 2026 at 08:00; on Tuesday 1 December (a working day)
+        // the Monday spot-check and the November bulletin (due 09:00) are due.
+        let clock = Arc::new(ManualClock::new(at("2026-11-30T08:00")));
         let (a, b) = (
             engine(&url, "a", clock.clone()).await,
             engine(&url, "b", clock.clone()).await,
         );
+        clock.set(at("2026-12-01T09:30"));
         let (sa, sb) = (scheduler(&a), scheduler(&b));
         let (ra, rb) = tokio::join!(sa.tick(), sb.tick());
         let mut ran: Vec<(String, String)> = ra
@@ -225,11 +227,10 @@ async fn each_period_runs_once_across_engines_and_missed_periods_catch_up() {
             })
             .collect();
         ran.sort();
-        // A first start runs the latest period of each job it missed, once across both engines.
+        // Each due period once across both engines; nothing from before the installation.
         assert_eq!(
             ran,
             [
-                ("annual_assessment".to_owned(), "2025".to_owned()),
                 ("monthly_bulletin".to_owned(), "2026-11".to_owned()),
                 ("weekly_spot_check".to_owned(), "2026-W48".to_owned()),
             ],
@@ -260,7 +261,7 @@ async fn each_period_runs_once_across_engines_and_missed_periods_catch_up() {
             assert_eq!(a.end, b.start, "{weeks:?}");
         }
         let ledger = a.store().job_runs(1000).await.expect("ledger");
-        assert_eq!(ledger.len(), 3 + 2 + 1 + weeks.len());
+        assert_eq!(ledger.len(), 2 + 2 + 1 + weeks.len());
         assert!(
             ledger.iter().all(|r| r.state == "done" && r.attempts == 1),
             "{ledger:?}"

@@ -351,3 +351,108 @@ fn a_dispatcher_killed_mid_burst_loses_nothing_and_keeps_one_message_id_per_deli
     server.signal("-TERM");
     assert!(server.wait().0.success());
 }
+
+#[test]
+fn a_bulletin_run_by_hand_is_served_and_emailed_to_its_distribution_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    let smtp = start_smtp(&maildir);
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let url = format!("smtp://127.0.0.1:{}?from=centre@putuo.example", smtp.port);
+    let server = Server::start(&db, &["--smtp", &url]);
+    let clerk = server.client("clerk_wang");
+    for i in 0..3 {
+        let body = json!({
+            "channel": "hotline_12345",
+            "fields": {"caller": "市民", "caller_phone": format!("1390000010{i}"), "category": "request", "content": "路灯不亮"}
+        });
+        assert_eq!(clerk.post("/api/v1/cases", &body).status, 201);
+    }
+    let month = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m")
+        .to_string();
+    let admin = server.client("admin_qin");
+    let run = json!({"period": month, "notify": true});
+    let r = admin.post("/api/v1/jobs/monthly_bulletin/run", &run);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["result"], "new");
+    let r = admin.post("/api/v1/jobs/monthly_bulletin/run", &run);
+    assert_eq!(r.json()["result"], "unchanged", "{}", r.body);
+    // Bad requests change nothing.
+    assert_eq!(
+        admin
+            .post("/api/v1/jobs/monthly_bulletin/run", &json!({"period": "2026-13"}))
+            .status,
+        422
+    );
+    assert_eq!(
+        admin
+            .post("/api/v1/jobs/nonsense/run", &json!({"period": month}))
+            .status,
+        404
+    );
+    assert_eq!(clerk.post("/api/v1/jobs/monthly_bulletin/run", &run).status, 403);
+
+    let sup = server.client("supervisor_han");
+    let data = sup.get(&format!("/api/v1/reports/monthly_bulletin/{month}")).json();
+    assert_eq!(data["total"]["received"], 3, "{data}");
+    let html = sup.get(&format!("/api/v1/reports/monthly_bulletin/{month}/html"));
+    assert!(html.content_type.starts_with("text/html"), "{}", html.content_type);
+    assert!(html.body.contains("<svg") && html.body.contains("12345政务服务热线"));
+    let csv = sup.get(&format!("/api/v1/reports/monthly_bulletin/{month}/csv"));
+    assert!(csv.content_type.starts_with("text/csv"));
+    assert_eq!(
+        clerk.get(&format!("/api/v1/reports/monthly_bulletin/{month}")).status,
+        403
+    );
+    assert_eq!(sup.get("/api/v1/reports/monthly_bulletin/1999-01").status, 404);
+    let jobs = sup.get("/api/v1/jobs").json();
+    assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(3), "{jobs}");
+
+    // The distribution list (department heads, centre and office supervisors) gets one email
+    // each, in Chinese, with the link to the page.
+    let root = yimen_tests::root().join("workflows");
+    let opts = yimen_engine::load::LoadOptions {
+        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        limits: yimen_engine::yaml::Limits::default(),
+    };
+    let (bundle, _) = yimen_engine::load::load_dir(&root, &opts);
+    let org = bundle.organisation.expect("org").value;
+    let expected = org
+        .users
+        .values()
+        .filter(|u| u.email.is_some())
+        .filter(|u| {
+            u.roles
+                .iter()
+                .any(|r| ["department_head", "supervisor_l1", "supervisor_l2"].contains(&r.as_str()))
+        })
+        .count();
+    let started = Instant::now();
+    let mails = loop {
+        let m = if maildir.join("new").exists() {
+            read_maildir(&maildir)
+        } else {
+            Vec::new()
+        };
+        if m.len() >= expected || started.elapsed() > Duration::from_secs(30) {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // Only the bulletin's announcements: the cases' receipts go by SMS (no gateway here).
+    assert_eq!(mails.len(), expected, "{mails:?}");
+    for m in &mails {
+        let subject = m["subject"].as_str().expect("subject");
+        assert_eq!(subject, format!("【通报】普陀区社会治理中心 {month} 月度通报"));
+        let body = m["body"].as_str().expect("body");
+        assert!(body.contains("本期受理 3 件"), "{body}");
+        assert!(
+            body.contains(&format!("/api/v1/reports/monthly_bulletin/{month}/html")),
+            "{body}"
+        );
+    }
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod inbox;
 mod ops;
+mod reports;
 mod supervision;
 
 pub use error::{ApiError, problem};
@@ -31,6 +32,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The token gateways present with delivery reports.
     pub report_token: String,
+    /// The periodic jobs, when the workflows declare any.
+    pub scheduler: Option<yimen_engine::runtime::scheduler::Scheduler>,
 }
 
 /// A case type as the API lists it.
@@ -73,6 +76,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/deliveries/retry", post(ops::retry))
         .route("/api/v1/sms/reports", get(ops::report))
         .route("/api/v1/cases/{id}/notifications", get(ops::case_notifications))
+        .route("/api/v1/jobs", get(reports::jobs))
+        .route("/api/v1/jobs/{job}/run", post(reports::run))
+        .route("/api/v1/reports/{job}/{period}", get(reports::data))
+        .route("/api/v1/reports/{job}/{period}/html", get(reports::html))
+        .route("/api/v1/reports/{job}/{period}/csv", get(reports::csv))
         .route("/api/v1/inbox", get(inbox::inbox))
         .route("/api/v1/tasks/{task}/claim", post(inbox::claim))
         .route("/api/v1/tasks/{task}/release", post(inbox::release))

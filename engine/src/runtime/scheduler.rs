@@ -14,11 +14,8 @@ use crate::reports::{Period, assessment, bulletin, spot_check};
 use crate::store::StoreError;
 use crate::store::jobs::Saved;
 
-/// How far back a first start looks for a period it missed.
-const FIRST_LOOKBACK_DAYS: i64 = 400;
-
 /// Periodic jobs over one engine.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Scheduler {
     engine: Engine,
     jobs: SchedulesFile,
@@ -117,19 +114,14 @@ impl Scheduler {
         let store = self.engine.store();
         let mut todo: Vec<(String, Period, DateTime<Utc>)> = Vec::new();
         for (id, job) in self.runnable() {
+            // Periods due since the last run, or since the centre was installed (the first
+            // deployment): a new installation does not report on months before it existed.
             let after = match store.last_job_due(id).await? {
                 Some(ms) => DateTime::from_timestamp_millis(ms).unwrap_or(now),
-                None => {
-                    // A first start runs the latest period it missed, not the whole history.
-                    let all = self.due_between(job, now - Duration::days(FIRST_LOOKBACK_DAYS), now);
-                    match all.last() {
-                        Some((p, due)) => {
-                            todo.push((id.clone(), *p, *due));
-                            *due
-                        }
-                        None => continue,
-                    }
-                }
+                None => match store.installed_at().await? {
+                    Some(ms) => DateTime::from_timestamp_millis(ms).unwrap_or(now),
+                    None => now,
+                },
             };
             for (p, due) in self.due_between(job, after, now) {
                 todo.push((id.clone(), p, due));
@@ -164,6 +156,7 @@ impl Scheduler {
             match self.run(&job, period).await {
                 Ok((saved, sha)) => {
                     let now_ms = self.engine.now().timestamp_millis();
+                    self.announce(&job, period).await?;
                     store.finish_job_run(&job, &period.id(), &node, now_ms, &sha).await?;
                     ran.push((job, period.id(), Ok(saved)));
                 }
@@ -296,6 +289,33 @@ impl Scheduler {
                     .await?)
             }
         }
+    }
+
+    /// Queues the email announcing `job`'s report for `period` to its distribution list (once
+    /// per job and period, however often this is called).
+    pub async fn announce(&self, job: &str, period: Period) -> Result<(), StoreError> {
+        let Some(j) = self.jobs.jobs.get(job) else {
+            return Ok(());
+        };
+        let Some(t) = &j.template else { return Ok(()) };
+        if j.distribute_to.is_empty() {
+            return Ok(());
+        }
+        let to: Vec<crate::model::Recipient> = j
+            .distribute_to
+            .iter()
+            .map(|r| crate::model::Recipient {
+                role: Some(r.clone()),
+                of: Some(crate::model::RecipientScope::District),
+                citizen: false,
+            })
+            .collect();
+        let to = serde_json::to_string(&to).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let now_ms = self.engine.now().timestamp_millis();
+        self.engine
+            .store()
+            .enqueue_report_notice(job, &period.id(), t, &to, now_ms)
+            .await
     }
 
     /// The bulletin's figures for `period` (a month, or a year for the assessment).

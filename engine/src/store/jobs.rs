@@ -132,6 +132,14 @@ impl Store {
         Ok(())
     }
 
+    /// When the centre was installed: its first deployment of a case type.
+    pub async fn installed_at(&self) -> Result<Option<i64>, StoreError> {
+        let row: (Option<i64>,) = sqlx::query_as("SELECT MIN(deployed_at) FROM definition_versions")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.0)
+    }
+
     /// The latest due instant the ledger holds for `job`, if any.
     pub async fn last_job_due(&self, job: &str) -> Result<Option<i64>, StoreError> {
         let row: (Option<i64>,) = sqlx::query_as("SELECT MAX(due_at) FROM job_runs WHERE job = $1")
@@ -214,6 +222,41 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok((saved, sha))
+    }
+
+    /// Queues the announcement of a report in the outbox (once per job and period): the
+    /// dispatcher sends it like a case's notification. Its `case_id` is `report:<job>:<period>`.
+    pub async fn enqueue_report_notice(
+        &self,
+        job: &str,
+        period: &str,
+        template: &str,
+        recipients: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO outbox (idempotency_key, case_id, template, recipients, channels, state, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, '[\"email\"]', 'pending', $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(format!("report/{job}/{period}"))
+        .bind(format!("report:{job}:{period}"))
+        .bind(template)
+        .bind(recipients)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A stored report's kind and data.
+    pub async fn report_data(&self, job: &str, period: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT kind, data FROM reports WHERE job = $1 AND period = $2")
+                .bind(job)
+                .bind(period)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// A stored report's HTML and CSV.
