@@ -446,3 +446,75 @@ async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_failing_run_is_retried_then_left_failed_for_an_admin_and_never_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, _) = database("sqlite", dir.path(), "failing").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-23T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    // A case closed in week 48, so the spot-check must open a review.
+    let c = e
+        .open_case(
+            "labour_dispute",
+            "window_labour",
+            labour(1),
+            None,
+            user(&e, "clerk_wang"),
+            None,
+        )
+        .await
+        .expect("opens");
+    clock.set(at("2026-11-24T10:00"));
+    e.command(&c.case.id, act("withdraw", json!({})), user(&e, "clerk_wang"), None)
+        .await
+        .expect("withdrawn");
+    // The spot-check's review case type is missing from this engine: opening reviews fails.
+    let b = common::bundle();
+    let mut jobs = b.schedules.expect("schedules").value;
+    jobs.jobs.retain(|id, _| id == "weekly_spot_check");
+    let good = jobs.clone();
+    if let Some(r) = jobs.jobs["weekly_spot_check"].review.clone() {
+        let mut r = r;
+        r.case_type = "no_such_review".into();
+        jobs.jobs.get_mut("weekly_spot_check").expect("job").review = Some(r);
+    }
+    let cal = b.calendars.get("cn-mainland").expect("calendar").clone();
+    let broken = Scheduler::new(e.clone(), jobs, cal.clone());
+    clock.set(at("2026-11-30T09:30"));
+    let mut attempts = 0;
+    for _ in 0..10 {
+        let ran = broken.tick().await.expect("tick");
+        if ran.is_empty() {
+            // Not due yet: jump past the backoff (5 minutes, doubling).
+            clock.advance(Duration::hours(3));
+            continue;
+        }
+        assert!(ran.iter().all(|r| r.2.is_err()), "{ran:?}");
+        attempts += 1;
+    }
+    let ledger = e.store().job_runs(10).await.expect("ledger");
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(
+        (ledger[0].state.as_str(), ledger[0].attempts),
+        ("failed", 5),
+        "{ledger:?}"
+    );
+    assert_eq!(attempts, 5, "retried until the limit, then left for an admin");
+    assert!(ledger[0].error.as_deref().is_some_and(|m| m.contains("no_such_review")));
+    // Later weeks still run (here: they fail too, each on its own row), never skipping one.
+    clock.set(at("2026-12-07T09:30"));
+    let ran = broken.tick().await.expect("tick");
+    assert_eq!(ran.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["2026-W49"]);
+    // The admin fixes the workflows and reruns the failed week by hand: the ledger says done.
+    let fixed = Scheduler::new(e.clone(), good, cal);
+    let (saved, _) = fixed
+        .run_by_hand("weekly_spot_check", Period::parse("2026-W48").expect("week"))
+        .await
+        .expect("runs");
+    assert_eq!(saved, Saved::New);
+    let ledger = e.store().job_runs(10).await.expect("ledger");
+    let w48 = ledger.iter().find(|r| r.period == "2026-W48").expect("row");
+    assert_eq!((w48.state.as_str(), w48.error.as_deref()), ("done", None));
+    e.shutdown().await;
+}

@@ -23,6 +23,29 @@ pub enum BenchCommand {
     W1(W1Args),
     /// W2: timers due uniformly inside a 10-second window; the lag from due to applied.
     W2(W2Args),
+    /// Reports: the monthly bulletin and the annual assessment over a store of many cases
+    /// (filled first, spread over 2025, when it holds fewer).
+    Reports(ReportsArgs),
+}
+
+/// Arguments of `yimen bench reports`.
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    /// The database; filled up to `--cases` with W1 lifecycles spread over 2025.
+    #[arg(long)]
+    pub db: String,
+    /// Cases the store must hold.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub cases: usize,
+    /// Concurrent clients while filling.
+    #[arg(long, default_value_t = 256)]
+    pub clients: usize,
+    /// Timed runs of each report.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// The workflows directory that supplies the organisation and calendar.
+    #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
+    pub workflows: PathBuf,
 }
 
 /// Arguments of `yimen bench w2`.
@@ -74,6 +97,7 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
     let result = match cmd {
         BenchCommand::W1(args) => rt.block_on(w1(args)),
         BenchCommand::W2(args) => rt.block_on(w2(args)),
+        BenchCommand::Reports(args) => rt.block_on(reports(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -247,6 +271,123 @@ async fn w2(args: &W2Args) -> Result<(), String> {
         pct(0.50),
         pct(0.99),
         lags.last().copied().unwrap_or(0)
+    );
+    Ok(())
+}
+
+async fn reports(args: &ReportsArgs) -> Result<(), String> {
+    use yimen_engine::reports::{Period, assessment, bulletin};
+    use yimen_engine::runtime::ManualClock;
+    let bundle = bench_bundle(&args.workflows, "w1", include_str!("../../bench/w1.yaml"))?;
+    let store = Store::open(&StoreOptions::new(&args.db))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
+    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    let cal = bundle.default_calendar().ok_or("no calendar")?.clone();
+    let tz = cal.timezone();
+    let at = |m: u32| {
+        use chrono::TimeZone;
+        tz.with_ymd_and_hms(2025, m, 15, 10, 0, 0)
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or("bad date")
+    };
+    let clock = Arc::new(ManualClock::new(at(1)?));
+    let engine = Engine::start(store.clone(), defs, org, clock.clone(), EngineOptions::default());
+    let (held, _) = store.size().await.map_err(|e| e.to_string())?;
+    let missing = args.cases.saturating_sub(usize::try_from(held).unwrap_or(0));
+    if missing > 0 {
+        let started = Instant::now();
+        for m in 1..=12u32 {
+            clock.set(at(m)?);
+            let month = missing / 12 + usize::from((m as usize) <= missing % 12);
+            let per_client = month.div_ceil(args.clients.max(1));
+            let mut handles = Vec::new();
+            for c in 0..args.clients.max(1) {
+                let (engine, clerk) = (engine.clone(), clerk.clone());
+                let n = per_client.min(month.saturating_sub(c * per_client));
+                handles.push(tokio::spawn(async move { lifecycle(&engine, &clerk, n).await }));
+            }
+            for h in handles {
+                h.await.map_err(|e| e.to_string())??;
+            }
+            eprintln!(
+                "filled 2025-{m:02}: {month} cases ({:.0} s so far)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let (total, events) = store.size().await.map_err(|e| e.to_string())?;
+    let names = std::collections::HashMap::new();
+    let scoring = bundle
+        .schedules
+        .as_ref()
+        .and_then(|s| s.value.jobs.values().find_map(|j| j.scoring.clone()))
+        .ok_or("no assessment scoring in the workflows")?;
+    let mut month_times = Vec::new();
+    let mut year_times = Vec::new();
+    let mut month_cases = 0;
+    for _ in 0..args.runs.max(1) {
+        let t = Instant::now();
+        let b = bulletin::compute(
+            store.pool(),
+            engine.org(),
+            &cal,
+            &names,
+            Period::parse("2025-06")?,
+            None,
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let _ = (bulletin::html(&b, Some(0.9)), bulletin::csv(&b));
+        month_times.push(t.elapsed().as_secs_f64());
+        month_cases = b.total.received;
+        let t = Instant::now();
+        let y = bulletin::compute(
+            store.pool(),
+            engine.org(),
+            &cal,
+            &names,
+            Period::parse("2025")?,
+            None,
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let a = assessment::score(&y, &scoring);
+        let _ = (assessment::html(&a), assessment::csv(&a));
+        year_times.push(t.elapsed().as_secs_f64());
+    }
+    engine.shutdown().await;
+    store.close().await;
+    month_times.sort_by(f64::total_cmp);
+    year_times.sort_by(f64::total_cmp);
+    let med = |v: &[f64]| v[v.len() / 2];
+    println!("| report | backend | cases in store | events | cases in period | runs | best s | median s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| monthly bulletin 2025-06 | {} | {} | {} | {month_cases} | {} | {:.2} | {:.2} |",
+        store.backend_name(),
+        total,
+        events,
+        month_times.len(),
+        month_times[0],
+        med(&month_times)
+    );
+    println!(
+        "| annual assessment 2025 | {} | {} | {} | {} | {} | {:.2} | {:.2} |",
+        store.backend_name(),
+        total,
+        events,
+        total,
+        year_times.len(),
+        year_times[0],
+        med(&year_times)
     );
     Ok(())
 }

@@ -93,7 +93,7 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
         EngineOptions::default(),
     );
     let sched = Scheduler::new(engine.clone(), jobs, cal);
-    let result = sched.run(&args.job, period).await;
+    let result = sched.run_by_hand(&args.job, period).await;
     let outcome = match result {
         Ok((saved, sha)) => {
             let said = match saved {

@@ -291,6 +291,18 @@ impl Scheduler {
         }
     }
 
+    /// Runs `job` for `period` by hand (an admin, `yimen report`): like [`Scheduler::run`], and a
+    /// run the ledger holds as failed or retrying is then marked done.
+    pub async fn run_by_hand(&self, job_id: &str, period: Period) -> Result<(Saved, String), JobError> {
+        let (saved, sha) = self.run(job_id, period).await?;
+        let now_ms = self.engine.now().timestamp_millis();
+        self.engine
+            .store()
+            .settle_job_run(job_id, &period.id(), now_ms, &sha)
+            .await?;
+        Ok((saved, sha))
+    }
+
     /// Queues the email announcing `job`'s report for `period` to its distribution list (once
     /// per job and period, however often this is called).
     pub async fn announce(&self, job: &str, period: Period) -> Result<(), StoreError> {

@@ -106,6 +106,22 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Marks a failed or retrying run done after it succeeded by hand.
+    pub async fn settle_job_run(&self, job: &str, period: &str, now_ms: i64, sha256: &str) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE job_runs SET state = 'done', finished_at = $1, result_sha256 = $2, error = NULL \
+             WHERE job = $3 AND period = $4 AND state IN ('failed', 'retrying')",
+        )
+        .bind(now_ms)
+        .bind(sha256)
+        .bind(job)
+        .bind(period)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Records a run's failure: retried at `retry_at_ms`, or `failed` (waiting for an admin)
     /// after [`MAX_ATTEMPTS`].
     pub async fn fail_job_run(
@@ -130,6 +146,17 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// How many cases and history events the store holds.
+    pub async fn size(&self) -> Result<(i64, i64), StoreError> {
+        let cases: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
+            .fetch_one(&self.pool)
+            .await?;
+        let events: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM case_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((cases.0, events.0))
     }
 
     /// When the centre was installed: its first deployment of a case type.
