@@ -3,6 +3,21 @@
 //! The binary is a thin `main`; everything is in this library so that the end-to-end tests can
 //! build the same program as their own binary target.
 
+/// Prints a line to standard output for a command; when the reader has gone (`yimen … | head`),
+/// exits quietly with the status a broken pipe gives Unix tools (141) instead of panicking.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        if let Err(e) = writeln!(o, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+        }
+    }};
+}
+
 pub mod cli;
 pub mod dispatch;
 pub mod http;

@@ -252,8 +252,12 @@ impl Renderer {
 
 /// A short human case number: the time-ordered id's first twelve hex digits, upper case.
 pub fn case_number(case: &Case) -> String {
-    case.id
-        .chars()
+    number_of(&case.id)
+}
+
+/// The human case number of the case with this id.
+pub fn number_of(id: &str) -> String {
+    id.chars()
         .filter(|c| c.is_ascii_hexdigit())
         .take(12)
         .collect::<String>()

@@ -5,6 +5,8 @@
 //! bulletins, every spot-check's sample sizes and the assessment's year must equal the truth.
 //!
 //! Scale: `YIMEN_SEED_YEAR_SCALE` (default 1: the seed year, 27,965 cases; 0.1 for a quick run).
+//! `YIMEN_SEED_YEAR_KEEP=<file>` keeps the database there, to look at the reports with
+//! `yimen report … --db sqlite://<file>`.
 
 mod common;
 
@@ -458,6 +460,10 @@ async fn the_seed_year_reports_its_ground_truth() {
     assert!((zero / closed - 0.615).abs() < 0.03, "zero-trip {}", zero / closed);
     assert!(on_time / closed > 0.95, "on time {}", on_time / closed);
     e.shutdown().await;
+    e.store().close().await;
+    if let Ok(keep) = std::env::var("YIMEN_SEED_YEAR_KEEP") {
+        std::fs::copy(dir.path().join("year.db"), &keep).expect("keep the database");
+    }
 }
 
 fn clock_now(c: &ManualClock) -> DateTime<Utc> {

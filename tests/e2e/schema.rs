@@ -85,3 +85,21 @@ fn the_committed_schemas_are_current() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_has_gone_ends_the_command_quietly() {
+    use std::process::Stdio;
+    // `yimen schema | true`: the reader is gone before the first line is written.
+    let mut child = crate::yimen()
+        .args(["schema", "--kind", "case-type"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let result = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // It ends as Unix tools do on a broken pipe (141), never by a panic (101).
+    assert_eq!(result.status.code(), Some(141), "{stderr}");
+}

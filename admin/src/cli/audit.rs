@@ -47,13 +47,13 @@ pub fn run(cmd: &AuditCommand) -> ExitCode {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        crate::out!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {
         for b in &report.broken {
-            println!("case {}: broken at event {}: {}", b.case_id, b.seq, b.problem);
+            crate::out!("case {}: broken at event {}: {}", b.case_id, b.seq, b.problem);
         }
         let verdict = if report.broken.is_empty() { "intact" } else { "BROKEN" };
-        println!(
+        crate::out!(
             "{verdict}: {} case(s), {} event(s) checked, {} broken chain(s)",
             report.cases,
             report.events,

@@ -168,15 +168,15 @@ async fn w1(args: &W1Args) -> Result<(), String> {
         ("sqlite", true) => "SQLite WAL, synchronous=NORMAL",
         _ => "PostgreSQL, synchronous_commit as configured (default on)",
     };
-    println!("| workload | backend | clients | cases | seconds | cases/s | commands/s |");
-    println!("|---|---|---|---|---|---|---|");
-    println!(
+    crate::out!("| workload | backend | clients | cases | seconds | cases/s | commands/s |");
+    crate::out!("|---|---|---|---|---|---|---|");
+    crate::out!(
         "| W1 | {durability} | {} | {done} | {secs:.2} | {:.0} | {:.0} |",
         args.clients,
         done as f64 / secs,
         5.0 * done as f64 / secs
     );
-    println!("timers: {timers:?}");
+    crate::out!("timers: {timers:?}");
     Ok(())
 }
 
@@ -258,11 +258,11 @@ async fn w2(args: &W2Args) -> Result<(), String> {
             .copied()
             .unwrap_or(0)
     };
-    println!(
+    crate::out!(
         "| workload | backend | timers | window s | applied | missed | p50 lag ms | p99 lag ms | max lag ms | prepare s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    println!(
+    crate::out!("|---|---|---|---|---|---|---|---|---|---|");
+    crate::out!(
         "| W2 | {} | {} | {} | {} | {missed} | {} | {} | {} | {prepare_secs:.1} |",
         store.backend_name(),
         rows.len(),
@@ -368,9 +368,9 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
     month_times.sort_by(f64::total_cmp);
     year_times.sort_by(f64::total_cmp);
     let med = |v: &[f64]| v[v.len() / 2];
-    println!("| report | backend | cases in store | events | cases in period | runs | best s | median s |");
-    println!("|---|---|---|---|---|---|---|---|");
-    println!(
+    crate::out!("| report | backend | cases in store | events | cases in period | runs | best s | median s |");
+    crate::out!("|---|---|---|---|---|---|---|---|");
+    crate::out!(
         "| monthly bulletin 2025-06 | {} | {} | {} | {month_cases} | {} | {:.2} | {:.2} |",
         store.backend_name(),
         total,
@@ -379,7 +379,7 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
         month_times[0],
         med(&month_times)
     );
-    println!(
+    crate::out!(
         "| annual assessment 2025 | {} | {} | {} | {} | {} | {:.2} | {:.2} |",
         store.backend_name(),
         total,

@@ -164,14 +164,14 @@ fn due(a: &DueArgs) -> Result<(), String> {
             "due_utc": due.at.to_rfc3339(),
             "provisional": due.provisional,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        crate::out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         let note = if due.provisional {
             " (provisional: a year without a published holiday notice is involved)"
         } else {
             ""
         };
-        println!("{}{note}", local_due.format("%Y-%m-%dT%H:%M%:z %a"));
+        crate::out!("{}{note}", local_due.format("%Y-%m-%dT%H:%M%:z %a"));
     }
     Ok(())
 }
@@ -190,7 +190,7 @@ fn days(a: &DaysArgs) -> Result<(), String> {
             (false, _, None) => "rest".to_owned(),
         };
         let prov = if info.provisional { " [provisional]" } else { "" };
-        println!("{} {} {kind}{prov}", d, d.format("%a"));
+        crate::out!("{} {} {kind}{prov}", d, d.format("%a"));
     }
     Ok(())
 }

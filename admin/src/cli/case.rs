@@ -80,10 +80,10 @@ async fn show(args: &TimelineArgs) -> Result<(), String> {
     if args.json {
         let doc =
             serde_json::json!({"case_id": case.id, "sla_status": status.map(|s| s.as_str()), "upcoming": upcoming});
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        crate::out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return Ok(());
     }
-    println!(
+    crate::out!(
         "case {} ({} v{}), state {}, SLA {}",
         case.id,
         case.case_type,
@@ -104,7 +104,7 @@ async fn show(args: &TimelineArgs) -> Result<(), String> {
         } else {
             format!(" ({})", notes.join(", "))
         };
-        println!(
+        crate::out!(
             "  {}  {:<12} {}{notes}",
             u.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %a"),
             u.kind,

@@ -24,7 +24,7 @@ pub fn run(args: &MigrateArgs) -> ExitCode {
     };
     match rt.block_on(Store::open(&StoreOptions::new(&args.db))) {
         Ok(store) => {
-            println!("migrated: {} database is up to date", store.backend_name());
+            crate::out!("migrated: {} database is up to date", store.backend_name());
             rt.block_on(store.close());
             ExitCode::SUCCESS
         }

@@ -99,9 +99,9 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
             let said = match saved {
                 Saved::New => "computed for the first time",
                 Saved::Unchanged => "the same figures as the last run",
-                Saved::Changed => "the figures CHANGED since the last run: the data changed",
+                Saved::Changed => "the figures DIFFER from the last run: the data, the workflows or the report changed",
             };
-            println!("{} {}: {said} (sha256 {})", args.job, period.id(), &sha[..12]);
+            crate::out!("{} {}: {said} (sha256 {})", args.job, period.id(), &sha[..12]);
             if let Some(dir) = &args.out {
                 let (_, html, csv) = store
                     .report(&args.job, &period.id())
@@ -112,7 +112,7 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
                 for (ext, text) in [("html", html), ("csv", csv)] {
                     let path = dir.join(format!("{}-{}.{ext}", args.job, period.id()));
                     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-                    println!("wrote {}", path.display());
+                    crate::out!("wrote {}", path.display());
                 }
             }
             Ok(())

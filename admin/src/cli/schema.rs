@@ -41,6 +41,6 @@ pub fn run(args: &SchemaArgs) -> ExitCode {
         eprintln!("error: unknown kind `{}`; use one of {}", args.kind, names.join(", "));
         return ExitCode::from(EXIT_USAGE);
     };
-    println!("{}", serde_json::to_string_pretty(&kind.schema()).unwrap_or_default());
+    crate::out!("{}", serde_json::to_string_pretty(&kind.schema()).unwrap_or_default());
     ExitCode::SUCCESS
 }

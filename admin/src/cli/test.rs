@@ -43,10 +43,10 @@ pub fn run(args: &TestArgs) -> ExitCode {
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);
     if diags.has_errors() {
         for d in diags.sorted() {
-            println!("{d}");
+            crate::out!("{d}");
         }
-        println!("the workflows have errors; fix them (yimen validate) before running scenarios");
-        println!("0 passed, 1 failed");
+        crate::out!("the workflows have errors; fix them (yimen validate) before running scenarios");
+        crate::out!("0 passed, 1 failed");
         return ExitCode::from(1);
     }
     let defs = match Definitions::from_bundle(&bundle, 1) {
@@ -69,15 +69,15 @@ pub fn run(args: &TestArgs) -> ExitCode {
         match &r.failure {
             None => {
                 passed += 1;
-                println!("ok     {} — {}", r.file.display(), r.name);
+                crate::out!("ok     {} — {}", r.file.display(), r.name);
             }
             Some(f) => {
                 failed += 1;
-                println!("FAILED {} — {}\n  {f}", r.file.display(), r.name);
+                crate::out!("FAILED {} — {}\n  {f}", r.file.display(), r.name);
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    crate::out!("{passed} passed, {failed} failed");
     if failed > 0 || passed == 0 {
         ExitCode::from(1)
     } else {

@@ -14,7 +14,8 @@ use crate::model::schedule::{Metric, Scoring};
 pub struct Line {
     /// What it is.
     pub item: String,
-    /// The rate or count it is computed from (`None`: no data; the item scores full marks).
+    /// The rate or count it is computed from (`None`: no data; the item is left out and the
+    /// other items are scaled up to the full score).
     pub input: Option<f64>,
     /// The weight or the deduction per record.
     pub weight: f64,
@@ -31,8 +32,10 @@ pub struct Score {
     pub name: String,
     /// The total.
     pub score: f64,
-    /// Rank (1 = best).
-    pub rank: usize,
+    /// Rank (1 = best) among departments assessed.
+    pub rank: Option<usize>,
+    /// False when the department had no case in the year: it is listed, not scored.
+    pub assessed: bool,
     /// At or above the pass score.
     pub passed: bool,
     /// Removed from award eligibility by the veto.
@@ -89,15 +92,23 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
         .map(|r| {
             let f = &r.figures;
             let mut lines = Vec::new();
+            // Items without data for this department (nobody rated, nothing drawn) are left
+            // out; the others are scaled so the full score stays reachable.
+            let full: f64 = scoring.items.values().sum();
+            let with_data: f64 = scoring
+                .items
+                .iter()
+                .filter(|(m, _)| metric(f, **m).is_some())
+                .map(|(_, w)| w)
+                .sum();
+            let scale = if with_data > 0.0 { full / with_data } else { 0.0 };
             for (m, w) in &scoring.items {
                 let input = metric(f, *m);
-                // No data (nothing closed, nobody rated, nothing drawn): full marks, shown as such.
-                let points = round2(input.unwrap_or(1.0) * w);
                 lines.push(Line {
                     item: metric_name(*m).to_owned(),
                     input,
                     weight: *w,
-                    points,
+                    points: input.map_or(0.0, |x| round2(x * w * scale)),
                 });
             }
             for (level, per) in &scoring.deductions {
@@ -115,7 +126,12 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
                     });
                 }
             }
-            let score = round2(lines.iter().map(|l| l.points).sum::<f64>());
+            let assessed = f.received > 0 || f.closed > 0 || f.open_at_end > 0;
+            let score = if assessed {
+                round2(lines.iter().map(|l| l.points).sum::<f64>())
+            } else {
+                0.0
+            };
             let vetoed = scoring
                 .veto_level
                 .is_some_and(|v| f.escalations[usize::from(v.clamp(1, 3) - 1)..].iter().sum::<u64>() > 0);
@@ -123,23 +139,48 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
                 id: r.id.clone(),
                 name: r.name.clone(),
                 score,
-                rank: 0,
-                passed: scoring.pass_score.is_none_or(|p| score >= p),
+                rank: None,
+                assessed,
+                passed: assessed && scoring.pass_score.is_none_or(|p| score >= p),
                 vetoed,
                 lines,
                 figures: f.clone(),
             }
         })
         .collect();
-    departments.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    departments.sort_by(|a, b| {
+        b.assessed
+            .cmp(&a.assessed)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.id.cmp(&b.id))
+    });
     for (i, d) in departments.iter_mut().enumerate() {
-        d.rank = i + 1;
+        if d.assessed {
+            d.rank = Some(i + 1);
+        }
     }
     Assessment {
         centre: year.centre.clone(),
         period: year.period.clone(),
         scoring: scoring.clone(),
         departments,
+    }
+}
+
+/// How the department's items were scaled, when some had no data.
+fn scaled_note(a: &Assessment, d: &Score) -> String {
+    let full: f64 = a.scoring.items.values().sum();
+    let counted: f64 = d
+        .lines
+        .iter()
+        .take(a.scoring.items.len())
+        .filter(|l| l.input.is_some())
+        .map(|l| l.weight)
+        .sum();
+    if counted > 0.0 && (counted - full).abs() > 1e-9 {
+        format!("（有数据的指标权重合计 {counted}，各项按 {full}/{counted} 折算）")
+    } else {
+        String::new()
     }
 }
 
@@ -152,7 +193,7 @@ pub fn csv(a: &Assessment) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{:.2},{},{},{}",
-            d.rank,
+            d.rank.map(|r| r.to_string()).unwrap_or_else(|| "未参评".into()),
             field(&d.name),
             field(&d.id),
             d.score,
@@ -175,13 +216,14 @@ pub fn html(a: &Assessment) -> String {
          table{{border-collapse:collapse;margin:12px 0 24px;font-size:13px}}th,td{{border:1px solid #bbb;padding:4px 8px;text-align:right}}\
          th{{background:#eef2f7}}td.l,th.l{{text-align:left}}tr.veto td{{background:#fdecea}}h2{{font-size:17px;margin-top:28px}}</style></head><body>\
          <h1 style=\"font-size:22px\">{t}</h1><p>依据全年案件及其历史记录计算；各项得分 = 指标 × 权重，减去督办扣分；\
-         无数据的指标按满分计。</p>",
+         某项指标无数据的，不计该项，其余各项按比例折算为满分；全年无案件的部门列出但不参评。</p>",
         t = esc(&title)
     );
     let max: f64 = a.scoring.items.values().sum();
     let chart: Vec<(String, f64, String)> = a
         .departments
         .iter()
+        .filter(|d| d.assessed)
         .map(|d| (d.name.clone(), d.score.max(0.0), format!("{:.2}", d.score)))
         .collect();
     h.push_str(&bars("得分 Score", &chart, max, a.scoring.pass_score));
@@ -193,12 +235,22 @@ pub fn html(a: &Assessment) -> String {
         let f = &d.figures;
         let _ = write!(
             h,
-            "<tr{}><td>{}</td><td class=\"l\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if d.vetoed { " class=\"veto\"" } else { "" },
-            d.rank,
+            d.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
             esc(&d.name),
-            d.score,
-            if d.passed { "是" } else { "否" },
+            if d.assessed {
+                format!("{:.2}", d.score)
+            } else {
+                "未参评".into()
+            },
+            if !d.assessed {
+                "—"
+            } else if d.passed {
+                "是"
+            } else {
+                "否"
+            },
             if d.vetoed { "是" } else { "否" },
             if f.closed > 0 {
                 pct(f.on_time_rate)
@@ -215,13 +267,14 @@ pub fn html(a: &Assessment) -> String {
     for d in &a.departments {
         let _ = write!(
             h,
-            "<h3 style=\"font-size:15px\">{}：{:.2}</h3><table><tr><th class=\"l\">项目</th><th>指标</th><th>权重/每件扣分</th><th>得分</th></tr>",
+            "<h3 style=\"font-size:15px\">{}：{:.2}{}</h3><table><tr><th class=\"l\">项目</th><th>指标</th><th>权重/每件扣分</th><th>得分</th></tr>",
             esc(&d.name),
-            d.score
+            d.score,
+            scaled_note(a, d)
         );
         for l in &d.lines {
             let input = match l.input {
-                None => "无数据".to_owned(),
+                None => "无数据，按其余指标折算".to_owned(),
                 Some(x) if l.points < 0.0 => format!("{x:.0} 件"),
                 Some(x) => pct(x),
             };
@@ -295,21 +348,22 @@ mod tests {
         // a: 0.95 × 60 + 0.9 × 40 − 1 × 1 = 57 + 36 − 1 = 92.
         assert_eq!(by("a").score, 92.0);
         assert!(by("a").passed && !by("a").vetoed);
-        // b: 0.8 × 60 + (nobody rated: full) 40 − 2 × 1 − 1 × 5 = 81, vetoed by its level-3 case.
-        assert_eq!(by("b").score, 81.0);
-        assert!(by("b").vetoed);
+        // b: nobody rated, so on-time alone is scaled to the full 100: 0.8 × 60 × 100/60 = 80,
+        // less 2 × 1 and 1 × 5 = 73; below the pass score, and vetoed by its level-3 case.
+        assert_eq!(by("b").score, 73.0);
+        assert!(by("b").vetoed && !by("b").passed);
         assert_eq!(by("b").lines[1].input, None);
-        // idle: no data anywhere scores full marks.
-        assert_eq!(by("idle").score, 100.0);
-        let ranks: Vec<&str> = a.departments.iter().map(|d| d.id.as_str()).collect();
-        assert_eq!(ranks, ["idle", "a", "b"]);
+        // idle: no case all year: listed, not scored, not ranked.
+        assert!(!by("idle").assessed && by("idle").rank.is_none() && !by("idle").passed);
+        let ranks: Vec<(&str, Option<usize>)> = a.departments.iter().map(|d| (d.id.as_str(), d.rank)).collect();
+        assert_eq!(ranks, [("a", Some(1)), ("b", Some(2)), ("idle", None)]);
         // Every line adds up to the score.
         for d in &a.departments {
             let sum: f64 = d.lines.iter().map(|l| l.points).sum();
             assert!((sum - d.score).abs() < 1e-9);
         }
         let page = html(&a);
-        assert!(page.contains("无数据") && page.contains("<svg") && !page.contains("<script"));
+        assert!(page.contains("无数据，按其余指标折算") && page.contains("<svg") && !page.contains("<script"));
         assert_eq!(csv(&a).lines().count(), 4);
     }
 }

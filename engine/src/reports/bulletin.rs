@@ -644,6 +644,7 @@ fn table(h: &mut String, rows: &[Row], ranked: bool) {
         "二级督办",
         "三级督办",
         "满意率",
+        "抽查合格率",
     ] {
         let _ = write!(h, "<th{}>{c}</th>", if c == "名称" { " class=\"l\"" } else { "" });
     }

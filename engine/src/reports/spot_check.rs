@@ -23,8 +23,12 @@ use crate::store::StoreError;
 pub struct Drawn {
     /// The case.
     pub case_id: String,
+    /// Its number, as staff see it.
+    pub number: String,
     /// Its case type.
     pub case_type: String,
+    /// The case type's name.
+    pub type_name: String,
     /// The review opened for it (filled by the job).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
@@ -87,6 +91,7 @@ pub fn parse_rate(s: &str) -> Option<f64> {
 
 /// Draws the week's sample from the cases closed in `period`, leaving out `exclude` (the review
 /// case type itself).
+#[allow(clippy::too_many_arguments)]
 pub async fn draw(
     pool: &sqlx::AnyPool,
     org: &Organisation,
@@ -95,7 +100,15 @@ pub async fn draw(
     sample: &Sample,
     seed: &str,
     exclude: &str,
+    type_names: &std::collections::HashMap<String, String>,
 ) -> Result<SpotCheck, StoreError> {
+    let drawn = |case_id: String, case_type: String| Drawn {
+        number: crate::render::number_of(&case_id),
+        type_name: type_names.get(&case_type).cloned().unwrap_or_else(|| case_type.clone()),
+        case_id,
+        case_type,
+        review: None,
+    };
     let (start, end) = period.bounds(tz);
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, case_type, department FROM cases WHERE status = 'closed' AND closed_at >= $1 AND closed_at < $2 \
@@ -120,7 +133,7 @@ pub async fn draw(
     }
     let mut departments = Vec::new();
     for (dept, types) in strata {
-        let mut drawn: Vec<Drawn> = Vec::new();
+        let mut picked: Vec<Drawn> = Vec::new();
         let mut rest: Vec<(String, String, String)> = Vec::new();
         let mut closed = 0u64;
         for (case_type, mut cases) in types {
@@ -129,11 +142,7 @@ pub async fn draw(
             let n = ((rate * cases.len() as f64).ceil() as usize).min(cases.len());
             for (i, (key, id)) in cases.into_iter().enumerate() {
                 if i < n {
-                    drawn.push(Drawn {
-                        case_id: id,
-                        case_type: case_type.clone(),
-                        review: None,
-                    });
+                    picked.push(drawn(id, case_type.clone()));
                 } else {
                     rest.push((key, id, case_type.clone()));
                 }
@@ -141,14 +150,10 @@ pub async fn draw(
         }
         rest.sort();
         let minimum = sample.minimum as usize;
-        for (_, id, case_type) in rest.into_iter().take(minimum.saturating_sub(drawn.len())) {
-            drawn.push(Drawn {
-                case_id: id,
-                case_type,
-                review: None,
-            });
+        for (_, id, case_type) in rest.into_iter().take(minimum.saturating_sub(picked.len())) {
+            picked.push(drawn(id, case_type));
         }
-        drawn.sort_by(|a, b| (&a.case_type, &a.case_id).cmp(&(&b.case_type, &b.case_id)));
+        picked.sort_by(|a, b| (&a.case_type, &a.case_id).cmp(&(&b.case_type, &b.case_id)));
         let name = org
             .file
             .departments
@@ -158,7 +163,7 @@ pub async fn draw(
             id: dept,
             name,
             closed,
-            drawn,
+            drawn: picked,
         });
     }
     Ok(SpotCheck {
@@ -182,10 +187,11 @@ pub fn csv(s: &SpotCheck) -> String {
         for c in &d.drawn {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 field(&d.name),
                 field(&d.id),
                 d.closed,
+                field(&c.number),
                 field(&c.case_id),
                 field(&c.case_type),
                 field(c.review.as_deref().unwrap_or(""))
@@ -232,9 +238,13 @@ pub fn html(s: &SpotCheck) -> String {
             let _ = write!(
                 h,
                 "<td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
-                esc(&c.case_id),
-                esc(&c.case_type),
-                esc(c.review.as_deref().unwrap_or("—"))
+                esc(&c.number),
+                esc(&c.type_name),
+                esc(&c
+                    .review
+                    .as_deref()
+                    .map(crate::render::number_of)
+                    .unwrap_or_else(|| "—".into()))
             );
         }
     }

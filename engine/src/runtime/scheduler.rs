@@ -244,6 +244,7 @@ impl Scheduler {
                     sample,
                     &seed,
                     &review.case_type,
+                    &self.names,
                 )
                 .await?;
                 // One review per drawn case; the idempotency key makes a re-run (after a crash
