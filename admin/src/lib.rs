@@ -18,6 +18,7 @@ macro_rules! out {
     }};
 }
 
+pub mod auth;
 pub mod cli;
 pub mod dispatch;
 pub mod http;
@@ -56,6 +57,9 @@ enum Command {
     /// Look into one case.
     #[command(subcommand)]
     Case(cli::case::CaseCommand),
+    /// Accounts and API tokens (`yimen user add ID --admin` makes the first admin).
+    #[command(subcommand)]
+    User(cli::user::UserCommand),
     /// Run a periodic job (the monthly bulletin) by hand for a chosen period.
     Report(cli::report::ReportArgs),
     /// Check the tamper-evident case histories.
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Audit(cmd) => cli::audit::run(&cmd),
         Command::Case(cmd) => cli::case::run(&cmd),
         Command::Report(args) => cli::report::run(&args),
+        Command::User(cmd) => cli::user::run(&cmd),
         Command::Bench(cmd) => cli::bench::run(&cmd),
     }
 }

@@ -301,6 +301,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         engine: engine.clone(),
         report_token,
         scheduler,
+        secure_cookies: base_url.starts_with("https://"),
     });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

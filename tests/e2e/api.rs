@@ -226,11 +226,15 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         "case_not_found",
     );
     problem(&clerk.get("/api/v1/cases/no-such-case"), 404, "case_not_found");
-    problem(&server.client("").post("/api/v1/cases", &labour()), 401, "no_user");
+    problem(
+        &server.client("").post("/api/v1/cases", &labour()),
+        401,
+        "unauthenticated",
+    );
     problem(
         &server.client("mallory").post("/api/v1/cases", &labour()),
         401,
-        "unknown_user",
+        "unauthenticated",
     );
     problem(&clerk.get("/api/v1/inbox?per_page=100000"), 400, "bad_query");
     problem(&clerk.get("/api/v1/inbox?state=lost"), 400, "bad_query");

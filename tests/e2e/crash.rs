@@ -43,14 +43,16 @@ fn acknowledged_commands_survive_kill_9() {
     for cycle in 0..cycles {
         let server = Server::start(&db, &[]);
         let addr = server.addr.clone();
+        let token = server.token("clerk_wang");
         let stop = Arc::new(AtomicBool::new(false));
         let mut clients = Vec::new();
         for _ in 0..4 {
-            let (acked, next, stop, addr) = (acked.clone(), next.clone(), stop.clone(), addr.clone());
+            let (acked, next, stop, addr, token) =
+                (acked.clone(), next.clone(), stop.clone(), addr.clone(), token.clone());
             clients.push(std::thread::spawn(move || {
                 let c = crate::support::Client {
                     addr,
-                    user: "clerk_wang".into(),
+                    token: Some(token),
                 };
                 let mut sent = 0u64;
                 while !stop.load(Ordering::Relaxed) {

@@ -1,6 +1,7 @@
 //! End-to-end tests: the `yimen` program as a user runs it.
 
 mod api;
+mod auth;
 mod calendar;
 mod crash;
 mod docs;

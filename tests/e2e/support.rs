@@ -16,6 +16,10 @@ pub struct Server {
     pub addr: String,
     log: mpsc::Receiver<String>,
     pub seen: Vec<String>,
+    /// `--db` and `--workflows` as given, to make accounts and tokens for clients.
+    db: Option<String>,
+    workflows: Option<String>,
+    tokens: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 impl Server {
@@ -55,11 +59,20 @@ impl Server {
                 }
             });
         }
+        let flag = |name: &str| {
+            args.iter()
+                .position(|a| *a == name)
+                .and_then(|i| args.get(i + 1))
+                .map(|s| (*s).to_owned())
+        };
         let mut server = Server {
             child,
             addr: String::new(),
             log: rx,
             seen: Vec::new(),
+            db: flag("--db"),
+            workflows: flag("--workflows"),
+            tokens: std::cell::RefCell::new(std::collections::HashMap::new()),
         };
         let line = server.wait_for("listening on http://");
         server.addr = line
@@ -103,12 +116,52 @@ impl Server {
         (status, self.seen)
     }
 
-    /// A client for this server acting as `user`.
+    /// A client for this server acting as `user`: an account copied from the organisation's
+    /// user of that name (without a password) and an API token for it, made with `yimen user`.
+    /// An empty name gives a client without credentials; a name the organisation does not know
+    /// gives one with a token that is not valid.
     pub fn client(&self, user: &str) -> Client {
         Client {
             addr: self.addr.clone(),
-            user: user.to_owned(),
+            token: if user.is_empty() { None } else { Some(self.token(user)) },
         }
+    }
+
+    /// An API token for `user` (made once per server).
+    pub fn token(&self, user: &str) -> String {
+        if let Some(t) = self.tokens.borrow().get(user) {
+            return t.clone();
+        }
+        let db = self.db.clone().expect("the server was started with --db");
+        let mut at = vec!["--db".to_owned(), db];
+        if let Some(w) = &self.workflows {
+            at.extend(["--workflows".to_owned(), w.clone()]);
+        }
+        let added = yimen()
+            .args([
+                "user",
+                "add",
+                user,
+                "--from-organisation",
+                "--no-password",
+                "--if-missing",
+            ])
+            .args(&at)
+            .output()
+            .expect("yimen user add");
+        let token = if added.status.success() {
+            let out = yimen()
+                .args(["user", "token", user])
+                .args(&at)
+                .output()
+                .expect("yimen user token");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        } else {
+            "not-a-valid-token".to_owned()
+        };
+        self.tokens.borrow_mut().insert(user.to_owned(), token.clone());
+        token
     }
 }
 
@@ -118,9 +171,18 @@ pub struct Response {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
     /// The body as JSON.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
@@ -131,7 +193,7 @@ impl Response {
 #[derive(Debug, Clone)]
 pub struct Client {
     pub addr: String,
-    pub user: String,
+    pub token: Option<String>,
 }
 
 impl Client {
@@ -170,8 +232,8 @@ impl Client {
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
             self.addr
         );
-        if !self.user.is_empty() {
-            head.push_str(&format!("X-Yimen-User: {}\r\n", self.user));
+        if let Some(t) = &self.token {
+            head.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
         for (k, v) in headers {
             head.push_str(&format!("{k}: {v}\r\n"));
@@ -211,10 +273,17 @@ impl Client {
         } else {
             body.to_owned()
         };
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
         Ok(Response {
             status,
             content_type: header("content-type").unwrap_or_default(),
             body,
+            headers,
         })
     }
 }

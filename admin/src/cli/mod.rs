@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod report;
 pub mod schema;
 pub mod test;
+pub mod user;
 pub mod validate;
 
 use chrono::NaiveDate;

@@ -13,25 +13,104 @@ use yimen_engine::store::sha256_hex;
 
 use super::{ApiError, AppState};
 
-/// The acting user, from `X-Yimen-User`.
+/// The acting user: the account of an API token (`Authorization: Bearer …`) or of a session
+/// cookie. A cookie-authenticated request that changes anything must also carry the session's
+/// CSRF token in `X-CSRF-Token` (forms: a `csrf` field, checked by the page handlers).
 #[derive(Debug, Clone)]
 pub struct User(pub Actor);
+
+/// The session behind a cookie-authenticated request, if that is how it was authenticated.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The session id (the cookie's value).
+    pub id: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail.to_owned())
+}
+
+/// Resolves the acting user of a request (and its session, for cookie sign-ins).
+pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Actor, Option<Session>), ApiError> {
+    let store = state.engine.store();
+    let org = state.engine.org();
+    let now = state.engine.now().timestamp_millis();
+    let found = |id: Option<String>| async move {
+        let Some(id) = id else { return Ok(None) };
+        let account = store
+            .account(&id)
+            .await
+            .map_err(yimen_engine::runtime::EngineError::from)?;
+        Ok::<_, ApiError>(account.and_then(|a| crate::auth::actor(org, &a)))
+    };
+    if let Some(h) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let token = h
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+        let user = store
+            .token_user(token)
+            .await
+            .map_err(yimen_engine::runtime::EngineError::from)?;
+        return found(user)
+            .await?
+            .map(|a| (a, None))
+            .ok_or_else(|| unauthenticated("the token is not valid"));
+    }
+    if let Some(sid) = cookie(parts, crate::auth::SESSION_COOKIE) {
+        let Some((user, csrf)) = store
+            .session(&sid, now)
+            .await
+            .map_err(yimen_engine::runtime::EngineError::from)?
+        else {
+            return Err(unauthenticated("the session has ended; sign in again"));
+        };
+        let actor = found(Some(user))
+            .await?
+            .ok_or_else(|| unauthenticated("the account cannot sign in"))?;
+        return Ok((actor, Some(Session { id: sid, csrf })));
+    }
+    Err(unauthenticated(
+        "sign in, or send an API token as `Authorization: Bearer <token>`",
+    ))
+}
 
 impl FromRequestParts<Arc<AppState>> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get("x-yimen-user") else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "no_user",
-                "name the acting user in the X-Yimen-User header",
-            ));
-        };
-        let id = v.to_str().unwrap_or_default();
-        Actor::for_user(state.engine.org(), id)
-            .map(User)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown_user", "the acting user is not known"))
+        let (actor, session) = authenticate(parts, state).await?;
+        if let Some(s) = session
+            && !parts.method.is_safe()
+        {
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            if sent != Some(s.csrf.as_str()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "this request needs the session's CSRF token in X-CSRF-Token",
+                ));
+            }
+        }
+        Ok(User(actor))
     }
 }
 

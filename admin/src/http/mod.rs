@@ -1,6 +1,6 @@
 //! The HTTP API under `/api/v1`. Errors are RFC 9457 problem details; no database text ever
-//! reaches a response. Until sign-in lands, a request names its acting user in the
-//! `X-Yimen-User` header (a user of the organisation).
+//! reaches a response. The acting user comes from an API token or a signed-in session
+//! (`extract::authenticate`).
 
 mod cases;
 mod error;
@@ -8,6 +8,7 @@ mod extract;
 mod inbox;
 mod ops;
 mod reports;
+mod session;
 mod supervision;
 
 pub use error::{ApiError, problem};
@@ -34,6 +35,8 @@ pub struct AppState {
     pub report_token: String,
     /// The periodic jobs, when the workflows declare any.
     pub scheduler: Option<yimen_engine::runtime::scheduler::Scheduler>,
+    /// Mark the session cookie `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// A case type as the API lists it.
@@ -60,6 +63,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(ops::metrics))
+        .route(
+            "/api/v1/session",
+            post(session::sign_in).get(session::current).delete(session::sign_out),
+        )
         .route("/api/v1/case-types", get(case_types))
         .route("/api/v1/matters", get(matters))
         .route("/api/v1/cases", post(cases::open))
@@ -72,6 +79,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/cases/{id}/escalate", post(supervision::escalate))
         .route("/api/v1/supervision/{record}/answer", post(supervision::answer))
         .route("/api/v1/supervision/{record}/review", post(supervision::review))
+        .route("/api/v1/audit", get(ops::audit))
         .route("/api/v1/deliveries/failed", get(ops::failed))
         .route("/api/v1/deliveries/retry", post(ops::retry))
         .route("/api/v1/sms/reports", get(ops::report))

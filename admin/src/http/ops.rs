@@ -151,3 +151,42 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Result<impl IntoResponse
     }
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
+
+/// `GET /api/v1/audit?user=&limit=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// Admins: the audit log of sign-ins, lock-outs, accounts, tokens and revealed personal data.
+pub async fn audit(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !s.engine.org().is_admin(&actor.roles) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_allowed",
+            "only admins read the audit log",
+        ));
+    }
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let rows = s
+        .engine
+        .store()
+        .audit_entries(q.user.as_deref(), limit)
+        .await
+        .map_err(yimen_engine::runtime::EngineError::from)?;
+    let entries: Vec<_> = rows
+        .into_iter()
+        .map(|(at, user, action, target, detail)| {
+            json!({"at": at, "user": user, "action": action, "target": target, "detail": detail})
+        })
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
+}

@@ -1,0 +1,99 @@
+//! Sign-in: password hashing (argon2id), random secrets for sessions and API tokens, and the
+//! acting user an account stands for.
+
+use yimen_engine::core::{Actor, Organisation};
+use yimen_engine::store::accounts::Account;
+
+/// Failed password attempts after which an account is locked.
+pub const MAX_FAILURES: i64 = 5;
+
+/// How long a lock-out lasts, in minutes.
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+/// How long a session lasts without signing in again, in hours.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "yimen_session";
+
+/// 32 random bytes from the operating system, as hex.
+pub fn random_secret() -> Result<String, String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| format!("no randomness from the operating system: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// A new password of 16 letters and digits, without look-alikes.
+pub fn random_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| format!("no randomness from the operating system: {e}"))?;
+    Ok(b.iter()
+        .map(|x| ALPHABET[usize::from(*x) % ALPHABET.len()] as char)
+        .collect())
+}
+
+/// The argon2id hash of a password (CPU-heavy: off the async threads).
+pub async fn hash_password(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A real hash of a password nobody has, to check against when the account does not exist, so
+/// the time a sign-in takes does not tell which names exist.
+pub async fn decoy_hash() -> String {
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DECOY
+        .get_or_init(|| async {
+            let p = random_secret().unwrap_or_else(|_| "decoy".into());
+            hash_password(p).await.unwrap_or_default()
+        })
+        .await
+        .clone()
+}
+
+/// Whether `password` matches `hash` (CPU-heavy: off the async threads).
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
+/// The acting user an account stands for, when its roles still exist in the organisation.
+pub fn actor(org: &Organisation, a: &Account) -> Option<Actor> {
+    if !a.active || a.roles.iter().any(|r| !org.file.roles.contains_key(r)) {
+        return None;
+    }
+    Some(Actor {
+        id: a.id.clone(),
+        roles: a.roles.clone(),
+        department: a.department.clone(),
+        unit: Some(a.unit.clone()),
+        tier: org.unit_tier(&a.unit),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_and_differ() {
+        let (a, b) = (random_secret().expect("secret"), random_secret().expect("secret"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        let p = random_password().expect("password");
+        assert_eq!(p.chars().count(), 16);
+        assert!(p.chars().all(|c| c.is_ascii_alphanumeric() && !"l1I0Oo".contains(c)));
+    }
+
+    #[tokio::test]
+    async fn a_password_verifies_against_its_hash_only() {
+        let h = hash_password("正确的密码 correct".into()).await.expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("正确的密码 correct".into(), h.clone()).await);
+        assert!(!verify_password("wrong".into(), h.clone()).await);
+        assert!(!verify_password("x".into(), "not a hash".into()).await);
+    }
+}

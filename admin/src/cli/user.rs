@@ -1,0 +1,316 @@
+//! `yimen user`: accounts and API tokens. The first admin is made with `yimen user add ID
+//! --admin`; there is never a default password.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use yimen_engine::load::{self, LoadOptions};
+use yimen_engine::store::accounts::Account;
+use yimen_engine::store::{Store, StoreOptions};
+use yimen_engine::yaml::Limits;
+
+use super::{EXIT_USAGE, today_in_centre};
+use crate::auth;
+
+/// Account subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (its password is read from standard input with `--password-stdin`,
+    /// otherwise generated and printed once).
+    Add(AddArgs),
+    /// Issue an API token for a machine client (printed once; only its hash is kept).
+    Token(TokenArgs),
+    /// Set a new password (read from standard input, or generated and printed once); unlocks.
+    Password(PasswordArgs),
+    /// List the accounts.
+    List(DbArgs),
+}
+
+/// Where the accounts live.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The database URL.
+    #[arg(long, env = "YIMEN_DATABASE_URL", default_value = "sqlite://yimen.db")]
+    pub db: String,
+    /// The workflows directory (roles, departments and units are checked against it).
+    #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
+    pub workflows: PathBuf,
+}
+
+/// Arguments of `yimen user add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The sign-in name.
+    pub id: String,
+    /// Take name, roles, department, unit, email and mobile from the organisation's user of the
+    /// same id.
+    #[arg(long)]
+    pub from_organisation: bool,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A role (repeat for several).
+    #[arg(long = "role")]
+    pub roles: Vec<String>,
+    /// Give the account the organisation's admin role.
+    #[arg(long)]
+    pub admin: bool,
+    /// Department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Unit (the district when omitted).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Mobile number.
+    #[arg(long)]
+    pub mobile: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, conflicts_with = "no_password")]
+    pub password_stdin: bool,
+    /// No password: the account signs in with API tokens only.
+    #[arg(long)]
+    pub no_password: bool,
+    /// Succeed without change when the account exists.
+    #[arg(long)]
+    pub if_missing: bool,
+    #[command(flatten)]
+    pub at: DbArgs,
+}
+
+/// Arguments of `yimen user token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The account.
+    pub id: String,
+    /// A name for the token (to revoke it later).
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    #[command(flatten)]
+    pub at: DbArgs,
+}
+
+/// Arguments of `yimen user password`.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// The account.
+    pub id: String,
+    /// Read the password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub at: DbArgs,
+}
+
+/// Runs an account subcommand.
+pub fn run(cmd: &UserCommand) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(user(cmd)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let p = s.trim_end_matches(['\n', '\r']).to_owned();
+    if p.chars().count() < 10 {
+        return Err("the password must be at least 10 characters".into());
+    }
+    Ok(p)
+}
+
+async fn user(cmd: &UserCommand) -> Result<(), String> {
+    let at = match cmd {
+        UserCommand::Add(a) => &a.at,
+        UserCommand::Token(t) => &t.at,
+        UserCommand::Password(p) => &p.at,
+        UserCommand::List(d) => d,
+    };
+    let opts = LoadOptions {
+        today: today_in_centre(),
+        limits: Limits::default(),
+    };
+    let (bundle, _) = load::load_dir(&at.workflows, &opts);
+    let org = bundle
+        .organisation
+        .as_ref()
+        .ok_or_else(|| format!("no organisation in {}", at.workflows.display()))?
+        .value
+        .clone();
+    let store = Store::open(&StoreOptions::new(&at.db))
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let result = match cmd {
+        UserCommand::Add(a) => {
+            if store.account(&a.id).await.map_err(|e| e.to_string())?.is_some() {
+                if a.if_missing {
+                    return Ok(());
+                }
+                return Err(format!("the account `{}` exists", a.id));
+            }
+            let known = org.users.get(&a.id).filter(|_| a.from_organisation);
+            if a.from_organisation && known.is_none() {
+                return Err(format!("the organisation has no user `{}`", a.id));
+            }
+            let mut roles = a.roles.clone();
+            if let Some(u) = known {
+                roles.extend(u.roles.iter().cloned());
+            }
+            if a.admin {
+                let admin = org
+                    .roles
+                    .iter()
+                    .find(|(_, r)| r.admin)
+                    .map(|(id, _)| id.clone())
+                    .ok_or("the organisation has no admin role")?;
+                roles.push(admin);
+            }
+            roles.sort();
+            roles.dedup();
+            if roles.is_empty() {
+                return Err("give the account a role (`--role`), `--admin`, or `--from-organisation`".into());
+            }
+            for r in &roles {
+                if !org.roles.contains_key(r) {
+                    return Err(format!("`{r}` is not a role of the organisation"));
+                }
+            }
+            let department = a
+                .department
+                .clone()
+                .or_else(|| known.and_then(|u| u.department.clone()));
+            if let Some(d) = &department
+                && !org.departments.contains_key(d)
+            {
+                return Err(format!("`{d}` is not a department of the organisation"));
+            }
+            let district = org
+                .units
+                .iter()
+                .find(|(_, u)| u.parent.is_none())
+                .map(|(k, _)| k.clone())
+                .unwrap_or_default();
+            let unit = a
+                .unit
+                .clone()
+                .or_else(|| known.map(|u| u.unit.clone()))
+                .unwrap_or(district);
+            if !org.units.contains_key(&unit) {
+                return Err(format!("`{unit}` is not a unit of the organisation"));
+            }
+            let (password, shown) = if a.no_password {
+                (None, None)
+            } else if a.password_stdin {
+                (Some(read_password()?), None)
+            } else {
+                let p = auth::random_password()?;
+                (Some(p.clone()), Some(p))
+            };
+            let hash = match password {
+                Some(p) => Some(auth::hash_password(p).await?),
+                None => None,
+            };
+            let account = Account {
+                id: a.id.clone(),
+                name: a
+                    .name
+                    .clone()
+                    .or_else(|| known.map(|u| u.name.clone()))
+                    .unwrap_or_else(|| a.id.clone()),
+                roles,
+                department,
+                unit,
+                email: a.email.clone().or_else(|| known.and_then(|u| u.email.clone())),
+                mobile: a.mobile.clone().or_else(|| known.and_then(|u| u.mobile.clone())),
+                active: true,
+                failed_attempts: 0,
+                locked_until: None,
+                password_hash: hash,
+            };
+            store.add_account(&account, now).await.map_err(|e| e.to_string())?;
+            store
+                .audit(now, "cli", "account_created", &account.id, &account.roles.join(","))
+                .await
+                .map_err(|e| e.to_string())?;
+            crate::out!("created `{}` ({})", account.id, account.roles.join(", "));
+            if let Some(p) = shown {
+                crate::out!("password: {p}");
+                crate::out!("(shown once; change it with `yimen user password {}`)", account.id);
+            }
+            Ok(())
+        }
+        UserCommand::Token(t) => {
+            if store.account(&t.id).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("there is no account `{}`", t.id));
+            }
+            let token = auth::random_secret()?;
+            store
+                .add_token(&token, &t.id, &t.name, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .audit(now, "cli", "token_issued", &t.id, &t.name)
+                .await
+                .map_err(|e| e.to_string())?;
+            crate::out!("{token}");
+            Ok(())
+        }
+        UserCommand::Password(p) => {
+            let (password, shown) = if p.password_stdin {
+                (read_password()?, false)
+            } else {
+                (auth::random_password()?, true)
+            };
+            let hash = auth::hash_password(password.clone()).await?;
+            if !store.set_password(&p.id, &hash).await.map_err(|e| e.to_string())? {
+                return Err(format!("there is no account `{}`", p.id));
+            }
+            store
+                .audit(now, "cli", "password_set", &p.id, "")
+                .await
+                .map_err(|e| e.to_string())?;
+            if shown {
+                crate::out!("password: {password}");
+            }
+            Ok(())
+        }
+        UserCommand::List(_) => {
+            for a in store.accounts().await.map_err(|e| e.to_string())? {
+                crate::out!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    a.id,
+                    a.name,
+                    a.roles.join(","),
+                    a.department.as_deref().unwrap_or("-"),
+                    a.unit,
+                    if a.locked_until.is_some_and(|t| t > now) {
+                        "\tlocked"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(())
+        }
+    };
+    store.close().await;
+    result
+}
