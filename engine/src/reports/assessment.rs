@@ -264,7 +264,7 @@ pub fn html(a: &Assessment) -> String {
         );
     }
     h.push_str("</table><h2>得分明细 How each score is made</h2>");
-    for d in &a.departments {
+    for d in a.departments.iter().filter(|d| d.assessed) {
         let _ = write!(
             h,
             "<h3 style=\"font-size:15px\">{}：{:.2}{}</h3><table><tr><th class=\"l\">项目</th><th>指标</th><th>权重/每件扣分</th><th>得分</th></tr>",
@@ -288,6 +288,14 @@ pub fn html(a: &Assessment) -> String {
             );
         }
         h.push_str("</table>");
+    }
+    let idle: Vec<_> = a.departments.iter().filter(|d| !d.assessed).map(|d| esc(&d.name)).collect();
+    if !idle.is_empty() {
+        let _ = write!(
+            h,
+            "<p>全年无案件、未参评 Not assessed (no cases in the year)：{}</p>",
+            idle.join("、")
+        );
     }
     h.push_str("</body></html>\n");
     h
@@ -364,6 +372,8 @@ mod tests {
         }
         let page = html(&a);
         assert!(page.contains("无数据，按其余指标折算") && page.contains("<svg") && !page.contains("<script"));
+        // The idle department has no score breakdown, only a line saying it was not assessed.
+        assert!(!page.contains("idle：0.00") && page.contains("未参评 Not assessed (no cases in the year)：idle"));
         assert_eq!(csv(&a).lines().count(), 4);
     }
 }
