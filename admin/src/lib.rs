@@ -18,11 +18,13 @@ macro_rules! out {
     }};
 }
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod dispatch;
 pub mod http;
 pub mod serve;
+pub mod web;
 
 use std::process::ExitCode;
 

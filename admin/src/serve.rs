@@ -302,6 +302,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         report_token,
         scheduler,
         secure_cookies: base_url.starts_with("https://"),
+        routes: std::sync::OnceLock::new(),
     });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 use crate::core::case::Case;
 use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::load::TemplateSource;
-use crate::model::case_type::FieldType;
+use crate::model::CaseTypeFile;
+use crate::model::case_type::{Field, FieldType};
 
 /// A rendered message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,40 @@ pub fn mask_name(s: &str) -> String {
         Some(first) => format!("{first}{}", "*".repeat(chars.count())),
         None => String::new(),
     }
+}
+
+/// Whether a field holds personal data (declared, or by default a person, phone or ID number).
+pub fn is_personal(f: &Field) -> bool {
+    f.pii.unwrap_or(matches!(
+        f.ty,
+        FieldType::Person | FieldType::Phone | FieldType::IdNumber
+    ))
+}
+
+/// The value of a field as a role that may not see personal data sees it.
+pub fn mask_value(f: Option<&Field>, v: &Value) -> Value {
+    let Some(f) = f.filter(|f| is_personal(f)) else {
+        return v.clone();
+    };
+    if v.is_null() {
+        return Value::Null;
+    }
+    let s = v.as_str().unwrap_or_default();
+    Value::String(match f.ty {
+        FieldType::Phone => mask_phone(s),
+        FieldType::IdNumber => mask_id(s),
+        FieldType::Person => mask_name(s),
+        _ => "***".into(),
+    })
+}
+
+/// A case's field values with personal data masked (fields the case type does not declare
+/// are kept as they are: the core never stores any).
+pub fn mask_fields(def: &CaseTypeFile, fields: &Map<String, Value>) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.clone(), mask_value(def.fields.get(k), v)))
+        .collect()
 }
 
 /// The templates of a bundle, ready to render.
@@ -141,25 +176,7 @@ impl Renderer {
     ) -> Value {
         let tz = def.calendar.timezone();
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-        let mut masked = Map::new();
-        for (k, v) in &case.fields {
-            let f = def.def.fields.get(k);
-            let pii = f.is_some_and(|f| {
-                f.pii.unwrap_or(matches!(
-                    f.ty,
-                    FieldType::Person | FieldType::Phone | FieldType::IdNumber
-                ))
-            });
-            let s = v.as_str().unwrap_or_default();
-            let m = match (pii, f.map(|f| f.ty)) {
-                (true, Some(FieldType::Phone)) => Value::String(mask_phone(s)),
-                (true, Some(FieldType::IdNumber)) => Value::String(mask_id(s)),
-                (true, Some(FieldType::Person)) => Value::String(mask_name(s)),
-                (true, _) => Value::String("***".into()),
-                (false, _) => v.clone(),
-            };
-            masked.insert(k.clone(), m);
-        }
+        let mut masked = mask_fields(&def.def, &case.fields);
         for k in def.def.fields.keys() {
             masked.entry(k.clone()).or_insert(Value::String(String::new()));
         }

@@ -249,7 +249,7 @@ async fn a_rung_whose_recipients_resolve_to_nobody_is_recorded() {
     let e =
         yimen_engine::runtime::Engine::start(store, defs, org, clock, yimen_engine::runtime::EngineOptions::default());
     let f = fields(
-        json!({"citizen_name": "周某", "subject": "占道经营", "content": "长期无人处理", "procedure": "supervise"}),
+        json!({"citizen_name": "周某", "subject": "占道经营", "content": "长期无人处理", "procedure": "supervise", "handling_department": "governance_centre"}),
     );
     let id = e
         .open_case(

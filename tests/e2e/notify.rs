@@ -164,7 +164,7 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
         "{q}"
     );
     assert_eq!(server.client("clerk_wang").get("/api/v1/deliveries/failed").status, 403);
-    let metrics = server.client("").get("/metrics").body;
+    let metrics = server.client("admin_qin").get("/metrics").body;
     assert!(
         metrics.contains("yimen_deliveries{channel=\"email\",state=\"delivered\"} 2"),
         "{metrics}"
@@ -276,7 +276,11 @@ fn a_dispatcher_killed_mid_burst_loses_nothing_and_keeps_one_message_id_per_deli
         url.as_str(),
     ];
     // Short leases, so the restarted node takes over what the killed one held.
-    let env = [("YIMEN_NOTIFY_LEASE_MS", "1500"), ("YIMEN_SMS_QUIET_HOURS", "off")];
+    let env = [
+        ("YIMEN_NOTIFY_LEASE_MS", "1500"),
+        ("YIMEN_NOTIFY_BACKOFF_MS", "500"),
+        ("YIMEN_SMS_QUIET_HOURS", "off"),
+    ];
     let server = Server::start_with_env(&args, &env);
     let clerk = server.client("clerk_wang");
     let supervisor = server.client("supervisor_han");

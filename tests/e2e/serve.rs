@@ -28,16 +28,19 @@ fn serves_and_stops_cleanly_on_ctrl_c() {
     );
     assert!(db_path.exists(), "the database file is created");
 
-    let c = server.client("");
-    assert_eq!(c.get("/healthz").status, 200);
+    let c = server.client("clerk_wang");
+    assert_eq!(server.client("").get("/healthz").status, 200);
     let types = c.get("/api/v1/case-types").body;
     assert!(
         types.contains("\"id\":\"labour_dispute\"") && types.contains("\"version\":1"),
         "{types}"
     );
-    let missing = c.get("/nowhere");
+    let missing = c.get("/api/v1/nowhere");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.content_type, "application/problem+json");
+    let page = c.get("/nowhere");
+    assert_eq!(page.status, 404);
+    assert!(page.content_type.starts_with("text/html"), "{}", page.content_type);
 
     server.signal("-INT");
     server.wait_for("stopped");
@@ -61,7 +64,7 @@ fn restarts_keep_versions_and_sigterm_stops_it() {
         "{:?}",
         server.seen
     );
-    let types = server.client("").get("/api/v1/case-types").body;
+    let types = server.client("clerk_wang").get("/api/v1/case-types").body;
     assert!(
         types.contains("\"version\":1") && !types.contains("\"version\":2"),
         "{types}"

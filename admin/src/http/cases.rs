@@ -8,13 +8,16 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use yimen_engine::core::Command;
+use yimen_engine::core::{Actor, Case, Command};
+use yimen_engine::runtime::EngineError;
+use yimen_engine::store::cases::StoredEvent;
 
 use super::extract::{Body, User};
 use super::{ApiError, AppState};
+use crate::access;
 
 /// `POST /api/v1/cases`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
     #[serde(default)]
@@ -29,7 +32,7 @@ pub struct OpenBody {
 }
 
 /// `POST /api/v1/cases/{id}/actions/{action}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActBody {
     #[serde(default)]
@@ -41,7 +44,7 @@ pub struct ActBody {
 }
 
 /// `POST /api/v1/cases/{id}/comments`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     #[serde(default)]
@@ -49,7 +52,7 @@ pub struct CommentBody {
 }
 
 /// Visits carry nothing.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
@@ -74,7 +77,7 @@ pub async fn open(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_case_type", e.to_string()))?;
     let out = s
         .engine
-        .open_case(&case_type, &b.channel, b.fields, b.unit, actor, idem)
+        .open_case(&case_type, &b.channel, b.fields, b.unit, actor.clone(), idem)
         .await?;
     // A repeat linked to an open case, or a replayed request, creates nothing.
     let status = if out.replayed || out.linked {
@@ -82,7 +85,7 @@ pub async fn open(
     } else {
         StatusCode::CREATED
     };
-    let mut doc = serde_json::to_value(&out.case).unwrap_or_default();
+    let mut doc = shown(&s, &actor, &out.case);
     if let Some(obj) = doc.as_object_mut() {
         obj.insert("linked".into(), json!(out.linked));
     }
@@ -91,22 +94,114 @@ pub async fn open(
 
 pub async fn get(
     State(s): State<Arc<AppState>>,
-    User(_actor): User,
+    User(actor): User,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let case = s.engine.case(&id).await?.ok_or_else(|| {
+    let (case, history) = visible_case(&s, &actor, &id).await?;
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version);
+    let unmasked = access::sees_personal_data(s.engine.org(), &actor);
+    Ok(Json(access::view_case(
+        def.as_ref().map(|d| &d.def),
+        &case,
+        Some(&history),
+        unmasked,
+    )))
+}
+
+/// `POST /api/v1/cases/{id}/reveal`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealBody {
+    /// Why the personal data is needed (kept in the audit log).
+    #[serde(default)]
+    reason: String,
+}
+
+/// The case's personal data unmasked, for anyone who may see the case and gives a reason; the
+/// reveal is written to the audit log first.
+pub async fn reveal(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+    body: Body<RevealBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let reason = body.value.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason_required",
+            "say why the personal data is needed (1 to 500 characters)",
+        ));
+    }
+    let (case, history) = visible_case(&s, &actor, &id).await?;
+    let now = s.engine.now().timestamp_millis();
+    s.engine
+        .store()
+        .audit(now, &actor.id, "personal_data_revealed", &id, &reason)
+        .await
+        .map_err(EngineError::from)?;
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version);
+    Ok(Json(access::view_case(
+        def.as_ref().map(|d| &d.def),
+        &case,
+        Some(&history),
+        true,
+    )))
+}
+
+/// The case `id` with its history, if `actor` may see it: 404 when there is no such case, 403
+/// when it belongs to another department or unit.
+pub async fn visible_case(s: &AppState, actor: &Actor, id: &str) -> Result<(Case, Vec<StoredEvent>), ApiError> {
+    let case = s.engine.case(id).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "case_not_found",
             format!("there is no case `{id}`"),
         )
     })?;
-    let history = s.engine.history(&id).await?;
-    let mut doc = serde_json::to_value(&case).unwrap_or_default();
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("history".into(), json!(history));
+    let history = s.engine.history(id).await?;
+    if !access::may_see(s.engine.org(), actor, &case, access::opener(&history)) {
+        return Err(not_yours());
     }
-    Ok(Json(doc))
+    Ok((case, history))
+}
+
+fn not_yours() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_allowed",
+        "this case belongs to another department or unit",
+    )
+}
+
+/// Refuses a command on a case `actor` may not see (the core then decides what the command
+/// may do). The history is read only when the case is not visible otherwise.
+pub async fn check_visible(s: &AppState, actor: &Actor, id: &str) -> Result<(), ApiError> {
+    let Some(case) = s.engine.case(id).await? else {
+        // The engine answers "no such case" in its own words.
+        return Ok(());
+    };
+    let org = s.engine.org();
+    if access::may_see(org, actor, &case, None) {
+        return Ok(());
+    }
+    let history = s.engine.history(id).await?;
+    if access::may_see(org, actor, &case, access::opener(&history)) {
+        Ok(())
+    } else {
+        Err(not_yours())
+    }
+}
+
+/// A case as the acting user may see it, after a command.
+pub fn shown(s: &AppState, actor: &Actor, case: &Case) -> Value {
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version);
+    access::view_case(
+        def.as_ref().map(|d| &d.def),
+        case,
+        None,
+        access::sees_personal_data(s.engine.org(), actor),
+    )
 }
 
 pub async fn act(
@@ -116,6 +211,7 @@ pub async fn act(
     body: Body<ActBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    check_visible(&s, &actor, &id).await?;
     let b = body.value;
     let cmd = Command::Act {
         action,
@@ -123,8 +219,8 @@ pub async fn act(
         comment: b.comment,
         expected_version: b.expected_version,
     };
-    let out = s.engine.command(&id, cmd, actor, idem).await?;
-    Ok(Json(out.case))
+    let out = s.engine.command(&id, cmd, actor.clone(), idem).await?;
+    Ok(Json(shown(&s, &actor, &out.case)))
 }
 
 pub async fn comment(
@@ -134,11 +230,12 @@ pub async fn comment(
     body: Body<CommentBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
-        .command(&id, Command::Comment { text: body.value.text }, actor, idem)
+        .command(&id, Command::Comment { text: body.value.text }, actor.clone(), idem)
         .await?;
-    Ok((StatusCode::CREATED, Json(out.case)))
+    Ok((StatusCode::CREATED, Json(shown(&s, &actor, &out.case))))
 }
 
 pub async fn visit(
@@ -148,6 +245,7 @@ pub async fn visit(
     body: Body<Empty>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
-    let out = s.engine.command(&id, Command::RecordVisit, actor, idem).await?;
-    Ok((StatusCode::CREATED, Json(out.case)))
+    check_visible(&s, &actor, &id).await?;
+    let out = s.engine.command(&id, Command::RecordVisit, actor.clone(), idem).await?;
+    Ok((StatusCode::CREATED, Json(shown(&s, &actor, &out.case))))
 }

@@ -15,7 +15,7 @@ use super::extract::{Body, User};
 use super::{ApiError, AppState};
 
 /// Query of `GET /api/v1/inbox`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     state: Option<String>,
@@ -88,41 +88,47 @@ fn case_of(task: &str) -> Result<&str, ApiError> {
         })
 }
 
-/// Claim and release carry nothing.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Empty {}
-
 pub async fn claim(
     State(s): State<Arc<AppState>>,
     User(actor): User,
     Path(task): Path<String>,
-    body: Body<Empty>,
+    body: Body<super::cases::Empty>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    super::cases::check_visible(&s, &actor, case_of(&task)?).await?;
     let out = s
         .engine
-        .command(case_of(&task)?, Command::Claim { task: task.clone() }, actor, idem)
+        .command(
+            case_of(&task)?,
+            Command::Claim { task: task.clone() },
+            actor.clone(),
+            idem,
+        )
         .await?;
-    Ok(Json(out.case))
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }
 
 pub async fn release(
     State(s): State<Arc<AppState>>,
     User(actor): User,
     Path(task): Path<String>,
-    body: Body<Empty>,
+    body: Body<super::cases::Empty>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
     let out = s
         .engine
-        .command(case_of(&task)?, Command::Release { task: task.clone() }, actor, idem)
+        .command(
+            case_of(&task)?,
+            Command::Release { task: task.clone() },
+            actor.clone(),
+            idem,
+        )
         .await?;
-    Ok(Json(out.case))
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }
 
 /// `POST /api/v1/tasks/{task}/reassign`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReassignBody {
     to_user: Option<String>,
@@ -142,12 +148,13 @@ pub async fn reassign(
         to_user: b.to_user,
         to_department: b.to_department,
     };
-    let out = s.engine.command(case_of(&task)?, cmd, actor, idem).await?;
-    Ok(Json(out.case))
+    super::cases::check_visible(&s, &actor, case_of(&task)?).await?;
+    let out = s.engine.command(case_of(&task)?, cmd, actor.clone(), idem).await?;
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }
 
 /// `POST /api/v1/tasks/{task}/complete`: take one of the actions that finish the task.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
     action: String,
@@ -168,6 +175,7 @@ pub async fn complete(
     let idem = body.idempotency_for(&actor);
     let b = body.value;
     let case_id = case_of(&task)?;
+    super::cases::check_visible(&s, &actor, case_id).await?;
     let case = s.engine.case(case_id).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -202,6 +210,6 @@ pub async fn complete(
         comment: b.comment,
         expected_version: b.expected_version,
     };
-    let out = s.engine.command(case_id, cmd, actor, idem).await?;
-    Ok(Json(out.case))
+    let out = s.engine.command(case_id, cmd, actor.clone(), idem).await?;
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }

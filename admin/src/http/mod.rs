@@ -6,18 +6,23 @@ mod cases;
 mod error;
 mod extract;
 mod inbox;
+pub mod openapi;
 mod ops;
 mod reports;
+pub mod routes;
 mod session;
 mod supervision;
 
 pub use error::{ApiError, problem};
+pub use routes::{RouteInfo, Table, form_field, is_api_path};
 
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post};
+use axum::http::Method;
 use axum::{Json, Router};
+
+use crate::access::Access;
 use serde::Serialize;
 use serde_json::json;
 use yimen_engine::model::case_type::Kind;
@@ -37,6 +42,8 @@ pub struct AppState {
     pub scheduler: Option<yimen_engine::runtime::scheduler::Scheduler>,
     /// Mark the session cookie `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
+    /// The route table (filled by `routes`; the OpenAPI document is made from it).
+    pub routes: std::sync::OnceLock<Vec<RouteInfo>>,
 }
 
 /// A case type as the API lists it.
@@ -58,45 +65,243 @@ pub struct CaseTypeSummary {
     pub channels: Vec<String>,
 }
 
-/// The application's routes.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(ops::metrics))
-        .route(
-            "/api/v1/session",
-            post(session::sign_in).get(session::current).delete(session::sign_out),
+/// The application's routes (API and pages) and the table that lists them with their rules.
+pub fn routes(state: Arc<AppState>) -> (Router, Vec<RouteInfo>) {
+    use Access::{Admin, Oversight, Public, SignedIn};
+    let t = Table::new(state.clone())
+        .add(
+            Method::GET,
+            "/healthz",
+            Public,
+            "Liveness: `{\"status\":\"ok\"}`",
+            healthz,
         )
-        .route("/api/v1/case-types", get(case_types))
-        .route("/api/v1/matters", get(matters))
-        .route("/api/v1/cases", post(cases::open))
-        .route("/api/v1/cases/{id}", get(cases::get))
-        .route("/api/v1/cases/{id}/actions/{action}", post(cases::act))
-        .route("/api/v1/cases/{id}/comments", post(cases::comment))
-        .route("/api/v1/cases/{id}/visits", post(cases::visit))
-        .route("/api/v1/cases/{id}/timeline", get(supervision::timeline))
-        .route("/api/v1/cases/{id}/extend", post(supervision::extend))
-        .route("/api/v1/cases/{id}/escalate", post(supervision::escalate))
-        .route("/api/v1/supervision/{record}/answer", post(supervision::answer))
-        .route("/api/v1/supervision/{record}/review", post(supervision::review))
-        .route("/api/v1/audit", get(ops::audit))
-        .route("/api/v1/deliveries/failed", get(ops::failed))
-        .route("/api/v1/deliveries/retry", post(ops::retry))
-        .route("/api/v1/sms/reports", get(ops::report))
-        .route("/api/v1/cases/{id}/notifications", get(ops::case_notifications))
-        .route("/api/v1/jobs", get(reports::jobs))
-        .route("/api/v1/jobs/{job}/run", post(reports::run))
-        .route("/api/v1/reports/{job}/{period}", get(reports::data))
-        .route("/api/v1/reports/{job}/{period}/html", get(reports::html))
-        .route("/api/v1/reports/{job}/{period}/csv", get(reports::csv))
-        .route("/api/v1/inbox", get(inbox::inbox))
-        .route("/api/v1/tasks/{task}/claim", post(inbox::claim))
-        .route("/api/v1/tasks/{task}/release", post(inbox::release))
-        .route("/api/v1/tasks/{task}/reassign", post(inbox::reassign))
-        .route("/api/v1/tasks/{task}/complete", post(inbox::complete))
+        .add(Method::GET, "/metrics", Admin, "Prometheus metrics", ops::metrics)
+        .add(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Public,
+            "This API's OpenAPI document",
+            openapi,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/session",
+            Public,
+            "Sign in with a password",
+            session::sign_in,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/session",
+            SignedIn,
+            "The acting user",
+            session::current,
+        )
+        .add(
+            Method::DELETE,
+            "/api/v1/session",
+            SignedIn,
+            "Sign out",
+            session::sign_out,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/case-types",
+            SignedIn,
+            "The deployed case types",
+            case_types,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/matters",
+            SignedIn,
+            "The matter catalogue",
+            matters,
+        )
+        .add(Method::POST, "/api/v1/cases", SignedIn, "Open a case", cases::open)
+        .add(
+            Method::GET,
+            "/api/v1/cases/{id}",
+            SignedIn,
+            "A case with its history",
+            cases::get,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/cases/{id}/reveal",
+            SignedIn,
+            "A case's personal data, unmasked (audited)",
+            cases::reveal,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/cases/{id}/actions/{action}",
+            SignedIn,
+            "Take an action",
+            cases::act,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/cases/{id}/comments",
+            SignedIn,
+            "Comment on a case",
+            cases::comment,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/cases/{id}/visits",
+            SignedIn,
+            "Record an in-person visit",
+            cases::visit,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/cases/{id}/timeline",
+            SignedIn,
+            "What will fire when",
+            supervision::timeline,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/cases/{id}/extend",
+            SignedIn,
+            "Extend the SLA",
+            supervision::extend,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/cases/{id}/escalate",
+            SignedIn,
+            "Fire a ladder rung by hand",
+            supervision::escalate,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/cases/{id}/notifications",
+            SignedIn,
+            "A case's notifications",
+            ops::case_notifications,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/supervision/{record}/answer",
+            SignedIn,
+            "Answer a supervision record",
+            supervision::answer,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/supervision/{record}/review",
+            Oversight,
+            "Accept or return an answer",
+            supervision::review,
+        )
+        .add(Method::GET, "/api/v1/audit", Admin, "The audit log", ops::audit)
+        .add(
+            Method::GET,
+            "/api/v1/deliveries/failed",
+            Admin,
+            "Failed and undeliverable notifications",
+            ops::failed,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/deliveries/retry",
+            Admin,
+            "Retry a failed delivery",
+            ops::retry,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/sms/reports",
+            Public,
+            "SMS delivery reports from the gateway (token)",
+            ops::report,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/jobs",
+            Oversight,
+            "Periodic jobs and their runs",
+            reports::jobs,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/jobs/{job}/run",
+            Admin,
+            "Run a periodic job for a period",
+            reports::run,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/reports/{job}/{period}",
+            Oversight,
+            "A report's figures",
+            reports::data,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/reports/{job}/{period}/html",
+            Oversight,
+            "A report as HTML",
+            reports::html,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/reports/{job}/{period}/csv",
+            Oversight,
+            "A report's table as CSV",
+            reports::csv,
+        )
+        .add(Method::GET, "/api/v1/inbox", SignedIn, "My tasks", inbox::inbox)
+        .add(
+            Method::POST,
+            "/api/v1/tasks/{task}/claim",
+            SignedIn,
+            "Claim a task",
+            inbox::claim,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tasks/{task}/release",
+            SignedIn,
+            "Release a task",
+            inbox::release,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tasks/{task}/reassign",
+            SignedIn,
+            "Reassign a task",
+            inbox::reassign,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tasks/{task}/complete",
+            SignedIn,
+            "Complete a task with an action",
+            inbox::complete,
+        );
+    let t = crate::web::pages(t);
+    let (router, info) = t.finish();
+    let _ = state.routes.set(info.clone());
+    let router = router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        .with_state(state);
+    (router, info)
+}
+
+/// The application's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    routes(state).0
+}
+
+async fn openapi(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(openapi::document(
+        state.routes.get().map(Vec::as_slice).unwrap_or_default(),
+    ))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -141,6 +346,11 @@ async fn matters(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
     Json(json!({ "matters": list }))
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such resource")
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if is_api_path(uri.path()) {
+        ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such resource").into_response()
+    } else {
+        crate::web::error_page(axum::http::StatusCode::NOT_FOUND, "没有这个页面 No such page")
+    }
 }

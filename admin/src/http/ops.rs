@@ -43,7 +43,7 @@ pub async fn failed(State(s): State<Arc<AppState>>, User(actor): User) -> Result
 }
 
 /// `POST /api/v1/deliveries/retry`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
     outbox_key: String,
@@ -77,7 +77,7 @@ pub async fn retry(
 }
 
 /// `GET /api/v1/sms/reports`: a gateway's delivery report (Kannel's `dlr-url`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReportQuery {
     token: String,
     key: String,
@@ -113,15 +113,22 @@ pub async fn report(
 
 pub async fn case_notifications(
     State(s): State<Arc<AppState>>,
-    User(_actor): User,
+    User(actor): User,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let list = s
+    super::cases::visible_case(&s, &actor, &id).await?;
+    let mut list = s
         .engine
         .store()
         .case_deliveries(&id)
         .await
         .map_err(yimen_engine::runtime::EngineError::from)?;
+    // A citizen's receipt goes to their phone: addresses are personal data.
+    if !crate::access::sees_personal_data(s.engine.org(), &actor) {
+        for d in &mut list {
+            d.address = crate::access::mask_address(&d.address);
+        }
+    }
     Ok(Json(json!({ "case_id": id, "deliveries": list })))
 }
 
@@ -153,7 +160,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Result<impl IntoResponse
 }
 
 /// `GET /api/v1/audit?user=&limit=`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     #[serde(default)]

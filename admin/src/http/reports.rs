@@ -57,7 +57,7 @@ pub async fn jobs(State(s): State<Arc<AppState>>, User(actor): User) -> Result<i
 }
 
 /// `POST /api/v1/jobs/{job}/run`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunBody {
     #[serde(default)]

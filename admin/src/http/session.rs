@@ -3,21 +3,21 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 use yimen_engine::runtime::EngineError;
 
-use super::extract::{Body, authenticate};
+use super::extract::Body;
+use super::routes::Authed;
 use super::{ApiError, AppState};
 use crate::auth;
 
 /// `POST /api/v1/session`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct SignIn {
     password: String,
 }
 
-fn cookie(s: &AppState, value: &str, max_age: i64) -> HeaderValue {
+pub fn cookie(s: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if s.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
@@ -43,8 +43,35 @@ fn wrong() -> ApiError {
     )
 }
 
+/// A session just begun.
+#[derive(Debug)]
+pub struct Started {
+    /// Its CSRF token.
+    pub csrf: String,
+    /// The account.
+    pub account: yimen_engine::store::accounts::Account,
+    /// The `Set-Cookie` value.
+    pub cookie: HeaderValue,
+}
+
 pub async fn sign_in(State(s): State<Arc<AppState>>, body: Body<SignIn>) -> Result<impl IntoResponse, ApiError> {
     let b = body.value;
+    let st = password_sign_in(&s, &b.user, b.password).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, st.cookie);
+    Ok((
+        headers,
+        Json(json!({"user": st.account.id, "name": st.account.name, "roles": st.account.roles, "csrf": st.csrf})),
+    ))
+}
+
+/// Checks a password (with lock-out after repeated failures, the same answer for an unknown
+/// name and a wrong password) and starts a new session.
+pub async fn password_sign_in(s: &AppState, user: &str, password: String) -> Result<Started, ApiError> {
+    let b = SignIn {
+        user: user.to_owned(),
+        password,
+    };
     let store = s.engine.store();
     let now = s.engine.now().timestamp_millis();
     let db = |e| ApiError::from(EngineError::from(e));
@@ -103,48 +130,43 @@ pub async fn sign_in(State(s): State<Arc<AppState>>, body: Body<SignIn>) -> Resu
         .await
         .map_err(db)?;
     store.audit(now, &account.id, "signed_in", "", "").await.map_err(db)?;
-    let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, cookie(&s, &sid, ttl / 1000));
-    Ok((
-        headers,
-        Json(json!({"user": account.id, "name": account.name, "roles": account.roles, "csrf": csrf})),
-    ))
+    let cookie = cookie(s, &sid, ttl / 1000);
+    Ok(Started { csrf, account, cookie })
 }
 
-pub async fn current(State(s): State<Arc<AppState>>, parts: Parts) -> Result<impl IntoResponse, ApiError> {
-    let (actor, session) = authenticate(&parts, &s).await?;
-    Ok(Json(json!({
-        "user": actor.id,
-        "roles": actor.roles,
-        "department": actor.department,
-        "unit": actor.unit,
-        "csrf": session.map(|s| s.csrf),
-    })))
+pub async fn current(Extension(a): Extension<Authed>) -> impl IntoResponse {
+    Json(json!({
+        "user": a.actor.id,
+        "roles": a.actor.roles,
+        "department": a.actor.department,
+        "unit": a.actor.unit,
+        "csrf": a.session.map(|s| s.csrf),
+    }))
 }
 
-pub async fn sign_out(State(s): State<Arc<AppState>>, parts: Parts) -> Result<impl IntoResponse, ApiError> {
-    let (actor, session) = authenticate(&parts, &s).await?;
-    if let Some(sess) = session {
-        let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-        if sent != Some(sess.csrf.as_str()) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "signing out needs the session's CSRF token",
-            ));
-        }
-        let store = s.engine.store();
-        store
-            .end_session(&sess.id)
-            .await
-            .map_err(|e| ApiError::from(EngineError::from(e)))?;
-        let now = s.engine.now().timestamp_millis();
-        store
-            .audit(now, &actor.id, "signed_out", "", "")
-            .await
-            .map_err(|e| ApiError::from(EngineError::from(e)))?;
-    }
+/// Ends the session (the guard has checked its CSRF token) and clears the cookie.
+pub async fn sign_out(
+    State(s): State<Arc<AppState>>,
+    Extension(a): Extension<Authed>,
+) -> Result<impl IntoResponse, ApiError> {
+    end_session(&s, &a).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cookie(&s, "", 0));
     Ok((headers, StatusCode::NO_CONTENT))
+}
+
+/// Ends a cookie session, with an audit entry (nothing to end for an API token).
+pub async fn end_session(s: &AppState, a: &Authed) -> Result<(), ApiError> {
+    let Some(sess) = &a.session else { return Ok(()) };
+    let store = s.engine.store();
+    store
+        .end_session(&sess.id)
+        .await
+        .map_err(|e| ApiError::from(EngineError::from(e)))?;
+    let now = s.engine.now().timestamp_millis();
+    store
+        .audit(now, &a.actor.id, "signed_out", "", "")
+        .await
+        .map_err(|e| ApiError::from(EngineError::from(e)))?;
+    Ok(())
 }

@@ -17,16 +17,10 @@ use super::{ApiError, AppState};
 
 pub async fn timeline(
     State(s): State<Arc<AppState>>,
-    User(_actor): User,
+    User(actor): User,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let case = s.engine.case(&id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "case_not_found",
-            format!("there is no case `{id}`"),
-        )
-    })?;
+    let (case, _) = super::cases::visible_case(&s, &actor, &id).await?;
     let def = s
         .engine
         .definitions()
@@ -51,7 +45,7 @@ pub async fn timeline(
 }
 
 /// `POST /api/v1/cases/{id}/extend`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendBody {
     comment: Option<String>,
@@ -64,6 +58,7 @@ pub async fn extend(
     body: Body<ExtendBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    super::cases::check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
         .command(
@@ -71,15 +66,15 @@ pub async fn extend(
             Command::Extend {
                 comment: body.value.comment,
             },
-            actor,
+            actor.clone(),
             idem,
         )
         .await?;
-    Ok(Json(out.case))
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }
 
 /// `POST /api/v1/cases/{id}/escalate`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateBody {
     rung: Option<String>,
@@ -92,15 +87,16 @@ pub async fn escalate(
     body: Body<EscalateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    super::cases::check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
-        .command(&id, Command::Escalate { rung: body.value.rung }, actor, idem)
+        .command(&id, Command::Escalate { rung: body.value.rung }, actor.clone(), idem)
         .await?;
-    Ok(Json(out.case))
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }
 
 /// `POST /api/v1/supervision/{record}/answer`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     #[serde(default)]
@@ -132,12 +128,13 @@ pub async fn answer(
         record: record.clone(),
         text: body.value.text,
     };
-    let out = s.engine.command(case_of(&record)?, cmd, actor, idem).await?;
-    Ok(Json(out.case))
+    super::cases::check_visible(&s, &actor, case_of(&record)?).await?;
+    let out = s.engine.command(case_of(&record)?, cmd, actor.clone(), idem).await?;
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }
 
 /// `POST /api/v1/supervision/{record}/review`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     accept: bool,
@@ -156,6 +153,7 @@ pub async fn review(
         accept: body.value.accept,
         comment: body.value.comment,
     };
-    let out = s.engine.command(case_of(&record)?, cmd, actor, idem).await?;
-    Ok(Json(out.case))
+    super::cases::check_visible(&s, &actor, case_of(&record)?).await?;
+    let out = s.engine.command(case_of(&record)?, cmd, actor.clone(), idem).await?;
+    Ok(Json(super::cases::shown(&s, &actor, &out.case)))
 }

@@ -72,6 +72,10 @@ pub struct Case {
     /// The key that recognises a repeat of this case (see `repeats` in the case type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_key: Option<String>,
+    /// Where the matter arose, when the case sits higher (a community's report handled by its
+    /// town): tasks for a lower tier go to this unit's staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_unit: Option<String>,
 }
 
 /// Where a supervision record stands.

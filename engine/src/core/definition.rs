@@ -238,6 +238,34 @@ impl Organisation {
             .unwrap_or(0)
     }
 
+    /// Whether any role of `roles` heads a department.
+    pub fn heads_department(&self, roles: &[String]) -> bool {
+        roles
+            .iter()
+            .any(|r| self.file.roles.get(r).is_some_and(|r| r.heads_department))
+    }
+
+    /// Whether any role of `roles` may see personal data unmasked.
+    pub fn sees_personal_data(&self, roles: &[String]) -> bool {
+        roles
+            .iter()
+            .any(|r| self.file.roles.get(r).is_some_and(|r| r.sees_personal_data))
+    }
+
+    /// Whether `unit` is `ancestor` or lies below it.
+    pub fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
+        let mut at = Some(unit);
+        // Units form a tree validated to be acyclic; the bound guards against a broken file.
+        for _ in 0..64 {
+            match at {
+                Some(u) if u == ancestor => return true,
+                Some(u) => at = self.parent(u),
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Whether any role of `roles` is an admin role.
     pub fn is_admin(&self, roles: &[String]) -> bool {
         roles.iter().any(|r| self.file.roles.get(r).is_some_and(|r| r.admin))

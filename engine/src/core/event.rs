@@ -94,6 +94,11 @@ pub enum EventKind {
         /// The timer's name.
         timer: String,
     },
+    /// The case was handed to another department (dispatched or handed over).
+    DepartmentChanged {
+        /// The department now handling it.
+        department: String,
+    },
     /// The case was raised a tier.
     TierRaised {
         /// The new tier.
@@ -190,6 +195,7 @@ impl EventKind {
             EventKind::Repeated { .. } => "repeated",
             EventKind::TaskAssigned { .. } => "task_assigned",
             EventKind::TimerFired { .. } => "timer_fired",
+            EventKind::DepartmentChanged { .. } => "department_changed",
             EventKind::TierRaised { .. } => "tier_raised",
             EventKind::SupervisionRequested { .. } => "supervision_requested",
             EventKind::SlaStarted { .. } => "sla_started",

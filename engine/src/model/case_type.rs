@@ -278,6 +278,11 @@ pub struct Assign {
     /// A department; omit to keep the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// As an action's effect: the department named by this case field's value (an enum field
+    /// whose values are department ids), so the clerk chooses where the case goes (分流派办,
+    /// 归口移交). A value that is not a department is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_from: Option<String>,
     /// A role within it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,

@@ -123,6 +123,10 @@ pub struct Role {
     /// Whether holders manage workflows and users.
     #[serde(default)]
     pub admin: bool,
+    /// Whether holders head their department: they see every case of the department in every
+    /// unit, its supervision records and the reports.
+    #[serde(default)]
+    pub heads_department: bool,
 }
 
 /// An intake channel.

@@ -289,7 +289,12 @@ pub fn html(a: &Assessment) -> String {
         }
         h.push_str("</table>");
     }
-    let idle: Vec<_> = a.departments.iter().filter(|d| !d.assessed).map(|d| esc(&d.name)).collect();
+    let idle: Vec<_> = a
+        .departments
+        .iter()
+        .filter(|d| !d.assessed)
+        .map(|d| esc(&d.name))
+        .collect();
     if !idle.is_empty() {
         let _ = write!(
             h,

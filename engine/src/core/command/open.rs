@@ -90,6 +90,7 @@ pub(super) fn open(
     let tier = d.tier.unwrap_or_else(|| org.unit_tier(&unit).unwrap_or(Tier::District));
     // The unit at the handling tier: the unit itself, or its ancestor at that tier (a community's
     // town for a case type handled by towns; the district for the district).
+    let origin = unit.clone();
     let mut unit = unit;
     for _ in 0..8 {
         match (org.unit_tier(&unit), org.parent(&unit)) {
@@ -97,6 +98,7 @@ pub(super) fn open(
             _ => break,
         }
     }
+    let origin_unit = (origin != unit).then_some(origin);
     // A case type may take its handling department from a field (a review of another
     // department's case); the value must name a department.
     let mut department = d.department.clone();
@@ -134,6 +136,7 @@ pub(super) fn open(
         supervision: Vec::new(),
         repeats: 0,
         repeat_key: repeat_key(d, &values),
+        origin_unit,
     };
     let mut out = Out::default();
     out.events.push(Event {

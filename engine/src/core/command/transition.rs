@@ -2,6 +2,7 @@
 //! closed when the state is terminal, and the effects declared on actions.
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use super::Actor;
 use crate::core::case::{Case, CaseStatus, OpenTimer, TaskInstance, TaskState};
@@ -13,6 +14,19 @@ use crate::model::Tier;
 use crate::model::case_type::Effect as DeclaredEffect;
 
 pub(super) use crate::core::supervision::Out;
+
+/// `unit` or its nearest ancestor at `tier`, if any.
+fn unit_at_tier(org: &Organisation, unit: &str, tier: Tier) -> Option<String> {
+    let mut at = unit;
+    for _ in 0..8 {
+        match org.unit_tier(at) {
+            Some(t) if t == tier => return Some(at.to_owned()),
+            Some(t) if t > tier => at = org.parent(at)?,
+            _ => return None,
+        }
+    }
+    None
+}
 
 fn runs_in(list: &[String], state: Option<&str>) -> bool {
     state.is_some_and(|s| list.iter().any(|x| x == s))
@@ -63,6 +77,13 @@ pub(super) fn enter(
             };
             let unit = match (td.assign.tier, case.tier) {
                 (Some(Tier::District), _) | (None, Tier::District) => None,
+                // A task for a tier below the case's: the staff of the unit at that tier where
+                // the matter arose (a grid worker checks in their own community).
+                (Some(t), ct) if t > ct => case
+                    .origin_unit
+                    .as_deref()
+                    .and_then(|o| unit_at_tier(org, o, t))
+                    .or_else(|| case.unit.clone()),
                 _ => case.unit.clone(),
             };
             let role = td.assign.role.clone().unwrap_or_default();
@@ -214,7 +235,31 @@ pub(super) fn declared_effects(
                 }
             }
             DeclaredEffect::Assign(a) => {
-                if let Some(d) = &a.department {
+                let from_field = match &a.department_from {
+                    Some(f) => {
+                        let v = case.fields.get(f).and_then(Value::as_str).unwrap_or_default();
+                        if !org.file.departments.contains_key(v) {
+                            return Err(Rejection::InvalidField {
+                                field: f.clone(),
+                                problem: if v.is_empty() {
+                                    "name the department that handles the case".to_owned()
+                                } else {
+                                    format!("`{v}` is not a department of the organisation")
+                                },
+                            });
+                        }
+                        Some(v.to_owned())
+                    }
+                    None => None,
+                };
+                if let Some(d) = from_field.as_ref().or(a.department.as_ref()) {
+                    if case.department != *d {
+                        out.events.push(Event {
+                            actor: actor.id.clone(),
+                            at: now,
+                            kind: EventKind::DepartmentChanged { department: d.clone() },
+                        });
+                    }
                     case.department = d.clone();
                     for t in case.tasks.iter_mut().filter(|t| t.is_active()) {
                         t.department = d.clone();

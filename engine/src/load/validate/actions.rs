@@ -31,6 +31,40 @@ pub(super) fn check_effects(
             }
             Effect::RaiseTier => {}
             Effect::Assign(asg) => {
+                if let Some(f) = &asg.department_from {
+                    let known = check_ref(
+                        file,
+                        spans,
+                        &format!("{ep}.assign.department_from"),
+                        f,
+                        "field",
+                        "Y0309",
+                        c.fields.keys().map(String::as_str),
+                        diags,
+                    );
+                    let wrong: Vec<&str> = c
+                        .fields
+                        .get(f)
+                        .and_then(|fd| fd.values.as_ref())
+                        .map(|vs| vs.keys().map(String::as_str).filter(|v| !depts.contains(v)).collect())
+                        .unwrap_or_default();
+                    if known && !wrong.is_empty() {
+                        diags
+                            .at(
+                                file,
+                                spans.value(&format!("{ep}.assign.department_from")),
+                                format!("{ep}.assign.department_from"),
+                            )
+                            .hint("the field's values must be department ids from organisation.yaml")
+                            .error(
+                                "Y0316",
+                                format!(
+                                    "field `{f}` offers values that are not departments: {}",
+                                    wrong.join(", ")
+                                ),
+                            );
+                    }
+                }
                 if let Some(d) = &asg.department {
                     check_ref(
                         file,
