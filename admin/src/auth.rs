@@ -60,6 +60,36 @@ pub async fn verify_password(password: String, hash: String) -> bool {
         .unwrap_or(false)
 }
 
+/// Checks an account's roles, department and unit against the organisation.
+pub fn check_account(
+    org: &yimen_engine::model::organisation::OrganisationFile,
+    roles: &[String],
+    department: Option<&str>,
+    unit: &str,
+) -> Result<(), String> {
+    if roles.is_empty() {
+        return Err("an account needs at least one role".into());
+    }
+    if let Some(r) = roles.iter().find(|r| !org.roles.contains_key(*r)) {
+        return Err(format!("`{r}` is not a role of the organisation"));
+    }
+    if let Some(d) = department.filter(|d| !org.departments.contains_key(*d)) {
+        return Err(format!("`{d}` is not a department of the organisation"));
+    }
+    if !org.units.contains_key(unit) {
+        return Err(format!("`{unit}` is not a unit of the organisation"));
+    }
+    Ok(())
+}
+
+/// Whether an account id is acceptable: 2 to 64 letters, digits, `_`, `-` or `.`.
+pub fn valid_account_id(id: &str) -> bool {
+    (2..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 /// The acting user an account stands for, when its roles still exist in the organisation.
 pub fn actor(org: &Organisation, a: &Account) -> Option<Actor> {
     if !a.active || a.roles.iter().any(|r| !org.file.roles.contains_key(r)) {

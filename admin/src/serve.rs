@@ -142,6 +142,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the workflows directory {} does not exist", args.workflows.display());
     }
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);
+    let bundle = Arc::new(bundle);
     let diags = diags.sorted();
     let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
     for d in &diags {
@@ -303,6 +304,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         scheduler,
         secure_cookies: base_url.starts_with("https://"),
         routes: std::sync::OnceLock::new(),
+        workflows: Some(args.workflows.clone()),
+        bundle: Some(bundle.clone()),
     });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

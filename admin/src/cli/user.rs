@@ -160,6 +160,9 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
     let now = chrono::Utc::now().timestamp_millis();
     let result = match cmd {
         UserCommand::Add(a) => {
+            if !auth::valid_account_id(&a.id) {
+                return Err("an account id is 2 to 64 letters, digits, `_`, `-` or `.`".into());
+            }
             if store.account(&a.id).await.map_err(|e| e.to_string())?.is_some() {
                 if a.if_missing {
                     return Ok(());
@@ -188,20 +191,10 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
             if roles.is_empty() {
                 return Err("give the account a role (`--role`), `--admin`, or `--from-organisation`".into());
             }
-            for r in &roles {
-                if !org.roles.contains_key(r) {
-                    return Err(format!("`{r}` is not a role of the organisation"));
-                }
-            }
             let department = a
                 .department
                 .clone()
                 .or_else(|| known.and_then(|u| u.department.clone()));
-            if let Some(d) = &department
-                && !org.departments.contains_key(d)
-            {
-                return Err(format!("`{d}` is not a department of the organisation"));
-            }
             let district = org
                 .units
                 .iter()
@@ -213,9 +206,7 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
                 .clone()
                 .or_else(|| known.map(|u| u.unit.clone()))
                 .unwrap_or(district);
-            if !org.units.contains_key(&unit) {
-                return Err(format!("`{unit}` is not a unit of the organisation"));
-            }
+            auth::check_account(&org, &roles, department.as_deref(), &unit)?;
             let (password, shown) = if a.no_password {
                 (None, None)
             } else if a.password_stdin {

@@ -20,6 +20,7 @@ use super::{ApiError, AppState};
 pub struct InboxQuery {
     state: Option<String>,
     case_type: Option<String>,
+    q: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
@@ -63,6 +64,10 @@ pub async fn inbox(
         unit: actor.unit.clone(),
         state: q.state,
         case_type: q.case_type,
+        search: q
+            .q
+            .map(|x| x.trim().chars().take(100).collect::<String>())
+            .filter(|x| !x.is_empty()),
         limit: per_page,
         offset: (page - 1) * per_page,
     };

@@ -2,7 +2,7 @@
 //! reaches a response. The acting user comes from an API token or a signed-in session
 //! (`extract::authenticate`).
 
-mod cases;
+pub mod cases;
 mod error;
 mod extract;
 mod inbox;
@@ -10,10 +10,12 @@ pub mod openapi;
 mod ops;
 mod reports;
 pub mod routes;
-mod session;
+pub mod session;
 mod supervision;
 
+pub use cases::{check_visible as cases_check_visible, visible_case};
 pub use error::{ApiError, problem};
+pub use extract::cookie;
 pub use routes::{RouteInfo, Table, form_field, is_api_path};
 
 use std::sync::Arc;
@@ -44,6 +46,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The route table (filled by `routes`; the OpenAPI document is made from it).
     pub routes: std::sync::OnceLock<Vec<RouteInfo>>,
+    /// The workflows directory the server loaded (authoring writes deployed files back here).
+    pub workflows: Option<std::path::PathBuf>,
+    /// The bundle loaded at start (calendars and ladders for reloading definitions).
+    pub bundle: Option<Arc<yimen_engine::load::Bundle>>,
 }
 
 /// A case type as the API lists it.

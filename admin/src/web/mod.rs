@@ -1,15 +1,308 @@
 //! The pages: server-rendered HTML for staff, supervisors and admins, in Chinese by default
 //! with English available, no build step and no script needed (a small `app.js` only adds
-//! conveniences). Every page is a route in the same table as the API, behind the same guard.
+//! conveniences). Every page is a route in the same table as the API, behind the same guard,
+//! and calls the same engine; forms carry the session's CSRF token, which the guard checks.
+//!
+//! Templates are askama files under `admin/templates/`, compiled and type-checked with the
+//! binary; every value is HTML-escaped unless a template says otherwise (only the reports'
+//! own HTML and server-made SVG are inserted as they are).
 
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+mod authoring;
+mod board;
+mod case;
+pub mod i18n;
+mod inbox;
+mod intake;
+mod login;
+mod ops;
+mod reports;
 
-use crate::http::Table;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use yimen_engine::core::Actor;
+
+pub use i18n::Lang;
+
+use crate::access::{self, Access};
+use crate::http::routes::Authed;
+use crate::http::{AppState, Table};
 
 /// Adds the pages to the route table.
 pub fn pages(t: Table) -> Table {
-    t
+    use Access::{Oversight, Public, SignedIn};
+    let t = t
+        .add(Method::GET, "/", Public, "Home: the inbox, or the sign-in page", home)
+        .add(Method::GET, "/static/{file}", Public, "Style sheet and script", asset)
+        .add(
+            Method::GET,
+            "/lang/{lang}",
+            Public,
+            "Switch the language (zh-CN, en)",
+            set_lang,
+        )
+        .add(Method::GET, "/login", Public, "Sign-in page", login::page)
+        .add(Method::POST, "/login", Public, "Sign in", login::submit)
+        .add(Method::POST, "/logout", SignedIn, "Sign out", login::logout)
+        .add(Method::GET, "/inbox", SignedIn, "Inbox", inbox::page)
+        .add(
+            Method::POST,
+            "/tasks/{task}/claim",
+            SignedIn,
+            "Claim a task",
+            inbox::claim,
+        )
+        .add(
+            Method::POST,
+            "/tasks/{task}/release",
+            SignedIn,
+            "Release a task",
+            inbox::release,
+        )
+        .add(
+            Method::GET,
+            "/intake",
+            SignedIn,
+            "Intake: choose a case type",
+            intake::choose,
+        )
+        .add(
+            Method::GET,
+            "/intake/{case_type}",
+            SignedIn,
+            "Intake form",
+            intake::form,
+        )
+        .add(
+            Method::POST,
+            "/intake/{case_type}",
+            SignedIn,
+            "Register a case",
+            intake::submit,
+        )
+        .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
+        .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case::act)
+        .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case::comment)
+        .add(
+            Method::POST,
+            "/cases/{id}/visit",
+            SignedIn,
+            "Record a visit",
+            case::visit,
+        )
+        .add(
+            Method::POST,
+            "/cases/{id}/reveal",
+            SignedIn,
+            "Reveal personal data (audited)",
+            case::reveal,
+        )
+        .add(
+            Method::POST,
+            "/cases/{id}/extend",
+            SignedIn,
+            "Extend the SLA",
+            case::extend,
+        )
+        .add(
+            Method::POST,
+            "/cases/{id}/escalate",
+            SignedIn,
+            "Escalate by hand",
+            case::escalate,
+        )
+        .add(
+            Method::POST,
+            "/supervision/{record}/answer",
+            SignedIn,
+            "Answer a supervision record",
+            case::answer,
+        )
+        .add(
+            Method::POST,
+            "/supervision/{record}/review",
+            Oversight,
+            "Review an answer",
+            case::review,
+        )
+        .add(Method::GET, "/supervision", Oversight, "Supervision board", board::page)
+        .add(Method::GET, "/reports", Oversight, "Reports", reports::list)
+        .add(
+            Method::GET,
+            "/reports/{job}/{period}",
+            Oversight,
+            "One report",
+            reports::show,
+        );
+    let t = authoring::routes(t);
+    ops::routes(t)
+}
+
+/// What every page knows about the request: who, in which language, at which path.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The signed-in user, if any.
+    pub authed: Option<Authed>,
+    /// The page language.
+    pub lang: Lang,
+    /// The path and query, to come back to after switching language or signing in.
+    pub here: String,
+}
+
+impl Ctx {
+    /// The acting user (pages behind a signed-in rule always have one).
+    #[allow(clippy::result_large_err)]
+    pub fn actor(&self) -> Result<&Actor, Response> {
+        self.authed
+            .as_ref()
+            .map(|a| &a.actor)
+            .ok_or_else(|| Redirect::to("/login").into_response())
+    }
+
+    /// The session's CSRF token for forms.
+    pub fn csrf(&self) -> String {
+        self.authed
+            .as_ref()
+            .and_then(|a| a.session.as_ref())
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _s: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let cookie = crate::http::cookie(parts, i18n::LANG_COOKIE);
+        let lang = match cookie.as_deref() {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        };
+        Ok(Ctx {
+            authed: parts.extensions.get::<Authed>().cloned(),
+            lang,
+            here: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+        })
+    }
+}
+
+/// A link in the header.
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    /// Where.
+    pub href: &'static str,
+    /// Its label.
+    pub label: &'static str,
+    /// Whether it is the current section.
+    pub active: bool,
+}
+
+/// The frame around every page: title, header, navigation, language switch, sign-out.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The language.
+    pub lang: Lang,
+    /// The page title.
+    pub title: String,
+    /// The centre's name.
+    pub centre: String,
+    /// Who is signed in (`name (id)`), if anyone.
+    pub user: Option<String>,
+    /// The user's roles, named.
+    pub roles: String,
+    /// The CSRF token for forms.
+    pub csrf: String,
+    /// The sections this user may open.
+    pub nav: Vec<NavLink>,
+    /// The current path, for the language switch.
+    pub here: String,
+}
+
+impl Chrome {
+    /// A UI text in the page's language.
+    pub fn t(&self, key: &str) -> &'static str {
+        i18n::t(self.lang, key)
+    }
+
+    /// The `lang` attribute.
+    pub fn lang_tag(&self) -> &'static str {
+        self.lang.tag()
+    }
+
+    /// The path to come back to, encoded for a query string.
+    pub fn here_encoded(&self) -> String {
+        url_encode(&self.here)
+    }
+}
+
+/// Builds the frame for a page in section `section`.
+pub fn chrome(s: &AppState, ctx: &Ctx, section: &str, title: impl Into<String>) -> Chrome {
+    let org = s.engine.org();
+    let loc = ctx.lang.tag();
+    let mut nav = Vec::new();
+    let mut roles = String::new();
+    let mut user = None;
+    if let Some(a) = &ctx.authed {
+        let actor = &a.actor;
+        let mut add = |href: &'static str, key: &str| {
+            nav.push(NavLink {
+                href,
+                label: i18n::t(ctx.lang, key),
+                active: section == key,
+            });
+        };
+        add("/inbox", "nav.inbox");
+        add("/intake", "nav.intake");
+        if access::oversees(org, actor) {
+            add("/supervision", "nav.supervision");
+            add("/reports", "nav.reports");
+        }
+        if org.is_admin(&actor.roles) {
+            add("/admin/workflows", "nav.workflows");
+            add("/admin/ops", "nav.ops");
+        }
+        let name = org
+            .user(&actor.id)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| actor.id.clone());
+        user = Some(format!("{name} ({})", actor.id));
+        roles = actor
+            .roles
+            .iter()
+            .map(|r| org.file.roles.get(r).map_or(r.as_str(), |x| x.name.get(loc)).to_owned())
+            .collect::<Vec<_>>()
+            .join("、");
+    }
+    Chrome {
+        lang: ctx.lang,
+        title: title.into(),
+        centre: org.file.centre.name.get(loc).to_owned(),
+        user,
+        roles,
+        csrf: ctx.csrf(),
+        nav,
+        here: ctx.here.clone(),
+    }
+}
+
+/// Renders a template as a page (a template error is a 500 page, never a panic).
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!("page template failed: {e}");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be drawn")
+        }
+    }
 }
 
 /// Percent-encodes a query-string value.
@@ -33,12 +326,96 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// An instant in the centre's time zone, to the minute.
+pub fn local(s: &AppState, t: DateTime<Utc>) -> String {
+    t.with_timezone(&centre_tz(s)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The centre's time zone (from its calendar).
+pub fn centre_tz(s: &AppState) -> chrono_tz::Tz {
+    s.engine
+        .definitions()
+        .all_current()
+        .first()
+        .map(|d| d.calendar.timezone())
+        .unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// An instant given in UTC milliseconds, as [`local`].
+pub fn local_ms(s: &AppState, ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(String::new, |t| local(s, t))
+}
+
 /// A plain error page.
 pub fn error_page(status: StatusCode, detail: &str) -> Response {
     let body = format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{0}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\"><h1>{0}</h1><p>{1}</p><p><a href=\"/\">返回首页 Home</a></p></main></body></html>",
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{0}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\"><h1>{0}</h1><p class=\"error\">{1}</p><p><a href=\"/\">返回首页 Home</a></p></main></body></html>",
         status.as_u16(),
         esc(detail)
     );
     (status, Html(body)).into_response()
+}
+
+/// An error from the API layer as a page with its status.
+pub fn api_error_page(e: &crate::http::ApiError) -> Response {
+    error_page(e.status(), e.detail())
+}
+
+/// A redirect after a form (303, so the browser follows with GET).
+pub fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Only paths of this site are followed after sign-in or a language switch.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn home(ctx: Ctx) -> Response {
+    if ctx.authed.is_some() {
+        Redirect::to("/inbox").into_response()
+    } else {
+        Redirect::to("/login").into_response()
+    }
+}
+
+async fn set_lang(
+    axum::extract::Path(lang): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let tag = if lang == "en" { "en" } else { "zh-CN" };
+    let mut r = see_other(&safe_next(q.get("back").map(String::as_str)));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{}={tag}; Path=/; Max-Age=31536000; SameSite=Lax",
+        i18n::LANG_COOKIE
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, ty) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        _ => return error_page(StatusCode::NOT_FOUND, "no such file"),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, ty),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -134,8 +134,8 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
                 ),
             };
             let def = match (before, &job.case_type) {
-                (Some(b), _) => shared.defs.get(&b.case.case_type, b.case.definition_version),
-                (None, Some(t)) => shared.defs.current(t),
+                (Some(b), _) => shared.definitions().get(&b.case.case_type, b.case.definition_version),
+                (None, Some(t)) => shared.definitions().current(t),
                 (None, None) => None,
             }
             .ok_or_else(|| {

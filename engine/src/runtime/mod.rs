@@ -133,10 +133,21 @@ pub(crate) struct Job {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub store: Store,
-    pub defs: Definitions,
+    /// Replaced whole when a new version is deployed while running.
+    pub defs: std::sync::RwLock<Arc<Definitions>>,
     pub org: Organisation,
     pub clock: Arc<dyn Clock>,
     pub opts: EngineOptions,
+}
+
+impl Shared {
+    /// The current definitions.
+    pub fn definitions(&self) -> Arc<Definitions> {
+        self.defs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// A running engine. Cheap to clone.
@@ -159,7 +170,7 @@ impl Engine {
         let (tx, rx) = mpsc::channel(opts.batch_max * 4);
         let shared = Arc::new(Shared {
             store,
-            defs,
+            defs: std::sync::RwLock::new(Arc::new(defs)),
             org,
             clock,
             opts,
@@ -182,9 +193,20 @@ impl Engine {
         &self.shared.org
     }
 
-    /// The definitions.
-    pub fn definitions(&self) -> &Definitions {
-        &self.shared.defs
+    /// The definitions (a snapshot: a deploy replaces them as a whole).
+    pub fn definitions(&self) -> Arc<Definitions> {
+        self.shared.definitions()
+    }
+
+    /// Replaces the definitions after a deploy (running cases keep their versions, which the
+    /// new set still holds).
+    pub fn replace_definitions(&self, defs: Definitions) {
+        let mut w = self
+            .shared
+            .defs
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *w = Arc::new(defs);
     }
 
     /// The clock.
@@ -242,7 +264,7 @@ impl Engine {
         actor: Actor,
         idempotency: Option<Idempotency>,
     ) -> Result<Outcome, EngineError> {
-        let Some(def) = self.shared.defs.current(case_type) else {
+        let Some(def) = self.shared.definitions().current(case_type) else {
             return Err(Rejection::UnknownCaseType(case_type.to_owned()).into());
         };
         // A repeated complaint (same citizen, same matter, within the window) is linked to the

@@ -117,6 +117,23 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Lets an account sign in again, or stops it; a stopped account's sessions end.
+    pub async fn set_active(&self, id: &str, active: bool) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE users SET active = $1, failed_attempts = 0, locked_until = NULL WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(n == 1)
+    }
+
     /// Records a failed sign-in; locks the account until `lock_until_ms` once `max` failures
     /// have accumulated. Returns the failures so far.
     pub async fn sign_in_failed(&self, id: &str, max: i64, lock_until_ms: i64) -> Result<i64, StoreError> {
@@ -239,6 +256,28 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The audit log, newest first, filtered by who acted or was concerned (`user`), by the
+    /// target (a case id, an account) and by the action; empty filters match everything.
+    pub async fn audit_search(
+        &self,
+        user: &str,
+        target: &str,
+        action: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT at, user_id, action, target, detail FROM audit_log \
+             WHERE ($1 = '' OR user_id = $1 OR target = $1) AND ($2 = '' OR target = $2) AND ($3 = '' OR action = $3) \
+             ORDER BY at DESC LIMIT $4",
+        )
+        .bind(user)
+        .bind(target)
+        .bind(action)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The audit log, newest first, optionally of what one user did or had done to them.

@@ -19,6 +19,8 @@ pub struct InboxFilter {
     pub state: Option<String>,
     /// Only tasks of this case type.
     pub case_type: Option<String>,
+    /// Only tasks whose case id is this, or whose case's text contains it.
+    pub search: Option<String>,
     /// Page size (1–200).
     pub limit: i64,
     /// Rows to skip.
@@ -67,6 +69,7 @@ impl Store {
                     OR t.assignee = $4) \
                AND ($5 = '' OR t.state = $5) \
                AND ($6 = '' OR c.case_type = $6) \
+               AND ($9 = '' OR c.id = $9 OR c.data LIKE $10 ESCAPE '\\') \
              ORDER BY t.created_at, t.id LIMIT $7 OFFSET $8",
         )
         .bind(f.department.as_deref().unwrap_or(""))
@@ -77,8 +80,24 @@ impl Store {
         .bind(f.case_type.as_deref().unwrap_or(""))
         .bind(f.limit.clamp(1, 200))
         .bind(f.offset.max(0))
+        .bind(f.search.as_deref().unwrap_or(""))
+        .bind(like_pattern(f.search.as_deref().unwrap_or("")))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
     }
+}
+
+/// A `LIKE` pattern matching text that contains `s` (its own `%`, `_` and `\\` taken literally).
+/// JSON keeps non-ASCII text as it is, so Chinese text is found in the stored aggregate.
+fn like_pattern(s: &str) -> String {
+    let mut p = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }

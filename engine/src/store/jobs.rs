@@ -296,4 +296,14 @@ impl Store {
                 .await?,
         )
     }
+
+    /// The stored reports, newest period first: `(job, period, kind, created_at)`.
+    pub async fn report_list(&self, limit: i64) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT job, period, kind, created_at FROM reports ORDER BY period DESC, job LIMIT $1")
+                .bind(limit.clamp(1, 1000))
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
 }

@@ -15,6 +15,7 @@ mod inbox;
 pub mod jobs;
 pub mod outbox;
 pub mod timers;
+pub mod views;
 
 pub use audit::{AuditReport, BrokenLink};
 pub use cases::{LoadedCase, StoredEvent, WriteError};
@@ -303,6 +304,28 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|r| r.0))
+    }
+
+    /// The deployed versions of one case type: `(version, deployed_at)`, oldest first.
+    pub async fn definition_versions(&self, case_type: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as(
+                "SELECT version, deployed_at FROM definition_versions WHERE case_type = $1 ORDER BY version",
+            )
+            .bind(case_type)
+            .fetch_all(&self.pool)
+            .await?,
+        )
+    }
+
+    /// How many versions are deployed in all, and the newest deployment (UTC ms): a node
+    /// that sees these change reloads its definitions.
+    pub async fn definitions_stamp(&self) -> Result<(i64, i64), StoreError> {
+        Ok(
+            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(deployed_at), 0) FROM definition_versions")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Every deployed (case type, version, source).

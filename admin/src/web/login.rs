@@ -1,0 +1,129 @@
+//! Signing in and out in the browser. The sign-in form carries a token that must match a
+//! cookie set with the form (so another site cannot sign a person in to an account of its
+//! choosing); the password check, lock-out and audit are the API's (`http::session`).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::{Chrome, Ctx, chrome, render, safe_next, see_other};
+use crate::http::AppState;
+use crate::http::routes::Authed;
+
+const LOGIN_COOKIE: &str = "yimen_login";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    error: Option<String>,
+    next: String,
+    user: String,
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn page_with(
+    s: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+    next: String,
+    user: String,
+) -> Response {
+    let token = crate::auth::random_secret().unwrap_or_default();
+    let title = super::i18n::t(ctx.lang, "login.title");
+    let mut c = chrome(s, ctx, "", title);
+    c.user = None;
+    c.nav.clear();
+    let mut r = render(
+        status,
+        &LoginPage {
+            c,
+            error,
+            next,
+            user,
+            token: token.clone(),
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if ctx.authed.is_some() {
+        return see_other(&next);
+    }
+    page_with(&s, &ctx, StatusCode::OK, None, next, String::new())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn submit(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(Some(&f.next));
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_COOKIE)
+        .map(|(_, v)| v.to_owned());
+    if f.token.is_empty() || cookie.as_deref() != Some(f.token.as_str()) {
+        let msg = super::i18n::t(ctx.lang, "login.expired").to_owned();
+        return page_with(&s, &ctx, StatusCode::FORBIDDEN, Some(msg), next, f.user);
+    }
+    match crate::http::session::password_sign_in(&s, f.user.trim(), f.password).await {
+        Ok(st) => {
+            let mut r = see_other(&next);
+            r.headers_mut().insert(header::SET_COOKIE, st.cookie);
+            r
+        }
+        Err(e) => {
+            let key = match e.code() {
+                "locked" => "login.locked",
+                "wrong_credentials" => "login.wrong",
+                _ => "login.failed",
+            };
+            let msg = super::i18n::t(ctx.lang, key).to_owned();
+            page_with(&s, &ctx, e.status(), Some(msg), next, f.user)
+        }
+    }
+}
+
+pub async fn logout(State(s): State<Arc<AppState>>, Extension(a): Extension<Authed>) -> Response {
+    let _ = crate::http::session::end_session(&s, &a).await;
+    let mut r = see_other("/login");
+    r.headers_mut()
+        .insert(header::SET_COOKIE, crate::http::session::cookie(&s, "", 0));
+    r
+}

@@ -1,0 +1,26 @@
+// Small conveniences; every page works without this script.
+"use strict";
+document.addEventListener("click", function (e) {
+  // A diagnostic's location moves the editor's caret to its line and column.
+  var a = e.target.closest && e.target.closest("a.jump");
+  if (a) {
+    var ed = document.getElementById("editor");
+    if (ed) {
+      e.preventDefault();
+      var line = parseInt(a.dataset.line, 10) || 1, col = parseInt(a.dataset.col, 10) || 1;
+      var lines = ed.value.split("\n"), pos = 0;
+      for (var i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
+      pos += Math.max(0, col - 1);
+      ed.focus();
+      ed.setSelectionRange(pos, pos + Math.max(1, (lines[line - 1] || "").length - col + 1));
+      var lh = parseFloat(getComputedStyle(ed).lineHeight) || 18;
+      ed.scrollTop = Math.max(0, (line - 5) * lh);
+    }
+  }
+});
+document.addEventListener("submit", function (e) {
+  // Forms (or the button pressed) marked data-confirm ask first.
+  var btn = e.submitter, form = e.target;
+  var msg = (btn && btn.dataset && btn.dataset.confirm) || (form.dataset && form.dataset.confirm);
+  if (msg && !window.confirm(msg)) e.preventDefault();
+});

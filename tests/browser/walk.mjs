@@ -1,0 +1,152 @@
+// One case's life in the browser, as three people do it: a clerk registers a 12345 request and
+// dispatches it, a handler claims it from the inbox and signs for it, a supervisor escalates it
+// by hand, the handler answers the supervision record (督办单), the supervisor accepts the answer.
+// Screenshots of every step are kept in the artifacts directory.
+//
+//   node walk.mjs BASE_URL ARTIFACT_DIR PASSWORD_FILE
+//
+// PASSWORD_FILE is JSON: {"clerk_wang": "...", "handler_li": "...", "supervisor_han": "..."}.
+// Exits 0 when every step saw what it expected, 1 otherwise (the reason on stderr).
+
+import { readFileSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const [base, artifacts, passwordFile] = process.argv.slice(2);
+const passwords = JSON.parse(readFileSync(passwordFile, 'utf8'));
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.YIMEN_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  await page.screenshot({ path: `${artifacts}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
+}
+
+function expect(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function signIn(user) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { throw new Error(`script error on ${page.url()}: ${e}`); });
+  await page.goto(`${base}/inbox`);
+  expect(page.url().includes('/login'), `an anonymous visit goes to the sign-in page, not ${page.url()}`);
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', passwords[user]);
+  await page.click('form[action="/login"] button');
+  await page.waitForLoadState();
+  expect(page.url().endsWith('/inbox'), `${user} lands on the inbox after signing in, not ${page.url()}`);
+  return { context, page };
+}
+
+async function act(page, action, fill = {}) {
+  const form = page.locator(`form[data-action="${action}"]`);
+  expect(await form.count() === 1, `the case page offers the action ${action}`);
+  await form.locator('xpath=..').locator('summary').click();
+  for (const [name, value] of Object.entries(fill)) {
+    const input = form.locator(`[name="${name}"]`);
+    if (await input.evaluate((e) => e.tagName) === 'SELECT') await input.selectOption(value);
+    else await input.fill(value);
+  }
+  await form.locator('button.primary').click();
+  await page.waitForLoadState();
+}
+
+async function caseState(page) {
+  return (await page.locator('.case-head .badge.state').textContent()).trim();
+}
+
+const content = `楼道灯坏了 <script>alert(1)</script> '; DROP TABLE cases; --`;
+try {
+  // 1. The clerk registers a request at the one door.
+  const clerk = await signIn('clerk_wang');
+  await clerk.page.click('text=受理登记');
+  await clerk.page.click('a[href="/intake/service_request_12345"]');
+  await shot(clerk.page, 'intake-form');
+  // A missing required field is reported next to the field and nothing is registered.
+  await clerk.page.fill('input[name="f.caller"]', '张三');
+  await clerk.page.fill('input[name="f.caller_phone"]', '1380013');
+  await clerk.page.selectOption('select[name="f.category"]', 'request');
+  await clerk.page.fill('textarea[name="f.content"]', content);
+  await clerk.page.click('form.intake button.primary');
+  await clerk.page.waitForLoadState();
+  expect(await clerk.page.locator('label.invalid small.field-error').count() === 1,
+    'a wrong phone number is reported next to its field');
+  await shot(clerk.page, 'intake-invalid-phone');
+  await clerk.page.fill('input[name="f.caller_phone"]', '13800138000');
+  await clerk.page.click('form.intake button.primary');
+  await clerk.page.waitForLoadState();
+  expect(/\/cases\/[^/?]+\?done=opened_receipt/.test(clerk.page.url()), `registering opens the case page, not ${clerk.page.url()}`);
+  const caseUrl = clerk.page.url().split('?')[0];
+  const html = await clerk.page.content();
+  expect(!html.includes('<script>alert(1)</script>'), 'text from a form is escaped on the page');
+  expect(await clerk.page.locator('dd', { hasText: '<script>alert(1)</script>' }).count() === 1,
+    'the text is shown as the clerk typed it');
+  await shot(clerk.page, 'case-registered');
+  await act(clerk.page, 'dispatch');
+  expect(clerk.page.url().includes('done=acted'), 'dispatching succeeds');
+  expect(await caseState(clerk.page) === '已派单待签收', `the case is dispatched, not ${await caseState(clerk.page)}`);
+  await shot(clerk.page, 'case-dispatched');
+
+  // 2. The handler finds it in the inbox, claims it and signs for it.
+  const handler = await signIn('handler_li');
+  const row = handler.page.locator('tr', { has: handler.page.locator(`a[href="${new URL(caseUrl).pathname}"]`) });
+  expect(await row.count() === 1, 'the dispatched case is in the handler\'s inbox');
+  await shot(handler.page, 'handler-inbox');
+  await row.locator('form[action$="/claim"] button').click();
+  await handler.page.waitForLoadState();
+  expect(handler.page.url().startsWith(caseUrl), 'claiming opens the case');
+  await act(handler.page, 'sign_for');
+  expect(await caseState(handler.page) === '办理中', `the handler signed for it: ${await caseState(handler.page)}`);
+  await shot(handler.page, 'handler-signed');
+
+  // 3. The supervisor escalates it by hand from the case page.
+  const sup = await signIn('supervisor_han');
+  await sup.page.goto(caseUrl);
+  sup.page.once('dialog', (d) => d.accept());
+  await sup.page.click('form[action$="/escalate"] button');
+  await sup.page.waitForLoadState();
+  expect(sup.page.url().includes('done=escalated'), `escalating succeeds: ${sup.page.url()}`);
+  expect(await sup.page.locator('form[action$="/answer"]').count() === 0, 'the supervisor does not answer for the department');
+  await shot(sup.page, 'supervisor-escalated');
+  await sup.page.click('text=督办');
+  expect(await sup.page.locator(`a[href="${new URL(caseUrl).pathname}"]`).count() >= 1, 'the case is on the supervision board');
+  await shot(sup.page, 'supervision-board');
+
+  // 4. The handler answers the supervision record.
+  await handler.page.goto(caseUrl);
+  await handler.page.fill('form[action$="/answer"] textarea[name=text]', '已联系物业当日更换灯具，并回复来电人。');
+  await handler.page.click('form[action$="/answer"] button');
+  await handler.page.waitForLoadState();
+  expect(handler.page.url().includes('done=answered'), `answering succeeds: ${handler.page.url()}`);
+  await shot(handler.page, 'handler-answered');
+
+  // 5. The supervisor accepts the answer.
+  await sup.page.goto(`${base}/supervision`);
+  await shot(sup.page, 'board-to-review');
+  await sup.page.goto(caseUrl);
+  await sup.page.click('form[action$="/review"] button[value=true]');
+  await sup.page.waitForLoadState();
+  expect(sup.page.url().includes('done=accepted'), `accepting succeeds: ${sup.page.url()}`);
+  expect(await sup.page.locator('text=已认可').count() >= 1, 'the record shows it was accepted');
+  // The supervisor's role does not see personal data: the caller's phone is masked.
+  expect(await sup.page.locator('dd.masked', { hasText: '138****8000' }).count() === 1, 'the phone is masked for a supervisor');
+  await shot(sup.page, 'supervisor-accepted');
+
+  // The English pages are one click away.
+  await sup.page.click('text=English');
+  expect(await sup.page.locator('h2', { hasText: 'History' }).count() === 1, 'the page switches to English');
+  await shot(sup.page, 'case-in-english');
+  console.log(JSON.stringify({ ok: true, steps: step, case: caseUrl }));
+  await browser.close();
+} catch (e) {
+  console.error(`browser walk failed: ${e.message}`);
+  await browser.close();
+  process.exit(1);
+}
