@@ -6,6 +6,7 @@ pub mod cases;
 mod error;
 mod extract;
 mod inbox;
+pub mod open311;
 pub mod openapi;
 mod ops;
 mod reports;
@@ -72,223 +73,48 @@ pub struct CaseTypeSummary {
 }
 
 /// The application's routes (API and pages) and the table that lists them with their rules.
+#[rustfmt::skip]
 pub fn routes(state: Arc<AppState>) -> (Router, Vec<RouteInfo>) {
     use Access::{Admin, Oversight, Public, SignedIn};
     let t = Table::new(state.clone())
-        .add(
-            Method::GET,
-            "/healthz",
-            Public,
-            "Liveness: `{\"status\":\"ok\"}`",
-            healthz,
-        )
+        .add(Method::GET, "/healthz", Public, "Liveness: `{\"status\":\"ok\"}`", healthz)
         .add(Method::GET, "/metrics", Admin, "Prometheus metrics", ops::metrics)
-        .add(
-            Method::GET,
-            "/api/v1/openapi.json",
-            Public,
-            "This API's OpenAPI document",
-            openapi,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/session",
-            Public,
-            "Sign in with a password",
-            session::sign_in,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/session",
-            SignedIn,
-            "The acting user",
-            session::current,
-        )
-        .add(
-            Method::DELETE,
-            "/api/v1/session",
-            SignedIn,
-            "Sign out",
-            session::sign_out,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/case-types",
-            SignedIn,
-            "The deployed case types",
-            case_types,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/matters",
-            SignedIn,
-            "The matter catalogue",
-            matters,
-        )
+        .add(Method::GET, "/api/v1/openapi.json", Public, "This API's OpenAPI document", openapi)
+        .add(Method::POST, "/api/v1/session", Public, "Sign in with a password", session::sign_in)
+        .add(Method::GET, "/api/v1/session", SignedIn, "The acting user", session::current)
+        .add(Method::DELETE, "/api/v1/session", SignedIn, "Sign out", session::sign_out)
+        .add(Method::GET, "/api/v1/case-types", SignedIn, "The deployed case types", case_types)
+        .add(Method::GET, "/api/v1/matters", SignedIn, "The matter catalogue", matters)
         .add(Method::POST, "/api/v1/cases", SignedIn, "Open a case", cases::open)
-        .add(
-            Method::GET,
-            "/api/v1/cases/{id}",
-            SignedIn,
-            "A case with its history",
-            cases::get,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/cases/{id}/reveal",
-            SignedIn,
-            "A case's personal data, unmasked (audited)",
-            cases::reveal,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/cases/{id}/actions/{action}",
-            SignedIn,
-            "Take an action",
-            cases::act,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/cases/{id}/comments",
-            SignedIn,
-            "Comment on a case",
-            cases::comment,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/cases/{id}/visits",
-            SignedIn,
-            "Record an in-person visit",
-            cases::visit,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/cases/{id}/timeline",
-            SignedIn,
-            "What will fire when",
-            supervision::timeline,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/cases/{id}/extend",
-            SignedIn,
-            "Extend the SLA",
-            supervision::extend,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/cases/{id}/escalate",
-            SignedIn,
-            "Fire a ladder rung by hand",
-            supervision::escalate,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/cases/{id}/notifications",
-            SignedIn,
-            "A case's notifications",
-            ops::case_notifications,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/supervision/{record}/answer",
-            SignedIn,
-            "Answer a supervision record",
-            supervision::answer,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/supervision/{record}/review",
-            Oversight,
-            "Accept or return an answer",
-            supervision::review,
-        )
+        .add(Method::GET, "/api/v1/cases/{id}", SignedIn, "A case with its history", cases::get)
+        .add(Method::POST, "/api/v1/cases/{id}/reveal", SignedIn, "A case's personal data, unmasked (audited)", cases::reveal)
+        .add(Method::POST, "/api/v1/cases/{id}/actions/{action}", SignedIn, "Take an action", cases::act)
+        .add(Method::POST, "/api/v1/cases/{id}/comments", SignedIn, "Comment on a case", cases::comment)
+        .add(Method::POST, "/api/v1/cases/{id}/visits", SignedIn, "Record an in-person visit", cases::visit)
+        .add(Method::GET, "/api/v1/cases/{id}/timeline", SignedIn, "What will fire when", supervision::timeline)
+        .add(Method::POST, "/api/v1/cases/{id}/extend", SignedIn, "Extend the SLA", supervision::extend)
+        .add(Method::POST, "/api/v1/cases/{id}/escalate", SignedIn, "Fire a ladder rung by hand", supervision::escalate)
+        .add(Method::GET, "/api/v1/cases/{id}/notifications", SignedIn, "A case's notifications", ops::case_notifications)
+        .add(Method::POST, "/api/v1/supervision/{record}/answer", SignedIn, "Answer a supervision record", supervision::answer)
+        .add(Method::POST, "/api/v1/supervision/{record}/review", Oversight, "Accept or return an answer", supervision::review)
         .add(Method::GET, "/api/v1/audit", Admin, "The audit log", ops::audit)
-        .add(
-            Method::GET,
-            "/api/v1/deliveries/failed",
-            Admin,
-            "Failed and undeliverable notifications",
-            ops::failed,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/deliveries/retry",
-            Admin,
-            "Retry a failed delivery",
-            ops::retry,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/sms/reports",
-            Public,
-            "SMS delivery reports from the gateway (token)",
-            ops::report,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/jobs",
-            Oversight,
-            "Periodic jobs and their runs",
-            reports::jobs,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/jobs/{job}/run",
-            Admin,
-            "Run a periodic job for a period",
-            reports::run,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/reports/{job}/{period}",
-            Oversight,
-            "A report's figures",
-            reports::data,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/reports/{job}/{period}/html",
-            Oversight,
-            "A report as HTML",
-            reports::html,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/reports/{job}/{period}/csv",
-            Oversight,
-            "A report's table as CSV",
-            reports::csv,
-        )
+        .add(Method::GET, "/api/v1/deliveries/failed", Admin, "Failed and undeliverable notifications", ops::failed)
+        .add(Method::POST, "/api/v1/deliveries/retry", Admin, "Retry a failed delivery", ops::retry)
+        .add(Method::GET, "/api/v1/sms/reports", Public, "SMS delivery reports from the gateway (token)", ops::report)
+        .add(Method::GET, "/api/v1/jobs", Oversight, "Periodic jobs and their runs", reports::jobs)
+        .add(Method::POST, "/api/v1/jobs/{job}/run", Admin, "Run a periodic job for a period", reports::run)
+        .add(Method::GET, "/api/v1/reports/{job}/{period}", Oversight, "A report's figures", reports::data)
+        .add(Method::GET, "/api/v1/reports/{job}/{period}/html", Oversight, "A report as HTML", reports::html)
+        .add(Method::GET, "/api/v1/reports/{job}/{period}/csv", Oversight, "A report's table as CSV", reports::csv)
         .add(Method::GET, "/api/v1/inbox", SignedIn, "My tasks", inbox::inbox)
-        .add(
-            Method::POST,
-            "/api/v1/tasks/{task}/claim",
-            SignedIn,
-            "Claim a task",
-            inbox::claim,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/tasks/{task}/release",
-            SignedIn,
-            "Release a task",
-            inbox::release,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/tasks/{task}/reassign",
-            SignedIn,
-            "Reassign a task",
-            inbox::reassign,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/tasks/{task}/complete",
-            SignedIn,
-            "Complete a task with an action",
-            inbox::complete,
-        );
+        .add(Method::POST, "/api/v1/tasks/{task}/claim", SignedIn, "Claim a task", inbox::claim)
+        .add(Method::POST, "/api/v1/tasks/{task}/release", SignedIn, "Release a task", inbox::release)
+        .add(Method::POST, "/api/v1/tasks/{task}/reassign", SignedIn, "Reassign a task", inbox::reassign)
+        .add(Method::POST, "/api/v1/tasks/{task}/complete", SignedIn, "Complete a task with an action", inbox::complete)
+        .add(Method::GET, "/open311/v2/{resource}", Public, "Open311: discovery, services or requests (.json, .xml)", open311::get_resource)
+        .add(Method::POST, "/open311/v2/{resource}", Public, "Open311: file a request (api_key)", open311::create_request)
+        .add(Method::GET, "/open311/v2/services/{code}", Public, "Open311: a service definition", open311::service_definition)
+        .add(Method::GET, "/open311/v2/requests/{id}", Public, "Open311: one request", open311::get_request);
     let t = crate::web::pages(t);
     let (router, info) = t.finish();
     let _ = state.routes.set(info.clone());

@@ -28,6 +28,9 @@ use super::extract::{Session, authenticate};
 use super::{ApiError, AppState, MAX_BODY};
 use crate::access::Access;
 
+/// The header on a refusal by a route's rule.
+pub const DENIED_BY: &str = "x-yimen-denied-by";
+
 /// One route as the table records it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteInfo {
@@ -204,13 +207,17 @@ async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, req: Requ
         }
     }
     if !access.allows(state.engine.org(), &actor) {
-        return refuse(
+        let mut r = refuse(
             api,
             StatusCode::FORBIDDEN,
             "not_allowed",
             "your role may not use this page or endpoint",
             &target,
         );
+        // Says the route's rule refused, not the case or the engine (the access matrix reads it).
+        r.headers_mut()
+            .insert(DENIED_BY, HeaderValue::from_static("route-rule"));
+        return r;
     }
     parts.extensions.insert(Authed { actor, session });
     next.run(Request::from_parts(parts, body)).await

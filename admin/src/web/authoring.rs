@@ -29,30 +29,14 @@ use crate::access::Access;
 use crate::http::{AppState, Table};
 
 /// The authoring routes (admins only).
+#[rustfmt::skip]
 pub fn routes(t: Table) -> Table {
     use Access::Admin;
-    t.add(Method::GET, "/admin/workflows", Admin, "Case types and versions", list)
-        .add(
-            Method::GET,
-            "/admin/workflows/{id}",
-            Admin,
-            "A case type: versions, diagram, editor",
-            show,
-        )
-        .add(
-            Method::POST,
-            "/admin/workflows/{id}/check",
-            Admin,
-            "Validate, run scenarios or deploy",
-            check,
-        )
-        .add(
-            Method::GET,
-            "/admin/workflows/{id}/diff",
-            Admin,
-            "Diff between two versions",
-            diff,
-        )
+    t
+        .add(Method::GET, "/admin/workflows", Admin, "Case types and versions", list)
+        .add(Method::GET, "/admin/workflows/{id}", Admin, "A case type: versions, diagram, editor", show)
+        .add(Method::POST, "/admin/workflows/{id}/check", Admin, "Validate, run scenarios or deploy", check)
+        .add(Method::GET, "/admin/workflows/{id}/diff", Admin, "Diff between two versions", diff)
 }
 
 struct Row {
@@ -514,7 +498,7 @@ pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
             .get(id)
             .map_or_else(|| id.to_owned(), |s| s.name.get(loc).to_owned())
     };
-    let (box_h, gap_x, gap_y, pad) = (34.0, 90.0, 26.0, 20.0);
+    let (box_h, gap_x, gap_y, pad) = (34.0, 170.0, 46.0, 24.0);
     let col_w: BTreeMap<usize, f64> = columns
         .iter()
         .map(|(c, ids)| {
@@ -563,7 +547,7 @@ pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
             let (cx, cy) = (fx + fw / 2.0, fy);
             let _ = write!(
                 svg,
-                "<path d=\"M {:.1} {cy:.1} C {:.1} {:.1}, {:.1} {:.1}, {:.1} {cy:.1}\" fill=\"none\" stroke=\"#888\" marker-end=\"url(#arrow)\"/><text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\" font-size=\"11\">{text}</text>",
+                "<path d=\"M {:.1} {cy:.1} C {:.1} {:.1}, {:.1} {:.1}, {:.1} {cy:.1}\" fill=\"none\" stroke=\"#888\" marker-end=\"url(#arrow)\"/><text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\" font-size=\"11\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\">{text}</text>",
                 cx - 12.0,
                 cx - 24.0,
                 cy - 24.0,
@@ -585,10 +569,11 @@ pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
             (tx + tw, ty + box_h / 2.0)
         };
         let back = tx <= fx;
-        let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0 + if back { 18.0 } else { 0.0 });
+        let f = if back { 0.5 } else { 0.45 };
+        let (mx, my) = (x1 + (x2 - x1) * f, y1 + (y2 - y1) * f + if back { 18.0 } else { 0.0 });
         let _ = write!(
             svg,
-            "<path d=\"M {x1:.1} {y1:.1} Q {mx:.1} {:.1} {x2:.1} {y2:.1}\" fill=\"none\" stroke=\"{}\" stroke-dasharray=\"{}\" marker-end=\"url(#arrow)\"/><text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#444\" font-size=\"11\">{text}</text>",
+            "<path d=\"M {x1:.1} {y1:.1} Q {mx:.1} {:.1} {x2:.1} {y2:.1}\" fill=\"none\" stroke=\"{}\" stroke-dasharray=\"{}\" marker-end=\"url(#arrow)\"/><text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#444\" font-size=\"11\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\">{text}</text>",
             my + if back { 20.0 } else { 0.0 },
             if back { "#b55" } else { "#777" },
             if back { "4 3" } else { "none" },

@@ -474,7 +474,10 @@ pub async fn show(
         })
         .collect();
 
-    let history = history.iter().map(|e| describe(s, d, e, lang, unmasked)).collect();
+    let history = history
+        .iter()
+        .map(|e| describe(s, d, def.ladder.as_ref(), e, lang, unmasked))
+        .collect();
     let notifications = s
         .engine
         .store()
@@ -572,7 +575,19 @@ fn record_state(s: SupervisionState) -> &'static str {
     }
 }
 
-fn describe(s: &AppState, d: &CaseTypeFile, e: &StoredEvent, lang: Lang, unmasked: bool) -> HistoryRow {
+fn describe(
+    s: &AppState,
+    d: &CaseTypeFile,
+    ladder: Option<&yimen_engine::model::LadderFile>,
+    e: &StoredEvent,
+    lang: Lang,
+    unmasked: bool,
+) -> HistoryRow {
+    let rung_name = |r: &str| {
+        ladder
+            .and_then(|l| l.rungs.get(r))
+            .map_or_else(|| r.to_owned(), |x| x.name.get(lang.tag()).to_owned())
+    };
     let loc = lang.tag();
     let state_name = |st: &str| {
         d.states
@@ -669,9 +684,10 @@ fn describe(s: &AppState, d: &CaseTypeFile, e: &StoredEvent, lang: Lang, unmaske
             format!("{} {}", t(lang, "ev.tier"), t(lang, &format!("tier.{tier}"))),
             String::new(),
         ),
-        EventKind::SupervisionRequested { rung } => {
-            (format!("{} {rung}", t(lang, "ev.supervision_requested")), String::new())
-        }
+        EventKind::SupervisionRequested { rung } => (
+            format!("{} {}", t(lang, "ev.supervision_requested"), rung_name(rung)),
+            String::new(),
+        ),
         EventKind::SlaStarted { budget } => (format!("{} {budget}", t(lang, "ev.sla_started")), String::new()),
         EventKind::SlaPaused => (t(lang, "ev.sla_paused").to_owned(), String::new()),
         EventKind::SlaResumed => (t(lang, "ev.sla_resumed").to_owned(), String::new()),
@@ -686,7 +702,10 @@ fn describe(s: &AppState, d: &CaseTypeFile, e: &StoredEvent, lang: Lang, unmaske
         ),
         EventKind::SlaWarning { .. } => (t(lang, "ev.sla_warning").to_owned(), String::new()),
         EventKind::SlaBreached => (t(lang, "ev.sla_breached").to_owned(), String::new()),
-        EventKind::RungFired { rung, level, .. } => (format!("{} {level}：{rung}", t(lang, "ev.rung")), String::new()),
+        EventKind::RungFired { rung, level, .. } => (
+            format!("{} {level}：{}", t(lang, "ev.rung"), rung_name(rung)),
+            String::new(),
+        ),
         EventKind::RecipientsMissing { template, roles } => (
             format!("{} {template}", t(lang, "ev.recipients_missing")),
             roles.join(", "),

@@ -34,111 +34,34 @@ use crate::http::routes::Authed;
 use crate::http::{AppState, Table};
 
 /// Adds the pages to the route table.
+#[rustfmt::skip]
 pub fn pages(t: Table) -> Table {
     use Access::{Oversight, Public, SignedIn};
     let t = t
         .add(Method::GET, "/", Public, "Home: the inbox, or the sign-in page", home)
         .add(Method::GET, "/static/{file}", Public, "Style sheet and script", asset)
-        .add(
-            Method::GET,
-            "/lang/{lang}",
-            Public,
-            "Switch the language (zh-CN, en)",
-            set_lang,
-        )
+        .add(Method::GET, "/lang/{lang}", Public, "Switch the language (zh-CN, en)", set_lang)
         .add(Method::GET, "/login", Public, "Sign-in page", login::page)
         .add(Method::POST, "/login", Public, "Sign in", login::submit)
         .add(Method::POST, "/logout", SignedIn, "Sign out", login::logout)
         .add(Method::GET, "/inbox", SignedIn, "Inbox", inbox::page)
-        .add(
-            Method::POST,
-            "/tasks/{task}/claim",
-            SignedIn,
-            "Claim a task",
-            inbox::claim,
-        )
-        .add(
-            Method::POST,
-            "/tasks/{task}/release",
-            SignedIn,
-            "Release a task",
-            inbox::release,
-        )
-        .add(
-            Method::GET,
-            "/intake",
-            SignedIn,
-            "Intake: choose a case type",
-            intake::choose,
-        )
-        .add(
-            Method::GET,
-            "/intake/{case_type}",
-            SignedIn,
-            "Intake form",
-            intake::form,
-        )
-        .add(
-            Method::POST,
-            "/intake/{case_type}",
-            SignedIn,
-            "Register a case",
-            intake::submit,
-        )
+        .add(Method::POST, "/tasks/{task}/claim", SignedIn, "Claim a task", inbox::claim)
+        .add(Method::POST, "/tasks/{task}/release", SignedIn, "Release a task", inbox::release)
+        .add(Method::GET, "/intake", SignedIn, "Intake: choose a case type", intake::choose)
+        .add(Method::GET, "/intake/{case_type}", SignedIn, "Intake form", intake::form)
+        .add(Method::POST, "/intake/{case_type}", SignedIn, "Register a case", intake::submit)
         .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
         .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case::act)
         .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case::comment)
-        .add(
-            Method::POST,
-            "/cases/{id}/visit",
-            SignedIn,
-            "Record a visit",
-            case::visit,
-        )
-        .add(
-            Method::POST,
-            "/cases/{id}/reveal",
-            SignedIn,
-            "Reveal personal data (audited)",
-            case::reveal,
-        )
-        .add(
-            Method::POST,
-            "/cases/{id}/extend",
-            SignedIn,
-            "Extend the SLA",
-            case::extend,
-        )
-        .add(
-            Method::POST,
-            "/cases/{id}/escalate",
-            SignedIn,
-            "Escalate by hand",
-            case::escalate,
-        )
-        .add(
-            Method::POST,
-            "/supervision/{record}/answer",
-            SignedIn,
-            "Answer a supervision record",
-            case::answer,
-        )
-        .add(
-            Method::POST,
-            "/supervision/{record}/review",
-            Oversight,
-            "Review an answer",
-            case::review,
-        )
+        .add(Method::POST, "/cases/{id}/visit", SignedIn, "Record a visit", case::visit)
+        .add(Method::POST, "/cases/{id}/reveal", SignedIn, "Reveal personal data (audited)", case::reveal)
+        .add(Method::POST, "/cases/{id}/extend", SignedIn, "Extend the SLA", case::extend)
+        .add(Method::POST, "/cases/{id}/escalate", SignedIn, "Escalate by hand", case::escalate)
+        .add(Method::POST, "/supervision/{record}/answer", SignedIn, "Answer a supervision record", case::answer)
+        .add(Method::POST, "/supervision/{record}/review", Oversight, "Review an answer", case::review)
         .add(Method::GET, "/supervision", Oversight, "Supervision board", board::page)
         .add(Method::GET, "/reports", Oversight, "Reports", reports::list)
-        .add(
-            Method::GET,
-            "/reports/{job}/{period}",
-            Oversight,
-            "One report",
-            reports::show,
-        );
+        .add(Method::GET, "/reports/{job}/{period}", Oversight, "One report", reports::show);
     let t = authoring::routes(t);
     ops::routes(t)
 }

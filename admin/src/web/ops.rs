@@ -19,41 +19,19 @@ use crate::access::Access;
 use crate::http::{AppState, Table};
 
 /// The operations routes (admins only).
+#[rustfmt::skip]
 pub fn routes(t: Table) -> Table {
     use Access::Admin;
-    t.add(Method::GET, "/admin/ops", Admin, "Operations overview", overview)
-        .add(
-            Method::GET,
-            "/admin/deliveries",
-            Admin,
-            "Failed notifications",
-            deliveries,
-        )
-        .add(
-            Method::POST,
-            "/admin/deliveries/retry",
-            Admin,
-            "Retry a notification",
-            retry,
-        )
+    t
+        .add(Method::GET, "/admin/ops", Admin, "Operations overview", overview)
+        .add(Method::GET, "/admin/deliveries", Admin, "Failed notifications", deliveries)
+        .add(Method::POST, "/admin/deliveries/retry", Admin, "Retry a notification", retry)
         .add(Method::GET, "/admin/jobs", Admin, "Periodic jobs", jobs)
         .add(Method::POST, "/admin/jobs/run", Admin, "Run a job by hand", run_job)
         .add(Method::GET, "/admin/users", Admin, "Accounts", users)
         .add(Method::POST, "/admin/users", Admin, "Add an account", add_user)
-        .add(
-            Method::POST,
-            "/admin/users/{id}/password",
-            Admin,
-            "Reset a password",
-            reset_password,
-        )
-        .add(
-            Method::POST,
-            "/admin/users/{id}/active",
-            Admin,
-            "Stop or restart an account",
-            set_active,
-        )
+        .add(Method::POST, "/admin/users/{id}/password", Admin, "Reset a password", reset_password)
+        .add(Method::POST, "/admin/users/{id}/active", Admin, "Stop or restart an account", set_active)
         .add(Method::GET, "/admin/audit", Admin, "Audit log", audit)
 }
 

@@ -68,4 +68,41 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// Cases filed through `channel`, opened in `[from_ms, to_ms)`, of one of `case_types`
+    /// (all when empty), newest first, at most `limit`.
+    pub async fn cases_of_channel(
+        &self,
+        channel: &str,
+        case_types: &[String],
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Case>, StoreError> {
+        // The aggregate is compact JSON with `"channel":"<id>"` in it; channel ids are
+        // identifiers (letters, digits, `_`), so only `_` needs escaping in the pattern.
+        let pattern = format!("%\"channel\":\"{}\"%", channel.replace('_', "\\_"));
+        let types: Vec<&String> = case_types.iter().take(100).collect();
+        let mut sql = String::from(
+            "SELECT id, data FROM cases WHERE opened_at >= $1 AND opened_at < $2 AND data LIKE $3 ESCAPE '\\'",
+        );
+        if !types.is_empty() {
+            let marks: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 5)).collect();
+            sql.push_str(&format!(" AND case_type IN ({})", marks.join(", ")));
+        }
+        sql.push_str(" ORDER BY opened_at DESC LIMIT $4");
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(pattern)
+            .bind(limit.clamp(1, 1000));
+        for t in types {
+            q = q.bind(t);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id, data)| serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}"))))
+            .collect()
+    }
 }

@@ -1,0 +1,202 @@
+//! The application over a scratch SQLite database with the bundled workflows, called in
+//! process through its router; one account and API token per role of the organisation.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+use yimen::http::{AppState, RouteInfo, routes};
+use yimen_engine::core::{Actor, Organisation};
+use yimen_engine::load::{LoadOptions, load_dir};
+use yimen_engine::runtime::scheduler::Scheduler;
+use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
+use yimen_engine::store::accounts::Account;
+use yimen_engine::store::{Store, StoreOptions};
+use yimen_engine::yaml::Limits;
+
+/// The running application.
+pub struct App {
+    pub router: Router,
+    pub routes: Vec<RouteInfo>,
+    pub engine: Engine,
+    /// An API token per account id.
+    pub tokens: BTreeMap<String, String>,
+    /// For each role, the account that holds it (and only it).
+    pub by_role: BTreeMap<String, String>,
+    pub _dir: tempfile::TempDir,
+}
+
+/// A response, read whole.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub fn workflows() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows")
+}
+
+impl App {
+    pub async fn start() -> App {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Authoring writes deployed files back: give it its own copy of the workflows.
+        let wf = dir.path().join("workflows");
+        copy(&workflows(), &wf);
+        let opts = LoadOptions {
+            today: chrono::Utc::now().date_naive(),
+            limits: Limits::default(),
+        };
+        let (bundle, diags) = load_dir(&wf, &opts);
+        assert!(!diags.has_errors(), "the bundled workflows load");
+        let url = format!("sqlite://{}", dir.path().join("app.db").display());
+        let store = Store::open(&StoreOptions::new(&url)).await.expect("store");
+        let (defs, _) = Definitions::deploy(&store, &bundle, 0).await.expect("deploy");
+        let org_file = bundle.organisation.as_ref().expect("org").value.clone();
+        let org = Organisation::new(org_file.clone());
+        let engine = Engine::start(store, defs, org, Arc::new(SystemClock), EngineOptions::default());
+        let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
+            (Some(s), Some(cal)) => Some(Scheduler::new(engine.clone(), s.value.clone(), cal.clone())),
+            _ => None,
+        };
+        // The organisation's users as accounts, and one account per role holding only it.
+        let mut tokens = BTreeMap::new();
+        let mut by_role = BTreeMap::new();
+        let store = engine.store();
+        let mut accounts: Vec<Account> = org_file
+            .users
+            .iter()
+            .map(|(id, u)| account(id, u.roles.clone(), u.department.clone(), &u.unit))
+            .collect();
+        let district = engine.org().district().to_owned();
+        for (role, _) in &org_file.roles {
+            let holder = org_file
+                .users
+                .iter()
+                .find(|(_, u)| u.roles.len() == 1 && u.roles[0] == *role)
+                .map(|(id, _)| id.clone());
+            let id = match holder {
+                Some(h) => h,
+                None => {
+                    let id = format!("only_{role}");
+                    let dept = org_file.departments.keys().next().cloned();
+                    accounts.push(account(&id, vec![role.clone()], dept, &district));
+                    id
+                }
+            };
+            by_role.insert(role.clone(), id);
+        }
+        for a in &accounts {
+            assert!(store.add_account(a, 0).await.expect("add"));
+            let token = yimen::auth::random_secret().expect("secret");
+            store.add_token(&token, &a.id, "test", 0).await.expect("token");
+            tokens.insert(a.id.clone(), token);
+        }
+        let state = Arc::new(AppState {
+            engine: engine.clone(),
+            report_token: "report-token".into(),
+            scheduler,
+            secure_cookies: false,
+            routes: std::sync::OnceLock::new(),
+            workflows: Some(wf),
+            bundle: Some(Arc::new(bundle)),
+        });
+        let (router, routes) = routes(state);
+        App {
+            router,
+            routes,
+            engine,
+            tokens,
+            by_role,
+            _dir: dir,
+        }
+    }
+
+    /// Sends a request as `user` (anonymous when `None`) with an optional body.
+    pub async fn send(&self, user: Option<&str>, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(u) = user {
+            let t = self.tokens.get(u).unwrap_or_else(|| panic!("no token for {u}"));
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some((ty, b)) => req.header("content-type", ty).body(Body::from(b)),
+            None => req.body(Body::empty()),
+        }
+        .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
+            .await
+            .expect("body");
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn json(&self, user: &str, method: &str, path: &str, body: serde_json::Value) -> Resp {
+        self.send(Some(user), method, path, Some(("application/json", body.to_string())))
+            .await
+    }
+
+    pub async fn form(&self, user: &str, path: &str, pairs: &[(&str, &str)]) -> Resp {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.send(
+            Some(user),
+            "POST",
+            path,
+            Some(("application/x-www-form-urlencoded", body)),
+        )
+        .await
+    }
+
+    /// The acting user an account stands for.
+    pub fn actor(&self, id: &str) -> Actor {
+        Actor::for_user(self.engine.org(), id).unwrap_or_else(|| panic!("{id} is a user of the organisation"))
+    }
+}
+
+fn account(id: &str, roles: Vec<String>, department: Option<String>, unit: &str) -> Account {
+    Account {
+        id: id.to_owned(),
+        name: id.to_owned(),
+        roles,
+        department,
+        unit: unit.to_owned(),
+        email: None,
+        mobile: None,
+        active: true,
+        failed_attempts: 0,
+        locked_until: None,
+        password_hash: None,
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}
