@@ -220,7 +220,7 @@ async fn every_role_gets_what_each_route_allows_and_a_403_otherwise() {
             // The guard's own 401 (a handler may answer 401 for a wrong password).
             let unauthenticated = r.status == 401 && r.body.contains("\"code\":\"unauthenticated\"");
             let ok = if allowed(&app, role.as_deref(), rule) {
-                !denied_by_rule && !unauthenticated && !(r.status == 303 && user.is_none() && *rule != "public")
+                !denied_by_rule && !unauthenticated
             } else if user.is_none() {
                 // Without credentials: 401 for the API, the sign-in page for pages.
                 unauthenticated
