@@ -8,6 +8,10 @@
 #                                   use that PostgreSQL instead of the local one
 #   YIMEN_TEST_SKIP_LINT=1 scripts/test.sh
 #                                   tests only (for a quick local loop)
+#
+# Installs what it uses when missing (Debian packages: PostgreSQL, Kannel, Chromium with a
+# Chinese font, Node.js; PyPI: aiosmtpd in a venv; npm: playwright-core under tests/browser).
+# The browser tests leave their screenshots in target/browser-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -92,6 +96,20 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd' >/de
     "$venv/bin/pip" install -q aiosmtpd
 fi
 export YIMEN_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# --- A real browser for the page tests (Debian's Chromium, driven by playwright-core) ------------
+if [ ! -x /usr/bin/chromium ]; then
+    say "installing Chromium and a Chinese font for the browser tests"
+    apt_install chromium fonts-wqy-microhei
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    say "installing Node.js for the browser tests"
+    apt_install nodejs npm
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    say "installing playwright-core (uses the system Chromium; downloads no browser)"
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 # --- Lints ---------------------------------------------------------------------------------
 if [ -z "${YIMEN_TEST_SKIP_LINT:-}" ]; then
