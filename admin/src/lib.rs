@@ -21,6 +21,7 @@ macro_rules! out {
 pub mod access;
 pub mod auth;
 pub mod cli;
+pub mod demo;
 pub mod dispatch;
 pub mod http;
 pub mod serve;

@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys.
     #[arg(long, env = "YIMEN_CONFIG")]
     pub config: Option<PathBuf>,
+    /// A demo centre on its own database (`sqlite://yimen-demo.db` unless `--db` says otherwise):
+    /// accounts for the organisation's demo users with new passwords printed at start, and
+    /// cases in every state the first time.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// The config file's keys.
@@ -69,6 +74,7 @@ struct Settings {
     smtp: Option<String>,
     sms: Option<String>,
     base_url: Option<String>,
+    demo: bool,
 }
 
 impl ServeArgs {
@@ -83,11 +89,13 @@ impl ServeArgs {
             None => ConfigFile::default(),
         };
         Ok(Settings {
-            db: self
-                .db
-                .clone()
-                .or(file.db)
-                .unwrap_or_else(|| "sqlite://yimen.db".into()),
+            db: self.db.clone().or(file.db).unwrap_or_else(|| {
+                if self.demo {
+                    crate::demo::DEMO_DB.into()
+                } else {
+                    "sqlite://yimen.db".into()
+                }
+            }),
             bind: self
                 .bind
                 .or(file.bind)
@@ -100,6 +108,7 @@ impl ServeArgs {
             smtp: self.smtp.clone().or(file.smtp).filter(|s| !s.is_empty()),
             sms: self.sms.clone().or(file.sms).filter(|s| !s.is_empty()),
             base_url: self.base_url.clone().or(file.base_url),
+            demo: self.demo,
         })
     }
 }
@@ -210,8 +219,49 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    let demo_accounts = if args.demo {
+        let accounts = crate::demo::accounts(&engine)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo accounts: {e}"))?;
+        let seeded = crate::demo::seed(&engine, &bundle)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo cases: {e}"))?;
+        if seeded > 0 {
+            tracing::info!(cases = seeded, "demo centre seeded from the bundled scenarios");
+        }
+        accounts
+    } else {
+        Vec::new()
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx.clone());
+    // Another node (or this one's pages) may deploy a new version: reload when the store's
+    // versions change, so every node starts new cases on the same version.
+    let reloading = {
+        let (engine, store, bundle, mut stop) = (engine.clone(), store.clone(), bundle.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut last = store.definitions_stamp().await.ok();
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                }
+                let Ok(now) = store.definitions_stamp().await else {
+                    continue;
+                };
+                if Some(now) != last {
+                    match Definitions::load_deployed(&store, &bundle).await {
+                        Ok(d) => {
+                            engine.replace_definitions(d);
+                            tracing::info!("a new definition version was deployed; definitions reloaded");
+                            last = Some(now);
+                        }
+                        Err(e) => tracing::warn!("reloading definitions failed: {e}"),
+                    }
+                }
+            }
+        })
+    };
     // Periodic jobs (the monthly bulletin): each period once across nodes, caught up at start.
     let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
         (Some(s), Some(cal)) => Some(yimen_engine::runtime::scheduler::Scheduler::new(
@@ -297,6 +347,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let dispatcher = crate::dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
     let dispatching = dispatcher.spawn(stop_rx);
 
+    if !demo_accounts.is_empty() {
+        print_demo(&base_url, &demo_accounts);
+    }
     tracing::info!("listening on http://{addr}");
     let state = Arc::new(AppState {
         engine: engine.clone(),
@@ -318,10 +371,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = s.await;
     }
     let _ = dispatching.await;
+    let _ = reloading.await;
     engine.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the demo accounts for a newcomer.
+fn print_demo(base_url: &str, accounts: &[crate::demo::DemoAccount]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\n演示中心 Demo centre — sign in at {base_url}/login (new passwords at every start):\n"
+    );
+    let _ = writeln!(out, "  {:<22} {:<8} {:<18} password", "user", "name", "roles");
+    for a in accounts {
+        let _ = writeln!(out, "  {:<22} {:<8} {:<18} {}", a.id, a.name, a.roles, a.password);
+    }
+    let _ = writeln!(out);
+    let _ = out.flush();
 }
 
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers are installed at once.

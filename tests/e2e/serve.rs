@@ -138,3 +138,72 @@ fn settings_come_from_a_config_file_unless_the_environment_or_a_flag_says_otherw
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_demo_prints_fresh_passwords_and_seeds_cases_in_many_states_only_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let passwords = |server: &Server| -> std::collections::BTreeMap<String, String> {
+        server
+            .seen
+            .iter()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                (cols.len() >= 4 && cols[0].contains('_') && cols[cols.len() - 1].len() == 16)
+                    .then(|| (cols[0].to_owned(), cols[cols.len() - 1].to_owned()))
+            })
+            .collect()
+    };
+    let server = Server::start(&db, &["--demo"]);
+    let first = passwords(&server);
+    assert!(first.len() >= 20, "an account per demo user: {:?}", server.seen);
+    // A printed password signs in.
+    let r = server.client("").post(
+        "/api/v1/session",
+        &serde_json::json!({"user": "clerk_wang", "password": first["clerk_wang"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Cases stand in many states, and some are on the supervision board.
+    let out = crate::run(&["audit", "verify", "--db", &db, "--json"]);
+    let cases = serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["cases"]
+        .as_u64()
+        .expect("count");
+    assert!(cases > 50, "{cases} demo cases");
+    let admin = server.client("admin_qin");
+    let inbox = server.client("handler_li").get("/api/v1/inbox").json();
+    assert!(
+        !inbox["tasks"].as_array().expect("tasks").is_empty(),
+        "the handler has work"
+    );
+    let board = admin.get("/supervision");
+    assert_eq!(board.status, 200);
+    assert!(board.body.matches("/cases/").count() >= 5, "cases under supervision");
+    server.signal("-TERM");
+    let _ = server.wait();
+
+    // A second start makes new passwords and seeds nothing more.
+    let server = Server::start(&db, &["--demo"]);
+    let second = passwords(&server);
+    assert_eq!(first.len(), second.len());
+    assert!(first.iter().all(|(k, v)| second[k] != *v), "every password is new");
+    let again =
+        serde_json::from_slice::<serde_json::Value>(&crate::run(&["audit", "verify", "--db", &db, "--json"]).stdout)
+            .expect("json")["cases"]
+            .as_u64()
+            .expect("count");
+    assert_eq!(again, cases, "seeded once");
+    server.signal("-TERM");
+    let _ = server.wait();
+
+    // Without --demo nothing is seeded and no account is made.
+    let plain = format!("sqlite://{}", dir.path().join("plain.db").display());
+    let server = Server::start(&plain, &[]);
+    assert!(passwords(&server).is_empty());
+    server.signal("-TERM");
+    let _ = server.wait();
+    let out = crate::run(&["audit", "verify", "--db", &plain, "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["cases"],
+        0
+    );
+}

@@ -16,6 +16,14 @@ pub struct SupervisedRow {
 }
 
 impl Store {
+    /// How many cases the store holds.
+    pub async fn case_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// The cases with these ids that exist, in no particular order (at most 500 ids).
     pub async fn cases_by_ids(&self, ids: &[String]) -> Result<Vec<Case>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
