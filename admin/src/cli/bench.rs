@@ -26,6 +26,32 @@ pub enum BenchCommand {
     /// Reports: the monthly bulletin and the annual assessment over a store of many cases
     /// (filled first, spread over 2025, when it holds fewer).
     Reports(ReportsArgs),
+    /// Pages: the inbox and case pages over HTTP under concurrent clients, with a store of many
+    /// cases (filled as for `reports`) and open cases in a handler's inbox.
+    Pages(PagesArgs),
+}
+
+/// Arguments of `yimen bench pages`.
+#[derive(Debug, Args)]
+pub struct PagesArgs {
+    /// The database; filled up to `--cases` as for `yimen bench reports`.
+    #[arg(long)]
+    pub db: String,
+    /// Cases the store must hold (closed, spread over 2025).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub cases: usize,
+    /// Open 12345 requests in the handler's inbox (added when fewer are open).
+    #[arg(long, default_value_t = 2_000)]
+    pub open: usize,
+    /// Concurrent HTTP clients (each on its own keep-alive connection).
+    #[arg(long, default_value_t = 50)]
+    pub clients: usize,
+    /// Seconds each page is loaded for.
+    #[arg(long, default_value_t = 15)]
+    pub seconds: u64,
+    /// The workflows directory.
+    #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
+    pub workflows: PathBuf,
 }
 
 /// Arguments of `yimen bench reports`.
@@ -98,6 +124,7 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
         BenchCommand::W1(args) => rt.block_on(w1(args)),
         BenchCommand::W2(args) => rt.block_on(w2(args)),
         BenchCommand::Reports(args) => rt.block_on(reports(args)),
+        BenchCommand::Pages(args) => rt.block_on(super::bench_pages::pages(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,7 +136,11 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
 }
 
 /// The bundled organisation and calendar plus one benchmark case type.
-fn bench_bundle(workflows: &std::path::Path, name: &str, yaml: &str) -> Result<yimen_engine::load::Bundle, String> {
+pub(super) fn bench_bundle(
+    workflows: &std::path::Path,
+    name: &str,
+    yaml: &str,
+) -> Result<yimen_engine::load::Bundle, String> {
     let dir = tempfile_dir()?;
     copy_dir(workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
     std::fs::write(dir.join(format!("cases/{name}.yaml")), yaml).map_err(|e| e.to_string())?;
@@ -298,29 +329,7 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
     };
     let clock = Arc::new(ManualClock::new(at(1)?));
     let engine = Engine::start(store.clone(), defs, org, clock.clone(), EngineOptions::default());
-    let (held, _) = store.size().await.map_err(|e| e.to_string())?;
-    let missing = args.cases.saturating_sub(usize::try_from(held).unwrap_or(0));
-    if missing > 0 {
-        let started = Instant::now();
-        for m in 1..=12u32 {
-            clock.set(at(m)?);
-            let month = missing / 12 + usize::from((m as usize) <= missing % 12);
-            let per_client = month.div_ceil(args.clients.max(1));
-            let mut handles = Vec::new();
-            for c in 0..args.clients.max(1) {
-                let (engine, clerk) = (engine.clone(), clerk.clone());
-                let n = per_client.min(month.saturating_sub(c * per_client));
-                handles.push(tokio::spawn(async move { lifecycle(&engine, &clerk, n).await }));
-            }
-            for h in handles {
-                h.await.map_err(|e| e.to_string())??;
-            }
-            eprintln!(
-                "filled 2025-{m:02}: {month} cases ({:.0} s so far)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
+    fill(&store, &engine, &clock, &clerk, args.cases, args.clients, &at).await?;
     let (total, events) = store.size().await.map_err(|e| e.to_string())?;
     let names = std::collections::HashMap::new();
     let scoring = bundle
@@ -389,6 +398,42 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
         year_times[0],
         med(&year_times)
     );
+    Ok(())
+}
+
+/// Fills the store up to `cases` W1 lifecycles spread over the twelve months of 2025.
+pub(super) async fn fill(
+    store: &Store,
+    engine: &Engine,
+    clock: &yimen_engine::runtime::ManualClock,
+    clerk: &Actor,
+    cases: usize,
+    clients: usize,
+    at: &dyn Fn(u32) -> Result<chrono::DateTime<chrono::Utc>, &'static str>,
+) -> Result<(), String> {
+    let (held, _) = store.size().await.map_err(|e| e.to_string())?;
+    let missing = cases.saturating_sub(usize::try_from(held).unwrap_or(0));
+    if missing > 0 {
+        let started = Instant::now();
+        for m in 1..=12u32 {
+            clock.set(at(m)?);
+            let month = missing / 12 + usize::from((m as usize) <= missing % 12);
+            let per_client = month.div_ceil(clients.max(1));
+            let mut handles = Vec::new();
+            for c in 0..clients.max(1) {
+                let (engine, clerk) = (engine.clone(), clerk.clone());
+                let n = per_client.min(month.saturating_sub(c * per_client));
+                handles.push(tokio::spawn(async move { lifecycle(&engine, &clerk, n).await }));
+            }
+            for h in handles {
+                h.await.map_err(|e| e.to_string())??;
+            }
+            eprintln!(
+                "filled 2025-{m:02}: {month} cases ({:.0} s so far)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
     Ok(())
 }
 

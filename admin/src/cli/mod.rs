@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+mod bench_pages;
 pub mod calendar;
 pub mod case;
 pub mod migrate;
