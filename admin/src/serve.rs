@@ -357,6 +357,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         scheduler,
         secure_cookies: base_url.starts_with("https://"),
         routes: std::sync::OnceLock::new(),
+        tz: std::sync::OnceLock::new(),
         workflows: Some(args.workflows.clone()),
         bundle: Some(bundle.clone()),
     });

@@ -112,8 +112,9 @@ impl Server {
     pub fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let status = self.child.wait().expect("wait");
         std::thread::sleep(Duration::from_millis(100));
-        self.seen.extend(self.log.try_iter());
-        (status, self.seen)
+        let rest: Vec<String> = self.log.try_iter().collect();
+        self.seen.extend(rest);
+        (status, std::mem::take(&mut self.seen))
     }
 
     /// A client for this server acting as `user`: an account copied from the organisation's
@@ -162,6 +163,16 @@ impl Server {
         };
         self.tokens.borrow_mut().insert(user.to_owned(), token.clone());
         token
+    }
+}
+
+/// A server a test forgot to stop (or that a failed assertion left behind) does not outlive it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

@@ -256,6 +256,7 @@ pub async fn pages(args: &PagesArgs) -> Result<(), String> {
         scheduler: None,
         secure_cookies: false,
         routes: std::sync::OnceLock::new(),
+        tz: std::sync::OnceLock::new(),
         workflows: None,
         bundle: None,
     });

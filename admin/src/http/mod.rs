@@ -51,6 +51,8 @@ pub struct AppState {
     pub workflows: Option<std::path::PathBuf>,
     /// The bundle loaded at start (calendars and ladders for reloading definitions).
     pub bundle: Option<Arc<yimen_engine::load::Bundle>>,
+    /// The centre's time zone, for showing instants (taken from the calendar on first use).
+    pub tz: std::sync::OnceLock<chrono_tz::Tz>,
 }
 
 /// A case type as the API lists it.

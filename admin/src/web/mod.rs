@@ -256,12 +256,14 @@ pub fn local(s: &AppState, t: DateTime<Utc>) -> String {
 
 /// The centre's time zone (from its calendar).
 pub fn centre_tz(s: &AppState) -> chrono_tz::Tz {
-    s.engine
-        .definitions()
-        .all_current()
-        .first()
-        .map(|d| d.calendar.timezone())
-        .unwrap_or(chrono_tz::Asia::Shanghai)
+    *s.tz.get_or_init(|| {
+        s.engine
+            .definitions()
+            .all_current()
+            .first()
+            .map(|d| d.calendar.timezone())
+            .unwrap_or(chrono_tz::Asia::Shanghai)
+    })
 }
 
 /// An instant given in UTC milliseconds, as [`local`].

@@ -109,6 +109,7 @@ impl App {
             scheduler,
             secure_cookies: false,
             routes: std::sync::OnceLock::new(),
+            tz: std::sync::OnceLock::new(),
             workflows: Some(wf),
             bundle: Some(Arc::new(bundle)),
         });

@@ -11,7 +11,8 @@ use crate::store::{Store, StoreError};
 /// The compiled definitions a node runs.
 #[derive(Debug, Default, Clone)]
 pub struct Definitions {
-    compiled: HashMap<(String, i64), Arc<CompiledCaseType>>,
+    /// By case type, then version (looked up by `&str` without allocating).
+    compiled: HashMap<String, HashMap<i64, Arc<CompiledCaseType>>>,
     current: HashMap<String, i64>,
 }
 
@@ -43,7 +44,7 @@ impl Definitions {
             let ladder = ladder_for(bundle, &def);
             match CompiledCaseType::compile(def, version, calendar, ladder) {
                 Ok(c) => {
-                    defs.compiled.insert((case_type, version), Arc::new(c));
+                    defs.compiled.entry(case_type).or_default().insert(version, Arc::new(c));
                 }
                 Err(e) => tracing::error!(%case_type, version, "a deployed definition does not compile: {e}"),
             }
@@ -64,7 +65,7 @@ impl Definitions {
             if let Ok(c) = CompiledCaseType::compile(def, version, calendar, ladder) {
                 let cur = defs.current.entry(case_type.clone()).or_insert(version);
                 *cur = (*cur).max(version);
-                defs.compiled.insert((case_type, version), Arc::new(c));
+                defs.compiled.entry(case_type).or_default().insert(version, Arc::new(c));
             }
         }
         Ok(defs)
@@ -77,7 +78,10 @@ impl Definitions {
             let cal = calendar_for(bundle, &ct.value).ok_or_else(|| format!("{}: no calendar", ct.value.id))?;
             let c = CompiledCaseType::compile(ct.value.clone(), version, cal, ladder_for(bundle, &ct.value))?;
             defs.current.insert(ct.value.id.clone(), version);
-            defs.compiled.insert((ct.value.id.clone(), version), Arc::new(c));
+            defs.compiled
+                .entry(ct.value.id.clone())
+                .or_default()
+                .insert(version, Arc::new(c));
         }
         Ok(defs)
     }
@@ -90,7 +94,7 @@ impl Definitions {
 
     /// A specific version.
     pub fn get(&self, case_type: &str, version: i64) -> Option<Arc<CompiledCaseType>> {
-        self.compiled.get(&(case_type.to_owned(), version)).cloned()
+        self.compiled.get(case_type)?.get(&version).cloned()
     }
 
     /// The current version of every case type, sorted by id.

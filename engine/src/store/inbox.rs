@@ -57,34 +57,65 @@ pub struct InboxItem {
 impl Store {
     /// The tasks `f.user` may claim (their department, one of their roles, their unit or none)
     /// or already holds, oldest first.
+    ///
+    /// One indexed query per role (on `tasks (department, role, state, created_at)`) and one
+    /// for the tasks held (on `tasks (assignee, state)`), each reading at most `offset + limit`
+    /// rows in order; the lists are merged here. A single query with `OR` would read and sort
+    /// every open task of the department.
     pub async fn inbox(&self, f: &InboxFilter) -> Result<Vec<InboxItem>, StoreError> {
-        // Roles are few; pass them as one delimited text to keep the statement static.
-        let roles = format!(",{},", f.roles.join(","));
-        let rows = sqlx::query_as::<_, InboxItem>(
-            "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, t.created_at, \
-                    c.case_type, c.state AS case_state \
-             FROM tasks t JOIN cases c ON c.id = t.case_id \
-             WHERE t.state IN ('open', 'claimed') \
-               AND ((t.department = $1 AND $2 LIKE '%,' || t.role || ',%' AND (t.unit IS NULL OR t.unit = $3) AND t.state = 'open') \
-                    OR t.assignee = $4) \
-               AND ($5 = '' OR t.state = $5) \
-               AND ($6 = '' OR c.case_type = $6) \
-               AND ($9 = '' OR c.id = $9 OR c.data LIKE $10 ESCAPE '\\') \
-             ORDER BY t.created_at, t.id LIMIT $7 OFFSET $8",
-        )
-        .bind(f.department.as_deref().unwrap_or(""))
-        .bind(roles)
-        .bind(f.unit.as_deref().unwrap_or(""))
-        .bind(&f.user)
-        .bind(f.state.as_deref().unwrap_or(""))
-        .bind(f.case_type.as_deref().unwrap_or(""))
-        .bind(f.limit.clamp(1, 200))
-        .bind(f.offset.max(0))
-        .bind(f.search.as_deref().unwrap_or(""))
-        .bind(like_pattern(f.search.as_deref().unwrap_or("")))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
+        const COLUMNS: &str = "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
+                               t.created_at, c.case_type, c.state AS case_state FROM tasks t JOIN cases c ON c.id = t.case_id";
+        const FILTERS: &str = "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.data LIKE $5 ESCAPE '\\') \
+                               ORDER BY t.created_at, t.id LIMIT $6";
+        let limit = f.limit.clamp(1, 200);
+        let offset = f.offset.clamp(0, 100_000);
+        let want = offset + limit;
+        let state = f.state.as_deref().unwrap_or("");
+        let case_type = f.case_type.as_deref().unwrap_or("");
+        let search = f.search.as_deref().unwrap_or("");
+        let pattern = like_pattern(search);
+        let mut rows: Vec<InboxItem> = Vec::new();
+        if let Some(dept) = f.department.as_deref().filter(|_| state != "claimed") {
+            let sql = format!(
+                "{COLUMNS} WHERE t.department = $1 AND t.role = $2 AND t.state = 'open' \
+                 AND (t.unit IS NULL OR t.unit = $7) {FILTERS}"
+            );
+            for role in &f.roles {
+                rows.extend(
+                    sqlx::query_as::<_, InboxItem>(&sql)
+                        .bind(dept)
+                        .bind(role)
+                        .bind(case_type)
+                        .bind(search)
+                        .bind(&pattern)
+                        .bind(want)
+                        .bind(f.unit.as_deref().unwrap_or(""))
+                        .fetch_all(&self.pool)
+                        .await?,
+                );
+            }
+        }
+        let sql = format!(
+            "{COLUMNS} WHERE t.assignee = $1 AND t.state IN ('open', 'claimed') AND ($2 = '' OR t.state = $2) {FILTERS}"
+        );
+        rows.extend(
+            sqlx::query_as::<_, InboxItem>(&sql)
+                .bind(&f.user)
+                .bind(state)
+                .bind(case_type)
+                .bind(search)
+                .bind(&pattern)
+                .bind(want)
+                .fetch_all(&self.pool)
+                .await?,
+        );
+        rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        rows.dedup_by(|a, b| a.id == b.id);
+        Ok(rows
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(0))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect())
     }
 }
 
