@@ -104,6 +104,154 @@ pub fn actor(org: &Organisation, a: &Account) -> Option<Actor> {
     })
 }
 
+/// A new account as an admin asks for it (from a page's form or the API).
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// Sign-in name: 2 to 64 letters, digits, `_`, `-` or `.`.
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Roles of the organisation (at least one).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Department.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Unit (the district when omitted).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Mobile number.
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+/// Why an account change was refused.
+#[derive(Debug)]
+pub enum AccountError {
+    /// The id is not acceptable.
+    BadId,
+    /// The mobile number is not a phone number.
+    BadMobile,
+    /// A role, department or unit the organisation does not have (the sentence says which).
+    NotInOrganisation(String),
+    /// The id is taken.
+    Exists,
+    /// No such account.
+    Missing,
+    /// An admin cannot stop their own account.
+    NotSelf,
+    /// The store or the system failed.
+    Failed(String),
+}
+
+/// Makes an account with a generated password (returned, to be shown once) and audits it.
+pub async fn create_account(
+    engine: &yimen_engine::runtime::Engine,
+    by: &str,
+    n: NewAccount,
+) -> Result<String, AccountError> {
+    let org = engine.org();
+    let id = n.id.trim().to_owned();
+    if !valid_account_id(&id) {
+        return Err(AccountError::BadId);
+    }
+    let unit = n
+        .unit
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| org.district().to_owned());
+    let department = n.department.filter(|d| !d.is_empty());
+    check_account(&org.file, &n.roles, department.as_deref(), &unit).map_err(AccountError::NotInOrganisation)?;
+    let mobile = n.mobile.filter(|m| !m.trim().is_empty());
+    if mobile
+        .as_deref()
+        .is_some_and(|m| !yimen_engine::core::fields::is_phone(m))
+    {
+        return Err(AccountError::BadMobile);
+    }
+    let password = random_password().map_err(AccountError::Failed)?;
+    let hash = hash_password(password.clone()).await.map_err(AccountError::Failed)?;
+    let account = Account {
+        name: n.name.filter(|x| !x.trim().is_empty()).unwrap_or_else(|| id.clone()),
+        id: id.clone(),
+        roles: n.roles,
+        department,
+        unit,
+        email: n.email.filter(|e| !e.trim().is_empty()),
+        mobile,
+        active: true,
+        failed_attempts: 0,
+        locked_until: None,
+        password_hash: Some(hash),
+    };
+    let now = engine.now().timestamp_millis();
+    let store = engine.store();
+    if !store
+        .add_account(&account, now)
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?
+    {
+        return Err(AccountError::Exists);
+    }
+    store
+        .audit(now, by, "account_created", &id, &account.roles.join(","))
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?;
+    Ok(password)
+}
+
+/// Gives an account a new generated password (returned, to be shown once); unlocks it.
+pub async fn reset_password(
+    engine: &yimen_engine::runtime::Engine,
+    by: &str,
+    id: &str,
+) -> Result<String, AccountError> {
+    let password = random_password().map_err(AccountError::Failed)?;
+    let hash = hash_password(password.clone()).await.map_err(AccountError::Failed)?;
+    let store = engine.store();
+    if !store
+        .set_password(id, &hash)
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?
+    {
+        return Err(AccountError::Missing);
+    }
+    store
+        .audit(engine.now().timestamp_millis(), by, "password_set", id, "")
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?;
+    Ok(password)
+}
+
+/// Stops an account (its sessions end) or lets it sign in again.
+pub async fn set_active(
+    engine: &yimen_engine::runtime::Engine,
+    by: &str,
+    id: &str,
+    active: bool,
+) -> Result<(), AccountError> {
+    if !active && id == by {
+        return Err(AccountError::NotSelf);
+    }
+    let store = engine.store();
+    if !store
+        .set_active(id, active)
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?
+    {
+        return Err(AccountError::Missing);
+    }
+    let action = if active { "account_started" } else { "account_stopped" };
+    store
+        .audit(engine.now().timestamp_millis(), by, action, id, "")
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

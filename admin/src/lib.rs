@@ -20,6 +20,7 @@ macro_rules! out {
 
 pub mod access;
 pub mod auth;
+pub mod authoring;
 pub mod cli;
 pub mod demo;
 pub mod dispatch;

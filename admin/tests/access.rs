@@ -48,6 +48,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/tasks/{task}/release", "signed_in"),
     ("POST", "/api/v1/tasks/{task}/reassign", "signed_in"),
     ("POST", "/api/v1/tasks/{task}/complete", "signed_in"),
+    ("GET", "/api/v1/users", "admin"),
+    ("POST", "/api/v1/users", "admin"),
+    ("POST", "/api/v1/users/{id}/password", "admin"),
+    ("POST", "/api/v1/users/{id}/active", "admin"),
+    ("GET", "/api/v1/workflows", "admin"),
+    ("GET", "/api/v1/workflows/{id}", "admin"),
+    ("GET", "/api/v1/workflows/{id}/diagram", "admin"),
+    ("POST", "/api/v1/workflows/{id}/validate", "admin"),
+    ("POST", "/api/v1/workflows/{id}/deploy", "admin"),
+    ("GET", "/api/v1/workflows/{id}/diff", "admin"),
     ("GET", "/open311/v2/{resource}", "public"),
     ("POST", "/open311/v2/{resource}", "public"),
     ("GET", "/open311/v2/services/{code}", "public"),
@@ -197,9 +207,13 @@ async fn every_role_gets_what_each_route_allows_and_a_403_otherwise() {
         for (role, user) in &who {
             let url = match *path {
                 // An admin page about an account: the admin's own, so nothing changes for others.
-                p if p.starts_with("/admin/users/{id}") => p.replace("{id}", user.as_deref().unwrap_or("nobody")),
-                // A case type's authoring pages.
-                p if p.starts_with("/admin/workflows/{id}") => p.replace("{id}", "service_request_12345"),
+                p if p.starts_with("/admin/users/{id}") || p.starts_with("/api/v1/users/{id}") => {
+                    p.replace("{id}", user.as_deref().unwrap_or("nobody"))
+                }
+                // A case type's authoring pages and API.
+                p if p.starts_with("/admin/workflows/{id}") || p.starts_with("/api/v1/workflows/{id}") => {
+                    p.replace("{id}", "service_request_12345")
+                }
                 p => fill(p),
             };
             // Keep the accounts usable: no route may stop or re-key the account that calls it.

@@ -6,6 +6,7 @@ pub mod cases;
 mod error;
 mod extract;
 mod inbox;
+mod manage;
 pub mod open311;
 pub mod openapi;
 mod ops;
@@ -113,6 +114,16 @@ pub fn routes(state: Arc<AppState>) -> (Router, Vec<RouteInfo>) {
         .add(Method::POST, "/api/v1/tasks/{task}/release", SignedIn, "Release a task", inbox::release)
         .add(Method::POST, "/api/v1/tasks/{task}/reassign", SignedIn, "Reassign a task", inbox::reassign)
         .add(Method::POST, "/api/v1/tasks/{task}/complete", SignedIn, "Complete a task with an action", inbox::complete)
+        .add(Method::GET, "/api/v1/users", Admin, "Accounts", manage::users)
+        .add(Method::POST, "/api/v1/users", Admin, "Add an account (the generated password is in the answer, once)", manage::add_user)
+        .add(Method::POST, "/api/v1/users/{id}/password", Admin, "Reset a password", manage::reset_password)
+        .add(Method::POST, "/api/v1/users/{id}/active", Admin, "Stop or restart an account", manage::set_active)
+        .add(Method::GET, "/api/v1/workflows", Admin, "Case types and their versions", manage::workflows)
+        .add(Method::GET, "/api/v1/workflows/{id}", Admin, "A case type's versions and source", manage::workflow)
+        .add(Method::GET, "/api/v1/workflows/{id}/diagram", Admin, "A case type's state machine as SVG", manage::diagram)
+        .add(Method::POST, "/api/v1/workflows/{id}/validate", Admin, "Validate a case type's source (and run its scenarios)", manage::validate)
+        .add(Method::POST, "/api/v1/workflows/{id}/deploy", Admin, "Deploy a case type's source as a new version", manage::deploy)
+        .add(Method::GET, "/api/v1/workflows/{id}/diff", Admin, "Diff between two versions", manage::diff)
         .add(Method::GET, "/open311/v2/{resource}", Public, "Open311: discovery, services or requests (.json, .xml)", open311::get_resource)
         .add(Method::POST, "/open311/v2/{resource}", Public, "Open311: file a request (api_key)", open311::create_request)
         .add(Method::GET, "/open311/v2/services/{code}", Public, "Open311: a service definition", open311::service_definition)

@@ -29,6 +29,12 @@ pub fn request_body(method: &str, path: &str) -> Option<Value> {
         }
         ("POST", "/api/v1/tasks/{task}/reassign") => schema_for!(super::inbox::ReassignBody),
         ("POST", "/api/v1/tasks/{task}/complete") => schema_for!(super::inbox::CompleteBody),
+        ("POST", "/api/v1/users") => schema_for!(crate::auth::NewAccount),
+        ("POST", "/api/v1/users/{id}/password") => schema_for!(super::cases::Empty),
+        ("POST", "/api/v1/users/{id}/active") => schema_for!(super::manage::ActiveBody),
+        ("POST", "/api/v1/workflows/{id}/validate" | "/api/v1/workflows/{id}/deploy") => {
+            schema_for!(super::manage::SourceBody)
+        }
         _ => return None,
     };
     Some(s.to_value())

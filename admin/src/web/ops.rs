@@ -10,7 +10,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use yimen_engine::reports::Period;
 use yimen_engine::runtime::scheduler::JobError;
-use yimen_engine::store::accounts::Account;
 use yimen_engine::store::jobs::Saved;
 
 use super::i18n::t;
@@ -393,6 +392,25 @@ async fn users(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<DoneQue
     users_page(&s, &ctx, StatusCode::OK, notice, None, None).await
 }
 
+fn account_error(lang: super::Lang, e: crate::auth::AccountError) -> (StatusCode, String) {
+    use crate::auth::AccountError as E;
+    match e {
+        E::BadId => (StatusCode::UNPROCESSABLE_ENTITY, t(lang, "ops.users.bad_id").to_owned()),
+        E::BadMobile => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            t(lang, "ops.users.bad_mobile").to_owned(),
+        ),
+        E::NotInOrganisation(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+        E::Exists => (StatusCode::CONFLICT, t(lang, "ops.users.exists").to_owned()),
+        E::Missing => (StatusCode::NOT_FOUND, t(lang, "ops.users.missing").to_owned()),
+        E::NotSelf => (StatusCode::CONFLICT, t(lang, "ops.users.not_self").to_owned()),
+        E::Failed(m) => {
+            tracing::error!("accounts: {m}");
+            (StatusCode::SERVICE_UNAVAILABLE, t(lang, "error.store").to_owned())
+        }
+    }
+}
+
 async fn add_user(
     State(s): State<Arc<AppState>>,
     ctx: Ctx,
@@ -408,65 +426,30 @@ async fn add_user(
             .map(|(_, v)| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let roles: Vec<String> = form
-        .iter()
-        .filter(|(k, _)| k == "role")
-        .map(|(_, v)| v.trim().to_owned())
-        .collect();
-    let id = get("id").unwrap_or_default();
-    let org = s.engine.org();
-    let unit = get("unit").unwrap_or_else(|| org.district().to_owned());
-    let department = get("department");
-    let bad = |m: String| users_page(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(m));
-    if !crate::auth::valid_account_id(&id) {
-        return bad(t(ctx.lang, "ops.users.bad_id").to_owned()).await;
-    }
-    if let Err(e) = crate::auth::check_account(&org.file, &roles, department.as_deref(), &unit) {
-        return bad(e).await;
-    }
-    let mobile = get("mobile");
-    if mobile
-        .as_deref()
-        .is_some_and(|m| !yimen_engine::core::fields::is_phone(m))
-    {
-        return bad(t(ctx.lang, "ops.users.bad_mobile").to_owned()).await;
-    }
-    let password = match crate::auth::random_password() {
-        Ok(p) => p,
-        Err(e) => return bad(e).await,
-    };
-    let hash = match crate::auth::hash_password(password.clone()).await {
-        Ok(h) => h,
-        Err(e) => return bad(e).await,
-    };
-    let account = Account {
-        name: get("name").unwrap_or_else(|| id.clone()),
-        id: id.clone(),
-        roles,
-        department,
-        unit,
+    let new = crate::auth::NewAccount {
+        id: get("id").unwrap_or_default(),
+        name: get("name"),
+        roles: form
+            .iter()
+            .filter(|(k, _)| k == "role")
+            .map(|(_, v)| v.trim().to_owned())
+            .collect(),
+        department: get("department"),
+        unit: get("unit"),
         email: get("email"),
-        mobile,
-        active: true,
-        failed_attempts: 0,
-        locked_until: None,
-        password_hash: Some(hash),
+        mobile: get("mobile"),
     };
-    let now = s.engine.now().timestamp_millis();
-    let store = s.engine.store();
-    match store.add_account(&account, now).await {
-        Ok(true) => {}
-        Ok(false) => return bad(t(ctx.lang, "ops.users.exists").to_owned()).await,
-        Err(e) => return store_down(&ctx, e),
+    let id = new.id.clone();
+    match crate::auth::create_account(&s.engine, &admin, new).await {
+        Ok(password) => {
+            let notice = Some(format!("{} {id}", t(ctx.lang, "done.account_created")));
+            users_page(&s, &ctx, StatusCode::OK, notice, Some(password), None).await
+        }
+        Err(e) => {
+            let (status, msg) = account_error(ctx.lang, e);
+            users_page(&s, &ctx, status, None, None, Some(msg)).await
+        }
     }
-    if let Err(e) = store
-        .audit(now, &admin, "account_created", &id, &account.roles.join(","))
-        .await
-    {
-        return store_down(&ctx, e);
-    }
-    let notice = Some(format!("{} {id}", t(ctx.lang, "done.account_created")));
-    users_page(&s, &ctx, StatusCode::OK, notice, Some(password), None).await
 }
 
 async fn reset_password(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
@@ -474,26 +457,16 @@ async fn reset_password(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path
         Ok(a) => a.id.clone(),
         Err(r) => return r,
     };
-    let password = match crate::auth::random_password() {
-        Ok(p) => p,
-        Err(e) => return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    };
-    let hash = match crate::auth::hash_password(password.clone()).await {
-        Ok(h) => h,
-        Err(e) => return super::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    };
-    let store = s.engine.store();
-    match store.set_password(&id, &hash).await {
-        Ok(true) => {}
-        Ok(false) => return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "ops.users.missing")),
-        Err(e) => return store_down(&ctx, e),
+    match crate::auth::reset_password(&s.engine, &admin, &id).await {
+        Ok(password) => {
+            let notice = Some(format!("{} {id}", t(ctx.lang, "done.password_set")));
+            users_page(&s, &ctx, StatusCode::OK, notice, Some(password), None).await
+        }
+        Err(e) => {
+            let (status, msg) = account_error(ctx.lang, e);
+            users_page(&s, &ctx, status, None, None, Some(msg)).await
+        }
     }
-    let now = s.engine.now().timestamp_millis();
-    if let Err(e) = store.audit(now, &admin, "password_set", &id, "").await {
-        return store_down(&ctx, e);
-    }
-    let notice = Some(format!("{} {id}", t(ctx.lang, "done.password_set")));
-    users_page(&s, &ctx, StatusCode::OK, notice, Some(password), None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -513,29 +486,16 @@ async fn set_active(
         Err(r) => return r,
     };
     let active = f.active == "true";
-    if !active && id == admin {
-        return users_page(
-            &s,
-            &ctx,
-            StatusCode::CONFLICT,
-            None,
-            None,
-            Some(t(ctx.lang, "ops.users.not_self").to_owned()),
-        )
-        .await;
+    match crate::auth::set_active(&s.engine, &admin, &id, active).await {
+        Ok(()) => see_other(&format!(
+            "/admin/users?done={}",
+            if active { "account_started" } else { "account_stopped" }
+        )),
+        Err(e) => {
+            let (status, msg) = account_error(ctx.lang, e);
+            users_page(&s, &ctx, status, None, None, Some(msg)).await
+        }
     }
-    let store = s.engine.store();
-    match store.set_active(&id, active).await {
-        Ok(true) => {}
-        Ok(false) => return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "ops.users.missing")),
-        Err(e) => return store_down(&ctx, e),
-    }
-    let now = s.engine.now().timestamp_millis();
-    let action = if active { "account_started" } else { "account_stopped" };
-    if let Err(e) = store.audit(now, &admin, action, &id, "").await {
-        return store_down(&ctx, e);
-    }
-    see_other(&format!("/admin/users?done={action}"))
 }
 
 #[derive(Template)]
