@@ -196,3 +196,22 @@ pub async fn seed(engine: &Engine, bundle: &Bundle) -> Result<usize, String> {
     }
     Ok(opened)
 }
+
+/// Runs every periodic job by hand for the period that holds today, so the demo's reports
+/// pages show this month's bulletin, this week's spot-check (with its review cases) and this
+/// year's assessment of the seeded cases. Failures are logged, not fatal.
+pub async fn reports(scheduler: &yimen_engine::runtime::scheduler::Scheduler, today: chrono::NaiveDate) {
+    use yimen_engine::model::schedule::JobKind;
+    use yimen_engine::reports::Period;
+    let jobs: Vec<(String, JobKind)> = scheduler.runnable().map(|(id, j)| (id.clone(), j.kind)).collect();
+    for (id, kind) in jobs {
+        let period = match kind {
+            JobKind::SpotCheck => Period::week_of(today),
+            JobKind::Bulletin => Period::month_of(today),
+            JobKind::Assessment => Period::year_of(today),
+        };
+        if let Err(e) = scheduler.run_by_hand(&id, period).await {
+            tracing::warn!(job = %id, "demo report not made: {e}");
+        }
+    }
+}

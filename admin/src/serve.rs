@@ -271,6 +271,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )),
         _ => None,
     };
+    if args.demo
+        && let Some(sc) = &scheduler
+    {
+        crate::demo::reports(sc, today_in_centre()).await;
+    }
     let scheduling = scheduler
         .clone()
         .map(|s| s.spawn(std::time::Duration::from_secs(30), stop_rx.clone()));

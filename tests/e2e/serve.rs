@@ -178,6 +178,15 @@ fn the_demo_prints_fresh_passwords_and_seeds_cases_in_many_states_only_once() {
     let board = admin.get("/supervision");
     assert_eq!(board.status, 200);
     assert!(board.body.matches("/cases/").count() >= 5, "cases under supervision");
+    // This month's bulletin, this week's spot-check and this year's assessment are there to read.
+    let reports = admin.get("/reports");
+    for job in ["monthly_bulletin", "weekly_spot_check", "annual_assessment"] {
+        assert!(
+            reports.body.contains(&format!("/reports/{job}/")),
+            "{job} in {}",
+            reports.body
+        );
+    }
     server.signal("-TERM");
     let _ = server.wait();
 
