@@ -64,6 +64,8 @@ enum Command {
     /// Accounts and API tokens (`yimen user add ID --admin` makes the first admin).
     #[command(subcommand)]
     User(cli::user::UserCommand),
+    /// A virtual year of the centre through the real engine on a virtual clock.
+    Simulate(cli::simulate::SimulateArgs),
     /// Run a periodic job (the monthly bulletin) by hand for a chosen period.
     Report(cli::report::ReportArgs),
     /// Check the tamper-evident case histories.
@@ -84,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Audit(cmd) => cli::audit::run(&cmd),
         Command::Case(cmd) => cli::case::run(&cmd),
         Command::Report(args) => cli::report::run(&args),
+        Command::Simulate(args) => cli::simulate::run(&args),
         Command::User(cmd) => cli::user::run(&cmd),
         Command::Bench(cmd) => cli::bench::run(&cmd),
     }

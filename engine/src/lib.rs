@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod scenario;
 pub mod schedule;
 pub mod schema;
+pub mod simulate;
 pub mod store;
 pub mod yaml;
 

@@ -10,6 +10,7 @@ mod intake;
 mod notify;
 mod schema;
 mod serve;
+mod simulate;
 mod sms;
 mod support;
 mod validate;

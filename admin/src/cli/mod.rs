@@ -8,6 +8,7 @@ pub mod case;
 pub mod migrate;
 pub mod report;
 pub mod schema;
+pub mod simulate;
 pub mod test;
 pub mod user;
 pub mod validate;

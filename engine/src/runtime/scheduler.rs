@@ -73,7 +73,7 @@ impl Scheduler {
     }
 
     /// The case type of spot-check reviews, if a spot-check job declares one.
-    fn review_case_type(&self) -> Option<&str> {
+    pub fn review_case_type(&self) -> Option<&str> {
         self.jobs
             .jobs
             .values()

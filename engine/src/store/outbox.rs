@@ -343,6 +343,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Notifications queued, by template.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT template, COUNT(*) FROM outbox GROUP BY template ORDER BY template")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Deliveries by state, for metrics and tests.
     pub async fn delivery_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         Ok(sqlx::query_as(

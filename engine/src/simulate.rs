@@ -1,0 +1,448 @@
+//! A virtual year of the centre through the real engine and store on a virtual clock, with known
+//! ground truth: citizens' cases in the seed's mix (12345 convenience services, 12315 market
+//! supervision, grid events, comprehensive law enforcement) filed through their channels on every
+//! working day; staff start and close them during office hours; a share closes late and breaches,
+//! firing the ladder's first rung; grid events pause while a grid worker checks on the spot;
+//! in-person visits give the zero-trip and one-trip shares; the periodic jobs run every morning.
+//!
+//! Deterministic for a seed: the same options give the same cases, commands and reports. The
+//! ground truth each case was generated with is returned, so a test (or the `yimen simulate`
+//! summary) can compare the reports with it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::calendar::WorkCalendar;
+use crate::core::{Actor, Command};
+use crate::runtime::scheduler::Scheduler;
+use crate::runtime::{Clock, Engine, ManualClock};
+
+/// The seed year's mix: (case type, department, cases in the year).
+pub const MIX: [(&str, &str, f64); 4] = [
+    ("service_request_12345", "hotline_12345", 12_272.0),
+    ("market_complaint", "four_platforms", 11_371.0),
+    ("grid_event", "grid_management", 2_234.0),
+    ("law_enforcement", "smart_city", 2_088.0),
+];
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The generator's seed.
+    pub seed: u64,
+    /// Cases relative to the seed year (1.0: 27,965 cases; 100: a province).
+    pub scale: f64,
+    /// The year (its holidays must be published in the calendar, and January of the next).
+    pub year: i32,
+    /// The share of cases that close late (the seed: 5 %).
+    pub late_share: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            seed: 0x5eed_2025,
+            scale: 1.0,
+            year: 2025,
+            late_share: 0.05,
+        }
+    }
+}
+
+/// What the generator decided for a case, and what happened to it.
+#[derive(Debug, Clone)]
+pub struct Truth {
+    /// Its case type.
+    pub case_type: &'static str,
+    /// The department handling it.
+    pub department: &'static str,
+    /// When it was opened.
+    pub opened: DateTime<Utc>,
+    /// When it was closed.
+    pub closed: Option<DateTime<Utc>>,
+    /// Whether it was planned to close after its time limit.
+    pub late: bool,
+    /// In-person visits.
+    pub visits: u32,
+}
+
+/// Progress, once per simulated day.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// The day.
+    pub day: NaiveDate,
+    /// Days done and in all.
+    pub done: usize,
+    /// Days in all.
+    pub days: usize,
+    /// Cases opened so far.
+    pub cases: usize,
+    /// Commands applied so far.
+    pub commands: u64,
+}
+
+/// The year as it happened.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Every case with its ground truth, in opening order.
+    pub truth: Vec<Truth>,
+    /// Commands applied (opening included).
+    pub commands: u64,
+    /// Periodic job runs.
+    pub job_runs: usize,
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn act(action: &str, f: Value) -> Command {
+    Command::Act {
+        action: action.into(),
+        fields: f.as_object().cloned().unwrap_or_default(),
+        comment: Some("处理".into()),
+        expected_version: None,
+    }
+}
+
+fn open_fields(case_type: &str, i: usize) -> Map<String, Value> {
+    let phone = format!("13{:09}", 100_000_000 + i);
+    let v = match case_type {
+        "service_request_12345" => {
+            json!({"caller": "市民", "caller_phone": phone, "category": "request", "content": "诉求"})
+        }
+        "market_complaint" => {
+            json!({"complainant": "消费者", "complainant_phone": phone, "business": format!("商户{i}"), "category": "quality", "facts": "投诉"})
+        }
+        "grid_event" => {
+            json!({"reporter": "陈平", "location": "某路口", "category": "facility", "description": "设施损坏"})
+        }
+        _ => {
+            json!({"reporter": "市民", "reporter_phone": phone, "location": format!("某地{i}"), "violation": "dumping", "facts": "乱倒垃圾"})
+        }
+    };
+    v.as_object().cloned().unwrap_or_default()
+}
+
+/// The intake channel and unit of each type.
+fn intake(case_type: &str) -> (&'static str, Option<&'static str>) {
+    match case_type {
+        "service_request_12345" => ("hotline_12345", None),
+        "market_complaint" => ("platform_12315", Some("shenjiamen")),
+        "grid_event" => ("grid_report", Some("shenjiamen_c1")),
+        _ => ("platform_smart_city", None),
+    }
+}
+
+/// The actions right after opening (the clock of most types starts there), with who takes each.
+fn starting(case_type: &str) -> &'static [(&'static str, &'static str)] {
+    match case_type {
+        "service_request_12345" => &[("dispatch", "clerk_wang"), ("sign_for", "handler_li")],
+        "market_complaint" => &[("accept", "handler_ma")],
+        "grid_event" => &[("accept", "handler_li")],
+        _ => &[],
+    }
+}
+
+/// The actions that close a case, with who takes each (a grid event pauses between them while
+/// the grid worker checks on the spot).
+fn closing(case_type: &str) -> Vec<(&'static str, &'static str, Value)> {
+    match case_type {
+        "service_request_12345" => vec![
+            ("reply", "handler_li", json!({"reply": "已办理"})),
+            ("close_satisfied", "clerk_wang", json!({"satisfaction": "satisfied"})),
+        ],
+        "market_complaint" => vec![("agree", "handler_ma", json!({"agreement": "退货退款"}))],
+        "grid_event" => vec![
+            ("handled", "handler_li", json!({"result": "已修复"})),
+            ("check_ok", "grid_chen", json!({})),
+        ],
+        _ => vec![("correct", "officer_du", json!({"decision": "责令清理"}))],
+    }
+}
+
+/// The time limit of each type's SLA, as its workflow declares it (12345 and grid events: the
+/// centre's 3 working days; market complaints: 45 working days of mediation; law enforcement:
+/// 5 working days to verify).
+pub fn budget(case_type: &str) -> &'static str {
+    match case_type {
+        "market_complaint" => "45 working days",
+        "law_enforcement" => "5 working days",
+        _ => "3 working days",
+    }
+}
+
+/// The local date of an instant on the calendar's zone.
+pub fn local_date(cal: &WorkCalendar, t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&cal.timezone()).date_naive()
+}
+
+async fn settle(e: &Engine, commands: &mut u64) -> Result<(), String> {
+    loop {
+        let n = e.fire_due_timers().await.map_err(|x| x.to_string())?;
+        *commands += n as u64;
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Runs `cmds` (case id, command, actor) concurrently, so the writer commits them in groups.
+async fn run_all(e: &Engine, cmds: Vec<(String, Command, Actor)>, commands: &mut u64) -> Result<(), String> {
+    let mut set = tokio::task::JoinSet::new();
+    *commands += cmds.len() as u64;
+    for (id, cmd, actor) in cmds {
+        let e = e.clone();
+        set.spawn(async move {
+            e.command(&id, cmd, actor, None)
+                .await
+                .map(|_| ())
+                .map_err(|err| format!("{id}: {err}"))
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.map_err(|x| x.to_string())??;
+    }
+    Ok(())
+}
+
+/// Runs the year. The clock is moved through it; `scheduler`, when given, ticks every morning.
+pub async fn run(
+    e: &Engine,
+    clock: &ManualClock,
+    scheduler: Option<&Scheduler>,
+    cal: &WorkCalendar,
+    opts: &Options,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<Outcome, String> {
+    let tz = cal.timezone();
+    let local = |d: NaiveDate, hm: (u32, u32)| -> Result<DateTime<Utc>, String> {
+        d.and_hms_opt(hm.0, hm.1, 0)
+            .and_then(|n| tz.from_local_datetime(&n).single())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| format!("no local time {d} {}:{}", hm.0, hm.1))
+    };
+    let user = |id: &str| Actor::for_user(e.org(), id).ok_or_else(|| format!("the organisation has no user `{id}`"));
+    // The year's working days, and each type's cases spread evenly over them.
+    let mut days = Vec::new();
+    let mut d = NaiveDate::from_ymd_opt(opts.year, 1, 1).ok_or("bad year")?;
+    while d.year() == opts.year {
+        if cal.day(d).map_err(|x| x.to_string())?.working {
+            days.push(d);
+        }
+        d = d.succ_opt().ok_or("date overflow")?;
+    }
+    let mut per_day: Vec<Vec<&'static str>> = vec![Vec::new(); days.len()];
+    let mut total = 0usize;
+    for (ct, _, n) in MIX {
+        let n = (n * opts.scale).round() as usize;
+        total += n;
+        for i in 0..n {
+            per_day[i * days.len() / n].push(ct);
+        }
+    }
+    let dept: HashMap<&str, &'static str> = MIX.iter().map(|(c, d, _)| (*c, *d)).collect();
+    let mut rng = Rng(opts.seed | 1);
+    let mut truth: Vec<Truth> = Vec::with_capacity(total);
+    let mut ids: Vec<String> = Vec::with_capacity(total);
+    let mut commands = 0u64;
+    let mut job_runs = 0usize;
+    // Late closures waiting for their day: local date → case indexes.
+    let mut pending: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+    // Keep going into January of the next year so late cases close and the year's last jobs run.
+    let mut step_days = days.clone();
+    let mut d = NaiveDate::from_ymd_opt(opts.year + 1, 1, 2).ok_or("bad year")?;
+    while d <= NaiveDate::from_ymd_opt(opts.year + 1, 1, 16).ok_or("bad year")? {
+        step_days.push(d);
+        d = d.succ_opt().ok_or("date overflow")?;
+    }
+    let clerk = user("clerk_wang")?;
+    for (di, day) in step_days.iter().enumerate() {
+        clock.set(local(*day, (9, 0))?);
+        settle(e, &mut commands).await?;
+        // Jobs due this morning (Monday spot-checks, first-working-day bulletins, January's
+        // assessment) run before the day's work.
+        clock.set(local(*day, (9, 30))?);
+        if let Some(s) = scheduler {
+            for (job, period, r) in s.tick().await.map_err(|x| x.to_string())? {
+                job_runs += 1;
+                r.map_err(|x| format!("{job} {period}: {x}"))?;
+            }
+        }
+        // Open the day's cases.
+        let todays: &[&'static str] = per_day.get(di).map_or(&[], Vec::as_slice);
+        clock.set(local(*day, (9, 40))?);
+        let mut opened = Vec::new();
+        let mut set = tokio::task::JoinSet::new();
+        for (k, ct) in todays.iter().enumerate() {
+            let i = truth.len() + k;
+            let (channel, unit) = intake(ct);
+            let (e2, clerk2) = (e.clone(), clerk.clone());
+            let ct = *ct;
+            set.spawn(async move {
+                e2.open_case(ct, channel, open_fields(ct, i), unit.map(str::to_owned), clerk2, None)
+                    .await
+                    .map(|o| (k, o.case.id, o.linked))
+                    .map_err(|x| format!("open {ct}: {x}"))
+            });
+        }
+        let mut new_ids = vec![String::new(); todays.len()];
+        while let Some(r) = set.join_next().await {
+            let (k, id, linked) = r.map_err(|x| x.to_string())??;
+            if linked {
+                return Err("a generated case was linked as a repeat".into());
+            }
+            new_ids[k] = id;
+        }
+        commands += todays.len() as u64;
+        let now = clock.now();
+        for (k, ct) in todays.iter().enumerate() {
+            let r = rng.unit();
+            let visits = if r < 0.615 {
+                0
+            } else if r < 0.945 {
+                1
+            } else {
+                2
+            };
+            // Late ones among cases opened before October, so every breach falls in the year.
+            let late = day.month() < 10 && day.year() == opts.year && rng.unit() < opts.late_share;
+            opened.push(truth.len());
+            truth.push(Truth {
+                case_type: ct,
+                department: dept[ct],
+                opened: now,
+                closed: None,
+                late,
+                visits,
+            });
+            ids.push(std::mem::take(&mut new_ids[k]));
+        }
+        // Record visits; start them.
+        let mut cmds = Vec::new();
+        for &i in &opened {
+            for _ in 0..truth[i].visits {
+                cmds.push((ids[i].clone(), Command::RecordVisit, clerk.clone()));
+            }
+        }
+        run_all(e, cmds, &mut commands).await?;
+        for round in 0..2 {
+            let mut cmds = Vec::new();
+            for &i in &opened {
+                if let Some((a, u)) = starting(truth[i].case_type).get(round) {
+                    cmds.push((ids[i].clone(), act(a, json!({})), user(u)?));
+                }
+            }
+            run_all(e, cmds, &mut commands).await?;
+        }
+        // On-time cases close within the hour; late ones wait past their limit.
+        clock.set(local(*day, (10, 30))?);
+        settle(e, &mut commands).await?;
+        let mut closing_now: Vec<usize> = opened.iter().copied().filter(|&i| !truth[i].late).collect();
+        // A late case closes on the first day after its due instant (holidays and make-up days as
+        // the calendar has them).
+        for &i in opened.iter().filter(|&&i| truth[i].late) {
+            let d: crate::duration::Duration = budget(truth[i].case_type).parse().map_err(|x| format!("{x}"))?;
+            let due = cal.add(truth[i].opened, d).map_err(|x| x.to_string())?.at;
+            pending
+                .entry(local_date(cal, due) + Duration::days(1))
+                .or_default()
+                .push(i);
+        }
+        let due: Vec<NaiveDate> = pending.range(..=*day).map(|(d, _)| *d).collect();
+        for d in due {
+            closing_now.extend(pending.remove(&d).unwrap_or_default());
+        }
+        for round in 0..2 {
+            let mut cmds = Vec::new();
+            for &i in &closing_now {
+                if let Some((a, u, f)) = closing(truth[i].case_type).get(round).cloned() {
+                    cmds.push((ids[i].clone(), act(a, f), user(u)?));
+                }
+            }
+            run_all(e, cmds, &mut commands).await?;
+        }
+        let now = clock.now();
+        for &i in &closing_now {
+            truth[i].closed = Some(now);
+        }
+        progress(&Progress {
+            day: *day,
+            done: di + 1,
+            days: step_days.len(),
+            cases: truth.len(),
+            commands,
+        });
+    }
+    if !pending.is_empty() {
+        return Err("some late cases were still waiting to close at the end".into());
+    }
+    Ok(Outcome {
+        truth,
+        commands,
+        job_runs,
+    })
+}
+
+/// Figures of the ground truth over `[from, to)` (local dates), for one department or all.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Count {
+    /// Opened in the period.
+    pub received: u64,
+    /// Closed in the period.
+    pub closed: u64,
+    /// Of those, within the time limit.
+    pub on_time: u64,
+    /// Of those, with no visit.
+    pub zero: u64,
+    /// Of those, with one visit.
+    pub one: u64,
+    /// Opened before the end and not closed by then.
+    pub open_at_end: u64,
+}
+
+/// The ground truth's figures for a period and (optionally) a department.
+pub fn truth_for(cal: &WorkCalendar, cases: &[Truth], from: NaiveDate, to: NaiveDate, dept: Option<&str>) -> Count {
+    let mut c = Count::default();
+    for t in cases.iter().filter(|t| dept.is_none_or(|d| d == t.department)) {
+        let o = local_date(cal, t.opened);
+        if o >= from && o < to {
+            c.received += 1;
+        }
+        match t.closed.map(|x| local_date(cal, x)) {
+            Some(d) if d >= from && d < to => {
+                c.closed += 1;
+                if !t.late {
+                    c.on_time += 1;
+                }
+                match t.visits {
+                    0 => c.zero += 1,
+                    1 => c.one += 1,
+                    _ => {}
+                }
+            }
+            Some(d) if d < from => {}
+            _ => {
+                if o < to {
+                    c.open_at_end += 1;
+                }
+            }
+        }
+    }
+    c
+}
