@@ -193,13 +193,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let Some(org) = bundle.organisation.as_ref().map(|o| Organisation::new(o.value.clone())) else {
         anyhow::bail!("the workflows have no organisation");
     };
-    let engine = Engine::start(
-        store.clone(),
-        defs,
-        org,
-        Arc::new(SystemClock),
-        EngineOptions::default(),
-    );
+    let mut engine_opts = EngineOptions::default();
+    // How long a node holds a claimed timer before another may take it over (30 s by default;
+    // short in the multi-node tests).
+    if let Some(ms) = std::env::var("YIMEN_TIMER_LEASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        engine_opts.timer_lease = chrono::Duration::milliseconds(ms.clamp(200, 3_600_000));
+    }
+    let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), engine_opts);
     // A calendar whose data changed since the last start (a new year's notice, a correction):
     // derive every running clock's instants again, in the background.
     let mut calendar_changed = false;

@@ -4,6 +4,7 @@ mod api;
 mod auth;
 mod browser;
 mod calendar;
+mod cluster;
 mod crash;
 mod docs;
 mod intake;

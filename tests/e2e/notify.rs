@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 
 use crate::support::Server;
 
-fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("YIMEN_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-struct Smtp {
+pub(crate) struct Smtp {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Smtp {
@@ -34,7 +34,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn start_smtp(maildir: &Path) -> Smtp {
+pub(crate) fn start_smtp(maildir: &Path) -> Smtp {
     let port = free_port();
     let child = Command::new(python())
         .args([
@@ -68,7 +68,7 @@ fn start_smtp(maildir: &Path) -> Smtp {
 }
 
 /// The messages in a Maildir, decoded by Python's email package: [{to, subject, body, message_id}].
-fn read_maildir(maildir: &Path) -> Vec<Value> {
+pub(crate) fn read_maildir(maildir: &Path) -> Vec<Value> {
     let script = r#"
 import json, mailbox, sys
 from email import policy
