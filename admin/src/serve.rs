@@ -336,6 +336,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     {
         dispatch_opts.first_backoff = chrono::Duration::milliseconds(ms.clamp(10, 3_600_000));
     }
+    // How long a node holds a claimed notification before another may take it over.
+    if let Some(ms) = std::env::var("YIMEN_NOTIFY_LEASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        dispatch_opts.lease = chrono::Duration::milliseconds(ms.clamp(200, 3_600_000));
+    }
     match std::env::var("YIMEN_SMS_QUIET_HOURS").ok().as_deref() {
         None => {}
         Some("off" | "") => dispatch_opts.sms_quiet = None,
