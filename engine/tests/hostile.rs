@@ -133,8 +133,17 @@ fn november_warns_that_next_year_is_missing() {
     assert_eq!(codes, vec!["Y0703"]);
 }
 
+/// Cases per property: the default, or `YIMEN_FUZZ_CASES` for a long run by hand
+/// (`YIMEN_FUZZ_CASES=100000 cargo nextest run -p yimen-engine --test hostile --release`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("YIMEN_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases(512)))]
 
     /// Arbitrary bytes never panic the reader.
     #[test]
@@ -150,7 +159,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases(48)))]
 
     /// A bundled case type with a random span deleted or duplicated never panics the whole loader,
     /// and whatever is reported carries a code and a position inside the file.
