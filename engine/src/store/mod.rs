@@ -179,6 +179,15 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(StdDuration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // Every statement here is short and indexed; PostgreSQL's JIT, which
+                            // starts when a stale estimate makes a plan look costly, spent
+                            // milliseconds compiling a query that runs in microseconds.
+                            conn.execute("SET jit = off").await?;
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await?;
                 sqlx::migrate!("migrations/postgres").run(&pool).await?;
