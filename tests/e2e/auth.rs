@@ -2,7 +2,6 @@
 //! (HTTP-only, SameSite), CSRF on every change made with the cookie, lock-out after repeated
 //! failures, no session fixation, sign-out, API tokens, and an audit log of it all.
 
-use std::io::Write as _;
 use std::process::Stdio;
 
 use serde_json::{Value, json};
@@ -11,32 +10,7 @@ use crate::support::{Client, Server};
 use crate::yimen;
 
 fn add_user(db: &str, id: &str, role: &str, password: &str) {
-    let mut child = yimen()
-        .args([
-            "user",
-            "add",
-            id,
-            "--role",
-            role,
-            "--department",
-            "hotline_12345",
-            "--password-stdin",
-            "--db",
-            db,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(password.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crate::support::add_user(db, id, &["--role", role, "--department", "hotline_12345"], password);
 }
 
 fn anonymous(server: &Server) -> Client {

@@ -3,29 +3,9 @@
 //! walk one case from intake to an accepted answer to an escalation. The screenshots are kept
 //! in `target/browser-artifacts/`.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::support::Server;
-use crate::yimen;
-
-fn add_user(db: &str, id: &str, password: &str) {
-    let mut child = yimen()
-        .args(["user", "add", id, "--from-organisation", "--password-stdin", "--db", db])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(password.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
 
 #[test]
 fn a_clerk_a_handler_and_a_supervisor_walk_a_case_to_an_accepted_escalation_answer() {
@@ -34,7 +14,7 @@ fn a_clerk_a_handler_and_a_supervisor_walk_a_case_to_an_accepted_escalation_answ
     let mut passwords = serde_json::Map::new();
     for user in ["clerk_wang", "handler_li", "supervisor_han"] {
         let p = format!("{user}-长密码-2026");
-        add_user(&db, user, &p);
+        crate::support::add_user(&db, user, &["--from-organisation"], &p);
         passwords.insert(user.to_owned(), serde_json::Value::String(p));
     }
     let pw_file = dir.path().join("passwords.json");

@@ -313,3 +313,26 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+/// Makes an account with `yimen user add ID <args> --password-stdin --db DB`, the password on
+/// standard input.
+pub fn add_user(db: &str, id: &str, args: &[&str], password: &str) {
+    use std::io::Write as _;
+    let mut child = yimen()
+        .args(["user", "add", id])
+        .args(args)
+        .args(["--password-stdin", "--db", db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(password.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

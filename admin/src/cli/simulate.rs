@@ -180,11 +180,9 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
     crate::out!("\n{} bulletin for the year:\n", args.year);
     crate::out!("| department | received | closed | on time | zero-trip | one-trip | breaches | level 1/2/3 |");
     crate::out!("|---|---|---|---|---|---|---|---|");
-    for r in year.departments.iter().filter(|r| r.figures.received > 0) {
-        let f = &r.figures;
+    let row = |name: &str, f: &bulletin::Figures| {
         crate::out!(
-            "| {} | {} | {} | {} | {} | {} | {} | {}/{}/{} |",
-            r.name,
+            "| {name} | {} | {} | {} | {} | {} | {} | {}/{}/{} |",
             f.received,
             f.closed,
             pct(f.on_time_rate),
@@ -195,20 +193,12 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
             f.escalations[1],
             f.escalations[2]
         );
+    };
+    for r in year.departments.iter().filter(|r| r.figures.received > 0) {
+        row(&r.name, &r.figures);
     }
     let f = &year.total;
-    crate::out!(
-        "| **all** | {} | {} | {} | {} | {} | {} | {}/{}/{} |",
-        f.received,
-        f.closed,
-        pct(f.on_time_rate),
-        pct(f.zero_trip_rate()),
-        pct(f.one_trip_rate()),
-        f.breaches,
-        f.escalations[0],
-        f.escalations[1],
-        f.escalations[2]
-    );
+    row("**all**", f);
     let agrees = truth.received == f.received
         && truth.closed == f.closed
         && truth.on_time == f.on_time

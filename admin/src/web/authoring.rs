@@ -46,7 +46,6 @@ struct ListPage {
 
 async fn list(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let loc = ctx.lang.tag();
-    let org = s.engine.org();
     let store = s.engine.store();
     let mut rows = Vec::new();
     for d in s.engine.definitions().all_current() {
@@ -54,11 +53,7 @@ async fn list(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         rows.push(Row {
             id: d.def.id.clone(),
             name: d.def.name.get(loc).to_owned(),
-            department: org
-                .file
-                .departments
-                .get(&d.def.department)
-                .map_or_else(|| d.def.department.clone(), |x| x.name.get(loc).to_owned()),
+            department: super::department_name(&s, &d.def.department, loc),
             current: d.version,
             versions,
         });

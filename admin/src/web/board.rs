@@ -109,11 +109,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             case_type: def
                 .as_ref()
                 .map_or_else(|| c.case_type.clone(), |d| d.def.name.get(loc).to_owned()),
-            department: org
-                .file
-                .departments
-                .get(&c.department)
-                .map_or_else(|| c.department.clone(), |x| x.name.get(loc).to_owned()),
+            department: super::department_name(&s, &c.department, loc),
             rung,
             state,
             due,

@@ -347,11 +347,7 @@ pub async fn show(
         .iter()
         .filter(|t| t.is_active())
         .map(|tk| {
-            let dept = org
-                .file
-                .departments
-                .get(&tk.department)
-                .map_or_else(|| tk.department.clone(), |x| x.name.get(loc).to_owned());
+            let dept = super::department_name(s, &tk.department, loc);
             let role = org
                 .file
                 .roles
@@ -524,11 +520,7 @@ pub async fn show(
             sla,
             sla_key: format!("sla.{sla}"),
             due,
-            department: org
-                .file
-                .departments
-                .get(&case.department)
-                .map_or_else(|| case.department.clone(), |x| x.name.get(loc).to_owned()),
+            department: super::department_name(s, &case.department, loc),
             unit: name_of_unit(case.unit.as_deref()),
             tier: t(lang, &format!("tier.{}", case.tier.as_str())).to_owned(),
             channel: org
@@ -777,20 +769,13 @@ async fn run(
     }
 }
 
-fn text_of(form: &[(String, String)], name: &str) -> Option<String> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 pub async fn act(
     State(s): State<Arc<AppState>>,
     ctx: Ctx,
     Path(id): Path<String>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(action) = text_of(&form, "action") else {
+    let Some(action) = super::form_value(&form, "action") else {
         return super::error_page(StatusCode::BAD_REQUEST, t(ctx.lang, "error.no_action"));
     };
     let case = match s.engine.case(&id).await {
@@ -805,8 +790,8 @@ pub async fn act(
     let cmd = Command::Act {
         action: action.clone(),
         fields: fields.clone(),
-        comment: text_of(&form, "comment"),
-        expected_version: text_of(&form, "expected_version").and_then(|v| v.parse().ok()),
+        comment: super::form_value(&form, "comment"),
+        expected_version: super::form_value(&form, "expected_version").and_then(|v| v.parse().ok()),
     };
     run(&s, &ctx, &id, cmd, "acted", Some(action), fields).await
 }
@@ -817,7 +802,7 @@ pub async fn comment(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let text = text_of(&form, "text").unwrap_or_default();
+    let text = super::form_value(&form, "text").unwrap_or_default();
     run(&s, &ctx, &id, Command::Comment { text }, "commented", None, Map::new()).await
 }
 
@@ -831,7 +816,7 @@ pub async fn extend(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let comment = text_of(&form, "comment");
+    let comment = super::form_value(&form, "comment");
     run(&s, &ctx, &id, Command::Extend { comment }, "extended", None, Map::new()).await
 }
 
@@ -864,7 +849,7 @@ pub async fn answer(
     let Some(id) = record_case(&record) else {
         return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case"));
     };
-    let text = text_of(&form, "text").unwrap_or_default();
+    let text = super::form_value(&form, "text").unwrap_or_default();
     let cmd = Command::AnswerSupervision { record, text };
     run(&s, &ctx, &id, cmd, "answered", None, Map::new()).await
 }
@@ -878,11 +863,11 @@ pub async fn review(
     let Some(id) = record_case(&record) else {
         return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case"));
     };
-    let accept = text_of(&form, "accept").as_deref() == Some("true");
+    let accept = super::form_value(&form, "accept").as_deref() == Some("true");
     let cmd = Command::ReviewSupervision {
         record,
         accept,
-        comment: text_of(&form, "comment"),
+        comment: super::form_value(&form, "comment"),
     };
     run(
         &s,
@@ -907,7 +892,11 @@ pub async fn reveal(
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
-    let reason: String = text_of(&form, "reason").unwrap_or_default().chars().take(500).collect();
+    let reason: String = super::form_value(&form, "reason")
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect();
     if reason.is_empty() {
         let f = Failed {
             message: t(ctx.lang, "case.reveal.reason_required").to_owned(),

@@ -64,11 +64,7 @@ pub async fn choose(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         .map(|d| Kind {
             id: d.def.id.clone(),
             name: d.def.name.get(loc).to_owned(),
-            department: org
-                .file
-                .departments
-                .get(&d.def.department)
-                .map_or_else(|| d.def.department.clone(), |x| x.name.get(loc).to_owned()),
+            department: super::department_name(&s, &d.def.department, loc),
             limit: d.def.sla.as_ref().map(|x| x.budget.clone()).unwrap_or_default(),
         })
         .collect();
@@ -176,12 +172,7 @@ pub async fn submit(
         Ok(d) => d,
         Err(r) => return r,
     };
-    let get = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| super::form_value(&form, name);
     let fields = form_fields(&def.def, &form);
     let channel = get("channel").unwrap_or_default();
     match s

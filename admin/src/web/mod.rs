@@ -217,6 +217,24 @@ pub fn chrome(s: &AppState, ctx: &Ctx, section: &str, title: impl Into<String>) 
     }
 }
 
+/// The name of a department in `loc` (its id when the organisation has none).
+pub fn department_name(s: &AppState, id: &str, loc: &str) -> String {
+    s.engine
+        .org()
+        .file
+        .departments
+        .get(id)
+        .map_or_else(|| id.to_owned(), |d| d.name.get(loc).to_owned())
+}
+
+/// The trimmed, non-empty value of `name` in a submitted form.
+pub fn form_value(form: &[(String, String)], name: &str) -> Option<String> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// Renders a template as a page (a template error is a 500 page, never a panic).
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {

@@ -420,12 +420,7 @@ async fn add_user(
         Ok(a) => a.id.clone(),
         Err(r) => return r,
     };
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |k: &str| super::form_value(&form, k);
     let new = crate::auth::NewAccount {
         id: get("id").unwrap_or_default(),
         name: get("name"),
