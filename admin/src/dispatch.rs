@@ -460,6 +460,22 @@ impl Dispatcher {
                     .map_err(|e| e.to_string())?;
                 continue;
             }
+            // Sends in a claimed batch follow each other: renew this one's lease first, and skip
+            // it when the lease ran out meanwhile (another node may be sending it).
+            let fresh = self.engine.now();
+            if !store
+                .renew_delivery_lease(
+                    &d,
+                    node,
+                    fresh.timestamp_millis(),
+                    (fresh + self.opts.lease).timestamp_millis(),
+                )
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                tracing::debug!(channel = %d.channel, to = %d.recipient, "the lease ran out before sending; left to its new holder");
+                continue;
+            }
             let notifier = match d.channel.as_str() {
                 "email" => self.email.clone(),
                 _ => self.sms.clone(),

@@ -216,6 +216,31 @@ impl Store {
         Ok(rows)
     }
 
+    /// Renews `node`'s lease on a claimed delivery just before it is sent, so every send starts
+    /// with a whole lease ahead of it; false when the lease has run out (another node may have
+    /// taken the delivery) or the delivery is no longer waiting: then it must not be sent.
+    pub async fn renew_delivery_lease(
+        &self,
+        d: &Delivery,
+        node: &str,
+        now_ms: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET lease_until = $1 WHERE outbox_key = $2 AND channel = $3 AND address = $4 \
+             AND lease_owner = $5 AND lease_until > $6 AND state IN ('pending', 'retrying')",
+        )
+        .bind(lease_until)
+        .bind(&d.outbox_key)
+        .bind(&d.channel)
+        .bind(&d.address)
+        .bind(node)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records an attempt's outcome, only while the lease is `node`'s.
     pub async fn record_delivery(
         &self,
