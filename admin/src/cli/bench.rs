@@ -29,6 +29,8 @@ pub enum BenchCommand {
     /// Pages: the inbox and case pages over HTTP under concurrent clients, with a store of many
     /// cases (filled as for `reports`) and open cases in a handler's inbox.
     Pages(PagesArgs),
+    /// Start-up: `yimen serve` to listening with many open cases and pending timers.
+    Startup(super::bench_startup::StartupArgs),
 }
 
 /// Arguments of `yimen bench pages`.
@@ -125,6 +127,7 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
         BenchCommand::W2(args) => rt.block_on(w2(args)),
         BenchCommand::Reports(args) => rt.block_on(reports(args)),
         BenchCommand::Pages(args) => rt.block_on(super::bench_pages::pages(args)),
+        BenchCommand::Startup(args) => rt.block_on(super::bench_startup::startup(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -473,7 +476,7 @@ fn tempfile_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+pub(super) fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 mod bench_pages;
+mod bench_startup;
 pub mod calendar;
 pub mod case;
 pub mod migrate;
