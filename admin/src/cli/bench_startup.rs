@@ -128,19 +128,23 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
             .arg(&dir)
             .env("NO_COLOR", "1")
             .env("YIMEN_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .map_err(|e| e.to_string())?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
+        // The log goes to standard output.
+        let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut addr = None;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
             if let Some(i) = line.find("listening on http://") {
                 addr = Some(line[i + "listening on http://".len()..].trim().to_owned());
                 break;
             }
         }
         let listening = t.elapsed().as_secs_f64();
+        // Keep reading the log, so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
         let addr = addr.ok_or("the server did not start")?;
         let answered = loop {
             if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
