@@ -9,6 +9,7 @@ mod crash;
 mod docs;
 mod intake;
 mod notify;
+mod pg_restart;
 mod schema;
 mod serve;
 mod simulate;
