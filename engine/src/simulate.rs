@@ -38,6 +38,9 @@ pub struct Options {
     pub year: i32,
     /// The share of cases that close late (the seed: 5 %).
     pub late_share: f64,
+    /// Keep every case's ground truth in [`Outcome::truth`] (tests compare each period with it);
+    /// otherwise only the year's tally is kept, so memory stays flat at any scale.
+    pub keep_truth: bool,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             scale: 1.0,
             year: 2025,
             late_share: 0.05,
+            keep_truth: false,
         }
     }
 }
@@ -86,8 +90,12 @@ pub struct Progress {
 /// The year as it happened.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// Every case with its ground truth, in opening order.
+    /// Every case with its ground truth (when [`Options::keep_truth`]), in closing order.
     pub truth: Vec<Truth>,
+    /// The ground truth's figures for the year.
+    pub year: Count,
+    /// Cases opened.
+    pub cases: usize,
     /// Commands applied (opening included).
     pub commands: u64,
     /// Periodic job runs.
@@ -248,18 +256,22 @@ pub async fn run(
         d = d.succ_opt().ok_or("date overflow")?;
     }
     let mut per_day: Vec<Vec<&'static str>> = vec![Vec::new(); days.len()];
-    let mut total = 0usize;
     for (ct, _, n) in MIX {
         let n = (n * opts.scale).round() as usize;
-        total += n;
         for i in 0..n {
             per_day[i * days.len() / n].push(ct);
         }
     }
     let dept: HashMap<&str, &'static str> = MIX.iter().map(|(c, d, _)| (*c, *d)).collect();
     let mut rng = Rng(opts.seed | 1);
-    let mut truth: Vec<Truth> = Vec::with_capacity(total);
-    let mut ids: Vec<String> = Vec::with_capacity(total);
+    let mut truth: Vec<Truth> = Vec::new();
+    // The cases still being worked on (opened today, or waiting to close late): index → (truth,
+    // id). Closed ones are folded into the year's tally and dropped, so memory does not grow.
+    let mut live: HashMap<usize, (Truth, String)> = HashMap::new();
+    let mut opened_count = 0usize;
+    let year_start = NaiveDate::from_ymd_opt(opts.year, 1, 1).ok_or("bad year")?;
+    let year_end = NaiveDate::from_ymd_opt(opts.year + 1, 1, 1).ok_or("bad year")?;
+    let mut year = Count::default();
     let mut commands = 0u64;
     let mut job_runs = 0usize;
     // Late closures waiting for their day: local date → case indexes.
@@ -290,7 +302,7 @@ pub async fn run(
         let mut opened = Vec::new();
         let mut set = tokio::task::JoinSet::new();
         for (k, ct) in todays.iter().enumerate() {
-            let i = truth.len() + k;
+            let i = opened_count + k;
             let (channel, unit) = intake(ct);
             let (e2, clerk2) = (e.clone(), clerk.clone());
             let ct = *ct;
@@ -322,30 +334,42 @@ pub async fn run(
             };
             // Late ones among cases opened before October, so every breach falls in the year.
             let late = day.month() < 10 && day.year() == opts.year && rng.unit() < opts.late_share;
-            opened.push(truth.len());
-            truth.push(Truth {
-                case_type: ct,
-                department: dept[ct],
-                opened: now,
-                closed: None,
-                late,
-                visits,
-            });
-            ids.push(std::mem::take(&mut new_ids[k]));
+            let i = opened_count;
+            opened_count += 1;
+            opened.push(i);
+            if (year_start..year_end).contains(day) {
+                year.received += 1;
+            }
+            live.insert(
+                i,
+                (
+                    Truth {
+                        case_type: ct,
+                        department: dept[ct],
+                        opened: now,
+                        closed: None,
+                        late,
+                        visits,
+                    },
+                    std::mem::take(&mut new_ids[k]),
+                ),
+            );
         }
         // Record visits; start them.
         let mut cmds = Vec::new();
         for &i in &opened {
-            for _ in 0..truth[i].visits {
-                cmds.push((ids[i].clone(), Command::RecordVisit, clerk.clone()));
+            let (t, id) = &live[&i];
+            for _ in 0..t.visits {
+                cmds.push((id.clone(), Command::RecordVisit, clerk.clone()));
             }
         }
         run_all(e, cmds, &mut commands).await?;
         for round in 0..2 {
             let mut cmds = Vec::new();
             for &i in &opened {
-                if let Some((a, u)) = starting(truth[i].case_type).get(round) {
-                    cmds.push((ids[i].clone(), act(a, json!({})), user(u)?));
+                let (t, id) = &live[&i];
+                if let Some((a, u)) = starting(t.case_type).get(round) {
+                    cmds.push((id.clone(), act(a, json!({})), user(u)?));
                 }
             }
             run_all(e, cmds, &mut commands).await?;
@@ -353,12 +377,13 @@ pub async fn run(
         // On-time cases close within the hour; late ones wait past their limit.
         clock.set(local(*day, (10, 30))?);
         settle(e, &mut commands).await?;
-        let mut closing_now: Vec<usize> = opened.iter().copied().filter(|&i| !truth[i].late).collect();
+        let mut closing_now: Vec<usize> = opened.iter().copied().filter(|i| !live[i].0.late).collect();
         // A late case closes on the first day after its due instant (holidays and make-up days as
         // the calendar has them).
-        for &i in opened.iter().filter(|&&i| truth[i].late) {
-            let d: crate::duration::Duration = budget(truth[i].case_type).parse().map_err(|x| format!("{x}"))?;
-            let due = cal.add(truth[i].opened, d).map_err(|x| x.to_string())?.at;
+        for &i in opened.iter().filter(|i| live[*i].0.late) {
+            let t = &live[&i].0;
+            let d: crate::duration::Duration = budget(t.case_type).parse().map_err(|x| format!("{x}"))?;
+            let due = cal.add(t.opened, d).map_err(|x| x.to_string())?.at;
             pending
                 .entry(local_date(cal, due) + Duration::days(1))
                 .or_default()
@@ -371,21 +396,34 @@ pub async fn run(
         for round in 0..2 {
             let mut cmds = Vec::new();
             for &i in &closing_now {
-                if let Some((a, u, f)) = closing(truth[i].case_type).get(round).cloned() {
-                    cmds.push((ids[i].clone(), act(a, f), user(u)?));
+                let (t, id) = &live[&i];
+                if let Some((a, u, f)) = closing(t.case_type).get(round).cloned() {
+                    cmds.push((id.clone(), act(a, f), user(u)?));
                 }
             }
             run_all(e, cmds, &mut commands).await?;
         }
         let now = clock.now();
         for &i in &closing_now {
-            truth[i].closed = Some(now);
+            let Some((mut t, _)) = live.remove(&i) else { continue };
+            t.closed = Some(now);
+            if (year_start..year_end).contains(day) {
+                year.closed += 1;
+                year.on_time += u64::from(!t.late);
+                year.zero += u64::from(t.visits == 0);
+                year.one += u64::from(t.visits == 1);
+            } else if local_date(cal, t.opened) < year_end {
+                year.open_at_end += 1;
+            }
+            if opts.keep_truth {
+                truth.push(t);
+            }
         }
         progress(&Progress {
             day: *day,
             done: di + 1,
             days: step_days.len(),
-            cases: truth.len(),
+            cases: opened_count,
             commands,
         });
     }
@@ -394,6 +432,8 @@ pub async fn run(
     }
     Ok(Outcome {
         truth,
+        year,
+        cases: opened_count,
         commands,
         job_runs,
     })

@@ -47,12 +47,25 @@ async fn the_seed_year_reports_its_ground_truth() {
     let sched = Scheduler::new(e.clone(), b.schedules.expect("schedules").value, cal.clone());
     let opts = Options {
         scale,
+        keep_truth: true,
         ..Options::default()
     };
     let out = simulate::run(&e, &clock, Some(&sched), &cal, &opts, &mut |_| {})
         .await
         .expect("the year runs");
     let truth = out.truth;
+    assert_eq!(truth.len(), out.cases);
+    // The running tally the simulator keeps (for runs too large to keep every case) agrees.
+    assert_eq!(
+        out.year,
+        truth_for(
+            &cal,
+            &truth,
+            NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            None
+        )
+    );
     let store = e.store();
 
     // The 12 bulletins equal the truth, in total and per department.
