@@ -1,7 +1,7 @@
 //! Email through SMTP with lettre: pooled connections, STARTTLS or implicit TLS (rustls),
 //! authentication, plain text plus HTML, a `Message-ID` derived from the idempotency key.
 //!
-//! Configured by URL: `smtp://[user:password@]host[:port][?tls=starttls|implicit|none][&from=addr]`
+//! Configured by URL: `smtp://[user:password@]host[:port][?tls=starttls|implicit|none][&from=addr][&pool=4][&timeout=30]`
 //! (`smtps://` means implicit TLS). Without `tls`, `smtp://` uses STARTTLS when the server offers
 //! it on ports 25 and 587 and plain text only to loopback addresses.
 
@@ -53,11 +53,19 @@ impl EmailNotifier {
         let mut tls_mode = if implicit { "implicit".to_owned() } else { String::new() };
         let mut from = None;
         let mut pool = 4u32;
+        let mut timeout = 30u64;
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
                 "tls" => tls_mode = v.into_owned(),
                 "from" => from = Some(v.into_owned()),
                 "pool" => pool = v.parse().map_err(|_| UrlError("`pool` must be a number".into()))?,
+                "timeout" => {
+                    timeout = v
+                        .parse()
+                        .ok()
+                        .filter(|t| (1..=300).contains(t))
+                        .ok_or_else(|| UrlError("`timeout` is seconds, from 1 to 300".into()))?;
+                }
                 other => return Err(UrlError(format!("unknown parameter `{other}`"))),
             }
         }
@@ -86,7 +94,7 @@ impl EmailNotifier {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
             .port(port)
             .tls(tls)
-            .timeout(Some(Duration::from_secs(30)))
+            .timeout(Some(Duration::from_secs(timeout)))
             .pool_config(PoolConfig::new().max_size(pool.max(1)));
         if !u.username().is_empty() {
             let user = percent(u.username());
@@ -162,6 +170,9 @@ mod tests {
         assert!(e.to_string().contains("loopback"), "{e}");
         assert!(EmailNotifier::from_url("http://x").is_err());
         assert!(EmailNotifier::from_url("smtp://x?color=red").is_err());
+        assert!(EmailNotifier::from_url("smtp://127.0.0.1:2525?timeout=5").is_ok());
+        assert!(EmailNotifier::from_url("smtp://127.0.0.1:2525?timeout=0").is_err());
+        assert!(EmailNotifier::from_url("smtp://127.0.0.1:2525?timeout=soon").is_err());
         let n = EmailNotifier::from_url("smtp://user:secret@127.0.0.1:2525").expect("ok");
         assert!(!format!("{n:?}").contains("secret"));
     }

@@ -540,3 +540,98 @@ fn an_smtp_server_that_vanishes_mid_burst_loses_nothing_and_the_backlog_drains_w
     // most the one transaction the kill interrupted may arrive twice (the same Message-ID).
     assert!(ids.len() - unique.len() <= 1, "{} duplicates", ids.len() - unique.len());
 }
+
+#[test]
+fn an_smtp_server_that_never_answers_times_out_and_the_email_waits_until_one_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    // A server that takes the connection and never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        silent.set_nonblocking(true).expect("nonblocking");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(6) {
+            if let Ok((c, _)) = silent.accept() {
+                conns.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        conns.len()
+    });
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let url = format!("smtp://127.0.0.1:{port}?from=centre@putuo.example&timeout=1");
+    let args = [
+        "serve",
+        "--db",
+        db.as_str(),
+        "--bind",
+        "127.0.0.1:0",
+        "--smtp",
+        url.as_str(),
+    ];
+    let env = [("YIMEN_NOTIFY_BACKOFF_MS", "300"), ("YIMEN_SMS_QUIET_HOURS", "off")];
+    let server = Server::start_with_env(&args, &env);
+    let clerk = server.client("clerk_wang");
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "市民", "caller_phone": "13900000004", "category": "complaint", "content": "无人应答"}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        server
+            .client("supervisor_han")
+            .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
+            .status,
+        200
+    );
+    // The sends time out and are retried: the deliveries wait, with the reason.
+    let started = Instant::now();
+    let waiting = loop {
+        let n = clerk.get(&format!("/api/v1/cases/{id}/notifications")).json();
+        let emails: Vec<serde_json::Value> = n["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .filter(|d| d["channel"] == "email")
+            .cloned()
+            .collect();
+        if !emails.is_empty()
+            && emails
+                .iter()
+                .all(|d| d["state"] == "retrying" && d["attempts"].as_i64() >= Some(1))
+        {
+            break emails;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no timeout seen: {n}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        waiting
+            .iter()
+            .all(|d| d["last_error"].as_str().is_some_and(|e| !e.is_empty())),
+        "{waiting:?}"
+    );
+    assert!(held.join().expect("listener") >= 1, "the sender connected");
+    // A real server comes up on the port: the emails go, once each.
+    let _smtp = start_smtp_on(&maildir, port);
+    let started = Instant::now();
+    loop {
+        let m = read_maildir(&maildir);
+        if m.len() >= waiting.len() {
+            let ids: std::collections::BTreeSet<String> = m
+                .iter()
+                .filter_map(|x| x["message_id"].as_str().map(str::to_owned))
+                .collect();
+            assert_eq!(ids.len(), m.len(), "no email twice");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the backlog did not drain");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
