@@ -304,7 +304,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let sms: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.sms {
         Some(url) => Some(Arc::new(
-            yimen_notifiers::KannelNotifier::from_url(url).context("the SMS gateway URL is not usable")?,
+            yimen_notifiers::KannelNotifier::from_url_with_timeout(url, sms_timeout())
+                .context("the SMS gateway URL is not usable")?,
         )),
         None => {
             tracing::warn!(
@@ -392,6 +393,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long a request to the SMS gateway may take (`YIMEN_SMS_TIMEOUT_MS`, 20 s by default;
+/// keep it below the delivery lease).
+fn sms_timeout() -> std::time::Duration {
+    std::env::var("YIMEN_SMS_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(std::time::Duration::from_secs(20), |ms| {
+            std::time::Duration::from_millis(ms.clamp(100, 300_000))
+        })
 }
 
 /// Prints the demo accounts for a newcomer.

@@ -34,8 +34,15 @@ pub fn is_mobile(to: &str) -> bool {
 }
 
 impl KannelNotifier {
-    /// Builds a notifier from the gateway's `sendsms` URL with its credentials.
+    /// Builds a notifier from the gateway's `sendsms` URL with its credentials (a request
+    /// times out after 20 s).
     pub fn from_url(url: &str) -> Result<Self, UrlError> {
+        Self::from_url_with_timeout(url, Duration::from_secs(20))
+    }
+
+    /// As [`Self::from_url`], with the time a request may take before it counts as failed (and
+    /// is retried).
+    pub fn from_url_with_timeout(url: &str, timeout: Duration) -> Result<Self, UrlError> {
         let base = url::Url::parse(url).map_err(|e| UrlError(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(UrlError(format!(
@@ -47,7 +54,7 @@ impl KannelNotifier {
             return Err(UrlError("no host".into()));
         }
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
+            .timeout(timeout)
             .build()
             .map_err(|e| UrlError(e.to_string()))?;
         let describe = format!("{}://{}{}", base.scheme(), base.host_str().unwrap_or(""), base.path());

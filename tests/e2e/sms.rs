@@ -367,3 +367,74 @@ fn sms_waits_while_the_gateway_is_down_and_drains_when_it_returns() {
     server.signal("-TERM");
     assert!(server.wait().0.success());
 }
+
+#[test]
+fn a_gateway_that_never_answers_times_out_and_the_sms_goes_when_one_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Something on the gateway's port takes the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let sendsms = silent.local_addr().expect("addr").port();
+    let held = std::thread::spawn(move || {
+        silent.set_nonblocking(true).expect("nonblocking");
+        let mut conns = Vec::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if let Ok((c, _)) = silent.accept() {
+                conns.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        conns.len()
+    });
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let sms_url = format!("http://127.0.0.1:{sendsms}/cgi-bin/sendsms?username=yimen&password=test-secret&from=12345");
+    let server = Server::start_with_env(
+        &["serve", "--db", &db, "--bind", "127.0.0.1:0", "--sms", &sms_url],
+        &[
+            ("YIMEN_SMS_QUIET_HOURS", "off"),
+            ("YIMEN_NOTIFY_BACKOFF_MS", "200"),
+            ("YIMEN_SMS_TIMEOUT_MS", "500"),
+        ],
+    );
+    let clerk = server.client("clerk_wang");
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "市民", "caller_phone": "13900000201", "category": "request", "content": "路灯"}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // The request times out and the receipt is retried, with the reason kept.
+    let started = Instant::now();
+    loop {
+        let n = clerk.get(&format!("/api/v1/cases/{id}/notifications")).json();
+        let sms: Vec<&serde_json::Value> = n["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .filter(|d| d["channel"] == "sms")
+            .collect();
+        if sms.len() == 1
+            && sms[0]["state"] == "retrying"
+            && sms[0]["last_error"].as_str().is_some_and(|e| !e.is_empty())
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no timeout seen: {n}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(held.join().expect("listener") >= 1, "the notifier connected");
+    // A real gateway comes up on the port: the receipt goes out, once.
+    let kannel = start_kannel_on(dir.path(), sendsms);
+    let started = Instant::now();
+    while kannel.received.lock().expect("lock").is_empty() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let got = kannel.received.lock().expect("lock").clone();
+    assert_eq!(got.iter().filter(|l| l.contains("13900000201")).count(), 1, "{got:?}");
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+}
