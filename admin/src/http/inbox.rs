@@ -180,21 +180,18 @@ pub async fn complete(
     let idem = body.idempotency_for(&actor);
     let b = body.value;
     let case_id = case_of(&task)?;
-    super::cases::check_visible(&s, &actor, case_id).await?;
-    let case = s.engine.case(case_id).await?.ok_or_else(|| {
+    let unknown = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_task",
             format!("there is no task `{task}`"),
         )
-    })?;
-    let t = case.task(&task).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_task",
-            format!("there is no task `{task}`"),
-        )
-    })?;
+    };
+    let case = match super::cases::visible(&s, &actor, case_id).await {
+        Err(e) if e.status() == StatusCode::NOT_FOUND => return Err(unknown()),
+        r => r?,
+    };
+    let t = case.task(&task).ok_or_else(unknown)?;
     if !t.is_active() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

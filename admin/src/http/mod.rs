@@ -15,7 +15,7 @@ pub mod routes;
 pub mod session;
 mod supervision;
 
-pub use cases::{check_visible as cases_check_visible, visible_case};
+pub use cases::{check_visible as cases_check_visible, visible, visible_case};
 pub use error::{ApiError, problem};
 pub use extract::cookie;
 pub use routes::{RouteInfo, Table, form_field, is_api_path};

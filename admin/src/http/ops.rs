@@ -116,7 +116,7 @@ pub async fn case_notifications(
     User(actor): User,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    super::cases::visible_case(&s, &actor, &id).await?;
+    super::cases::visible(&s, &actor, &id).await?;
     let mut list = s
         .engine
         .store()

@@ -20,7 +20,7 @@ pub async fn timeline(
     User(actor): User,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (case, _) = super::cases::visible_case(&s, &actor, &id).await?;
+    let case = super::cases::visible(&s, &actor, &id).await?;
     let def = s
         .engine
         .definitions()

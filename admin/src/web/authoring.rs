@@ -49,7 +49,10 @@ async fn list(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let store = s.engine.store();
     let mut rows = Vec::new();
     for d in s.engine.definitions().all_current() {
-        let versions = store.definition_versions(&d.def.id).await.map(|v| v.len()).unwrap_or(0);
+        let versions = match store.definition_versions(&d.def.id).await {
+            Ok(v) => v.len(),
+            Err(e) => return super::store_down(ctx.lang, e),
+        };
         rows.push(Row {
             id: d.def.id.clone(),
             name: d.def.name.get(loc).to_owned(),
@@ -100,17 +103,12 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
         return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case_type"));
     };
     let store = s.engine.store();
-    let counts: BTreeMap<i64, (i64, i64)> = store
-        .cases_per_version(id)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(v, o, c)| (v, (o, c)))
-        .collect();
-    let versions = store
-        .definition_versions(id)
-        .await
-        .unwrap_or_default()
+    let (counts, versions) = match (store.cases_per_version(id).await, store.definition_versions(id).await) {
+        (Ok(c), Ok(v)) => (c, v),
+        (Err(e), _) | (_, Err(e)) => return super::store_down(ctx.lang, e),
+    };
+    let counts: BTreeMap<i64, (i64, i64)> = counts.into_iter().map(|(v, o, c)| (v, (o, c))).collect();
+    let versions = versions
         .into_iter()
         .map(|(v, at)| {
             let (open, closed) = counts.get(&v).copied().unwrap_or((0, 0));
@@ -125,7 +123,16 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
         .collect();
     let source = match source {
         Some(x) => x,
-        None => authoring::source(s, id).await.unwrap_or_default(),
+        None => match authoring::source(s, id).await {
+            Ok(x) => x,
+            Err(r) => {
+                let out = refused(ctx.lang, r);
+                return super::error_page(
+                    out.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    out.error.as_deref().unwrap_or_default(),
+                );
+            }
+        },
     };
     let diagram = authoring::diagram(&def.def, loc);
     let c = chrome(s, ctx, "nav.workflows", def.def.name.get(loc).to_owned());
@@ -258,7 +265,7 @@ async fn diff(
     let text = match authoring::diff(&s, &id, from, to).await {
         Ok(Some(t)) => t,
         Ok(None) => return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "wf.diff.missing")),
-        Err(_) => return super::error_page(StatusCode::SERVICE_UNAVAILABLE, t(ctx.lang, "error.store")),
+        Err(e) => return super::store_down(ctx.lang, format!("{e:?}")),
     };
     let lines = text
         .lines()

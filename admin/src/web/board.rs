@@ -81,17 +81,22 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
                     .is_some_and(|c| c.kind == ChannelKind::Internal)
             });
         if internal {
-            for id in store.open_cases_of_type(&d.def.id, LIMIT).await.unwrap_or_default() {
+            let open = match store.open_cases_of_type(&d.def.id, LIMIT).await {
+                Ok(o) => o,
+                Err(e) => return super::store_down(lang, e),
+            };
+            for id in open {
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
             }
         }
     }
-    let cases: HashMap<String, Case> = store
-        .cases_by_ids(&ids)
-        .await
-        .unwrap_or_default()
+    let cases = match store.cases_by_ids(&ids).await {
+        Ok(c) => c,
+        Err(e) => return super::store_down(lang, e),
+    };
+    let cases: HashMap<String, Case> = cases
         .into_iter()
         .filter(|c| access::may_see(org, &actor, c, None))
         .map(|c| (c.id.clone(), c))

@@ -474,12 +474,11 @@ pub async fn show(
         .iter()
         .map(|e| describe(s, d, def.ladder.as_ref(), e, lang, unmasked))
         .collect();
-    let notifications = s
-        .engine
-        .store()
-        .case_deliveries(&case.id)
-        .await
-        .unwrap_or_default()
+    let notifications = match s.engine.store().case_deliveries(&case.id).await {
+        Ok(n) => n,
+        Err(e) => return super::store_down(lang, e),
+    };
+    let notifications = notifications
         .into_iter()
         .map(|n| NotificationRow {
             channel: n.channel,
@@ -905,7 +904,7 @@ pub async fn reveal(
         };
         return show(&s, &ctx, &id, false, None, Some(f)).await;
     }
-    if let Err(e) = crate::http::visible_case(&s, &actor, &id).await {
+    if let Err(e) = crate::http::visible(&s, &actor, &id).await {
         return super::api_error_page(&e);
     }
     let now = s.engine.now().timestamp_millis();

@@ -137,21 +137,16 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
     let store = s.engine.store();
     let mut items = match store.inbox(&filter).await {
         Ok(i) => i,
-        Err(e) => {
-            tracing::error!("inbox: {e}");
-            return super::error_page(StatusCode::SERVICE_UNAVAILABLE, super::i18n::t(ctx.lang, "error.store"));
-        }
+        Err(e) => return super::store_down(ctx.lang, e),
     };
     let has_next = items.len() as i64 > PER_PAGE;
     items.truncate(PER_PAGE as usize);
     let ids: Vec<String> = items.iter().map(|i| i.case_id.clone()).collect();
-    let cases: HashMap<String, Case> = store
-        .cases_by_ids(&ids)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect();
+    let cases = match store.cases_by_ids(&ids).await {
+        Ok(c) => c,
+        Err(e) => return super::store_down(ctx.lang, e),
+    };
+    let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.clone(), c)).collect();
     let org = s.engine.org();
     let unmasked = crate::access::sees_personal_data(org, &actor);
     let rows = items

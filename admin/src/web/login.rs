@@ -121,7 +121,10 @@ pub async fn submit(
 }
 
 pub async fn logout(State(s): State<Arc<AppState>>, Extension(a): Extension<Authed>) -> Response {
-    let _ = crate::http::session::end_session(&s, &a).await;
+    // A session that could not be ended stays valid: say so rather than pretend.
+    if let Err(e) = crate::http::session::end_session(&s, &a).await {
+        return super::api_error_page(&e);
+    }
     let mut r = see_other("/login");
     r.headers_mut()
         .insert(header::SET_COOKIE, crate::http::session::cookie(&s, "", 0));

@@ -32,6 +32,7 @@ pub use i18n::Lang;
 use crate::access::{self, Access};
 use crate::http::routes::Authed;
 use crate::http::{AppState, Table};
+pub use yimen_engine::reports::bulletin::esc;
 
 /// Adds the pages to the route table.
 #[rustfmt::skip]
@@ -251,22 +252,6 @@ pub fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// An instant in the centre's time zone, to the minute.
 pub fn local(s: &AppState, t: DateTime<Utc>) -> String {
     t.with_timezone(&centre_tz(s)).format("%Y-%m-%d %H:%M").to_string()
@@ -287,6 +272,13 @@ pub fn centre_tz(s: &AppState) -> chrono_tz::Tz {
 /// An instant given in UTC milliseconds, as [`local`].
 pub fn local_ms(s: &AppState, ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(String::new, |t| local(s, t))
+}
+
+/// The page when the database could not answer: logged, said plainly, never shown as empty
+/// figures.
+pub fn store_down(lang: Lang, e: impl std::fmt::Display) -> Response {
+    tracing::error!("a page could not read the store: {e}");
+    error_page(StatusCode::SERVICE_UNAVAILABLE, i18n::t(lang, "error.store"))
 }
 
 /// A plain error page.

@@ -35,8 +35,7 @@ pub fn routes(t: Table) -> Table {
 }
 
 fn store_down(ctx: &Ctx, e: impl std::fmt::Display) -> Response {
-    tracing::error!("operations page: {e}");
-    super::error_page(StatusCode::SERVICE_UNAVAILABLE, t(ctx.lang, "error.store"))
+    super::store_down(ctx.lang, e)
 }
 
 #[derive(Template)]
@@ -52,8 +51,14 @@ async fn overview(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         Ok(d) => d,
         Err(e) => return store_down(&ctx, e),
     };
-    let timers = store.timer_counts().await.unwrap_or_default();
-    let runs = store.job_runs(500).await.unwrap_or_default();
+    let timers = match store.timer_counts().await {
+        Ok(t) => t,
+        Err(e) => return store_down(&ctx, e),
+    };
+    let runs = match store.job_runs(500).await {
+        Ok(r) => r,
+        Err(e) => return store_down(&ctx, e),
+    };
     let mut counts: Vec<(String, i64, &'static str)> = deliveries
         .into_iter()
         .map(|(ch, st, n)| {

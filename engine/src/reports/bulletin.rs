@@ -483,7 +483,8 @@ pub(crate) fn field(s: &str) -> String {
     }
 }
 
-pub(crate) fn esc(s: &str) -> String {
+/// Text escaped for HTML (element content and quoted attributes).
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
