@@ -107,10 +107,10 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         let (sla, _) = super::inbox::sla_of(&s, c);
         Row {
             case_id: c.id.clone(),
-            short: super::case::short_id(&c.id),
+            short: super::fields::short_id(&c.id),
             subject: def
                 .as_ref()
-                .map_or_else(|| c.id.clone(), |d| super::case::summary(&d.def, c, unmasked)),
+                .map_or_else(|| c.id.clone(), |d| super::fields::summary(&d.def, c, unmasked)),
             case_type: def
                 .as_ref()
                 .map_or_else(|| c.case_type.clone(), |d| d.def.name.get(loc).to_owned()),

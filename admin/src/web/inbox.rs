@@ -167,7 +167,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
                 .and_then(|d| d.def.states.get(&i.case_state))
                 .map_or_else(|| i.case_state.clone(), |st| st.name.get(lang).to_owned());
             let subject = match (case, &def) {
-                (Some(c), Some(d)) => super::case::summary(&d.def, c, unmasked),
+                (Some(c), Some(d)) => super::fields::summary(&d.def, c, unmasked),
                 _ => i.case_id.clone(),
             };
             let unit = i
@@ -180,7 +180,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
             Row {
                 claimable: i.state == "open",
                 mine,
-                case_short: super::case::short_id(&i.case_id),
+                case_short: super::fields::short_id(&i.case_id),
                 assignee: i
                     .assignee
                     .as_deref()

@@ -11,7 +11,8 @@ use axum::response::Response;
 use serde_json::Map;
 use yimen_engine::core::CompiledCaseType;
 
-use super::case::{Input, InputKind, failure, form_fields, input};
+use super::case_actions::failure;
+use super::fields::{Input, InputKind, form_fields, input};
 use super::i18n::t;
 use super::{Chrome, Ctx, chrome, render, see_other};
 use crate::http::AppState;
@@ -77,7 +78,7 @@ fn form_page(
     ctx: &Ctx,
     def: &CompiledCaseType,
     sent: &[(String, String)],
-    failed: Option<super::case::Failed>,
+    failed: Option<super::case_actions::Failed>,
 ) -> Response {
     let loc = ctx.lang.tag();
     let org = s.engine.org();

@@ -10,6 +10,9 @@
 mod authoring;
 mod board;
 mod case;
+mod case_actions;
+mod case_history;
+mod fields;
 pub mod i18n;
 mod inbox;
 mod intake;
@@ -52,14 +55,14 @@ pub fn pages(t: Table) -> Table {
         .add(Method::GET, "/intake/{case_type}", SignedIn, "Intake form", intake::form)
         .add(Method::POST, "/intake/{case_type}", SignedIn, "Register a case", intake::submit)
         .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
-        .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case::act)
-        .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case::comment)
-        .add(Method::POST, "/cases/{id}/visit", SignedIn, "Record a visit", case::visit)
-        .add(Method::POST, "/cases/{id}/reveal", SignedIn, "Reveal personal data (audited)", case::reveal)
-        .add(Method::POST, "/cases/{id}/extend", SignedIn, "Extend the SLA", case::extend)
-        .add(Method::POST, "/cases/{id}/escalate", SignedIn, "Escalate by hand", case::escalate)
-        .add(Method::POST, "/supervision/{record}/answer", SignedIn, "Answer a supervision record", case::answer)
-        .add(Method::POST, "/supervision/{record}/review", Oversight, "Review an answer", case::review)
+        .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case_actions::act)
+        .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case_actions::comment)
+        .add(Method::POST, "/cases/{id}/visit", SignedIn, "Record a visit", case_actions::visit)
+        .add(Method::POST, "/cases/{id}/reveal", SignedIn, "Reveal personal data (audited)", case_actions::reveal)
+        .add(Method::POST, "/cases/{id}/extend", SignedIn, "Extend the SLA", case_actions::extend)
+        .add(Method::POST, "/cases/{id}/escalate", SignedIn, "Escalate by hand", case_actions::escalate)
+        .add(Method::POST, "/supervision/{record}/answer", SignedIn, "Answer a supervision record", case_actions::answer)
+        .add(Method::POST, "/supervision/{record}/review", Oversight, "Review an answer", case_actions::review)
         .add(Method::GET, "/supervision", Oversight, "Supervision board", board::page)
         .add(Method::GET, "/reports", Oversight, "Reports", reports::list)
         .add(Method::GET, "/reports/{job}/{period}", Oversight, "One report", reports::show);

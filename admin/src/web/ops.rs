@@ -125,7 +125,7 @@ async fn deliveries(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Do
             recipient: d.recipient,
             address: d.address,
             template: d.template,
-            case_short: super::case::short_id(&d.case_id),
+            case_short: super::fields::short_id(&d.case_id),
             case_id: d.case_id,
             state: t(ctx.lang, &format!("delivery.{}", d.state)).to_owned(),
             attempts: d.attempts,

@@ -1,0 +1,150 @@
+//! Form inputs generated from a case type's fields, and field values as people read them
+//! (personal data masked unless the reader may see it).
+
+use serde_json::{Map, Value};
+use yimen_engine::core::Case;
+use yimen_engine::model::CaseTypeFile;
+use yimen_engine::model::case_type::{Field, FieldType};
+use yimen_engine::render::{is_personal, mask_value};
+
+use super::i18n::{Lang, t};
+
+/// How a field is typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// `<input>`.
+    Input,
+    /// `<textarea>`.
+    Area,
+    /// `<select>`.
+    Select,
+}
+
+/// One form input generated from a field.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The field id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+    /// How it is typed in.
+    pub kind: InputKind,
+    /// The `type` of an `<input>`.
+    pub html_type: &'static str,
+    /// The options of a `<select>`: (value, label).
+    pub options: Vec<(String, String)>,
+    /// The value shown (what the user sent, after an error).
+    pub value: String,
+    /// Whether it must be filled.
+    pub required: bool,
+    /// The longest text (0: no limit shown).
+    pub max: u32,
+    /// The `step` of a number input.
+    pub step: &'static str,
+    /// Help text.
+    pub help: String,
+    /// The problem with what was sent, next to the field.
+    pub error: Option<String>,
+}
+
+/// The form input for field `id`.
+pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, error: Option<String>) -> Input {
+    let loc = lang.tag();
+    let (kind, html_type, step, max) = match f.ty {
+        FieldType::Enum => (InputKind::Select, "", "", 0),
+        FieldType::Boolean => (InputKind::Select, "", "", 0),
+        FieldType::Text if f.max_length.is_none_or(|m| m > 200) => {
+            (InputKind::Area, "", "", f.max_length.unwrap_or(4000))
+        }
+        FieldType::Text | FieldType::Person | FieldType::Attachment => {
+            (InputKind::Input, "text", "", f.max_length.unwrap_or(200))
+        }
+        FieldType::Phone => (InputKind::Input, "tel", "", 20),
+        FieldType::IdNumber => (InputKind::Input, "text", "", 18),
+        FieldType::Money => (InputKind::Input, "number", "0.01", 0),
+        FieldType::Integer => (InputKind::Input, "number", "1", 0),
+        FieldType::Date => (InputKind::Input, "date", "", 0),
+    };
+    let options = match f.ty {
+        FieldType::Enum => f
+            .values
+            .as_ref()
+            .map(|vs| vs.iter().map(|(k, v)| (k.clone(), v.get(loc).to_owned())).collect())
+            .unwrap_or_default(),
+        FieldType::Boolean => vec![
+            ("true".into(), t(lang, "yes").to_owned()),
+            ("false".into(), t(lang, "no").to_owned()),
+        ],
+        _ => Vec::new(),
+    };
+    Input {
+        id: id.to_owned(),
+        label: f.label.get(loc).to_owned(),
+        kind,
+        html_type,
+        options,
+        value,
+        required,
+        max,
+        step,
+        help: f.help.as_ref().map(|h| h.get(loc).to_owned()).unwrap_or_default(),
+        error,
+    }
+}
+
+/// The `f.<field>` values of a submitted form as field values (empty ones left out, so a
+/// required field is reported missing; booleans as booleans; the core checks the rest).
+pub fn form_fields(def: &CaseTypeFile, form: &[(String, String)]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in form {
+        let Some(id) = k.strip_prefix("f.") else { continue };
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let value = match def.fields.get(id).map(|f| f.ty) {
+            Some(FieldType::Boolean) => match v {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                other => Value::String(other.to_owned()),
+            },
+            _ => Value::String(v.to_owned()),
+        };
+        out.insert(id.to_owned(), value);
+    }
+    out
+}
+
+/// A field value for people: enum labels, yes/no, masked personal data.
+pub fn display(f: Option<&Field>, v: &Value, lang: Lang, unmasked: bool) -> String {
+    let v = if unmasked { v.clone() } else { mask_value(f, v) };
+    match (f.map(|f| f.ty), &v) {
+        (_, Value::Null) => String::new(),
+        (Some(FieldType::Enum), Value::String(s)) => f
+            .and_then(|f| f.values.as_ref())
+            .and_then(|vs| vs.get(s))
+            .map_or_else(|| s.clone(), |l| l.get(lang.tag()).to_owned()),
+        (_, Value::Bool(b)) => t(lang, if *b { "yes" } else { "no" }).to_owned(),
+        (_, Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// A short label for a case in lists: its first non-personal text field, cut to 40 characters.
+pub fn summary(def: &CaseTypeFile, case: &Case, unmasked: bool) -> String {
+    let text = def
+        .fields
+        .iter()
+        .filter(|(_, f)| f.ty == FieldType::Text && (unmasked || !is_personal(f)))
+        .find_map(|(id, _)| case.fields.get(id).and_then(Value::as_str).filter(|s| !s.is_empty()));
+    match text {
+        Some(s) if s.chars().count() > 40 => format!("{}…", s.chars().take(40).collect::<String>()),
+        Some(s) => s.to_owned(),
+        None => short_id(&case.id),
+    }
+}
+
+/// The first eight characters of an id, for people.
+pub fn short_id(id: &str) -> String {
+    id.chars().take(8).collect()
+}
