@@ -153,8 +153,11 @@ async fn a_database_that_refuses_writes_refuses_commands_clearly_and_recovers() 
         .await;
     match r {
         Err(EngineError::Store(err)) => {
-            let text = err.to_string();
-            assert!(!text.is_empty());
+            assert_eq!(
+                err.trouble(),
+                yimen_engine::store::Trouble::ReadOnly,
+                "the operator is told the database takes no writes: {err}"
+            );
         }
         other => panic!("a refused write is a store error, not {other:?}"),
     }

@@ -336,3 +336,91 @@ pub fn add_user(db: &str, id: &str, args: &[&str], password: &str) {
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// What clients streaming case openings got: each acknowledged request's marker and case id, and
+/// each refusal's status and problem code.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub acked: std::collections::BTreeMap<String, String>,
+    pub refused: Vec<(u16, String)>,
+}
+
+/// Clients that open cases one after another, each with its own idempotency key, sending a
+/// request again (same key) until it is answered with success. A refusal (an answer that is not
+/// a success) wrote nothing, so a client gives its request up after a refusal once stopped; a
+/// request whose answer was lost (the connection failed) may have been applied, so it is sent
+/// again until it is answered, stopped or not.
+pub struct Openers {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tally: std::sync::Arc<std::sync::Mutex<Tally>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Openers {
+    /// Starts `n` clients against `addr` with `token`; `padding` characters of content make each
+    /// case bigger.
+    pub fn start(addr: &str, token: &str, n: usize, padding: usize) -> Openers {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
+        let threads = (0..n)
+            .map(|c| {
+                let (stop, tally) = (stop.clone(), tally.clone());
+                let client = Client {
+                    addr: addr.to_owned(),
+                    token: Some(token.to_owned()),
+                };
+                std::thread::spawn(move || {
+                    let content = format!("路灯不亮 {}", "长".repeat(padding));
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        n += 1;
+                        let marker = format!("r{c}-{n}");
+                        let body = serde_json::json!({"channel": "hotline_12345", "fields": {"caller": marker, "caller_phone": "13800138000", "category": "request", "content": content}}).to_string();
+                        let key = format!("open-{marker}");
+                        let mut lost = 0;
+                        loop {
+                            match client.send("POST", "/api/v1/cases", Some(body.as_bytes()), &[("Idempotency-Key", &key)]) {
+                                Ok(r) if r.status == 201 || r.status == 200 => {
+                                    let id = r.json()["id"].as_str().expect("id").to_owned();
+                                    tally.lock().expect("lock").acked.insert(marker.clone(), id);
+                                    break;
+                                }
+                                Ok(r) => {
+                                    let code = serde_json::from_str::<Value>(&r.body)
+                                        .ok()
+                                        .and_then(|v| v["code"].as_str().map(str::to_owned))
+                                        .unwrap_or_default();
+                                    tally.lock().expect("lock").refused.push((r.status, code));
+                                    if stop.load(Ordering::Relaxed) {
+                                        break;
+                                    }
+                                }
+                                Err(e) => {
+                                    lost += 1;
+                                    assert!(lost < 600, "{marker}: no answer for a minute: {e}");
+                                }
+                            }
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Openers { stop, tally, threads }
+    }
+
+    /// What they got so far.
+    pub fn tally(&self) -> Tally {
+        self.tally.lock().expect("lock").clone()
+    }
+
+    /// Stops them and waits until each has an answer to its last request.
+    pub fn finish(self) -> Tally {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads {
+            t.join().expect("a client");
+        }
+        self.tally.lock().expect("lock").clone()
+    }
+}

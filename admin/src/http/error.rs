@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use yimen_engine::core::Rejection;
 use yimen_engine::runtime::EngineError;
+use yimen_engine::store::Trouble;
 
 /// An error response.
 #[derive(Debug)]
@@ -79,13 +80,24 @@ impl From<EngineError> for ApiError {
             ),
             EngineError::TimerSkipped => ApiError::new(StatusCode::CONFLICT, "timer_skipped", e.to_string()),
             EngineError::Store(inner) => {
-                // Never echo database text: log it, answer in general terms.
+                // Never echo database text: log it, answer in general terms, but say which
+                // trouble it is when the operator can act on it.
                 tracing::error!("store error: {inner}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "the database could not take the request; nothing was changed — try again shortly",
-                )
+                let (code, detail) = match inner.trouble() {
+                    Trouble::DiskFull => (
+                        "store_full",
+                        "the database's disk is full; nothing was changed — send the request again once space has been freed",
+                    ),
+                    Trouble::ReadOnly => (
+                        "store_read_only",
+                        "the database takes no writes at the moment; nothing was changed — send the request again once it does",
+                    ),
+                    Trouble::Other => (
+                        "store_unavailable",
+                        "the database could not take the request; nothing was changed — try again shortly",
+                    ),
+                };
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
             }
             EngineError::Shutdown => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

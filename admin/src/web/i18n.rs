@@ -459,6 +459,14 @@ pub fn problem(lang: Lang, code: &str) -> &'static str {
             "数据库暂时不可用，未做任何更改。",
             "The database is unavailable; nothing changed.",
         ),
+        "store_full" => (
+            "数据库磁盘已满，未做任何更改；请联系运维人员释放空间后重试。",
+            "The database's disk is full; nothing changed. Ask the operator to free space, then try again.",
+        ),
+        "store_read_only" => (
+            "数据库当前只读，未做任何更改；恢复写入后请重试。",
+            "The database takes no writes at the moment; nothing changed. Try again once it does.",
+        ),
         _ => ("", ""),
     };
     match lang {

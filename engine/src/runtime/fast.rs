@@ -355,11 +355,10 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
         "batch committed"
     );
     if let Err(e) = committed {
-        let msg = e.to_string();
-        tracing::error!("a batch of {} commands failed to commit: {msg}", batch.len());
+        tracing::error!("a batch of {} commands failed to commit: {e}", batch.len());
         return Ok(batch
             .iter()
-            .map(|_| Err(EngineError::Store(StoreError::Unavailable(msg.clone()))))
+            .map(|_| Err(EngineError::Store(StoreError::shared(&e))))
             .collect());
     }
     Ok(results)

@@ -41,9 +41,15 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database could not take the write (disk full, read-only, connection lost).
+    /// The database could not take the write (connection lost, or another failure at commit).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database's disk is full (a commit's failure, shared by every command in its batch).
+    #[error("the database's disk is full: {0}")]
+    DiskFull(String),
+    /// The database takes no writes (a read-only file, file system or server).
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
     /// Stored data that does not decode (edited by hand, or written by a newer version).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -59,6 +65,58 @@ impl StoreError {
             }
             _ => false,
         }
+    }
+
+    /// What an operator can do about the failure, from the database's own error code.
+    pub fn trouble(&self) -> Trouble {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => trouble_of(db.code().as_deref()),
+            StoreError::DiskFull(_) => Trouble::DiskFull,
+            StoreError::ReadOnly(_) => Trouble::ReadOnly,
+            _ => Trouble::Other,
+        }
+    }
+
+    /// A copy of a database error to hand to every command of a failed batch, keeping what the
+    /// operator can act on (the error itself cannot be cloned).
+    pub fn shared(e: &sqlx::Error) -> StoreError {
+        let code = match e {
+            sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+            _ => None,
+        };
+        let msg = e.to_string();
+        match trouble_of(code.as_deref()) {
+            Trouble::DiskFull => StoreError::DiskFull(msg),
+            Trouble::ReadOnly => StoreError::ReadOnly(msg),
+            Trouble::Other => StoreError::Unavailable(msg),
+        }
+    }
+}
+
+/// Why a write failed, as far as an operator can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// No space left for the database: free some; nothing was written.
+    DiskFull,
+    /// The database takes no writes: make it writable; nothing was written.
+    ReadOnly,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies a database error code: PostgreSQL's SQLSTATE (`53100` disk_full, `25006`
+/// read_only_sql_transaction) or SQLite's extended result code (primary `SQLITE_FULL` 13,
+/// `SQLITE_READONLY` 8 in the low byte).
+fn trouble_of(code: Option<&str>) -> Trouble {
+    match code {
+        Some("53100") => Trouble::DiskFull,
+        Some("25006") => Trouble::ReadOnly,
+        Some(c) if c.len() < 5 => match c.parse::<u32>().map(|n| n & 0xff) {
+            Ok(13) => Trouble::DiskFull,
+            Ok(8) => Trouble::ReadOnly,
+            _ => Trouble::Other,
+        },
+        _ => Trouble::Other,
     }
 }
 
@@ -92,6 +150,20 @@ impl StoreOptions {
             max_connections: 8,
         }
     }
+}
+
+/// Whether a pooled connection is fit to hand out again: one whose driver still counts an open
+/// transaction is not. That happens when a commit fails after the database has already rolled
+/// the transaction back (SQLite does so on a full disk): the driver's own rollback then fails
+/// too, and every later `BEGIN` on the connection would be refused. Such a connection is closed
+/// and the pool opens a fresh one.
+fn settled(conn: &mut sqlx::AnyConnection) -> bool {
+    use sqlx::Connection;
+    let open = conn.is_in_transaction();
+    if open {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+    }
+    !open
 }
 
 /// Which database is behind the store.
@@ -161,6 +233,7 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(StdDuration::from_secs(30))
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(settled(conn)) }))
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
@@ -179,6 +252,7 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(StdDuration::from_secs(30))
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(settled(conn)) }))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // Every statement here is short and indexed; PostgreSQL's JIT, which
