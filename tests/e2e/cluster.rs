@@ -38,7 +38,7 @@ sla:
   source: 集群测试用探针（非法定时限）
 "#;
 
-fn psql(url: &str, sql: &str) -> String {
+pub(crate) fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([url, "-qtAX", "-c", sql])
         .output()
@@ -47,18 +47,31 @@ fn psql(url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn count(url: &str, sql: &str) -> u64 {
+pub(crate) fn count(url: &str, sql: &str) -> u64 {
     psql(url, sql).parse().unwrap_or_else(|_| panic!("a number from {sql}"))
+}
+
+/// A fresh database on the test PostgreSQL server: (the server's test database URL, the new
+/// database's URL).
+pub(crate) fn scratch_database(what: &str) -> (String, String) {
+    let base =
+        std::env::var("YIMEN_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("yimen_{what}_{}", std::process::id());
+    psql(&base, &format!("DROP DATABASE IF EXISTS {name}"));
+    psql(&base, &format!("CREATE DATABASE {name}"));
+    let url = format!("{}/{name}", base.rsplit_once('/').expect("a database in the URL").0);
+    (base, url)
+}
+
+/// Drops a database made by [`scratch_database`].
+pub(crate) fn drop_database(base: &str, url: &str) {
+    let name = url.rsplit('/').next().expect("a database in the URL");
+    psql(base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }
 
 #[test]
 fn three_nodes_on_one_postgresql_lose_nothing_and_apply_nothing_twice() {
-    let base =
-        std::env::var("YIMEN_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("yimen_cluster_{}", std::process::id());
-    psql(&base, &format!("DROP DATABASE IF EXISTS {name}"));
-    psql(&base, &format!("CREATE DATABASE {name}"));
-    let url = format!("{}/{name}", base.rsplit_once('/').expect("a database in the URL").0);
+    let (base, url) = scratch_database("cluster");
     let dir = tempfile::tempdir().expect("tempdir");
     let wf = dir.path().join("workflows");
     yimen_tests::copy_dir(&yimen_tests::workflows(), &wf);
@@ -262,5 +275,5 @@ fn three_nodes_on_one_postgresql_lose_nothing_and_apply_nothing_twice() {
         let _ = n.wait();
     }
     drop(smtp);
-    psql(&base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    drop_database(&base, &url);
 }

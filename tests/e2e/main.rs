@@ -2,9 +2,11 @@
 
 mod api;
 mod auth;
+mod bench;
 mod browser;
 mod calendar;
 mod cluster;
+mod cluster_jobs;
 mod crash;
 mod disk_full;
 mod docs;

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub(super) use super::bench_all::goal;
+
 use clap::{Args, Subcommand};
 use serde_json::{Map, json};
 use yimen_engine::core::{Actor, Command, Organisation};
@@ -31,6 +33,9 @@ pub enum BenchCommand {
     Pages(PagesArgs),
     /// Start-up: `yimen serve` to listening with many open cases and pending timers.
     Startup(super::bench_startup::StartupArgs),
+    /// Every benchmark above and the simulated year, on scratch SQLite databases, then a table
+    /// of the figures beside their goals.
+    All(super::bench_all::AllArgs),
 }
 
 /// Arguments of `yimen bench pages`.
@@ -115,6 +120,9 @@ pub struct W1Args {
 
 /// Runs a benchmark.
 pub fn run(cmd: &BenchCommand) -> ExitCode {
+    if let BenchCommand::All(args) = cmd {
+        return super::bench_all::all(args);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -128,6 +136,7 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
         BenchCommand::Reports(args) => rt.block_on(reports(args)),
         BenchCommand::Pages(args) => rt.block_on(super::bench_pages::pages(args)),
         BenchCommand::Startup(args) => rt.block_on(super::bench_startup::startup(args)),
+        BenchCommand::All(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -211,6 +220,15 @@ async fn w1(args: &W1Args) -> Result<(), String> {
         5.0 * done as f64 / secs
     );
     crate::out!("timers: {timers:?}");
+    if durability.ends_with("FULL") {
+        let rate = done as f64 / secs;
+        goal(
+            "W1 case lifecycles, SQLite durable",
+            format!("{rate:.0} cases/s ({done} cases, {} clients)", args.clients),
+            "≥ 5,000 cases/s",
+            rate >= 5_000.0,
+        );
+    }
     Ok(())
 }
 
@@ -306,6 +324,19 @@ async fn w2(args: &W2Args) -> Result<(), String> {
         pct(0.99),
         lags.last().copied().unwrap_or(0)
     );
+    goal(
+        &format!("W2 timers, {}", store.backend_name()),
+        format!(
+            "p99 lag {} ms, {} of {} applied ({} due in {} s)",
+            pct(0.99),
+            lags.len(),
+            rows.len(),
+            rows.len(),
+            args.window
+        ),
+        "100,000 due in 10 s, all applied, p99 lag ≤ 100 ms",
+        missed == 0 && pct(0.99) <= 100,
+    );
     Ok(())
 }
 
@@ -400,6 +431,18 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
         year_times.len(),
         year_times[0],
         med(&year_times)
+    );
+    goal(
+        &format!("monthly bulletin, {}", store.backend_name()),
+        format!("{:.2} s (median; {total} cases in store)", med(&month_times)),
+        "≤ 2 s at 1,000,000 cases",
+        med(&month_times) <= 2.0,
+    );
+    goal(
+        &format!("annual assessment, {}", store.backend_name()),
+        format!("{:.2} s (median; {total} cases in store)", med(&year_times)),
+        "≤ 10 s at 1,000,000 cases",
+        med(&year_times) <= 10.0,
     );
     Ok(())
 }

@@ -291,9 +291,26 @@ pub async fn pages(args: &PagesArgs) -> Result<(), String> {
             pct(&lat, 99.0),
             lat.last().copied().unwrap_or(0.0)
         );
+        super::bench::goal(
+            &format!("{name} page, {}", store.backend_name()),
+            format!(
+                "p99 {:.1} ms, {:.0} req/s ({total} cases, {} clients)",
+                pct(&lat, 99.0),
+                lat.len() as f64 / secs,
+                args.clients
+            ),
+            "p99 ≤ 10 ms at 1,000,000 cases",
+            errors == 0 && pct(&lat, 99.0) <= 10.0,
+        );
     }
     let (peak, now_rss) = memory_mib();
     crate::out!("\nmemory of the process (server and load generator): peak {peak:.0} MiB, now {now_rss:.0} MiB");
+    super::bench::goal(
+        &format!("pages' memory, {}", store.backend_name()),
+        format!("peak {peak:.0} MiB (server and load generator)"),
+        "≤ 200 MB",
+        peak * 1.048_576 <= 200.0,
+    );
     server.abort();
     engine.shutdown().await;
     store.close().await;

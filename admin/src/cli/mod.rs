@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+mod bench_all;
 mod bench_pages;
 mod bench_startup;
 pub mod calendar;
