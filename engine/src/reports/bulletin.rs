@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use futures_util::TryStreamExt;
 use serde::Serialize;
 
 use super::{Period, percentile};
@@ -193,10 +194,32 @@ pub async fn compute(
 ) -> Result<Bulletin, StoreError> {
     let (start, end) = period.bounds(calendar.timezone());
     let (s, e) = (start.timestamp_millis(), end.timestamp_millis());
+    // The warnings and breaches in the period, by case: fewer than the cases, so these are held
+    // while the cases stream past.
+    let mut flagged: HashMap<String, (u64, u64)> = HashMap::new();
+    {
+        let mut events = sqlx::query_as::<_, (String, String)>(
+            "SELECT case_id, kind FROM case_events WHERE kind IN ('sla_warning', 'sla_breached') AND at >= $1 AND at < $2",
+        )
+        .bind(s)
+        .bind(e)
+        .fetch(pool);
+        while let Some((case_id, kind)) = events.try_next().await? {
+            let n = flagged.entry(case_id).or_default();
+            if kind == "sla_warning" {
+                n.0 += 1;
+            } else {
+                n.1 += 1;
+            }
+        }
+    }
     // The cases active in the period, as four disjoint ranges each served by an index: opened
     // in it; opened before it and closed in it; opened before it and still open; opened before
-    // it and closed after it.
-    let mut rows: Vec<(String, String)> = Vec::new();
+    // it and closed after it. They stream: each case is read, counted and let go, so memory
+    // does not grow with the number of cases (a year of a province's cases included).
+    let mut total = Figures::default();
+    let mut by: [BTreeMap<String, Figures>; 3] = Default::default();
+    let day = calendar.day_seconds().max(1) as f64;
     for (sql, binds) in [
         (
             "SELECT id, data FROM cases WHERE opened_at >= $1 AND opened_at < $2",
@@ -219,98 +242,75 @@ pub async fn compute(
         for b in binds {
             q = q.bind(b);
         }
-        rows.extend(q.fetch_all(pool).await?);
-    }
-    let events: Vec<(String, String)> = sqlx::query_as(
-        "SELECT case_id, kind FROM case_events WHERE kind IN ('sla_warning', 'sla_breached') AND at >= $1 AND at < $2",
-    )
-    .bind(s)
-    .bind(e)
-    .fetch_all(pool)
-    .await?;
-
-    // Groups: (department, tier, case type) of each case.
-    let mut keys: HashMap<String, [String; 3]> = HashMap::with_capacity(rows.len());
-    let mut total = Figures::default();
-    let mut by: [BTreeMap<String, Figures>; 3] = Default::default();
-    let day = calendar.day_seconds().max(1) as f64;
-    for (id, data) in rows {
-        let case: CaseFacts =
-            serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
-        // Spot-check reviews are not cases of the department: they count only as its
-        // spot-check results (reviews drawn in the period and decided so far).
-        if review_case_type == Some(case.case_type.as_str()) {
-            if case.opened_at >= start && case.opened_at < end && case.state != "to_review" {
-                let mut f = Figures {
-                    spot_checked: 1,
-                    ..Figures::default()
-                };
-                if case.state == "passed" {
-                    f.spot_passed = 1;
+        let mut rows = q.fetch(pool);
+        while let Some((id, data)) = rows.try_next().await? {
+            let (warnings, breaches) = flagged.remove(&id).unwrap_or_default();
+            let case: CaseFacts =
+                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
+            // Spot-check reviews are not cases of the department: they count only as its
+            // spot-check results (reviews drawn in the period and decided so far).
+            if review_case_type == Some(case.case_type.as_str()) {
+                if case.opened_at >= start && case.opened_at < end && case.state != "to_review" {
+                    let mut f = Figures {
+                        spot_checked: 1,
+                        ..Figures::default()
+                    };
+                    if case.state == "passed" {
+                        f.spot_passed = 1;
+                    }
+                    add(by[0].entry(case.department.clone()).or_default(), &f);
+                    add(&mut total, &f);
                 }
-                add(by[0].entry(case.department.clone()).or_default(), &f);
-                add(&mut total, &f);
+                continue;
             }
-            continue;
-        }
-        let k = [
-            case.department.clone(),
-            case.tier.as_str().to_owned(),
-            case.case_type.clone(),
-        ];
-        let mut f = Figures::default();
-        if case.opened_at >= start && case.opened_at < end {
-            f.received = 1;
-        }
-        let closed_in = case.closed_at.is_some_and(|c| c >= start && c < end);
-        if closed_in {
-            f.closed = 1;
-            if !case.sla.as_ref().is_some_and(|c| c.breached) {
-                f.on_time = 1;
+            let k = [
+                case.department.clone(),
+                case.tier.as_str().to_owned(),
+                case.case_type.clone(),
+            ];
+            let mut f = Figures::default();
+            if case.opened_at >= start && case.opened_at < end {
+                f.received = 1;
             }
-            if let Some(c) = case.closed_at
-                && let Ok((secs, _)) = calendar.working_seconds_between(case.opened_at, c)
-            {
-                f.days.push(secs as f64 / day);
-            }
-            match case.visits {
-                0 => f.zero_trip = 1,
-                1 => f.one_trip = 1,
-                _ => {}
-            }
-            if let Some(r) = case.fields.satisfaction.as_ref().and_then(serde_json::Value::as_str) {
-                if matches!(r, "satisfied" | "basically_satisfied" | "unsatisfied") {
-                    f.rated = 1;
+            let closed_in = case.closed_at.is_some_and(|c| c >= start && c < end);
+            if closed_in {
+                f.closed = 1;
+                if !case.sla.as_ref().is_some_and(|c| c.breached) {
+                    f.on_time = 1;
                 }
-                if matches!(r, "satisfied" | "basically_satisfied") {
-                    f.satisfied = 1;
+                if let Some(c) = case.closed_at
+                    && let Ok((secs, _)) = calendar.working_seconds_between(case.opened_at, c)
+                {
+                    f.days.push(secs as f64 / day);
+                }
+                match case.visits {
+                    0 => f.zero_trip = 1,
+                    1 => f.one_trip = 1,
+                    _ => {}
+                }
+                if let Some(r) = case.fields.satisfaction.as_ref().and_then(serde_json::Value::as_str) {
+                    if matches!(r, "satisfied" | "basically_satisfied" | "unsatisfied") {
+                        f.rated = 1;
+                    }
+                    if matches!(r, "satisfied" | "basically_satisfied") {
+                        f.satisfied = 1;
+                    }
+                }
+            } else if case.closed_at.is_none_or(|c| c >= end) {
+                f.open_at_end = 1;
+            }
+            for r in &case.supervision {
+                if r.opened_at >= start && r.opened_at < end && (1..=3).contains(&r.level) {
+                    f.escalations[usize::from(r.level - 1)] += 1;
                 }
             }
-        } else if case.closed_at.is_none_or(|c| c >= end) {
-            f.open_at_end = 1;
-        }
-        for r in &case.supervision {
-            if r.opened_at >= start && r.opened_at < end && (1..=3).contains(&r.level) {
-                f.escalations[usize::from(r.level - 1)] += 1;
+            f.warnings += warnings;
+            f.breaches += breaches;
+            for (i, key) in k.iter().enumerate() {
+                add(by[i].entry(key.clone()).or_default(), &f);
             }
+            add(&mut total, &f);
         }
-        for (i, key) in k.iter().enumerate() {
-            add(by[i].entry(key.clone()).or_default(), &f);
-        }
-        add(&mut total, &f);
-        keys.insert(id, k);
-    }
-    for (case_id, kind) in events {
-        let Some(k) = keys.get(&case_id) else { continue };
-        let mut f = Figures::default();
-        match kind.as_str() {
-            "sla_warning" => f.warnings = 1,
-            _ => f.breaches = 1,
-        }
-        for (i, key) in k.iter().enumerate() {
-            add(by[i].entry(key.clone()).or_default(), &f);
-        }
-        add(&mut total, &f);
     }
     total.finish();
     let [mut depts, tiers, types] = by;
