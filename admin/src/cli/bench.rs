@@ -123,6 +123,13 @@ pub fn run(cmd: &BenchCommand) -> ExitCode {
     if let BenchCommand::All(args) = cmd {
         return super::bench_all::all(args);
     }
+    // `YIMEN_LOG=yimen_engine=trace` shows each batch's load, decide, write and commit times.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("YIMEN_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
