@@ -21,7 +21,7 @@ use super::bench::{PagesArgs, bench_bundle, fill};
 use crate::http::{AppState, routes};
 
 /// The peak and current resident memory of this process, in MiB (Linux).
-fn memory_mib() -> (f64, f64) {
+pub(super) fn memory_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
