@@ -149,6 +149,27 @@ pub enum AccountError {
     Failed(String),
 }
 
+/// A new, active account for a user the organisation lists, with its roles and places.
+pub fn account_for_user(
+    id: &str,
+    u: &yimen_engine::model::organisation::User,
+    password_hash: Option<String>,
+) -> Account {
+    Account {
+        id: id.to_owned(),
+        name: u.name.clone(),
+        roles: u.roles.clone(),
+        department: u.department.clone(),
+        unit: u.unit.clone(),
+        email: u.email.clone(),
+        mobile: u.mobile.clone(),
+        active: true,
+        failed_attempts: 0,
+        locked_until: None,
+        password_hash,
+    }
+}
+
 /// Makes an account with a generated password (returned, to be shown once) and audits it.
 pub async fn create_account(
     engine: &yimen_engine::runtime::Engine,

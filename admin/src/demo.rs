@@ -9,7 +9,6 @@ use yimen_engine::core::{Actor, Command};
 use yimen_engine::load::Bundle;
 use yimen_engine::model::scenario::Step;
 use yimen_engine::runtime::Engine;
-use yimen_engine::store::accounts::Account;
 
 /// The database `--demo` uses unless `--db` names another.
 pub const DEMO_DB: &str = "sqlite://yimen-demo.db";
@@ -41,19 +40,7 @@ pub async fn accounts(engine: &Engine) -> Result<Vec<DemoAccount>, String> {
             store.set_password(id, &hash).await.map_err(|e| e.to_string())?;
             store.set_active(id, true).await.map_err(|e| e.to_string())?;
         } else {
-            let a = Account {
-                id: id.clone(),
-                name: u.name.clone(),
-                roles: u.roles.clone(),
-                department: u.department.clone(),
-                unit: u.unit.clone(),
-                email: u.email.clone(),
-                mobile: u.mobile.clone(),
-                active: true,
-                failed_attempts: 0,
-                locked_until: None,
-                password_hash: Some(hash),
-            };
+            let a = crate::auth::account_for_user(id, u, Some(hash));
             store.add_account(&a, now).await.map_err(|e| e.to_string())?;
         }
         store

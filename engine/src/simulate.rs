@@ -210,11 +210,21 @@ async fn settle(e: &Engine, commands: &mut u64) -> Result<(), String> {
     }
 }
 
-/// Runs `cmds` (case id, command, actor) concurrently, so the writer commits them in groups.
+/// Commands in flight at once: enough to fill the writer's batches many times over, few enough
+/// that a province's day (tens of thousands of cases) does not hold them all in memory.
+const IN_FLIGHT: usize = 4096;
+
+/// Runs `cmds` (case id, command, actor) concurrently, so the writer commits them in groups; at
+/// most [`IN_FLIGHT`] at a time.
 async fn run_all(e: &Engine, cmds: Vec<(String, Command, Actor)>, commands: &mut u64) -> Result<(), String> {
     let mut set = tokio::task::JoinSet::new();
     *commands += cmds.len() as u64;
     for (id, cmd, actor) in cmds {
+        if set.len() >= IN_FLIGHT
+            && let Some(r) = set.join_next().await
+        {
+            r.map_err(|x| x.to_string())??;
+        }
         let e = e.clone();
         set.spawn(async move {
             e.command(&id, cmd, actor, None)
@@ -301,7 +311,21 @@ pub async fn run(
         clock.set(local(*day, (9, 40))?);
         let mut opened = Vec::new();
         let mut set = tokio::task::JoinSet::new();
+        let mut new_ids = vec![String::new(); todays.len()];
+        let mut take = |r: Result<Result<(usize, String, bool), String>, tokio::task::JoinError>| {
+            let (k, id, linked) = r.map_err(|x| x.to_string())??;
+            if linked {
+                return Err("a generated case was linked as a repeat".to_owned());
+            }
+            new_ids[k] = id;
+            Ok::<(), String>(())
+        };
         for (k, ct) in todays.iter().enumerate() {
+            if set.len() >= IN_FLIGHT
+                && let Some(r) = set.join_next().await
+            {
+                take(r)?;
+            }
             let i = opened_count + k;
             let (channel, unit) = intake(ct);
             let (e2, clerk2) = (e.clone(), clerk.clone());
@@ -313,13 +337,8 @@ pub async fn run(
                     .map_err(|x| format!("open {ct}: {x}"))
             });
         }
-        let mut new_ids = vec![String::new(); todays.len()];
         while let Some(r) = set.join_next().await {
-            let (k, id, linked) = r.map_err(|x| x.to_string())??;
-            if linked {
-                return Err("a generated case was linked as a repeat".into());
-            }
-            new_ids[k] = id;
+            take(r)?;
         }
         commands += todays.len() as u64;
         let now = clock.now();

@@ -175,6 +175,37 @@ pub(super) fn bench_bundle(
     Ok(bundle)
 }
 
+/// What every benchmark starts from: a store with the workflows deployed, the organisation, and
+/// the clerk who opens the cases.
+pub(super) struct Setup {
+    pub bundle: yimen_engine::load::Bundle,
+    pub store: Store,
+    pub defs: Definitions,
+    pub org: Organisation,
+    pub clerk: Actor,
+}
+
+/// Opens the store and deploys `bundle` (as deployed at `deployed_at`, UTC milliseconds).
+pub(super) async fn setup(
+    opts: &StoreOptions,
+    bundle: yimen_engine::load::Bundle,
+    deployed_at: i64,
+) -> Result<Setup, String> {
+    let store = Store::open(opts).await.map_err(|e| e.to_string())?;
+    let (defs, _) = Definitions::deploy(&store, &bundle, deployed_at)
+        .await
+        .map_err(|e| e.to_string())?;
+    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
+    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    Ok(Setup {
+        bundle,
+        store,
+        defs,
+        org,
+        clerk,
+    })
+}
+
 async fn w1(args: &W1Args) -> Result<(), String> {
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../../bench/w1.yaml"))?;
     let mut so = StoreOptions::new(&args.db);
@@ -183,12 +214,13 @@ async fn w1(args: &W1Args) -> Result<(), String> {
     } else {
         Durability::Full
     };
-    let store = Store::open(&so).await.map_err(|e| e.to_string())?;
-    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
-    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    let Setup {
+        store,
+        defs,
+        org,
+        clerk,
+        ..
+    } = setup(&so, bundle, 0).await?;
     let engine = Engine::start(
         store.clone(),
         defs,
@@ -242,14 +274,13 @@ async fn w1(args: &W1Args) -> Result<(), String> {
 async fn w2(args: &W2Args) -> Result<(), String> {
     use yimen_engine::runtime::{ManualClock, OffsetClock};
     let bundle = bench_bundle(&args.workflows, "w2", include_str!("../../bench/w2.yaml"))?;
-    let store = Store::open(&StoreOptions::new(&args.db))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
-    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    let Setup {
+        store,
+        defs,
+        org,
+        clerk,
+        ..
+    } = setup(&StoreOptions::new(&args.db), bundle, 0).await?;
 
     // Prepare: open the cases on a manual clock so their timers (an hour after opening) come due
     // in steps of 10 ms across the window that starts at `window_start`.
@@ -351,14 +382,13 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
     use yimen_engine::reports::{Period, assessment, bulletin};
     use yimen_engine::runtime::ManualClock;
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../../bench/w1.yaml"))?;
-    let store = Store::open(&StoreOptions::new(&args.db))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
-    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    let Setup {
+        bundle,
+        store,
+        defs,
+        org,
+        clerk,
+    } = setup(&StoreOptions::new(&args.db), bundle, 0).await?;
     let cal = bundle.default_calendar().ok_or("no calendar")?.clone();
     let tz = cal.timezone();
     let at = |m: u32| {

@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use yimen_engine::core::{Actor, Command, Organisation};
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, ManualClock};
-use yimen_engine::store::accounts::Account;
-use yimen_engine::store::{Store, StoreOptions};
+use yimen_engine::core::Command;
+use yimen_engine::runtime::{Engine, EngineOptions, ManualClock};
+use yimen_engine::store::StoreOptions;
 
 use super::bench::{PagesArgs, bench_bundle, fill};
 use crate::http::{AppState, routes};
@@ -155,15 +154,13 @@ fn pct(v: &[f64], p: f64) -> f64 {
 /// Runs the benchmark.
 pub async fn pages(args: &PagesArgs) -> Result<(), String> {
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../../bench/w1.yaml"))?;
-    let store = Store::open(&StoreOptions::new(&args.db))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (defs, _) = Definitions::deploy(&store, &bundle, 0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let org_file = bundle.organisation.as_ref().ok_or("no organisation")?.value.clone();
-    let org = Organisation::new(org_file);
-    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    let super::bench::Setup {
+        bundle,
+        store,
+        defs,
+        org,
+        clerk,
+    } = super::bench::setup(&StoreOptions::new(&args.db), bundle, 0).await?;
     let cal = bundle.default_calendar().ok_or("no calendar")?.clone();
     let tz = cal.timezone();
     let at = |m: u32| {
@@ -229,20 +226,8 @@ pub async fn pages(args: &PagesArgs) -> Result<(), String> {
     // The handler who loads the pages, with an API token.
     let now = chrono::Utc::now().timestamp_millis();
     if store.account("handler_li").await.map_err(|e| e.to_string())?.is_none() {
-        let u = engine.org().user("handler_li").ok_or("no handler_li")?.clone();
-        let a = Account {
-            id: "handler_li".into(),
-            name: u.name,
-            roles: u.roles,
-            department: u.department,
-            unit: u.unit,
-            email: None,
-            mobile: None,
-            active: true,
-            failed_attempts: 0,
-            locked_until: None,
-            password_hash: None,
-        };
+        let u = engine.org().user("handler_li").ok_or("no handler_li")?;
+        let a = crate::auth::account_for_user("handler_li", u, None);
         store.add_account(&a, now).await.map_err(|e| e.to_string())?;
     }
     let token = crate::auth::random_secret()?;

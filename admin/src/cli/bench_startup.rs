@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde_json::{Map, json};
-use yimen_engine::core::{Actor, Organisation};
+use yimen_engine::core::Actor;
 use yimen_engine::load::{self, LoadOptions};
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
-use yimen_engine::store::{Store, StoreOptions};
+use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
+use yimen_engine::store::StoreOptions;
 use yimen_engine::yaml::Limits;
 
 use super::today_in_centre;
@@ -79,15 +79,14 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
     if diags.has_errors() {
         return Err("the benchmark workflows do not validate".into());
     }
-    let store = Store::open(&StoreOptions::new(&args.db))
-        .await
-        .map_err(|e| e.to_string())?;
     let now = chrono::Utc::now().timestamp_millis();
-    let (defs, _) = Definitions::deploy(&store, &bundle, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
-    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+    let super::bench::Setup {
+        store,
+        defs,
+        org,
+        clerk,
+        ..
+    } = super::bench::setup(&StoreOptions::new(&args.db), bundle, now).await?;
     let engine = Engine::start(
         store.clone(),
         defs,

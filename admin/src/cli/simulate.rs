@@ -218,7 +218,10 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
     crate::out!("peak memory: {peak:.0} MiB");
     super::bench::goal(
         &format!("simulated year, {}", store.backend_name()),
-        format!("{secs:.1} s, peak {peak:.0} MiB ({} cases, scale {})", out.cases, args.scale),
+        format!(
+            "{secs:.1} s, peak {peak:.0} MiB ({} cases, scale {})",
+            out.cases, args.scale
+        ),
         "≤ 60 s at scale 1 on SQLite",
         secs <= 60.0 * args.scale.max(1.0),
     );

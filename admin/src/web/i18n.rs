@@ -425,10 +425,14 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// A text in `lang`; the key itself when there is none.
+/// A text in `lang`; `?` when there is none.
 pub fn t(lang: Lang, key: &str) -> &'static str {
-    match TEXTS.iter().find(|(k, _, _)| *k == key) {
-        Some((_, zh, en)) => match lang {
+    // A page asks for dozens of texts; look them up by key rather than scanning the table.
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, (&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| TEXTS.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+    match index.get(key) {
+        Some((zh, en)) => match lang {
             Lang::Zh => zh,
             Lang::En => en,
         },
