@@ -5,8 +5,8 @@
 //! go on; the server stays up. When the tmpfs grows again the same requests succeed, every
 //! acknowledged request is one case, and the histories verify.
 //!
-//! Mounting a tmpfs needs root (the test command runs as root on the CI machine); elsewhere the
-//! tests say so and check nothing.
+//! Mounting a tmpfs needs root with the right to mount (the test command runs so on the CI
+//! machine); elsewhere the tests say so and check nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,11 +31,13 @@ impl Tmpfs {
             .arg(dir)
             .output()
             .expect("mount runs");
-        assert!(
-            out.status.success(),
-            "mount a tmpfs: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let why = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() && (why.contains("ermission denied") || why.contains("not permitted")) {
+            // Root without the right to mount (a container without CAP_SYS_ADMIN).
+            eprintln!("this machine does not let root mount a tmpfs ({why}): the disk-full test checks nothing here");
+            return None;
+        }
+        assert!(out.status.success(), "mount a tmpfs: {why}");
         Some(Tmpfs(dir.to_owned()))
     }
 
