@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::Server;
+use crate::support::{Client, Server};
 
 pub(crate) fn python() -> String {
     std::env::var("YIMEN_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
@@ -91,6 +91,23 @@ print(json.dumps(out, ensure_ascii=False))
         .output()
         .expect("python");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Opens a 12345 complaint as `clerk` and has `supervisor` escalate it by hand (its rung emails
+/// the department head and the supervisor); returns the case id.
+fn open_and_escalate(clerk: &Client, supervisor: &Client, phone: &str, content: &str) -> String {
+    let body = json!({
+        "case_type": "service_request_12345",
+        "channel": "hotline_12345",
+        "fields": {"caller": "市民", "caller_phone": phone, "category": "complaint", "content": content}
+    });
+    let id = clerk.post("/api/v1/cases", &body).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = supervisor.post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    id
 }
 
 #[test]
@@ -290,22 +307,12 @@ fn a_dispatcher_killed_mid_burst_loses_nothing_and_keeps_one_message_id_per_deli
     let supervisor = server.client("supervisor_han");
     let mut ids = Vec::new();
     for i in 0..20 {
-        let body = json!({
-            "case_type": "service_request_12345",
-            "channel": "hotline_12345",
-            "fields": {"caller": "市民", "caller_phone": "13900000002", "category": "complaint", "content": format!("投诉 {i}")}
-        });
-        let id = clerk.post("/api/v1/cases", &body).json()["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        assert_eq!(
-            supervisor
-                .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
-                .status,
-            200
-        );
-        ids.push(id);
+        ids.push(open_and_escalate(
+            &clerk,
+            &supervisor,
+            "13900000002",
+            &format!("投诉 {i}"),
+        ));
     }
     // Kill it while it sends the 40 emails.
     server.signal("-KILL");
@@ -489,21 +496,7 @@ fn an_smtp_server_that_vanishes_mid_burst_loses_nothing_and_the_backlog_drains_w
     // A burst of escalations (two emails each); the server vanishes in the middle of it.
     let mut smtp = Some(smtp);
     for i in 0..30 {
-        let body = json!({
-            "case_type": "service_request_12345",
-            "channel": "hotline_12345",
-            "fields": {"caller": "市民", "caller_phone": "13900000003", "category": "complaint", "content": format!("投诉 {i}")}
-        });
-        let id = clerk.post("/api/v1/cases", &body).json()["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        assert_eq!(
-            supervisor
-                .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
-                .status,
-            200
-        );
+        open_and_escalate(&clerk, &supervisor, "13900000003", &format!("投诉 {i}"));
         if i == 10 {
             drop(smtp.take());
         }
@@ -574,22 +567,7 @@ fn an_smtp_server_that_never_answers_times_out_and_the_email_waits_until_one_doe
     let env = [("YIMEN_NOTIFY_BACKOFF_MS", "300"), ("YIMEN_SMS_QUIET_HOURS", "off")];
     let server = Server::start_with_env(&args, &env);
     let clerk = server.client("clerk_wang");
-    let body = json!({
-        "case_type": "service_request_12345",
-        "channel": "hotline_12345",
-        "fields": {"caller": "市民", "caller_phone": "13900000004", "category": "complaint", "content": "无人应答"}
-    });
-    let id = clerk.post("/api/v1/cases", &body).json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    assert_eq!(
-        server
-            .client("supervisor_han")
-            .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
-            .status,
-        200
-    );
+    let id = open_and_escalate(&clerk, &server.client("supervisor_han"), "13900000004", "无人应答");
     // The sends time out and are retried: the deliveries wait, with the reason.
     let started = Instant::now();
     let waiting = loop {
