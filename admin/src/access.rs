@@ -111,6 +111,32 @@ pub fn mask_address(a: &str) -> String {
     }
 }
 
+/// A reference to a delivery's address that names it without showing it (`ref:` and the
+/// first 16 hex digits of its SHA-256), for retry forms shown to roles that see it masked.
+pub fn address_ref(address: &str) -> String {
+    format!("ref:{}", &yimen_engine::store::sha256_hex(address)[..16])
+}
+
+/// Resolves what a retry names as the address — the address itself or its [`address_ref`] —
+/// among the failed deliveries of `outbox_key` on `channel`.
+pub async fn retry_delivery(
+    store: &yimen_engine::store::Store,
+    outbox_key: &str,
+    channel: &str,
+    address: &str,
+    now_ms: i64,
+) -> Result<bool, yimen_engine::store::StoreError> {
+    if !address.starts_with("ref:") {
+        return store.retry_delivery(outbox_key, channel, address, now_ms).await;
+    }
+    for d in store.failed_deliveries(1000).await? {
+        if d.outbox_key == outbox_key && d.channel == channel && address_ref(&d.address) == address {
+            return store.retry_delivery(outbox_key, channel, &d.address, now_ms).await;
+        }
+    }
+    Ok(false)
+}
+
 /// Whether the actor sees personal data unmasked without asking.
 pub fn sees_personal_data(org: &Organisation, actor: &Actor) -> bool {
     org.sees_personal_data(&actor.roles)
@@ -144,4 +170,33 @@ pub fn view_case(def: Option<&CaseTypeFile>, case: &Case, history: Option<&[Stor
         }
     }
     doc
+}
+
+/// The actor's inbox page. For a role that does not see personal data a search matches only
+/// what the actor is shown of a case (its masked view), never the masked values themselves —
+/// otherwise searching `陈平` would confirm the name behind `陈*`.
+pub async fn inbox(
+    engine: &yimen_engine::runtime::Engine,
+    actor: &Actor,
+    filter: &yimen_engine::store::InboxFilter,
+) -> Result<Vec<yimen_engine::store::InboxItem>, yimen_engine::store::StoreError> {
+    let store = engine.store();
+    if sees_personal_data(engine.org(), actor) {
+        return store.inbox(filter).await;
+    }
+    let term = filter.search.as_deref().unwrap_or_default().to_lowercase();
+    let defs = engine.definitions();
+    let keep = |data: &str| {
+        let Ok(case) = serde_json::from_str::<Case>(data) else {
+            return false;
+        };
+        if case.id.to_lowercase() == term {
+            return true;
+        }
+        let def = defs.get(&case.case_type, case.definition_version);
+        let Some(def) = def.as_ref() else { return false };
+        let shown = view_case(Some(&def.def), &case, None, false);
+        shown.to_string().to_lowercase().contains(&term)
+    };
+    store.inbox_checked(filter, Some(&keep)).await
 }

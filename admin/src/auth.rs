@@ -13,6 +13,12 @@ pub const LOCKOUT_MINUTES: i64 = 15;
 /// How long a session lasts without signing in again, in hours.
 pub const SESSION_HOURS: i64 = 12;
 
+/// How long an API token is valid unless its issuer says otherwise, in days.
+pub const TOKEN_DAYS: i64 = 365;
+
+/// The longest lifetime a token may be given, in days.
+pub const MAX_TOKEN_DAYS: i64 = 3 * 365;
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "yimen_session";
 
@@ -137,6 +143,8 @@ pub enum AccountError {
     BadId,
     /// The mobile number is not a phone number.
     BadMobile,
+    /// A name or email address over its length or not on one line.
+    BadText,
     /// A role, department or unit the organisation does not have (the sentence says which).
     NotInOrganisation(String),
     /// The id is taken.
@@ -193,6 +201,13 @@ pub async fn create_account(
         .is_some_and(|m| !yimen_engine::core::fields::is_phone(m))
     {
         return Err(AccountError::BadMobile);
+    }
+    let one_line = |v: &Option<String>, max: usize| {
+        v.as_deref()
+            .is_none_or(|x| x.chars().count() <= max && !x.chars().any(char::is_control))
+    };
+    if !one_line(&n.name, 100) || !one_line(&n.email, 200) {
+        return Err(AccountError::BadText);
     }
     let password = random_password().map_err(AccountError::Failed)?;
     let hash = hash_password(password.clone()).await.map_err(AccountError::Failed)?;
@@ -269,6 +284,119 @@ pub async fn set_active(
     let action = if active { "account_started" } else { "account_stopped" };
     store
         .audit(engine.now().timestamp_millis(), by, action, id, "")
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))
+}
+
+/// Why a token could not be issued.
+#[derive(Debug)]
+pub enum TokenError {
+    /// The name is not 1 to 64 letters, digits, `_`, `-` or `.`.
+    BadName,
+    /// The lifetime is not 1 to [`MAX_TOKEN_DAYS`] days.
+    BadDays,
+    /// No such account.
+    Missing,
+    /// The account has a live token of that name.
+    Exists,
+    /// The store or the system failed.
+    Failed(String),
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenError::BadName => write!(f, "a token name is 1 to 64 letters, digits, `_`, `-` or `.`"),
+            TokenError::BadDays => write!(f, "a token is valid for 1 to {MAX_TOKEN_DAYS} days"),
+            TokenError::Missing => write!(f, "there is no such account"),
+            TokenError::Exists => write!(
+                f,
+                "the account already has a live token of that name; revoke it first or choose another name"
+            ),
+            TokenError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Whether a token name is acceptable: 1 to 64 letters, digits, `_`, `-` or `.`.
+pub fn valid_token_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Issues an API token for `user` (returned, to be shown once; only its hash is kept), valid
+/// for `days` days ([`TOKEN_DAYS`] when `None`), and audits it as done `by`.
+pub async fn issue_token(
+    store: &yimen_engine::store::Store,
+    now_ms: i64,
+    by: &str,
+    user: &str,
+    name: &str,
+    days: Option<i64>,
+) -> Result<(String, i64), TokenError> {
+    if !valid_token_name(name) {
+        return Err(TokenError::BadName);
+    }
+    let days = days.unwrap_or(TOKEN_DAYS);
+    if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+        return Err(TokenError::BadDays);
+    }
+    let failed = |e: yimen_engine::store::StoreError| TokenError::Failed(e.to_string());
+    if store.account(user).await.map_err(failed)?.is_none() {
+        return Err(TokenError::Missing);
+    }
+    let token = random_secret().map_err(TokenError::Failed)?;
+    let expires = now_ms + days * 86_400_000;
+    if !store
+        .add_token(&token, user, name, now_ms, expires)
+        .await
+        .map_err(failed)?
+    {
+        return Err(TokenError::Exists);
+    }
+    store
+        .audit(now_ms, by, "token_issued", user, name)
+        .await
+        .map_err(failed)?;
+    Ok((token, expires))
+}
+
+/// Revokes `user`'s live tokens named `name` and audits it; how many were revoked.
+pub async fn revoke_token(
+    store: &yimen_engine::store::Store,
+    now_ms: i64,
+    by: &str,
+    user: &str,
+    name: &str,
+) -> Result<u64, TokenError> {
+    let failed = |e: yimen_engine::store::StoreError| TokenError::Failed(e.to_string());
+    if store.account(user).await.map_err(failed)?.is_none() {
+        return Err(TokenError::Missing);
+    }
+    let n = store.revoke_tokens(user, name).await.map_err(failed)?;
+    if n > 0 {
+        store
+            .audit(now_ms, by, "token_revoked", user, name)
+            .await
+            .map_err(failed)?;
+    }
+    Ok(n)
+}
+
+/// Lets a locked account sign in again at once (an admin's decision), audited.
+pub async fn unlock(engine: &yimen_engine::runtime::Engine, by: &str, id: &str) -> Result<(), AccountError> {
+    let store = engine.store();
+    if !store
+        .unlock_account(id)
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?
+    {
+        return Err(AccountError::Missing);
+    }
+    store
+        .audit(engine.now().timestamp_millis(), by, "account_unlocked", id, "")
         .await
         .map_err(|e| AccountError::Failed(e.to_string()))
 }

@@ -25,6 +25,8 @@ pub mod cli;
 pub mod demo;
 pub mod dispatch;
 pub mod http;
+pub mod limits;
+pub mod listen;
 pub mod serve;
 pub mod web;
 

@@ -43,7 +43,8 @@ pub struct ServeArgs {
     /// The address people use to reach this server, for links in messages [default: http://BIND].
     #[arg(long, env = "YIMEN_BASE_URL")]
     pub base_url: Option<String>,
-    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys.
+    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys, and a
+    /// `[limits]` table (see `LimitsFile`).
     #[arg(long, env = "YIMEN_CONFIG")]
     pub config: Option<PathBuf>,
     /// A demo centre on its own database (`sqlite://yimen-demo.db` unless `--db` says otherwise):
@@ -63,6 +64,55 @@ struct ConfigFile {
     smtp: Option<String>,
     sms: Option<String>,
     base_url: Option<String>,
+    #[serde(default)]
+    limits: LimitsFile,
+}
+
+/// The `[limits]` table of the config file; each key also comes from the environment
+/// (`YIMEN_` and the key in capitals, e.g. `YIMEN_HEADER_TIMEOUT_SECS`), which wins.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    /// Sign-in attempts per minute from one address [20].
+    sign_ins_per_minute: Option<u32>,
+    /// Cases opened per minute by one account or token [120].
+    openings_per_minute: Option<u32>,
+    /// Seconds a client may take to send a request's headers [30].
+    header_timeout_secs: Option<u64>,
+    /// Seconds a client may take to send a request's body [30].
+    body_timeout_secs: Option<u64>,
+    /// Connections served at once [1024].
+    max_connections: Option<usize>,
+}
+
+impl LimitsFile {
+    fn settings(&self) -> anyhow::Result<crate::limits::LimitSettings> {
+        fn pick<T: std::str::FromStr>(env: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
+            match std::env::var(env) {
+                Ok(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| anyhow::anyhow!("{env} must be a whole number, not `{v}`")),
+                Err(_) => Ok(file),
+            }
+        }
+        let d = crate::limits::LimitSettings::default();
+        let secs = |n: u64| std::time::Duration::from_secs(n.clamp(1, 3600));
+        Ok(crate::limits::LimitSettings {
+            sign_ins_per_minute: pick("YIMEN_SIGN_INS_PER_MINUTE", self.sign_ins_per_minute)?
+                .unwrap_or(d.sign_ins_per_minute)
+                .max(1),
+            openings_per_minute: pick("YIMEN_OPENINGS_PER_MINUTE", self.openings_per_minute)?
+                .unwrap_or(d.openings_per_minute)
+                .max(1),
+            header_timeout: pick("YIMEN_HEADER_TIMEOUT_SECS", self.header_timeout_secs)?.map_or(d.header_timeout, secs),
+            body_timeout: pick("YIMEN_BODY_TIMEOUT_SECS", self.body_timeout_secs)?.map_or(d.body_timeout, secs),
+            max_connections: pick("YIMEN_MAX_CONNECTIONS", self.max_connections)?
+                .unwrap_or(d.max_connections)
+                .max(1),
+        })
+    }
 }
 
 /// The settings in force.
@@ -75,6 +125,7 @@ struct Settings {
     sms: Option<String>,
     base_url: Option<String>,
     demo: bool,
+    limits: crate::limits::LimitSettings,
 }
 
 impl ServeArgs {
@@ -109,6 +160,7 @@ impl ServeArgs {
             sms: self.sms.clone().or(file.sms).filter(|s| !s.is_empty()),
             base_url: self.base_url.clone().or(file.base_url),
             demo: self.demo,
+            limits: file.limits.settings()?,
         })
     }
 }
@@ -374,11 +426,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         secure_cookies: base_url.starts_with("https://"),
         routes: std::sync::OnceLock::new(),
         tz: std::sync::OnceLock::new(),
+        limits: crate::limits::Limits::new(args.limits.clone()),
         workflows: Some(args.workflows.clone()),
         bundle: Some(bundle.clone()),
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    crate::listen::serve(listener, router(state), &args.limits, shutdown)
         .await
         .context("the HTTP server failed")?;
     // In-flight requests have finished; stop the timers, drain the writer, close the pool.

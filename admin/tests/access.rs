@@ -52,6 +52,10 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/users", "admin"),
     ("POST", "/api/v1/users/{id}/password", "admin"),
     ("POST", "/api/v1/users/{id}/active", "admin"),
+    ("POST", "/api/v1/users/{id}/unlock", "admin"),
+    ("GET", "/api/v1/users/{id}/tokens", "admin"),
+    ("POST", "/api/v1/users/{id}/tokens", "admin"),
+    ("DELETE", "/api/v1/users/{id}/tokens/{name}", "admin"),
     ("GET", "/api/v1/workflows", "admin"),
     ("GET", "/api/v1/workflows/{id}", "admin"),
     ("GET", "/api/v1/workflows/{id}/diagram", "admin"),
@@ -99,6 +103,10 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/admin/users", "admin"),
     ("POST", "/admin/users/{id}/password", "admin"),
     ("POST", "/admin/users/{id}/active", "admin"),
+    ("POST", "/admin/users/{id}/unlock", "admin"),
+    ("GET", "/admin/users/{id}/tokens", "admin"),
+    ("POST", "/admin/users/{id}/tokens", "admin"),
+    ("POST", "/admin/users/{id}/tokens/revoke", "admin"),
     ("GET", "/admin/audit", "admin"),
 ];
 

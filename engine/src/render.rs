@@ -260,7 +260,9 @@ impl Renderer {
             self.hb.render(&key, ctx).map(Some).map_err(|e| format!("{key}: {e}"))
         };
         Ok(Rendered {
-            subject: part("subject")?,
+            // A subject is one header line: line breaks and other control characters in the
+            // values it shows become spaces, so no value can add a header.
+            subject: part("subject")?.map(|s| s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()),
             body: part("body")?.unwrap_or_default(),
             sms: part("sms")?,
         })

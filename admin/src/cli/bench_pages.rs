@@ -232,7 +232,13 @@ pub async fn pages(args: &PagesArgs) -> Result<(), String> {
     }
     let token = crate::auth::random_secret()?;
     store
-        .add_token(&token, "handler_li", "bench", now)
+        .add_token(
+            &token,
+            "handler_li",
+            "bench",
+            now,
+            now + crate::auth::TOKEN_DAYS * 86_400_000,
+        )
         .await
         .map_err(|e| e.to_string())?;
     let state = Arc::new(AppState {
@@ -242,6 +248,7 @@ pub async fn pages(args: &PagesArgs) -> Result<(), String> {
         secure_cookies: false,
         routes: std::sync::OnceLock::new(),
         tz: std::sync::OnceLock::new(),
+        limits: crate::limits::Limits::default(),
         workflows: None,
         bundle: None,
     });

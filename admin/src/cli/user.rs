@@ -20,8 +20,11 @@ pub enum UserCommand {
     /// Create an account (its password is read from standard input with `--password-stdin`,
     /// otherwise generated and printed once).
     Add(AddArgs),
-    /// Issue an API token for a machine client (printed once; only its hash is kept).
+    /// Issue an API token for a machine client (printed once; only its hash is kept), list an
+    /// account's tokens (`--list`) or revoke one (`--revoke NAME`).
     Token(TokenArgs),
+    /// Let a locked account sign in again at once.
+    Unlock(UnlockArgs),
     /// Set a new password (read from standard input, or generated and printed once); unlocks.
     Password(PasswordArgs),
     /// List the accounts.
@@ -87,9 +90,27 @@ pub struct AddArgs {
 pub struct TokenArgs {
     /// The account.
     pub id: String,
-    /// A name for the token (to revoke it later).
+    /// A name for the new token (unique among the account's live tokens; to revoke it later).
     #[arg(long, default_value = "default")]
     pub name: String,
+    /// How many days the new token is valid [default: 365].
+    #[arg(long)]
+    pub days: Option<i64>,
+    /// List the account's tokens (name, issued, expires, last used, state) instead.
+    #[arg(long, conflicts_with_all = ["revoke", "days"])]
+    pub list: bool,
+    /// Revoke the account's live tokens of this name instead.
+    #[arg(long, value_name = "NAME", conflicts_with = "days")]
+    pub revoke: Option<String>,
+    #[command(flatten)]
+    pub at: DbArgs,
+}
+
+/// Arguments of `yimen user unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The account.
+    pub id: String,
     #[command(flatten)]
     pub at: DbArgs,
 }
@@ -140,6 +161,7 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
     let at = match cmd {
         UserCommand::Add(a) => &a.at,
         UserCommand::Token(t) => &t.at,
+        UserCommand::Unlock(u) => &u.at,
         UserCommand::Password(p) => &p.at,
         UserCommand::List(d) => d,
     };
@@ -248,20 +270,60 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
             }
             Ok(())
         }
-        UserCommand::Token(t) => {
+        UserCommand::Token(t) if t.list => {
             if store.account(&t.id).await.map_err(|e| e.to_string())?.is_none() {
                 return Err(format!("there is no account `{}`", t.id));
             }
-            let token = auth::random_secret()?;
-            store
-                .add_token(&token, &t.id, &t.name, now)
+            let day = |ms: i64| {
+                chrono::DateTime::from_timestamp_millis(ms)
+                    .map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+            };
+            crate::out!("name\tissued\texpires\tlast used\tstate");
+            for k in store.tokens(&t.id).await.map_err(|e| e.to_string())? {
+                let state = if k.revoked {
+                    "revoked"
+                } else if k.expires_at <= now {
+                    "expired"
+                } else {
+                    "live"
+                };
+                crate::out!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    k.name,
+                    day(k.created_at),
+                    day(k.expires_at),
+                    k.last_used_at.map_or_else(|| "never".into(), day)
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Token(t) if t.revoke.is_some() => {
+            let name = t.revoke.as_deref().unwrap_or_default();
+            let n = auth::revoke_token(&store, now, "cli", &t.id, name)
                 .await
                 .map_err(|e| e.to_string())?;
-            store
-                .audit(now, "cli", "token_issued", &t.id, &t.name)
+            if n == 0 {
+                return Err(format!("`{}` has no live token named `{name}`", t.id));
+            }
+            crate::out!("revoked {n} token(s) named `{name}` of `{}`", t.id);
+            Ok(())
+        }
+        UserCommand::Token(t) => {
+            let (token, _) = auth::issue_token(&store, now, "cli", &t.id, &t.name, t.days)
                 .await
                 .map_err(|e| e.to_string())?;
             crate::out!("{token}");
+            Ok(())
+        }
+        UserCommand::Unlock(u) => {
+            if !store.unlock_account(&u.id).await.map_err(|e| e.to_string())? {
+                return Err(format!("there is no account `{}`", u.id));
+            }
+            store
+                .audit(now, "cli", "account_unlocked", &u.id, "")
+                .await
+                .map_err(|e| e.to_string())?;
+            crate::out!("`{}` may sign in again", u.id);
             Ok(())
         }
         UserCommand::Password(p) => {

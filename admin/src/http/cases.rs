@@ -63,6 +63,12 @@ pub async fn open(
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
     let b = body.value;
+    if let Err(crate::limits::RetryAfter(secs)) = s.limits.opening(&actor.id) {
+        return Err(ApiError::too_many(
+            secs,
+            "too many cases opened with this account in a minute; wait and try again",
+        ));
+    }
     if b.channel.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -85,11 +91,40 @@ pub async fn open(
     } else {
         StatusCode::CREATED
     };
+    // A repeat is linked to a case the caller may not see: they learn only that it was linked,
+    // its id, state, handling department and due instant — no fields, facts, history or tasks.
+    if out.linked && visible(&s, &actor, &out.case.id).await.is_err() {
+        return Ok((status, Json(linked_summary(&s, &out.case))));
+    }
     let mut doc = shown(&s, &actor, &out.case);
     if let Some(obj) = doc.as_object_mut() {
         obj.insert("linked".into(), json!(out.linked));
     }
     Ok((status, Json(doc)))
+}
+
+/// The due instant of a case's running SLA clock, if it has one.
+pub fn due_of(s: &AppState, case: &Case) -> Option<chrono::DateTime<chrono::Utc>> {
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version)?;
+    let clock = case.sla.as_ref().filter(|c| c.running())?;
+    clock
+        .derive(&def.calendar, &def.warn_at, s.engine.now())
+        .ok()
+        .flatten()
+        .map(|d| d.due)
+}
+
+/// What someone who may not see a case is told when their complaint was linked to it.
+pub fn linked_summary(s: &AppState, case: &Case) -> Value {
+    json!({
+        "id": case.id,
+        "state": case.state,
+        "status": case.status,
+        "department": case.department,
+        "due": due_of(s, case),
+        "linked": true,
+        "visible": false,
+    })
 }
 
 pub async fn get(

@@ -13,6 +13,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     detail: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,7 +23,21 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            retry_after: None,
         }
+    }
+
+    /// 429 from a rate limit, with `Retry-After` in seconds.
+    pub fn too_many(retry_after_secs: u64, detail: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+        }
+    }
+
+    /// The seconds to wait, for a refusal by a rate limit.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// The status.
@@ -49,6 +64,7 @@ fn rejection_status(r: &Rejection) -> StatusCode {
         | Rejection::Closed
         | Rejection::Stale { .. }
         | Rejection::TaskState { .. }
+        | Rejection::HeldByOther { .. }
         | Rejection::StaleTimer(_)
         | Rejection::Unchanged => StatusCode::CONFLICT,
         Rejection::UnknownCaseType(_)
@@ -58,6 +74,7 @@ fn rejection_status(r: &Rejection) -> StatusCode {
         | Rejection::InvalidField { .. }
         | Rejection::GuardFalse { .. }
         | Rejection::CommentRequired(_)
+        | Rejection::TakeOverReason { .. }
         | Rejection::BadText(_)
         | Rejection::Calendar(_) => StatusCode::UNPROCESSABLE_ENTITY,
     }
@@ -110,7 +127,13 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        problem(self.status, self.code, &self.detail)
+        let mut r = problem(self.status, self.code, &self.detail);
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
     }
 }
 

@@ -67,7 +67,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Actor, Opt
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
         let user = store
-            .token_user(token)
+            .token_user(token, now)
             .await
             .map_err(yimen_engine::runtime::EngineError::from)?;
         return found(user)
@@ -158,13 +158,24 @@ impl<T: DeserializeOwned + Default> FromRequest<Arc<AppState>> for Body<T> {
         let value = if bytes.iter().all(u8::is_ascii_whitespace) {
             T::default()
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| {
+            let bad = |e: serde_json::Error| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "bad_json",
                     format!("the body is not valid JSON for this request: {e}"),
                 )
-            })?
+            };
+            // Every body is a JSON object: serde would also read a struct from an array
+            // (`[]` for a body without fields), which no client means.
+            let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+            if !v.is_object() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_json",
+                    "the body must be a JSON object",
+                ));
+            }
+            serde_json::from_value(v).map_err(bad)?
         };
         let idempotency = key.map(|k| {
             let mut hashed = target.into_bytes();

@@ -71,10 +71,7 @@ pub async fn inbox(
         limit: per_page,
         offset: (page - 1) * per_page,
     };
-    let items = s
-        .engine
-        .store()
-        .inbox(&filter)
+    let items = crate::access::inbox(&s.engine, &actor, &filter)
         .await
         .map_err(yimen_engine::runtime::EngineError::from)?;
     Ok(Json(json!({ "page": page, "per_page": per_page, "tasks": items })))
@@ -120,6 +117,7 @@ pub async fn release(
     body: Body<super::cases::Empty>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    super::cases::check_visible(&s, &actor, case_of(&task)?).await?;
     let out = s
         .engine
         .command(

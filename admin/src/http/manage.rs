@@ -25,6 +25,11 @@ fn account_error(e: AccountError) -> ApiError {
             "an account id is 2 to 64 letters, digits, `_`, `-` or `.`",
         ),
         AccountError::BadMobile => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_mobile", "not a phone number"),
+        AccountError::BadText => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_text",
+            "a name (at most 100 characters) and an email address (at most 200) are each one line of text",
+        ),
         AccountError::NotInOrganisation(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_in_organisation", m),
         AccountError::Exists => ApiError::new(StatusCode::CONFLICT, "account_exists", "that account id is taken"),
         AccountError::Missing => ApiError::new(StatusCode::NOT_FOUND, "no_account", "there is no such account"),
@@ -99,6 +104,107 @@ pub async fn set_active(
         .await
         .map_err(account_error)?;
     Ok(Json(json!({"id": id, "active": body.value.active})))
+}
+
+/// `POST /api/v1/users/{id}/unlock`: a locked account may sign in again at once.
+pub async fn unlock(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+    _body: Body<super::cases::Empty>,
+) -> Result<impl IntoResponse, ApiError> {
+    crate::auth::unlock(&s.engine, &actor.id, &id)
+        .await
+        .map_err(account_error)?;
+    Ok(Json(json!({"id": id, "locked": false})))
+}
+
+fn token_error(e: crate::auth::TokenError) -> ApiError {
+    use crate::auth::TokenError;
+    let text = e.to_string();
+    match e {
+        TokenError::BadName => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_token_name", text),
+        TokenError::BadDays => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_token_days", text),
+        TokenError::Missing => ApiError::new(StatusCode::NOT_FOUND, "no_account", text),
+        TokenError::Exists => ApiError::new(StatusCode::CONFLICT, "token_exists", text),
+        TokenError::Failed(m) => account_error(AccountError::Failed(m)),
+    }
+}
+
+/// `GET /api/v1/users/{id}/tokens`: an account's tokens (never the tokens themselves).
+pub async fn tokens(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let store = s.engine.store();
+    if store.account(&id).await.map_err(EngineError::from)?.is_none() {
+        return Err(token_error(crate::auth::TokenError::Missing));
+    }
+    let now = s.engine.now().timestamp_millis();
+    let list: Vec<_> = store
+        .tokens(&id)
+        .await
+        .map_err(EngineError::from)?
+        .into_iter()
+        .map(|t| {
+            let at = |ms: i64| chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms);
+            json!({"name": t.name, "created_at": at(t.created_at), "expires_at": at(t.expires_at),
+                   "last_used_at": t.last_used_at.and_then(at), "revoked": t.revoked,
+                   "live": !t.revoked && t.expires_at > now})
+        })
+        .collect();
+    Ok(Json(json!({"id": id, "tokens": list})))
+}
+
+/// `POST /api/v1/users/{id}/tokens`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// 1 to 64 letters, digits, `_`, `-` or `.`; unique among the account's live tokens.
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9_.-]+$"))]
+    name: String,
+    /// Days the token is valid (365 when omitted).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1095))]
+    days: Option<i64>,
+}
+
+/// Issues a token: 201 with the token, shown once.
+pub async fn add_token(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+    body: Body<NewToken>,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = s.engine.now().timestamp_millis();
+    let b = body.value;
+    let (token, expires) = crate::auth::issue_token(s.engine.store(), now, &actor.id, &id, &b.name, b.days)
+        .await
+        .map_err(token_error)?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({"id": id, "name": b.name, "token": token,
+                    "expires_at": chrono::DateTime::<chrono::Utc>::from_timestamp_millis(expires)})),
+    ))
+}
+
+/// `DELETE /api/v1/users/{id}/tokens/{name}`: revokes the account's live tokens of that name
+/// (for good); 404 when there is none.
+pub async fn revoke_token(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = s.engine.now().timestamp_millis();
+    let n = crate::auth::revoke_token(s.engine.store(), now, &actor.id, &id, &name)
+        .await
+        .map_err(token_error)?;
+    if n == 0 {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_token",
+            format!("the account has no live token named `{name}`"),
+        ));
+    }
+    Ok(Json(json!({"id": id, "name": name, "revoked": n})))
 }
 
 /// `GET /api/v1/workflows`: every case type with its versions.

@@ -54,6 +54,8 @@ pub struct AppState {
     pub bundle: Option<Arc<yimen_engine::load::Bundle>>,
     /// The centre's time zone, for showing instants (taken from the calendar on first use).
     pub tz: std::sync::OnceLock<chrono_tz::Tz>,
+    /// Rate limits and time-outs (per node).
+    pub limits: crate::limits::Limits,
 }
 
 /// A case type as the API lists it.
@@ -118,6 +120,10 @@ pub fn routes(state: Arc<AppState>) -> (Router, Vec<RouteInfo>) {
         .add(Method::POST, "/api/v1/users", Admin, "Add an account (the generated password is in the answer, once)", manage::add_user)
         .add(Method::POST, "/api/v1/users/{id}/password", Admin, "Reset a password", manage::reset_password)
         .add(Method::POST, "/api/v1/users/{id}/active", Admin, "Stop or restart an account", manage::set_active)
+        .add(Method::POST, "/api/v1/users/{id}/unlock", Admin, "Unlock an account locked by failed sign-ins", manage::unlock)
+        .add(Method::GET, "/api/v1/users/{id}/tokens", Admin, "An account's API tokens", manage::tokens)
+        .add(Method::POST, "/api/v1/users/{id}/tokens", Admin, "Issue an API token (in the answer, once)", manage::add_token)
+        .add(Method::DELETE, "/api/v1/users/{id}/tokens/{name}", Admin, "Revoke an API token", manage::revoke_token)
         .add(Method::GET, "/api/v1/workflows", Admin, "Case types and their versions", manage::workflows)
         .add(Method::GET, "/api/v1/workflows/{id}", Admin, "A case type's versions and source", manage::workflow)
         .add(Method::GET, "/api/v1/workflows/{id}/diagram", Admin, "A case type's state machine as SVG", manage::diagram)
@@ -134,7 +140,8 @@ pub fn routes(state: Arc<AppState>) -> (Router, Vec<RouteInfo>) {
     let router = router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), read_body_within))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(state);
     (router, info)
 }
@@ -150,9 +157,81 @@ async fn openapi(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
     ))
 }
 
-/// Headers on every response: no script but our own, no framing by other sites, no sniffing.
-async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
-    use axum::http::HeaderValue;
+/// Reads a request's whole body before any handler sees it, within the body deadline and the
+/// size limit: a client that drips its body in is answered 408 and cut off, one that sends too
+/// much 413, and nothing of either reaches a handler or the store.
+async fn read_body_within(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = is_api_path(req.uri().path());
+    let (parts, body) = req.into_parts();
+    let deadline = state.limits.settings.body_timeout;
+    let refuse = |status, code, detail: &str| {
+        if api {
+            ApiError::new(status, code, detail.to_owned()).into_response()
+        } else {
+            crate::web::error_page(status, detail)
+        }
+    };
+    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
+            return refuse(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!("the request body is larger than {MAX_BODY} bytes"),
+            );
+        }
+        Err(_) => {
+            let mut r = refuse(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                &format!("the request body did not arrive within {} s", deadline.as_secs()),
+            );
+            r.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return r;
+        }
+    };
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// Headers on every response: no script but our own, no framing by other sites, no sniffing,
+/// and no caching of anything but the static assets (pages and answers carry personal data).
+/// An API request refused by an extractor (a bad query string or path) gets problem details
+/// instead of the framework's plain text.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let api = is_api_path(req.uri().path());
+    let mut r = next.run(req).await;
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if api && plain && r.status().is_client_error() {
+        let status = r.status();
+        let bytes = axum::body::to_bytes(std::mem::take(r.body_mut()), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        let detail = String::from_utf8_lossy(&bytes).into_owned();
+        let code = if status == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+            "method_not_allowed"
+        } else {
+            "bad_request"
+        };
+        let allow = r.headers().get(header::ALLOW).cloned();
+        r = problem(status, code, detail.trim());
+        if let Some(a) = allow {
+            r.headers_mut().insert(header::ALLOW, a);
+        }
+    }
     let h = r.headers_mut();
     h.insert(
         "content-security-policy",
@@ -163,6 +242,9 @@ async fn security_headers(mut r: axum::response::Response) -> axum::response::Re
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("SAMEORIGIN"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     r
 }
 

@@ -289,7 +289,12 @@ pub async fn create_request(
     let Some(key) = get("api_key") else {
         return error(StatusCode::FORBIDDEN, fmt, "api_key is required");
     };
-    let user = match s.engine.store().token_user(&key).await {
+    let user = match s
+        .engine
+        .store()
+        .token_user(&key, s.engine.now().timestamp_millis())
+        .await
+    {
         Ok(Some(u)) => u,
         Ok(None) => return error(StatusCode::FORBIDDEN, fmt, "api_key is not valid"),
         Err(e) => {
@@ -308,6 +313,17 @@ pub async fn create_request(
         },
         _ => return error(StatusCode::FORBIDDEN, fmt, "api_key is not valid"),
     };
+    if let Err(crate::limits::RetryAfter(secs)) = s.limits.opening(&actor.id) {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            fmt,
+            "too many requests with this api_key; wait and try again",
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let Some(code) = get("service_code") else {
         return error(StatusCode::BAD_REQUEST, fmt, "service_code is required");
     };

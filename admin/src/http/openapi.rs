@@ -32,6 +32,8 @@ pub fn request_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/users") => schema_for!(crate::auth::NewAccount),
         ("POST", "/api/v1/users/{id}/password") => schema_for!(super::cases::Empty),
         ("POST", "/api/v1/users/{id}/active") => schema_for!(super::manage::ActiveBody),
+        ("POST", "/api/v1/users/{id}/unlock") => schema_for!(super::cases::Empty),
+        ("POST", "/api/v1/users/{id}/tokens") => schema_for!(super::manage::NewToken),
         ("POST", "/api/v1/workflows/{id}/validate" | "/api/v1/workflows/{id}/deploy") => {
             schema_for!(super::manage::SourceBody)
         }

@@ -27,10 +27,22 @@ fn admin_only(s: &AppState, actor: &yimen_engine::core::Actor) -> Result<(), Api
 pub async fn failed(State(s): State<Arc<AppState>>, User(actor): User) -> Result<impl IntoResponse, ApiError> {
     admin_only(&s, &actor)?;
     let store = s.engine.store();
-    let failed = store
+    let unmasked = crate::access::sees_personal_data(s.engine.org(), &actor);
+    let failed: Vec<_> = store
         .failed_deliveries(200)
         .await
-        .map_err(yimen_engine::runtime::EngineError::from)?;
+        .map_err(yimen_engine::runtime::EngineError::from)?
+        .into_iter()
+        .map(|mut d| {
+            let r = crate::access::address_ref(&d.address);
+            if !unmasked {
+                d.address = crate::access::mask_address(&d.address);
+            }
+            let mut v = serde_json::to_value(&d).unwrap_or_default();
+            v["address_ref"] = json!(r);
+            v
+        })
+        .collect();
     let counts = store
         .delivery_counts()
         .await
@@ -48,6 +60,7 @@ pub async fn failed(State(s): State<Arc<AppState>>, User(actor): User) -> Result
 pub struct RetryBody {
     outbox_key: String,
     channel: String,
+    /// The address, or its `address_ref` from the failed list (`ref:…`).
     address: String,
 }
 
@@ -59,10 +72,7 @@ pub async fn retry(
     admin_only(&s, &actor)?;
     let b = body.value;
     let now = s.engine.now().timestamp_millis();
-    let ok = s
-        .engine
-        .store()
-        .retry_delivery(&b.outbox_key, &b.channel, &b.address, now)
+    let ok = crate::access::retry_delivery(s.engine.store(), &b.outbox_key, &b.channel, &b.address, now)
         .await
         .map_err(yimen_engine::runtime::EngineError::from)?;
     if ok {

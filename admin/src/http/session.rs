@@ -35,13 +35,22 @@ pub fn cookie(s: &AppState, value: &str, max_age: i64) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The one answer to a failed sign-in, whatever failed: an unknown name, a wrong password or a
+/// locked account all look alike, so the answer tells nobody which names exist.
 fn wrong() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "wrong_credentials",
-        "wrong user name or password",
+        format!(
+            "wrong user name or password; after {} wrong passwords an account is locked for {} minutes (an admin can unlock it)",
+            auth::MAX_FAILURES,
+            auth::LOCKOUT_MINUTES
+        ),
     )
 }
+
+/// The longest password accepted (argon2 over more is work an attacker would choose).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// A session just begun.
 #[derive(Debug)]
@@ -54,70 +63,92 @@ pub struct Started {
     pub cookie: HeaderValue,
 }
 
-pub async fn sign_in(State(s): State<Arc<AppState>>, body: Body<SignIn>) -> Result<impl IntoResponse, ApiError> {
+pub async fn sign_in(
+    State(s): State<Arc<AppState>>,
+    peer: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    body: Body<SignIn>,
+) -> Result<impl IntoResponse, ApiError> {
     let b = body.value;
-    let st = password_sign_in(&s, &b.user, b.password).await?;
+    let st = password_sign_in(&s, peer.map(|p| p.0.0.ip()), &b.user, b.password).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, st.cookie);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok((
         headers,
         Json(json!({"user": st.account.id, "name": st.account.name, "roles": st.account.roles, "csrf": st.csrf})),
     ))
 }
 
-/// Checks a password (with lock-out after repeated failures, the same answer for an unknown
-/// name and a wrong password) and starts a new session.
-pub async fn password_sign_in(s: &AppState, user: &str, password: String) -> Result<Started, ApiError> {
-    let b = SignIn {
-        user: user.to_owned(),
-        password,
-    };
+/// Checks a password and starts a new session. In order, each refusal before any work is done:
+///
+/// 1. A name outside the account-id alphabet or a password over 1 KiB: 422, nothing stored.
+/// 2. More attempts from the source address than its quota: 429 with `Retry-After` (per node),
+///    before any account is touched, so one client cannot lock every account out.
+/// 3. One attempt taken from the account in the store, atomically, *before* the password is
+///    checked: at most [`auth::MAX_FAILURES`] checks per lock window however many requests
+///    arrive at once on however many nodes.
+///
+/// An unknown name, a locked account and a wrong password get the same answer after the same
+/// work (one argon2 verification each).
+pub async fn password_sign_in(
+    s: &AppState,
+    peer: Option<std::net::IpAddr>,
+    user: &str,
+    password: String,
+) -> Result<Started, ApiError> {
+    if !auth::valid_account_id(user) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_user_name",
+            "a user name is 2 to 64 letters, digits, `_`, `-` or `.`",
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_too_long",
+            format!("a password is at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    if let Err(crate::limits::RetryAfter(secs)) = s.limits.sign_in(peer) {
+        return Err(ApiError::too_many(
+            secs,
+            "too many sign-in attempts from this address; wait and try again",
+        ));
+    }
     let store = s.engine.store();
     let now = s.engine.now().timestamp_millis();
     let db = |e| ApiError::from(EngineError::from(e));
-    let account = store.account(&b.user).await.map_err(db)?;
-    let Some(account) = account.filter(|a| a.active) else {
-        // The same work as a real check, so timing does not tell which names exist.
-        let _ = auth::verify_password(b.password, auth::decoy_hash().await).await;
-        store
-            .audit(now, &b.user, "sign_in_failed", "", "unknown account")
+    let account = store.account(user).await.map_err(db)?.filter(|a| a.active);
+    let lock_until = now + auth::LOCKOUT_MINUTES * 60_000;
+    let taken = match &account {
+        Some(a) => store
+            .take_sign_in_attempt(&a.id, auth::MAX_FAILURES, now, lock_until)
             .await
-            .map_err(db)?;
-        return Err(wrong());
-    };
-    if let Some(until) = account.locked_until.filter(|t| *t > now) {
-        store
-            .audit(now, &account.id, "sign_in_refused", "", "locked")
-            .await
-            .map_err(db)?;
-        let minutes = (until - now + 59_999) / 60_000;
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "locked",
-            format!("the account is locked after repeated failures; try again in {minutes} minutes or ask an admin"),
-        ));
-    }
-    let ok = match account.password_hash.clone() {
-        Some(h) => auth::verify_password(b.password, h).await,
+            .map_err(db)?,
         None => false,
     };
-    if !ok {
-        let lock_until = now + auth::LOCKOUT_MINUTES * 60_000;
-        let failures = store
-            .sign_in_failed(&account.id, auth::MAX_FAILURES, lock_until)
-            .await
-            .map_err(db)?;
-        let what = if failures >= auth::MAX_FAILURES {
-            "locked"
-        } else {
-            "wrong password"
+    let hash = match (&account, taken) {
+        (Some(a), true) => a.password_hash.clone(),
+        _ => None,
+    };
+    // The same work whatever the case, so timing does not tell which names exist or are locked.
+    let ok = match hash {
+        Some(h) => auth::verify_password(password, h).await,
+        None => {
+            let _ = auth::verify_password(password, auth::decoy_hash().await).await;
+            false
+        }
+    };
+    let Some(account) = account.clone().filter(|_| ok) else {
+        let (action, what) = match (&account, taken) {
+            (None, _) => ("sign_in_failed", "unknown account"),
+            (Some(_), false) => ("sign_in_refused", "locked"),
+            (Some(_), true) => ("sign_in_failed", "wrong password"),
         };
-        store
-            .audit(now, &account.id, "sign_in_failed", "", what)
-            .await
-            .map_err(db)?;
+        store.audit(now, user, action, "", what).await.map_err(db)?;
         return Err(wrong());
-    }
+    };
     store.sign_in_succeeded(&account.id).await.map_err(db)?;
     // A fresh session id at every sign-in: an id planted before sign-in is never promoted.
     let sid =

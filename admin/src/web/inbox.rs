@@ -135,7 +135,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
         offset: (page - 1) * PER_PAGE,
     };
     let store = s.engine.store();
-    let mut items = match store.inbox(&filter).await {
+    let mut items = match crate::access::inbox(&s.engine, &actor, &filter).await {
         Ok(i) => i,
         Err(e) => return super::store_down(ctx.lang, e),
     };

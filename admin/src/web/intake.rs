@@ -31,6 +31,45 @@ struct ChoosePage {
     kinds: Vec<Kind>,
 }
 
+/// A repeat linked to a case the clerk may not see: only its number, state, department and due.
+#[derive(Template)]
+#[template(path = "linked.html")]
+struct LinkedPage {
+    c: Chrome,
+    id: String,
+    state: String,
+    department: String,
+    due: String,
+}
+
+fn linked_page(s: &AppState, ctx: &Ctx, case: &yimen_engine::core::Case) -> Response {
+    let loc = ctx.lang.tag();
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version);
+    let state = def
+        .as_ref()
+        .and_then(|d| d.def.states.get(&case.state))
+        .map_or_else(|| case.state.clone(), |st| st.name.get(loc).to_owned());
+    let department = s
+        .engine
+        .org()
+        .file
+        .departments
+        .get(&case.department)
+        .map_or_else(|| case.department.clone(), |d| d.name.get(loc).to_owned());
+    let due = crate::http::cases::due_of(s, case).map_or_else(|| "—".to_owned(), |d| super::local(s, d));
+    let c = chrome(s, ctx, "nav.intake", t(ctx.lang, "linked.title"));
+    render(
+        StatusCode::OK,
+        &LinkedPage {
+            c,
+            id: case.id.clone(),
+            state,
+            department,
+            due,
+        },
+    )
+}
+
 #[derive(Template)]
 #[template(path = "intake_form.html")]
 struct FormPage {
@@ -173,6 +212,13 @@ pub async fn submit(
         Ok(d) => d,
         Err(r) => return r,
     };
+    if let Err(crate::limits::RetryAfter(secs)) = s.limits.opening(&actor.id) {
+        let mut r = super::error_page(StatusCode::TOO_MANY_REQUESTS, t(ctx.lang, "error.too_many_openings"));
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let get = |name: &str| super::form_value(&form, name);
     let fields = form_fields(&def.def, &form);
     let channel = get("channel").unwrap_or_default();
@@ -181,7 +227,18 @@ pub async fn submit(
         .open_case(&def.def.id, &channel, fields.clone(), get("unit"), actor, None)
         .await
     {
-        Ok(out) if out.linked => see_other(&format!("/cases/{}?done=linked", out.case.id)),
+        Ok(out) if out.linked => {
+            let actor = ctx.actor().ok().cloned();
+            let sees = match actor {
+                Some(a) => crate::http::visible(&s, &a, &out.case.id).await.is_ok(),
+                None => false,
+            };
+            if sees {
+                see_other(&format!("/cases/{}?done=linked", out.case.id))
+            } else {
+                linked_page(&s, &ctx, &out.case)
+            }
+        }
         Ok(out) => {
             // Say the citizen's receipt is queued only when the case type sends one.
             let receipt = def.def.on_open.iter().any(|e| match e {

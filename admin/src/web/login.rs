@@ -87,9 +87,13 @@ pub async fn submit(
     State(s): State<Arc<AppState>>,
     ctx: Ctx,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    peer: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    Form(mut f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(Some(&f.next));
+    // The name is shown again in the form: never more than an account id can be.
+    let typed = std::mem::take(&mut f.user);
+    f.user = typed.trim().chars().take(64).collect();
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
@@ -102,7 +106,8 @@ pub async fn submit(
         let msg = super::i18n::t(ctx.lang, "login.expired").to_owned();
         return page_with(&s, &ctx, StatusCode::FORBIDDEN, Some(msg), next, f.user);
     }
-    match crate::http::session::password_sign_in(&s, f.user.trim(), f.password).await {
+    let peer = peer.map(|p| p.0.0.ip());
+    match crate::http::session::password_sign_in(&s, peer, typed.trim(), f.password).await {
         Ok(st) => {
             let mut r = see_other(&next);
             r.headers_mut().insert(header::SET_COOKIE, st.cookie);
@@ -110,12 +115,20 @@ pub async fn submit(
         }
         Err(e) => {
             let key = match e.code() {
-                "locked" => "login.locked",
                 "wrong_credentials" => "login.wrong",
+                "invalid_user_name" => "login.bad_name",
+                "password_too_long" => "login.bad_password",
+                "rate_limited" => "login.too_many",
                 _ => "login.failed",
             };
             let msg = super::i18n::t(ctx.lang, key).to_owned();
-            page_with(&s, &ctx, e.status(), Some(msg), next, f.user)
+            let mut r = page_with(&s, &ctx, e.status(), Some(msg), next, f.user);
+            if let Some(secs) = e.retry_after()
+                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+            {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
         }
     }
 }

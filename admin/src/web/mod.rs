@@ -308,12 +308,59 @@ pub fn see_other(to: &str) -> Response {
     r
 }
 
-/// Only paths of this site are followed after sign-in or a language switch.
+/// Only paths of this site are followed after sign-in or a language switch: the target is
+/// parsed as a browser would (WHATWG URL) against a placeholder origin and kept only when it
+/// stays on that origin. Control characters, white space and backslashes (which browsers drop
+/// or read as `/`), `//` and schemes, also when percent-encoded, give the home page instead.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    const HOME: &str = "/";
+    let Some(n) = next else { return HOME.to_owned() };
+    let path = n.split(['?', '#']).next().unwrap_or_default();
+    let decoded = percent_decoded(path);
+    let suspicious =
+        |s: &str| !s.starts_with('/') || s.starts_with("//") || s.chars().any(|c| c.is_control() || c == '\\');
+    if n.len() > 2000 || n.chars().any(char::is_whitespace) || suspicious(n) || suspicious(&decoded) {
+        return HOME.to_owned();
     }
+    let Ok(base) = url::Url::parse("http://origin.invalid/") else {
+        return HOME.to_owned();
+    };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() && !u.path().starts_with("//") => {
+            let mut out = u.path().to_owned();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            out
+        }
+        _ => HOME.to_owned(),
+    }
+}
+
+/// `s` with its `%XX` escapes decoded (as text; invalid UTF-8 replaced).
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn home(ctx: Ctx) -> Response {

@@ -31,6 +31,10 @@ pub fn routes(t: Table) -> Table {
         .add(Method::POST, "/admin/users", Admin, "Add an account", add_user)
         .add(Method::POST, "/admin/users/{id}/password", Admin, "Reset a password", reset_password)
         .add(Method::POST, "/admin/users/{id}/active", Admin, "Stop or restart an account", set_active)
+        .add(Method::POST, "/admin/users/{id}/unlock", Admin, "Unlock an account", unlock)
+        .add(Method::GET, "/admin/users/{id}/tokens", Admin, "An account's API tokens", tokens)
+        .add(Method::POST, "/admin/users/{id}/tokens", Admin, "Issue an API token", issue_token)
+        .add(Method::POST, "/admin/users/{id}/tokens/revoke", Admin, "Revoke an API token", revoke_token)
         .add(Method::GET, "/admin/audit", Admin, "Audit log", audit)
 }
 
@@ -90,6 +94,7 @@ struct DeliveryRow {
     channel: String,
     recipient: String,
     address: String,
+    address_ref: String,
     template: String,
     case_id: String,
     case_short: String,
@@ -117,13 +122,22 @@ async fn deliveries(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Do
         Ok(r) => r,
         Err(e) => return store_down(&ctx, e),
     };
+    let unmasked = ctx
+        .authed
+        .as_ref()
+        .is_some_and(|a| crate::access::sees_personal_data(s.engine.org(), &a.actor));
     let rows = rows
         .into_iter()
         .map(|d| DeliveryRow {
             key: d.outbox_key,
             channel: d.channel,
             recipient: d.recipient,
-            address: d.address,
+            address_ref: crate::access::address_ref(&d.address),
+            address: if unmasked {
+                d.address
+            } else {
+                crate::access::mask_address(&d.address)
+            },
             template: d.template,
             case_short: super::fields::short_id(&d.case_id),
             case_id: d.case_id,
@@ -149,12 +163,7 @@ pub struct RetryForm {
 
 async fn retry(State(s): State<Arc<AppState>>, ctx: Ctx, axum::Form(f): axum::Form<RetryForm>) -> Response {
     let now = s.engine.now().timestamp_millis();
-    match s
-        .engine
-        .store()
-        .retry_delivery(&f.outbox_key, &f.channel, &f.address, now)
-        .await
-    {
+    match crate::access::retry_delivery(s.engine.store(), &f.outbox_key, &f.channel, &f.address, now).await {
         Ok(true) => see_other("/admin/deliveries?done=retrying"),
         Ok(false) => super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "ops.retry.none")),
         Err(e) => store_down(&ctx, e),
@@ -297,6 +306,7 @@ struct UserRow {
     unit: String,
     state: String,
     active: bool,
+    locked: bool,
 }
 
 #[derive(Template)]
@@ -372,6 +382,7 @@ async fn users_page(
             )
             .to_owned(),
             active: a.active,
+            locked: a.active && a.locked_until.is_some_and(|x| x > now),
             id: a.id,
             name: a.name,
         })
@@ -404,6 +415,10 @@ fn account_error(lang: super::Lang, e: crate::auth::AccountError) -> (StatusCode
         E::BadMobile => (
             StatusCode::UNPROCESSABLE_ENTITY,
             t(lang, "ops.users.bad_mobile").to_owned(),
+        ),
+        E::BadText => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            t(lang, "ops.users.bad_text").to_owned(),
         ),
         E::NotInOrganisation(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
         E::Exists => (StatusCode::CONFLICT, t(lang, "ops.users.exists").to_owned()),
@@ -498,6 +513,230 @@ async fn set_active(
     }
 }
 
+async fn unlock(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    let admin = match ctx.actor() {
+        Ok(a) => a.id.clone(),
+        Err(r) => return r,
+    };
+    match crate::auth::unlock(&s.engine, &admin, &id).await {
+        Ok(()) => see_other("/admin/users?done=account_unlocked"),
+        Err(e) => {
+            let (status, msg) = account_error(ctx.lang, e);
+            users_page(&s, &ctx, status, None, None, Some(msg)).await
+        }
+    }
+}
+
+struct TokenRow {
+    name: String,
+    issued: String,
+    expires: String,
+    last_used: String,
+    state: String,
+    live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    c: Chrome,
+    id: String,
+    tokens: Vec<TokenRow>,
+    notice: Option<String>,
+    token: Option<String>,
+    error: Option<String>,
+    name: String,
+    days: String,
+}
+
+/// What the token form shows again.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    days: String,
+}
+
+async fn tokens_page(
+    s: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    status: StatusCode,
+    said: (Option<String>, Option<String>, Option<String>),
+    form: TokenForm,
+) -> Response {
+    let store = s.engine.store();
+    match store.account(id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "ops.users.missing")),
+        Err(e) => return store_down(ctx, e),
+    }
+    let list = match store.tokens(id).await {
+        Ok(l) => l,
+        Err(e) => return store_down(ctx, e),
+    };
+    let now = s.engine.now().timestamp_millis();
+    let at = |ms: i64| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map_or_else(String::new, |d| super::local(s, d))
+    };
+    let tokens = list
+        .into_iter()
+        .map(|k| {
+            let live = !k.revoked && k.expires_at > now;
+            let state = if k.revoked {
+                "ops.tokens.revoked"
+            } else if live {
+                "ops.tokens.live"
+            } else {
+                "ops.tokens.expired"
+            };
+            TokenRow {
+                issued: at(k.created_at),
+                expires: at(k.expires_at),
+                last_used: k
+                    .last_used_at
+                    .map_or_else(|| t(ctx.lang, "ops.tokens.never").to_owned(), at),
+                state: t(ctx.lang, state).to_owned(),
+                live,
+                name: k.name,
+            }
+        })
+        .collect();
+    let (notice, token, error) = said;
+    let c = chrome(s, ctx, "nav.ops", t(ctx.lang, "ops.tokens"));
+    render(
+        status,
+        &TokensPage {
+            c,
+            id: id.to_owned(),
+            tokens,
+            notice,
+            token,
+            error,
+            name: form.name,
+            days: if form.days.is_empty() {
+                crate::auth::TOKEN_DAYS.to_string()
+            } else {
+                form.days
+            },
+        },
+    )
+}
+
+async fn tokens(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let notice = q.done.map(|d| t(ctx.lang, &format!("done.{d}")).to_owned());
+    tokens_page(
+        &s,
+        &ctx,
+        &id,
+        StatusCode::OK,
+        (notice, None, None),
+        TokenForm::default(),
+    )
+    .await
+}
+
+fn token_error(lang: super::Lang, e: crate::auth::TokenError) -> (StatusCode, String) {
+    use crate::auth::TokenError as E;
+    let (status, key) = match e {
+        E::BadName => (StatusCode::UNPROCESSABLE_ENTITY, "ops.tokens.bad_name"),
+        E::BadDays => (StatusCode::UNPROCESSABLE_ENTITY, "ops.tokens.bad_days"),
+        E::Missing => (StatusCode::NOT_FOUND, "ops.users.missing"),
+        E::Exists => (StatusCode::CONFLICT, "ops.tokens.exists"),
+        E::Failed(m) => {
+            tracing::error!("tokens: {m}");
+            (StatusCode::SERVICE_UNAVAILABLE, "error.store")
+        }
+    };
+    (status, t(lang, key).to_owned())
+}
+
+async fn issue_token(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<TokenForm>,
+) -> Response {
+    let admin = match ctx.actor() {
+        Ok(a) => a.id.clone(),
+        Err(r) => return r,
+    };
+    let now = s.engine.now().timestamp_millis();
+    let days = match f.days.trim() {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let (status, msg) = token_error(ctx.lang, crate::auth::TokenError::BadDays);
+                return tokens_page(&s, &ctx, &id, status, (None, None, Some(msg)), f).await;
+            }
+        },
+    };
+    match crate::auth::issue_token(s.engine.store(), now, &admin, &id, f.name.trim(), days).await {
+        Ok((token, _)) => {
+            let mut r = tokens_page(
+                &s,
+                &ctx,
+                &id,
+                StatusCode::OK,
+                (None, Some(token), None),
+                TokenForm::default(),
+            )
+            .await;
+            r.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            r
+        }
+        Err(e) => {
+            let (status, msg) = token_error(ctx.lang, e);
+            tokens_page(&s, &ctx, &id, status, (None, None, Some(msg)), f).await
+        }
+    }
+}
+
+async fn revoke_token(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<TokenForm>,
+) -> Response {
+    let admin = match ctx.actor() {
+        Ok(a) => a.id.clone(),
+        Err(r) => return r,
+    };
+    let now = s.engine.now().timestamp_millis();
+    match crate::auth::revoke_token(s.engine.store(), now, &admin, &id, f.name.trim()).await {
+        Ok(0) => {
+            let msg = t(ctx.lang, "ops.tokens.missing").to_owned();
+            tokens_page(
+                &s,
+                &ctx,
+                &id,
+                StatusCode::NOT_FOUND,
+                (None, None, Some(msg)),
+                TokenForm::default(),
+            )
+            .await
+        }
+        Ok(_) => see_other(&format!(
+            "/admin/users/{}/tokens?done=token_revoked",
+            super::url_encode(&id)
+        )),
+        Err(e) => {
+            let (status, msg) = token_error(ctx.lang, e);
+            tokens_page(&s, &ctx, &id, status, (None, None, Some(msg)), TokenForm::default()).await
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
@@ -530,6 +769,8 @@ const AUDIT_ACTIONS: &[&str] = &[
     "account_started",
     "password_set",
     "token_issued",
+    "token_revoked",
+    "account_unlocked",
     "personal_data_revealed",
     "workflow_deployed",
 ];

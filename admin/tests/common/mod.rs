@@ -24,8 +24,8 @@ pub struct App {
     pub router: Router,
     pub routes: Vec<RouteInfo>,
     pub engine: Engine,
-    /// An API token per account id.
-    pub tokens: BTreeMap<String, String>,
+    /// An API token per account id (a new one after [`App::with_password`]).
+    pub tokens: std::sync::Mutex<BTreeMap<String, String>>,
     /// For each role, the account that holds it (and only it).
     pub by_role: BTreeMap<String, String>,
     pub _dir: tempfile::TempDir,
@@ -50,6 +50,17 @@ pub fn workflows() -> PathBuf {
 
 impl App {
     pub async fn start() -> App {
+        // Generous rate limits: tests of the limits themselves set their own.
+        Self::start_with(yimen::limits::LimitSettings {
+            sign_ins_per_minute: 1_000_000,
+            openings_per_minute: 1_000_000,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The application with these limits.
+    pub async fn start_with(limits: yimen::limits::LimitSettings) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         // Authoring writes deployed files back: give it its own copy of the workflows.
         let wf = dir.path().join("workflows");
@@ -100,7 +111,12 @@ impl App {
         for a in &accounts {
             assert!(store.add_account(a, 0).await.expect("add"));
             let token = yimen::auth::random_secret().expect("secret");
-            store.add_token(&token, &a.id, "test", 0).await.expect("token");
+            assert!(
+                store
+                    .add_token(&token, &a.id, "test", 0, i64::MAX)
+                    .await
+                    .expect("token")
+            );
             tokens.insert(a.id.clone(), token);
         }
         let state = Arc::new(AppState {
@@ -110,6 +126,7 @@ impl App {
             secure_cookies: false,
             routes: std::sync::OnceLock::new(),
             tz: std::sync::OnceLock::new(),
+            limits: yimen::limits::Limits::new(limits),
             workflows: Some(wf),
             bundle: Some(Arc::new(bundle)),
         });
@@ -118,17 +135,39 @@ impl App {
             router,
             routes,
             engine,
-            tokens,
+            tokens: std::sync::Mutex::new(tokens),
             by_role,
             _dir: dir,
         }
+    }
+
+    /// The API token of `user`.
+    pub fn token(&self, user: &str) -> String {
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .get(user)
+            .cloned()
+            .unwrap_or_else(|| panic!("no token for {user}"))
+    }
+
+    /// Gives `user` this password. Setting a password ends the account's sessions and tokens,
+    /// so the account gets a new API token for the test to go on with.
+    pub async fn with_password(&self, user: &str, password: &str) {
+        let store = self.engine.store();
+        let hash = yimen::auth::hash_password(password.to_owned()).await.expect("hash");
+        assert!(store.set_password(user, &hash).await.expect("set"));
+        let token = yimen::auth::random_secret().expect("secret");
+        let name = format!("test-{}", &token[..8]);
+        assert!(store.add_token(&token, user, &name, 0, i64::MAX).await.expect("token"));
+        self.tokens.lock().expect("tokens").insert(user.to_owned(), token);
     }
 
     /// Sends a request as `user` (anonymous when `None`) with an optional body.
     pub async fn send(&self, user: Option<&str>, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(u) = user {
-            let t = self.tokens.get(u).unwrap_or_else(|| panic!("no token for {u}"));
+            let t = self.token(u);
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {

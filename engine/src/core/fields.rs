@@ -65,6 +65,10 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
             if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                 return Err(invalid(id, "contains control characters"));
             }
+            // A name is one line (it is shown in lists and message subjects).
+            if f.ty == FieldType::Person && s.chars().any(char::is_control) {
+                return Err(invalid(id, "must be on one line"));
+            }
             Ok(Value::String(s))
         }
         FieldType::Phone => {

@@ -77,6 +77,21 @@ pub enum Rejection {
         /// What is wrong.
         problem: String,
     },
+    /// The action would complete a task another person holds, and the actor may not take
+    /// work over.
+    #[error("task `{task}` is held by `{holder}`: only they, their department's head or a supervisor may finish it")]
+    HeldByOther {
+        /// The task.
+        task: String,
+        /// Who holds it.
+        holder: String,
+    },
+    /// Taking over another person's task needs a reason.
+    #[error("this finishes work held by `{holder}`: give the reason for taking it over as the comment")]
+    TakeOverReason {
+        /// Who holds it.
+        holder: String,
+    },
     /// A timer that no longer runs fired (it was cancelled when the case moved).
     #[error("timer `{0}` is no longer running")]
     StaleTimer(String),
@@ -108,6 +123,8 @@ impl Rejection {
             Rejection::Stale { .. } => "stale_version",
             Rejection::UnknownTask(_) => "unknown_task",
             Rejection::TaskState { .. } => "task_state",
+            Rejection::HeldByOther { .. } => "task_held_by_other",
+            Rejection::TakeOverReason { .. } => "take_over_reason_required",
             Rejection::StaleTimer(_) => "stale_timer",
             Rejection::BadText(_) => "bad_text",
             Rejection::Calendar(_) => "calendar",

@@ -32,6 +32,21 @@ pub struct Account {
     pub password_hash: Option<String>,
 }
 
+/// An API token as its account's owner and admins see it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct TokenInfo {
+    /// Its name.
+    pub name: String,
+    /// Issued (UTC ms).
+    pub created_at: i64,
+    /// Valid until (UTC ms).
+    pub expires_at: i64,
+    /// Last used (UTC ms, to the minute).
+    pub last_used_at: Option<i64>,
+    /// Revoked.
+    pub revoked: bool,
+}
+
 type AccountRow = (
     String,
     String,
@@ -105,7 +120,8 @@ impl Store {
         rows.into_iter().map(account).collect()
     }
 
-    /// Sets an account's password hash and unlocks it.
+    /// Sets an account's password hash and unlocks it; every session and token of the account
+    /// ends (whoever knew the old password or held a token issued under it is out).
     pub async fn set_password(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
         let n =
             sqlx::query("UPDATE users SET password_hash = $1, failed_attempts = 0, locked_until = NULL WHERE id = $2")
@@ -114,10 +130,14 @@ impl Store {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
+        if n == 1 {
+            self.end_credentials(id).await?;
+        }
         Ok(n == 1)
     }
 
-    /// Lets an account sign in again, or stops it; a stopped account's sessions end.
+    /// Lets an account sign in again, or stops it; a stopped account's sessions end and its
+    /// tokens are revoked (starting it again revives none of them).
     pub async fn set_active(&self, id: &str, active: bool) -> Result<bool, StoreError> {
         let n = sqlx::query("UPDATE users SET active = $1, failed_attempts = 0, locked_until = NULL WHERE id = $2")
             .bind(i64::from(active))
@@ -126,31 +146,49 @@ impl Store {
             .await?
             .rows_affected();
         if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+            self.end_credentials(id).await?;
         }
         Ok(n == 1)
     }
 
-    /// Records a failed sign-in; locks the account until `lock_until_ms` once `max` failures
-    /// have accumulated. Returns the failures so far.
-    pub async fn sign_in_failed(&self, id: &str, max: i64, lock_until_ms: i64) -> Result<i64, StoreError> {
-        sqlx::query(
-            "UPDATE users SET failed_attempts = failed_attempts + 1, \
-             locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3",
+    /// Takes one password attempt for an active account *before* its password is checked: the
+    /// attempt counts as a failure until [`Store::sign_in_succeeded`] clears it, and the `max`-th
+    /// locks the account until `lock_until_ms`. `false` (nothing taken, nothing to check) while
+    /// the account is locked or stopped. One statement, so concurrent requests on any number of
+    /// nodes take at most `max` attempts per lock window between them.
+    pub async fn take_sign_in_attempt(
+        &self,
+        id: &str,
+        max: i64,
+        now_ms: i64,
+        lock_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE users SET \
+             failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 ELSE failed_attempts + 1 END, \
+             locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN NULL \
+                                 WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $4 AND active = 1 AND (locked_until IS NULL OR locked_until <= $1)",
         )
+        .bind(now_ms)
         .bind(max)
         .bind(lock_until_ms)
         .bind(id)
         .execute(&self.pool)
-        .await?;
-        let row: Option<(i64,)> = sqlx::query_as("SELECT failed_attempts FROM users WHERE id = $1")
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Unlocks an account (an admin's decision): its failures are forgotten. `false` when
+    /// there is no such account.
+    pub async fn unlock_account(&self, id: &str) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map_or(0, |r| r.0))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     /// Clears the failures after a successful sign-in.
@@ -205,28 +243,89 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an API token (its hash) for `user`.
-    pub async fn add_token(&self, token: &str, user: &str, name: &str, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO api_tokens (sha256, user_id, name, created_at, revoked) VALUES ($1, $2, $3, $4, 0)")
-            .bind(sha256_hex(token))
-            .bind(user)
-            .bind(name)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Stores an API token (its hash) for `user`, named `name` and valid until `expires_ms`;
+    /// `false` when the account already has a live token of that name (names say which token
+    /// to revoke, so they are unique among live tokens).
+    pub async fn add_token(
+        &self,
+        token: &str,
+        user: &str,
+        name: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let live: Option<(i64,)> = sqlx::query_as(
+            "SELECT created_at FROM api_tokens WHERE user_id = $1 AND name = $2 AND revoked = 0 AND expires_at > $3",
+        )
+        .bind(user)
+        .bind(name)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if live.is_some() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO api_tokens (sha256, user_id, name, created_at, revoked, expires_at) VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(sha256_hex(token))
+        .bind(user)
+        .bind(name)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// The user of a live API token.
-    pub async fn token_user(&self, token: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM api_tokens WHERE sha256 = $1 AND revoked = 0")
-            .bind(sha256_hex(token))
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.0))
+    /// The user of a live API token (not revoked, not expired); notes when it was last used
+    /// (at most once a minute, so reading a token does not write on every request).
+    pub async fn token_user(&self, token: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let hash = sha256_hex(token);
+        let row: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT user_id, last_used_at FROM api_tokens WHERE sha256 = $1 AND revoked = 0 AND expires_at > $2",
+        )
+        .bind(&hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((user, last)) = row else { return Ok(None) };
+        if last.is_none_or(|t| now_ms - t >= 60_000) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE sha256 = $2")
+                .bind(now_ms)
+                .bind(&hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(user))
     }
 
-    /// Revokes every token of `user` named `name`; returns how many.
+    /// An account's tokens, newest first (revoked and expired ones too, marked so).
+    pub async fn tokens(&self, user: &str) -> Result<Vec<TokenInfo>, StoreError> {
+        type Row = (String, i64, Option<i64>, Option<i64>, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT name, created_at, expires_at, last_used_at, revoked FROM api_tokens WHERE user_id = $1 \
+             ORDER BY created_at DESC, name",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, created_at, expires_at, last_used_at, revoked)| TokenInfo {
+                name,
+                created_at,
+                expires_at: expires_at.unwrap_or(0),
+                last_used_at,
+                revoked: revoked != 0,
+            })
+            .collect())
+    }
+
+    /// Revokes every live token of `user` named `name`; returns how many. A revoked token never
+    /// becomes valid again.
     pub async fn revoke_tokens(&self, user: &str, name: &str) -> Result<u64, StoreError> {
         Ok(
             sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1 AND name = $2 AND revoked = 0")
@@ -236,6 +335,24 @@ impl Store {
                 .await?
                 .rows_affected(),
         )
+    }
+
+    /// Ends every session and revokes every token of `user` (after a password reset, or when
+    /// the account is stopped); returns how many sessions and tokens ended.
+    pub async fn end_credentials(&self, user: &str) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let tokens = sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok((sessions, tokens))
     }
 
     /// Appends to the audit log.

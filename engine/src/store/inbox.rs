@@ -52,7 +52,15 @@ pub struct InboxItem {
     pub case_type: String,
     /// The case's state.
     pub case_state: String,
+    /// The case's aggregate as stored, read only for a search that checks it further.
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub data: Option<String>,
 }
+
+/// The most candidate rows a further-checked search reads per query (an inbox search whose
+/// matches are checked against what the user may see of each case).
+pub const CHECKED_SEARCH_SCAN: i64 = 2_000;
 
 impl Store {
     /// The tasks `f.user` may claim (their department, one of their roles, their unit or none)
@@ -63,13 +71,35 @@ impl Store {
     /// rows in order; the lists are merged here. A single query with `OR` would read and sort
     /// every open task of the department.
     pub async fn inbox(&self, f: &InboxFilter) -> Result<Vec<InboxItem>, StoreError> {
-        const COLUMNS: &str = "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
-                               t.created_at, c.case_type, c.state AS case_state FROM tasks t JOIN cases c ON c.id = t.case_id";
+        self.inbox_checked(f, None).await
+    }
+
+    /// As [`Store::inbox`], but a search's matches are kept only when `keep` accepts the
+    /// case's stored aggregate (the caller checks the text against what the user may see, so
+    /// a search never matches on what is masked). At most [`CHECKED_SEARCH_SCAN`] candidates
+    /// are read per query.
+    pub async fn inbox_checked(
+        &self,
+        f: &InboxFilter,
+        keep: Option<&(dyn Fn(&str) -> bool + Sync)>,
+    ) -> Result<Vec<InboxItem>, StoreError> {
+        let keep = keep.filter(|_| f.search.as_deref().is_some_and(|s| !s.is_empty()));
+        let columns = if keep.is_some() {
+            "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
+             t.created_at, c.case_type, c.state AS case_state, c.data FROM tasks t JOIN cases c ON c.id = t.case_id"
+        } else {
+            "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
+             t.created_at, c.case_type, c.state AS case_state FROM tasks t JOIN cases c ON c.id = t.case_id"
+        };
         const FILTERS: &str = "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.data LIKE $5 ESCAPE '\\') \
                                ORDER BY t.created_at, t.id LIMIT $6";
         let limit = f.limit.clamp(1, 200);
         let offset = f.offset.clamp(0, 100_000);
-        let want = offset + limit;
+        let want = if keep.is_some() {
+            CHECKED_SEARCH_SCAN
+        } else {
+            offset + limit
+        };
         let state = f.state.as_deref().unwrap_or("");
         let case_type = f.case_type.as_deref().unwrap_or("");
         let search = f.search.as_deref().unwrap_or("");
@@ -77,7 +107,7 @@ impl Store {
         let mut rows: Vec<InboxItem> = Vec::new();
         if let Some(dept) = f.department.as_deref().filter(|_| state != "claimed") {
             let sql = format!(
-                "{COLUMNS} WHERE t.department = $1 AND t.role = $2 AND t.state = 'open' \
+                "{columns} WHERE t.department = $1 AND t.role = $2 AND t.state = 'open' \
                  AND (t.unit IS NULL OR t.unit = $7) {FILTERS}"
             );
             for role in &f.roles {
@@ -96,7 +126,7 @@ impl Store {
             }
         }
         let sql = format!(
-            "{COLUMNS} WHERE t.assignee = $1 AND t.state IN ('open', 'claimed') AND ($2 = '' OR t.state = $2) {FILTERS}"
+            "{columns} WHERE t.assignee = $1 AND t.state IN ('open', 'claimed') AND ($2 = '' OR t.state = $2) {FILTERS}"
         );
         rows.extend(
             sqlx::query_as::<_, InboxItem>(&sql)
@@ -109,6 +139,12 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?,
         );
+        if let Some(keep) = keep {
+            rows.retain(|r| r.data.as_deref().is_some_and(keep));
+            for r in &mut rows {
+                r.data = None;
+            }
+        }
         rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         rows.dedup_by(|a, b| a.id == b.id);
         Ok(rows

@@ -19,7 +19,7 @@ pub mod views;
 
 pub use audit::{AuditReport, BrokenLink};
 pub use cases::{LoadedCase, StoredEvent, WriteError};
-pub use inbox::{InboxFilter, InboxItem};
+pub use inbox::{CHECKED_SEARCH_SCAN, InboxFilter, InboxItem};
 pub use timers::ClaimedTimer;
 
 use std::sync::Once;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::transition::{Out, declared_effects, enter};
 use super::{Actor, Decision};
-use crate::core::case::Case;
+use crate::core::case::{Case, TaskInstance};
 use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::core::event::{Event, EventKind};
 use crate::core::fields::check_values;
@@ -29,6 +29,40 @@ pub(crate) fn may_take(action: &Action, case: &Case, actor: &Actor) -> bool {
         });
     let tier_ok = who.tiers.is_empty() || actor.tier.is_some_and(|t| who.tiers.contains(&t));
     role_ok && dept_ok && tier_ok
+}
+
+/// The active tasks held by someone other than `actor` that taking `action_id` (to `to`) would
+/// complete.
+fn held_by_others(def: &CompiledCaseType, case: &Case, action_id: &str, to: &str, actor: &Actor) -> Vec<TaskInstance> {
+    if actor.is_system() {
+        return Vec::new();
+    }
+    let terminal = def.def.states.get(to).and_then(|s| s.terminal).is_some();
+    case.tasks
+        .iter()
+        .filter(|t| t.is_active() && t.assignee.as_deref().is_some_and(|a| a != actor.id))
+        .filter(|t| {
+            def.def.tasks.get(&t.name).is_some_and(|td| {
+                let stays = !terminal && td.open_in.as_slice().iter().any(|s| s == to);
+                let completes = td.actions.iter().any(|a| a == action_id)
+                    || (td.actions.is_empty() && td.open_in.as_slice().contains(&case.state));
+                completes && !stays
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// Whether `actor` may take over work another person holds: the head of the task's (or the
+/// case's) department, or a supervisor of a level the case is at (the centre's supervisors,
+/// level 1, oversee every case).
+fn may_take_over(org: &Organisation, case: &Case, task: &TaskInstance, actor: &Actor) -> bool {
+    let dept = actor.department.as_deref();
+    let head = org.heads_department(&actor.roles)
+        && (dept == Some(task.department.as_str()) || dept == Some(case.department.as_str()));
+    let level = org.supervision_level(&actor.roles);
+    let supervisor = level == 1 || (level > 1 && case.supervision.iter().any(|r| r.level >= level));
+    head || supervisor
 }
 
 fn to_expr_value(v: Option<&Value>) -> ExprValue {
@@ -91,6 +125,20 @@ pub(super) fn act(
             what: format!("take `{action_id}` on this case"),
         });
     }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    let taken_over = held_by_others(def, case, action_id, &action.to, actor);
+    if let Some(t) = taken_over.first() {
+        let holder = t.assignee.clone().unwrap_or_default();
+        if !may_take_over(org, case, t, actor) {
+            return Err(Rejection::HeldByOther {
+                task: t.name.clone(),
+                holder,
+            });
+        }
+        if comment.is_none() {
+            return Err(Rejection::TakeOverReason { holder });
+        }
+    }
     let given = check_values(&def.def.fields, fields)?;
     let mut merged = case.fields.clone();
     merged.extend(given.clone());
@@ -99,7 +147,6 @@ pub(super) fn act(
             return Err(Rejection::MissingField(f.clone()));
         }
     }
-    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     if action.comment_required && comment.is_none() {
         return Err(Rejection::CommentRequired(action_id.to_owned()));
     }
@@ -129,6 +176,21 @@ pub(super) fn act(
     next.updated_at = now;
     next.fields = merged;
     let mut out = Out::default();
+    // Work taken over from its holder: the history says whose and (in the action's comment) why.
+    for t in &taken_over {
+        out.events.push(Event {
+            actor: actor.id.clone(),
+            at: now,
+            kind: EventKind::TaskReassigned {
+                task: t.id.clone(),
+                to_user: Some(actor.id.clone()),
+                to_department: None,
+            },
+        });
+        if let Some(x) = next.tasks.iter_mut().find(|x| x.id == t.id) {
+            x.assignee = Some(actor.id.clone());
+        }
+    }
     out.events.push(Event {
         actor: actor.id.clone(),
         at: now,

@@ -1,0 +1,797 @@
+//! Holes an attacker found, each kept closed by a test that failed before its fix: a repeat
+//! linked to a case the caller may not see, password guessing under concurrency, unbounded
+//! input from strangers, open redirects, another person's task finished, masked data confirmed
+//! by searching, credentials that outlive a reset or a stop, name enumeration and lock-outs,
+//! rate limits, and the smaller ones (release, caching, plain-text errors, line breaks).
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use common::{App, Resp};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use yimen::limits::LimitSettings;
+
+/// A request as if from `peer` (the accept loop puts the address there).
+async fn from(app: &App, peer: [u8; 4], method: &str, path: &str, body: Option<Value>) -> Resp {
+    let mut req = Request::builder().method(method).uri(path);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let mut req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("request");
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((peer, 40_000))));
+    let resp = app.router.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.expect("body");
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn sign_in(app: &App, peer: [u8; 4], user: &str, password: &str) -> Resp {
+    from(
+        app,
+        peer,
+        "POST",
+        "/api/v1/session",
+        Some(json!({"user": user, "password": password})),
+    )
+    .await
+}
+
+async fn with_password(app: &App, user: &str, password: &str) {
+    app.with_password(user, password).await;
+}
+
+async fn audit_actions(app: &App, user: &str) -> Vec<String> {
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            &format!("/api/v1/audit?user={user}&limit=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn market_complaint(facts: &str) -> Value {
+    json!({"case_type": "market_complaint", "channel": "hotline_12345", "fields": {
+        "complainant": "周秘密", "complainant_phone": "13912345678", "business": "东港某海鲜排档",
+        "category": "price", "facts": facts}})
+}
+
+// --- 1. A repeat linked to a case the caller may not see -------------------------------------
+
+#[tokio::test]
+async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_state_department_and_due() {
+    let app = App::start().await;
+    // The four platforms' handler registers the first complaint (the hotline cannot see it).
+    let first = app
+        .json(
+            "handler_ma",
+            "POST",
+            "/api/v1/cases",
+            market_complaint("第一次投诉：账单多收八百元"),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let id = first.json()["id"].as_str().expect("id").to_owned();
+    let r = app
+        .send(Some("handler_li"), "GET", &format!("/api/v1/cases/{id}"), None)
+        .await;
+    assert_eq!(r.status, 403, "the hotline handler may not read the market case");
+
+    for who in ["handler_li", "grid_chen"] {
+        let r = app
+            .json(
+                who,
+                "POST",
+                "/api/v1/cases",
+                market_complaint(&format!("{who} 再次反映同一问题")),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{who}: {}", r.body);
+        let doc = r.json();
+        let mut keys: Vec<&str> = doc.as_object().expect("object").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["department", "due", "id", "linked", "state", "status", "visible"],
+            "{who} learns only the summary: {doc}"
+        );
+        assert_eq!(doc["id"], id.as_str());
+        assert_eq!(doc["linked"], true);
+        assert_eq!(doc["department"], "four_platforms");
+        assert!(doc["due"].is_string() || doc["due"].is_null(), "{doc}");
+        for secret in ["周秘密", "13912345678", "账单多收", "东港某海鲜排档", "tasks", "fields"] {
+            assert!(!r.body.contains(secret), "{who} was told `{secret}`: {}", r.body);
+        }
+    }
+    // The repeats are recorded on the open case all the same (that is the feature).
+    let history = app.engine.history(&id).await.expect("history");
+    let repeats = history
+        .iter()
+        .filter(|e| {
+            serde_json::to_value(&e.event)
+                .expect("event")
+                .to_string()
+                .contains("repeated")
+        })
+        .count();
+    assert_eq!(repeats, 2, "both repeats are in the case's history");
+
+    // The intake page says the same and no more.
+    let form: Vec<(&str, &str)> = vec![
+        ("channel", "hotline_12345"),
+        ("f.complainant", "周秘密"),
+        ("f.complainant_phone", "13912345678"),
+        ("f.business", "东港某海鲜排档"),
+        ("f.category", "price"),
+        ("f.facts", "页面上第三次反映"),
+    ];
+    let r = app.form("handler_li", "/intake/market_complaint", &form).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("重复反映"), "{}", r.body);
+    assert!(r.body.contains(&id));
+    for secret in ["账单多收", "13912345678"] {
+        assert!(!r.body.contains(secret), "the page showed `{secret}`");
+    }
+
+    // Open311: the answer is the request id, whose public read shows no personal data or facts.
+    let token = app.token("handler_li");
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("api_key", token.as_str()),
+            ("service_code", "market_complaint"),
+            ("first_name", "周秘密"),
+            ("phone", "13912345678"),
+            ("description", "Open311 上再次反映"),
+            ("attribute[business]", "东港某海鲜排档"),
+            ("attribute[category]", "price"),
+            ("address_string", "东港"),
+        ])
+        .finish();
+    let r = app
+        .send(
+            None,
+            "POST",
+            "/open311/v2/requests.json",
+            Some(("application/x-www-form-urlencoded", body)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rid = r.json()[0]["service_request_id"].as_str().expect("id").to_owned();
+    assert_eq!(rid, id, "linked to the open case");
+    let read = app
+        .send(None, "GET", &format!("/open311/v2/requests/{rid}.json"), None)
+        .await;
+    // Public reads show only requests filed through Open311, and of those only the summary.
+    assert!(read.status == 200 || read.status == 404, "{}", read.body);
+    for secret in ["周秘密", "13912345678", "账单多收", "再次反映"] {
+        assert!(!read.body.contains(secret), "Open311 showed `{secret}`: {}", read.body);
+    }
+}
+
+// --- 2. and 8. Password guessing: atomic attempts, one answer for every failure ---------------
+
+#[tokio::test]
+async fn thirty_simultaneous_wrong_passwords_get_at_most_five_password_checks() {
+    let app = App::start().await;
+    with_password(&app, "supervisor_han", "correct horse 2026").await;
+    let guesses: Vec<String> = (0..30).map(|i| format!("guess {i}")).collect();
+    let attempts = guesses
+        .iter()
+        .map(|g| sign_in(&app, [10, 0, 0, 1], "supervisor_han", g));
+    let answers = futures_util::future::join_all(attempts).await;
+    assert!(answers.iter().all(|r| r.status == StatusCode::UNAUTHORIZED));
+    let actions = audit_actions(&app, "supervisor_han").await;
+    let checked = actions.iter().filter(|a| *a == "sign_in_failed").count();
+    let refused = actions.iter().filter(|a| *a == "sign_in_refused").count();
+    assert_eq!(checked, 5, "exactly five passwords were checked: {actions:?}");
+    assert_eq!(refused, 25, "the others were refused without a check: {actions:?}");
+    // Locked: the right password fails too, with the same answer.
+    let r = sign_in(&app, [10, 0, 0, 2], "supervisor_han", "correct horse 2026").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // An admin unlocks it, and it may sign in at once.
+    let r = app
+        .json("admin_qin", "POST", "/api/v1/users/supervisor_han/unlock", json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = sign_in(&app, [10, 0, 0, 2], "supervisor_han", "correct horse 2026").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        audit_actions(&app, "supervisor_han")
+            .await
+            .contains(&"account_unlocked".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_known_locked_name_and_an_unknown_name_get_the_same_answer() {
+    let app = App::start().await;
+    with_password(&app, "admin_qin", "correct horse 2026").await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..7 {
+        known.push(sign_in(&app, [10, 0, 1, 1], "admin_qin", &format!("guess {i}")).await);
+        unknown.push(sign_in(&app, [10, 0, 1, 1], "nobody_here", &format!("guess {i}")).await);
+    }
+    for (k, u) in known.iter().zip(&unknown) {
+        assert_eq!(k.status, u.status);
+        assert_eq!(k.json()["code"], u.json()["code"]);
+        assert_eq!(
+            k.json()["detail"],
+            u.json()["detail"],
+            "the words do not tell the names apart"
+        );
+    }
+    assert_eq!(
+        known[6].status,
+        StatusCode::UNAUTHORIZED,
+        "a locked account answers like a wrong password"
+    );
+}
+
+#[tokio::test]
+async fn one_address_is_throttled_before_it_can_lock_accounts_out() {
+    let app = App::start_with(LimitSettings {
+        sign_ins_per_minute: 4,
+        openings_per_minute: 1_000,
+        ..LimitSettings::default()
+    })
+    .await;
+    with_password(&app, "head_legal", "correct horse 2026").await;
+    let attacker = [192, 0, 2, 7];
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(sign_in(&app, attacker, "head_legal", &format!("guess {i}")).await);
+    }
+    let limited: Vec<&Resp> = statuses
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(limited.len(), 4, "four tries a minute from one address");
+    let wait: u64 = limited[0].headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_eq!(limited[0].json()["code"], "rate_limited");
+    // Four failures do not lock the account: its owner, elsewhere, signs in.
+    let r = sign_in(&app, [198, 51, 100, 9], "head_legal", "correct horse 2026").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+// --- 3. Nothing unbounded reaches the store from a stranger ---------------------------------
+
+#[tokio::test]
+async fn an_oversized_or_odd_sign_in_name_is_refused_before_anything_is_stored() {
+    let app = App::start().await;
+    let before = app
+        .engine
+        .store()
+        .audit_entries(None, 100_000)
+        .await
+        .expect("audit")
+        .len();
+    let long = "a".repeat(100_000);
+    for name in [long.as_str(), "x", "名字", "a b", "admin\r\nqin", &"b".repeat(65)] {
+        let r = sign_in(&app, [10, 0, 2, 1], name, "whatever").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:.20}: {}", r.body);
+        assert_eq!(r.json()["code"], "invalid_user_name");
+    }
+    let r = sign_in(&app, [10, 0, 2, 1], "clerk_wang", &"p".repeat(2_000)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["code"], "password_too_long");
+    let after = app
+        .engine
+        .store()
+        .audit_entries(None, 100_000)
+        .await
+        .expect("audit")
+        .len();
+    assert_eq!(before, after, "nothing was written for a refused name");
+    // The sign-in page shows a typed name back, never more than an account id can be.
+    let page = app.send(None, "GET", "/login", None).await;
+    assert_eq!(page.status, 200);
+}
+
+// --- 4. Open redirects --------------------------------------------------------------------
+
+/// Where a browser would go for a `Location` header value on this site.
+fn lands_on(location: &str) -> url::Url {
+    let base = url::Url::parse("http://centre.example/").expect("base");
+    base.join(location).expect("a browser can follow it")
+}
+
+#[tokio::test]
+async fn redirects_after_a_language_switch_or_sign_in_stay_on_this_site() {
+    let app = App::start().await;
+    let evil = [
+        "//evil.example",
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/%5Cevil.example",
+        "/%2F%2Fevil.example",
+        "%2F%2Fevil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/\r\nSet-Cookie: x=1",
+        "/%0d%0aLocation:%20http://evil.example",
+        " //evil.example",
+        "/ /evil.example",
+        "///evil.example",
+        "/.//evil.example",
+        "http:evil.example",
+    ];
+    for target in evil {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("back", target)
+            .finish();
+        let r = app.send(None, "GET", &format!("/lang/en?{q}"), None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{target:?}");
+        let loc = r.headers[header::LOCATION].to_str().expect("ascii");
+        assert_eq!(lands_on(loc).host_str(), Some("centre.example"), "{target:?} → {loc:?}");
+        assert!(!loc.chars().any(char::is_control), "{target:?} → {loc:?}");
+
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", target)
+            .finish();
+        let r = app.send(Some("clerk_wang"), "GET", &format!("/login?{q}"), None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{target:?}");
+        let loc = r.headers[header::LOCATION].to_str().expect("ascii");
+        assert_eq!(
+            lands_on(loc).host_str(),
+            Some("centre.example"),
+            "next {target:?} → {loc:?}"
+        );
+    }
+    // Paths of the site are kept, with their query.
+    let r = app
+        .send(None, "GET", "/lang/en?back=%2Finbox%3Fstate%3Dopen", None)
+        .await;
+    assert_eq!(r.headers[header::LOCATION], "/inbox?state=open");
+}
+
+// --- 5. Another person's task ---------------------------------------------------------------
+
+#[tokio::test]
+async fn a_task_held_by_one_lawyer_is_not_finished_by_another_and_a_head_takes_it_over_with_a_reason() {
+    let app = App::start().await;
+    let r = app
+        .json("clerk_wang", "POST", "/api/v1/cases", json!({"case_type": "new_resident_rights", "channel": "hotline_12345",
+            "fields": {"applicant": "石磊", "applicant_phone": "13700001111", "matter": "wages", "facts": "工地欠薪三个月"}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let r = app
+        .json(
+            "head_legal",
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/grant_aid"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let case = app.engine.case(&id).await.expect("read").expect("case");
+    let assist = case
+        .tasks
+        .iter()
+        .find(|t| t.name == "assist" && t.is_active())
+        .expect("assist task");
+    let holder = assist.assignee.clone().expect("the pool assigned a lawyer");
+    let other = if holder == "lawyer_gao" {
+        "lawyer_feng"
+    } else {
+        "lawyer_gao"
+    };
+    // The holder takes the case on (the task stays open while the lawyer assists).
+    let r = app
+        .json(
+            &holder,
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/start_assistance"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let version = app.engine.case(&id).await.expect("read").expect("case").version;
+
+    let r = app
+        .json(
+            other,
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/refer"),
+            json!({"comment": "我来转走"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["code"], "task_held_by_other");
+    let r = app
+        .json(
+            "head_legal",
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/refer"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["code"], "take_over_reason_required");
+    let unchanged = app.engine.case(&id).await.expect("read").expect("case");
+    assert_eq!(unchanged.version, version, "refusals changed nothing");
+
+    let r = app
+        .json(
+            "head_legal",
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/refer"),
+            json!({"comment": "律师出差，由部门负责人转调解"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let history = app.engine.history(&id).await.expect("history");
+    let text: Vec<String> = history
+        .iter()
+        .map(|e| serde_json::to_value(&e.event).expect("event").to_string())
+        .collect();
+    let taken = text
+        .iter()
+        .position(|e| e.contains("task_reassigned") && e.contains("head_legal"))
+        .expect("the take-over is in the history");
+    assert!(
+        text[taken + 1].contains("律师出差"),
+        "with the reason: {}",
+        text[taken + 1]
+    );
+    // The holder may of course finish their own work (a fresh case).
+}
+
+// --- 6. Masked data is not confirmed by searching --------------------------------------------
+
+#[tokio::test]
+async fn a_grid_worker_searching_the_inbox_never_matches_what_is_masked() {
+    let app = App::start().await;
+    for place in ["沈家门渔港路12号", "沈家门渔港路14号"] {
+        let r = app
+            .json(
+                "grid_chen",
+                "POST",
+                "/api/v1/cases",
+                json!({"case_type": "grid_event", "channel": "grid_report", "unit": "shenjiamen_c1",
+                "fields": {"reporter": "陈平", "location": place, "category": "safety", "description": "电箱门损坏"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_str().expect("id").to_owned();
+        for (who, action, fields) in [
+            ("clerk_wang", "accept", json!({})),
+            ("handler_li", "handled", json!({"result": "已加锁"})),
+        ] {
+            let r = app
+                .json(
+                    who,
+                    "POST",
+                    &format!("/api/v1/cases/{id}/actions/{action}"),
+                    json!({"fields": fields}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{who} {action}: {}", r.body);
+        }
+    }
+    let count = |r: &Resp| r.json()["tasks"].as_array().expect("tasks").len();
+    let all = app.send(Some("grid_chen"), "GET", "/api/v1/inbox", None).await;
+    assert_eq!(count(&all), 2, "{}", all.body);
+    let q = |s: &str| {
+        format!(
+            "/api/v1/inbox?q={}",
+            url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+        )
+    };
+    for (term, found) in [("陈平", 0), ("陈某", 0), ("平", 0), ("渔港路", 2), ("14号", 1)] {
+        let r = app.send(Some("grid_chen"), "GET", &q(term), None).await;
+        assert_eq!(count(&r), found, "searching {term}: {}", r.body);
+    }
+    // The inbox page searches the same way.
+    let page = app
+        .send(Some("grid_chen"), "GET", &q("陈平").replace("/api/v1", ""), None)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("渔港路"), "the page found a masked name");
+    // A role that sees personal data finds them by name.
+    let r = app.send(Some("admin_qin"), "GET", "/api/v1/inbox?q=x", None).await;
+    assert_eq!(r.status, 200);
+}
+
+// --- 7. Credentials end when they should --------------------------------------------------------
+
+#[tokio::test]
+async fn a_reset_or_a_stop_ends_every_session_and_token_and_a_revoked_or_expired_token_never_returns() {
+    let app = App::start().await;
+    with_password(&app, "clerk_wang", "correct horse 2026").await;
+    let issue = |name: &str, days: Option<i64>| {
+        let mut b = json!({"name": name});
+        if let Some(d) = days {
+            b["days"] = json!(d);
+        }
+        app.json("admin_qin", "POST", "/api/v1/users/clerk_wang/tokens", b)
+    };
+    let r = issue("robot", Some(30)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let robot = r.json()["token"].as_str().expect("token").to_owned();
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    let r = issue("robot", None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "names are unique among live tokens");
+    for bad in [
+        json!({"name": ""}),
+        json!({"name": "a b"}),
+        json!({"name": "x", "days": 0}),
+        json!({"name": "x", "days": 5000}),
+    ] {
+        let r = app
+            .json("admin_qin", "POST", "/api/v1/users/clerk_wang/tokens", bad.clone())
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+    }
+    let router = app.router.clone();
+    let with_token = |t: String| {
+        let router = router.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/api/v1/session")
+                .header(header::AUTHORIZATION, format!("Bearer {t}"))
+                .body(Body::empty())
+                .expect("request");
+            router.oneshot(req).await.expect("response").status()
+        }
+    };
+    assert_eq!(with_token(robot.clone()).await, StatusCode::OK);
+    let list = app
+        .send(Some("admin_qin"), "GET", "/api/v1/users/clerk_wang/tokens", None)
+        .await
+        .json();
+    let robot_row = list["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["name"] == "robot")
+        .cloned()
+        .expect("listed");
+    assert_eq!(robot_row["live"], true);
+    assert!(robot_row["last_used_at"].is_string(), "last use is noted: {robot_row}");
+    assert!(!list.to_string().contains(&robot), "the list never shows a token");
+
+    // Revoked: gone for good.
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "DELETE",
+            "/api/v1/users/clerk_wang/tokens/robot",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(with_token(robot.clone()).await, StatusCode::UNAUTHORIZED);
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "DELETE",
+            "/api/v1/users/clerk_wang/tokens/robot",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+
+    // Expired: refused.
+    let store = app.engine.store();
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        store
+            .add_token("expired-token-0123456789", "clerk_wang", "old", now - 10_000, now - 1)
+            .await
+            .expect("add")
+    );
+    assert_eq!(
+        with_token("expired-token-0123456789".into()).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A reset ends the session and the tokens.
+    let live = issue("second", None).await.json()["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let session = sign_in(&app, [10, 0, 3, 1], "clerk_wang", "correct horse 2026").await;
+    assert_eq!(session.status, 200);
+    let cookie = session.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let with_cookie = |c: String| {
+        let router = router.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/api/v1/session")
+                .header(header::COOKIE, c)
+                .body(Body::empty())
+                .expect("request");
+            router.oneshot(req).await.expect("response").status()
+        }
+    };
+    assert_eq!(with_cookie(cookie.clone()).await, StatusCode::OK);
+    let r = app
+        .json("admin_qin", "POST", "/api/v1/users/clerk_wang/password", json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(with_cookie(cookie).await, StatusCode::UNAUTHORIZED, "the session ended");
+    assert_eq!(with_token(live).await, StatusCode::UNAUTHORIZED, "the token ended");
+
+    // A stop ends them too, and starting the account again revives none.
+    let third = issue("third", None).await.json()["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(with_token(third.clone()).await, StatusCode::OK);
+    for active in [false, true] {
+        let r = app
+            .json(
+                "admin_qin",
+                "POST",
+                "/api/v1/users/clerk_wang/active",
+                json!({"active": active}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(
+        with_token(third).await,
+        StatusCode::UNAUTHORIZED,
+        "a restarted account's old token stays dead"
+    );
+}
+
+// --- 10. Rate limits on openings --------------------------------------------------------------
+
+#[tokio::test]
+async fn openings_are_limited_per_account_with_retry_after() {
+    let app = App::start_with(LimitSettings {
+        openings_per_minute: 3,
+        sign_ins_per_minute: 1_000,
+        ..LimitSettings::default()
+    })
+    .await;
+    let open = |who: &'static str, n: usize| {
+        app.json(who, "POST", "/api/v1/cases", json!({"channel": "hotline_12345",
+            "fields": {"caller": "张三", "caller_phone": format!("1380013{n:04}"), "category": "request", "content": format!("路灯 {n}")}}))
+    };
+    for n in 0..3 {
+        assert_eq!(open("clerk_wang", n).await.status, 201);
+    }
+    let r = open("clerk_wang", 3).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(r.json()["code"], "rate_limited");
+    assert_eq!(
+        open("handler_li", 4).await.status,
+        201,
+        "another account has its own quota"
+    );
+}
+
+// --- 11. The smaller ones ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_stranger_cannot_release_a_task_nor_learn_its_state() {
+    let app = App::start().await;
+    let r = app
+        .json("handler_ma", "POST", "/api/v1/cases", market_complaint("释放测试"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let doc = r.json();
+    let task = doc["tasks"][0]["id"].as_str().expect("a task").to_owned();
+    let r = app
+        .json(
+            "handler_li",
+            "POST",
+            &format!("/api/v1/tasks/{task}/release"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(!r.body.contains("claimed") && !r.body.contains("open"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn answers_with_personal_data_are_never_cached_and_bad_queries_get_problem_details() {
+    let app = App::start().await;
+    let r = app
+        .json("handler_ma", "POST", "/api/v1/cases", market_complaint("缓存测试"))
+        .await;
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    for path in [
+        format!("/api/v1/cases/{id}"),
+        "/api/v1/inbox".into(),
+        format!("/cases/{id}"),
+    ] {
+        let r = app.send(Some("handler_ma"), "GET", &path, None).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-store", "{path}");
+    }
+    for path in [
+        "/api/v1/audit?limit=1%20OR%201=1",
+        "/api/v1/audit?limit=-x",
+        "/api/v1/inbox?page=abc",
+    ] {
+        let r = app.send(Some("admin_qin"), "GET", path, None).await;
+        assert!(r.status.is_client_error(), "{path}: {}", r.status);
+        assert_eq!(
+            r.headers[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.json()["detail"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn line_breaks_in_one_line_names_are_refused() {
+    let app = App::start().await;
+    let mut doc = market_complaint("换行测试");
+    doc["fields"]["complainant"] = json!("周\r\nBcc: x@evil.example");
+    let r = app.json("handler_ma", "POST", "/api/v1/cases", doc).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app
+        .json(
+            "admin_qin",
+            "POST",
+            "/api/v1/users",
+            json!({"id": "new_clerk", "name": "张\nSubject: x", "roles": ["intake_clerk"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(app.engine.store().account("new_clerk").await.expect("read").is_none());
+}
+
+// --- 12. Strict bodies ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_changes_nothing() {
+    let app = App::start().await;
+    with_password(&app, "clerk_wang", "correct horse 2026").await;
+    for body in ["[]", "[1]", "\"x\"", "1", "null"] {
+        let r = app
+            .send(
+                Some("admin_qin"),
+                "POST",
+                "/api/v1/users/clerk_wang/password",
+                Some(("application/json", body.into())),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
+    }
+    let r = sign_in(&app, [10, 0, 4, 1], "clerk_wang", "correct horse 2026").await;
+    assert_eq!(r.status, 200, "the password was not reset");
+}
