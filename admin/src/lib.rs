@@ -73,6 +73,10 @@ enum Command {
     /// Check the tamper-evident case histories.
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
+    /// Write a consistent copy of a live SQLite store to a file.
+    Backup(cli::backup::BackupArgs),
+    /// Put a backup back as a SQLite store (never over one in use).
+    Restore(cli::backup::RestoreArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -86,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Calendar(cmd) => cli::calendar::run(&cmd),
         Command::Migrate(args) => cli::migrate::run(&args),
         Command::Audit(cmd) => cli::audit::run(&cmd),
+        Command::Backup(args) => cli::backup::backup(&args),
+        Command::Restore(args) => cli::backup::restore(&args),
         Command::Case(cmd) => cli::case::run(&cmd),
         Command::Report(args) => cli::report::run(&args),
         Command::Simulate(args) => cli::simulate::run(&args),

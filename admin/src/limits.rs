@@ -30,7 +30,7 @@ impl Default for LimitSettings {
     fn default() -> Self {
         Self {
             sign_ins_per_minute: 20,
-            openings_per_minute: 120,
+            openings_per_minute: 600,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             max_connections: 1024,

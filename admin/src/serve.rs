@@ -75,7 +75,7 @@ struct ConfigFile {
 struct LimitsFile {
     /// Sign-in attempts per minute from one address [20].
     sign_ins_per_minute: Option<u32>,
-    /// Cases opened per minute by one account or token [120].
+    /// Cases opened per minute by one account or token [600].
     openings_per_minute: Option<u32>,
     /// Seconds a client may take to send a request's headers [30].
     header_timeout_secs: Option<u64>,
@@ -234,6 +234,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("failed to open the database {}", args.db))?;
     tracing::info!(backend = store.backend_name(), db = %args.db, "database ready");
+    // While this server runs, `yimen restore` will not replace its store.
+    let _in_use = crate::cli::backup::hold_in_use(&args.db).context("failed to lock the store's lock file")?;
 
     let now_ms = chrono::Utc::now().timestamp_millis();
     let (defs, created) = Definitions::deploy(&store, &bundle, now_ms)

@@ -131,17 +131,20 @@ fn a_person_signs_in_works_with_the_cookie_and_signs_out() {
     );
     assert_eq!(send("GET", "/api/v1/inbox", None, with(&[])).status, 401);
 
-    // Brute force: after 5 failures the account is locked, even for the right password.
+    // Brute force: after 5 failures the account is locked, even for the right password — and
+    // the answer is the one a wrong password gets, so nobody learns which names exist.
     for _ in 0..5 {
         assert_eq!(sign_in(&server, "li_na", "guess").status, 401);
     }
     let r = sign_in(&server, "li_na", "长城 long password 2026");
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
-        (403, Some("locked")),
+        (401, Some("wrong_credentials")),
         "{}",
         r.body
     );
+    let unknown = sign_in(&server, "nobody_at_all", "guess");
+    assert_eq!(unknown.json()["detail"], r.json()["detail"]);
     // An admin resets the password, which unlocks the account.
     let out = yimen()
         .args(["user", "password", "li_na", "--db", &db])

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod backup;
 mod bench;
 mod browser;
 mod calendar;

@@ -1,6 +1,7 @@
 //! Subcommands other than `serve`.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 mod bench_all;
 mod bench_pages;

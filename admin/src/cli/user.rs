@@ -90,9 +90,10 @@ pub struct AddArgs {
 pub struct TokenArgs {
     /// The account.
     pub id: String,
-    /// A name for the new token (unique among the account's live tokens; to revoke it later).
-    #[arg(long, default_value = "default")]
-    pub name: String,
+    /// A name for the new token, unique among the account's live tokens, to revoke it by
+    /// [default: `token-` and eight random hex digits, printed on standard error].
+    #[arg(long)]
+    pub name: Option<String>,
     /// How many days the new token is valid [default: 365].
     #[arg(long)]
     pub days: Option<i64>,
@@ -309,10 +310,21 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
             Ok(())
         }
         UserCommand::Token(t) => {
-            let (token, _) = auth::issue_token(&store, now, "cli", &t.id, &t.name, t.days)
+            let name = match &t.name {
+                Some(n) => n.clone(),
+                None => format!("token-{}", &auth::random_secret()?[..8]),
+            };
+            let (token, expires) = auth::issue_token(&store, now, "cli", &t.id, &name, t.days)
                 .await
                 .map_err(|e| e.to_string())?;
             crate::out!("{token}");
+            let until = chrono::DateTime::from_timestamp_millis(expires).map(|d| d.format("%Y-%m-%d").to_string());
+            eprintln!(
+                "token `{name}` of `{}`, valid until {} (revoke: yimen user token {} --revoke {name})",
+                t.id,
+                until.unwrap_or_default(),
+                t.id
+            );
             Ok(())
         }
         UserCommand::Unlock(u) => {

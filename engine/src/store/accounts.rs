@@ -292,12 +292,16 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some((user, last)) = row else { return Ok(None) };
-        if last.is_none_or(|t| now_ms - t >= 60_000) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE sha256 = $2")
+        // Noting the use is best effort: a store that takes no writes (a full disk) still
+        // serves reads to token holders.
+        if last.is_none_or(|t| now_ms - t >= 60_000)
+            && let Err(e) = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE sha256 = $2")
                 .bind(now_ms)
                 .bind(&hash)
                 .execute(&self.pool)
-                .await?;
+                .await
+        {
+            tracing::debug!("noting a token's use failed: {e}");
         }
         Ok(Some(user))
     }

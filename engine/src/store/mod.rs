@@ -271,6 +271,56 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
+    /// Writes a consistent copy of a SQLite store to `path` while the store is in use
+    /// (`VACUUM INTO`: one read transaction, so the copy holds every commit before it began and
+    /// none after). `path` must not exist. PostgreSQL stores are backed up with the server's
+    /// own tools (base backups and WAL archiving).
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Corrupt(
+                "a PostgreSQL store is backed up with pg_basebackup and WAL archiving (see the README)".into(),
+            ));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks a SQLite file that should be a Yimen store, without changing it: SQLite's
+    /// integrity check passes, its migrations are this program's or older, and it has the
+    /// case tables. Returns how many cases and events it holds.
+    pub async fn check_sqlite_file(path: &std::path::Path) -> Result<(i64, i64), StoreError> {
+        DRIVERS.call_once(install_default_drivers);
+        let url = format!("sqlite://{}?mode=ro", path.display());
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+        let result = async {
+            let (ok,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(&pool).await?;
+            if ok != "ok" {
+                return Err(StoreError::Corrupt(format!("SQLite's integrity check says: {ok}")));
+            }
+            let newest: (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
+                .fetch_one(&pool)
+                .await
+                .map_err(|_| StoreError::Corrupt("not a Yimen store (it has no migrations table)".into()))?;
+            let known = sqlx::migrate!("migrations/sqlite").iter().map(|m| m.version).max();
+            if newest.0 > known {
+                return Err(StoreError::Corrupt(
+                    "the store was made by a newer Yimen than this one; use that version".into(),
+                ));
+            }
+            let (cases,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases").fetch_one(&pool).await?;
+            let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM case_events")
+                .fetch_one(&pool)
+                .await?;
+            Ok((cases, events))
+        }
+        .await;
+        pool.close().await;
+        result
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -1,0 +1,190 @@
+//! `yimen backup` and `yimen restore`: a consistent copy of a live SQLite store, and putting
+//! one back. `serve` holds a shared lock on `<store>.lock` for as long as it runs, so a restore
+//! (which takes it exclusively) never replaces a store in use. PostgreSQL stores are backed up
+//! with the server's own tools (the README says how).
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use yimen_engine::store::{Store, StoreOptions};
+
+/// Arguments of `yimen backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (it must not exist).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// The store to copy (it may be in use).
+    #[arg(long, env = "YIMEN_DATABASE_URL", default_value = "sqlite://yimen.db")]
+    pub db: String,
+}
+
+/// Arguments of `yimen restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to put back.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Where to put it: `sqlite://PATH`.
+    #[arg(long, env = "YIMEN_DATABASE_URL", default_value = "sqlite://yimen.db")]
+    pub db: String,
+    /// Replace a store that exists there (never one in use).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The file of a `sqlite://PATH[?options]` URL.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// The lock file beside a SQLite store.
+fn lock_path(store: &Path) -> PathBuf {
+    let mut p = store.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Holds a shared lock on the store's lock file for as long as the returned file lives: the
+/// store is in use (by `serve`), and a restore waits for it to end.
+pub fn hold_in_use(url: &str) -> std::io::Result<Option<File>> {
+    let Some(path) = sqlite_path(url) else { return Ok(None) };
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(&path))?;
+    f.lock_shared()?;
+    Ok(Some(f))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// Runs `yimen backup`.
+pub fn backup(args: &BackupArgs) -> ExitCode {
+    match runtime().and_then(|rt| rt.block_on(do_backup(args))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn do_backup(args: &BackupArgs) -> Result<(), String> {
+    if sqlite_path(&args.db).is_none() {
+        return Err(
+            "only a SQLite store is backed up this way; back up PostgreSQL with pg_basebackup and WAL archiving (README, \"Backups\")"
+                .into(),
+        );
+    }
+    if args.to.exists() {
+        return Err(format!("{} exists; choose a new file", args.to.display()));
+    }
+    let store = Store::open(&StoreOptions::new(&args.db))
+        .await
+        .map_err(|e| format!("cannot open the store {}: {e}", args.db))?;
+    let started = std::time::Instant::now();
+    let done = store.backup_into(&args.to).await;
+    store.close().await;
+    done.map_err(|e| format!("the backup failed: {e}"))?;
+    let (cases, events) = Store::check_sqlite_file(&args.to)
+        .await
+        .map_err(|e| format!("the backup was written but does not check out: {e}"))?;
+    crate::out!(
+        "backup written to {}: {cases} case(s), {events} event(s), in {:.1} s",
+        args.to.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs `yimen restore`.
+pub fn restore(args: &RestoreArgs) -> ExitCode {
+    match runtime().and_then(|rt| rt.block_on(do_restore(args))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn do_restore(args: &RestoreArgs) -> Result<(), String> {
+    let Some(target) = sqlite_path(&args.db) else {
+        return Err(
+            "a backup is restored into a SQLite store (`--db sqlite://PATH`); restore PostgreSQL with its own tools"
+                .into(),
+        );
+    };
+    if !args.from.is_file() {
+        return Err(format!("there is no backup file {}", args.from.display()));
+    }
+    let (cases, events) = Store::check_sqlite_file(&args.from)
+        .await
+        .map_err(|e| format!("{} is not a usable backup: {e}", args.from.display()))?;
+    if target.exists() && !args.force {
+        return Err(format!(
+            "{} exists; restoring replaces it — add --force once you are sure (never while yimen serves it)",
+            target.display()
+        ));
+    }
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(&target))
+        .map_err(|e| format!("cannot open the store's lock file: {e}"))?;
+    if lock.try_lock().is_err() {
+        return Err(format!(
+            "{} is in use (a yimen server has it open); stop it first",
+            target.display()
+        ));
+    }
+    // Copy beside the target, make it durable, then swap it in whole; a WAL or shared-memory
+    // file left by the old store would be read as part of the new one, so they go.
+    let staged = target.with_extension("restoring");
+    std::fs::copy(&args.from, &staged).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    File::open(&staged)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot write the backup to disk: {e}"))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = target.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    std::fs::rename(&staged, &target).map_err(|e| format!("cannot put the backup in place: {e}"))?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = File::open(dir).and_then(|d| d.sync_all());
+    }
+    drop(lock);
+    crate::out!(
+        "restored {} into {}: {cases} case(s), {events} event(s); check it with `yimen audit verify --db {}`",
+        args.from.display(),
+        target.display(),
+        args.db
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_of_a_sqlite_url() {
+        assert_eq!(sqlite_path("sqlite://a/b.db?mode=rwc"), Some(PathBuf::from("a/b.db")));
+        assert_eq!(sqlite_path("sqlite:yimen.db"), Some(PathBuf::from("yimen.db")));
+        assert_eq!(sqlite_path("postgres://x/y"), None);
+        assert_eq!(sqlite_path("sqlite://:memory:"), None);
+    }
+}
