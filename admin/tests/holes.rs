@@ -795,3 +795,61 @@ async fn a_body_that_is_not_an_object_changes_nothing() {
     let r = sign_in(&app, [10, 0, 4, 1], "clerk_wang", "correct horse 2026").await;
     assert_eq!(r.status, 200, "the password was not reset");
 }
+
+// --- 6. (cont.) Addresses of failed notifications are masked like the case's data -------------
+
+#[tokio::test]
+async fn failed_notifications_show_addresses_masked_to_roles_that_see_them_masked_and_retry_by_reference() {
+    let app = App::start().await;
+    // A complaint's receipt goes by SMS to the complainant; with no gateway it cannot be sent.
+    let r = app
+        .json("handler_ma", "POST", "/api/v1/cases", market_complaint("回执测试"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let opts = yimen_engine::load::LoadOptions {
+        today: chrono::Utc::now().date_naive(),
+        limits: yimen_engine::yaml::Limits::default(),
+    };
+    let (bundle, _) = yimen_engine::load::load_dir(&common::workflows(), &opts);
+    let renderer =
+        yimen_engine::render::Renderer::new(&bundle.templates, "中心", "http://centre.example").expect("renderer");
+    let dispatcher = yimen::dispatch::Dispatcher::new(
+        app.engine.clone(),
+        std::sync::Arc::new(renderer),
+        None,
+        None,
+        yimen::dispatch::DispatchOptions::default(),
+    );
+    dispatcher.expand().await.expect("expand");
+
+    let r = app
+        .send(Some("admin_qin"), "GET", "/api/v1/deliveries/failed", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let failed = r.json()["failed"].as_array().expect("failed").clone();
+    let receipt = failed
+        .iter()
+        .find(|d| d["channel"] == "sms")
+        .cloned()
+        .unwrap_or_else(|| panic!("the receipt is listed: {}", r.body));
+    assert!(
+        !r.body.contains("13912345678"),
+        "the admin role masks personal data: {}",
+        r.body
+    );
+    assert_eq!(receipt["address"], "139****5678");
+    let page = app.send(Some("admin_qin"), "GET", "/admin/deliveries", None).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("13912345678"), "the page shows the number in full");
+    // Retried by its reference, without the number.
+    let r = app
+        .json(
+            "admin_qin",
+            "POST",
+            "/api/v1/deliveries/retry",
+            json!({
+            "outbox_key": receipt["outbox_key"], "channel": "sms", "address": receipt["address_ref"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
