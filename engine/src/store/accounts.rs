@@ -254,30 +254,22 @@ impl Store {
         now_ms: i64,
         expires_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let live: Option<(i64,)> = sqlx::query_as(
-            "SELECT created_at FROM api_tokens WHERE user_id = $1 AND name = $2 AND revoked = 0 AND expires_at > $3",
-        )
-        .bind(user)
-        .bind(name)
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if live.is_some() {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO api_tokens (sha256, user_id, name, created_at, revoked, expires_at) VALUES ($1, $2, $3, $4, 0, $5)",
+        // One statement: a transaction that reads and then writes can be refused at once by
+        // SQLite (a read snapshot cannot be upgraded while another connection writes).
+        let n = sqlx::query(
+            "INSERT INTO api_tokens (sha256, user_id, name, created_at, revoked, expires_at) \
+             SELECT $1, $2, $3, $4, 0, $5 WHERE NOT EXISTS (SELECT 1 FROM api_tokens \
+             WHERE user_id = $2 AND name = $3 AND revoked = 0 AND expires_at > $4)",
         )
         .bind(sha256_hex(token))
         .bind(user)
         .bind(name)
         .bind(now_ms)
         .bind(expires_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
     /// The user of a live API token (not revoked, not expired); notes when it was last used
