@@ -129,12 +129,15 @@ pub async fn retry_delivery(
     if !address.starts_with("ref:") {
         return store.retry_delivery(outbox_key, channel, address, now_ms).await;
     }
-    for d in store.failed_deliveries(1000).await? {
-        if d.outbox_key == outbox_key && d.channel == channel && address_ref(&d.address) == address {
-            return store.retry_delivery(outbox_key, channel, &d.address, now_ms).await;
-        }
+    let named = store
+        .failed_addresses(outbox_key, channel)
+        .await?
+        .into_iter()
+        .find(|a| address_ref(a) == address);
+    match named {
+        Some(a) => store.retry_delivery(outbox_key, channel, &a, now_ms).await,
+        None => Ok(false),
     }
-    Ok(false)
 }
 
 /// Whether the actor sees personal data unmasked without asking.

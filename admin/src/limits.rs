@@ -91,6 +91,15 @@ impl Default for Limits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub u64);
 
+impl RetryAfter {
+    /// `r` with the `Retry-After` header of this refusal.
+    pub fn on(self, mut r: axum::response::Response) -> axum::response::Response {
+        r.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(self.0));
+        r
+    }
+}
+
 fn retry(d: Duration) -> RetryAfter {
     RetryAfter((d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1))
 }

@@ -1,76 +1,17 @@
 //! Holes an attacker found, each kept closed by a test that failed before its fix: a repeat
-//! linked to a case the caller may not see, password guessing under concurrency, unbounded
-//! input from strangers, open redirects, another person's task finished, masked data confirmed
-//! by searching, credentials that outlive a reset or a stop, name enumeration and lock-outs,
-//! rate limits, and the smaller ones (release, caching, plain-text errors, line breaks).
+//! linked to a case the caller may not see, open redirects, another person's task finished,
+//! masked data confirmed by searching, rate limits on openings, and the smaller ones (release,
+//! caching, plain-text errors, line breaks, bodies that are not objects). Sign-in and
+//! credentials are `credentials.rs`.
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use common::{App, Resp};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use yimen::limits::LimitSettings;
 
 /// A request as if from `peer` (the accept loop puts the address there).
-async fn from(app: &App, peer: [u8; 4], method: &str, path: &str, body: Option<Value>) -> Resp {
-    let mut req = Request::builder().method(method).uri(path);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let mut req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from((peer, 40_000))));
-    let resp = app.router.clone().oneshot(req).await.expect("response");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.expect("body");
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn sign_in(app: &App, peer: [u8; 4], user: &str, password: &str) -> Resp {
-    from(
-        app,
-        peer,
-        "POST",
-        "/api/v1/session",
-        Some(json!({"user": user, "password": password})),
-    )
-    .await
-}
-
-async fn with_password(app: &App, user: &str, password: &str) {
-    app.with_password(user, password).await;
-}
-
-async fn audit_actions(app: &App, user: &str) -> Vec<String> {
-    let r = app
-        .send(
-            Some("admin_qin"),
-            "GET",
-            &format!("/api/v1/audit?user={user}&limit=1000"),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .filter_map(|e| e["action"].as_str().map(str::to_owned))
-        .collect()
-}
-
 fn market_complaint(facts: &str) -> Value {
     json!({"case_type": "market_complaint", "channel": "hotline_12345", "fields": {
         "complainant": "周秘密", "complainant_phone": "13912345678", "business": "东港某海鲜排档",
@@ -97,6 +38,28 @@ async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_
         .send(Some("handler_li"), "GET", &format!("/api/v1/cases/{id}"), None)
         .await;
     assert_eq!(r.status, 403, "the hotline handler may not read the market case");
+    // Accepted, the case's SLA clock runs: the summary must tell its due instant.
+    let r = app
+        .json(
+            "handler_ma",
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let timeline = app
+        .send(Some("handler_ma"), "GET", &format!("/api/v1/cases/{id}/timeline"), None)
+        .await;
+    let due: chrono::DateTime<chrono::Utc> = timeline.json()["upcoming"]
+        .as_array()
+        .expect("upcoming")
+        .iter()
+        .find(|u| u["kind"] == "sla_due")
+        .and_then(|u| u["at"].as_str())
+        .expect("a due instant")
+        .parse()
+        .expect("an instant");
 
     for who in ["handler_li", "grid_chen"] {
         let r = app
@@ -119,7 +82,12 @@ async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_
         assert_eq!(doc["id"], id.as_str());
         assert_eq!(doc["linked"], true);
         assert_eq!(doc["department"], "four_platforms");
-        assert!(doc["due"].is_string() || doc["due"].is_null(), "{doc}");
+        assert_eq!(doc["state"], "mediating");
+        let told: chrono::DateTime<chrono::Utc> = doc["due"].as_str().expect("due").parse().expect("an instant");
+        assert!(
+            (told - due).num_seconds().abs() < 1,
+            "due {told} vs the timeline's {due}"
+        );
         for secret in ["周秘密", "13912345678", "账单多收", "东港某海鲜排档", "tasks", "fields"] {
             assert!(!r.body.contains(secret), "{who} was told `{secret}`: {}", r.body);
         }
@@ -187,131 +155,6 @@ async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_
     for secret in ["周秘密", "13912345678", "账单多收", "再次反映"] {
         assert!(!read.body.contains(secret), "Open311 showed `{secret}`: {}", read.body);
     }
-}
-
-// --- 2. and 8. Password guessing: atomic attempts, one answer for every failure ---------------
-
-#[tokio::test]
-async fn thirty_simultaneous_wrong_passwords_get_at_most_five_password_checks() {
-    let app = App::start().await;
-    with_password(&app, "supervisor_han", "correct horse 2026").await;
-    let guesses: Vec<String> = (0..30).map(|i| format!("guess {i}")).collect();
-    let attempts = guesses
-        .iter()
-        .map(|g| sign_in(&app, [10, 0, 0, 1], "supervisor_han", g));
-    let answers = futures_util::future::join_all(attempts).await;
-    assert!(answers.iter().all(|r| r.status == StatusCode::UNAUTHORIZED));
-    let actions = audit_actions(&app, "supervisor_han").await;
-    let checked = actions.iter().filter(|a| *a == "sign_in_failed").count();
-    let refused = actions.iter().filter(|a| *a == "sign_in_refused").count();
-    assert_eq!(checked, 5, "exactly five passwords were checked: {actions:?}");
-    assert_eq!(refused, 25, "the others were refused without a check: {actions:?}");
-    // Locked: the right password fails too, with the same answer.
-    let r = sign_in(&app, [10, 0, 0, 2], "supervisor_han", "correct horse 2026").await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    // An admin unlocks it, and it may sign in at once.
-    let r = app
-        .json("admin_qin", "POST", "/api/v1/users/supervisor_han/unlock", json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = sign_in(&app, [10, 0, 0, 2], "supervisor_han", "correct horse 2026").await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert!(
-        audit_actions(&app, "supervisor_han")
-            .await
-            .contains(&"account_unlocked".to_owned())
-    );
-}
-
-#[tokio::test]
-async fn a_known_locked_name_and_an_unknown_name_get_the_same_answer() {
-    let app = App::start().await;
-    with_password(&app, "admin_qin", "correct horse 2026").await;
-    let mut known = Vec::new();
-    let mut unknown = Vec::new();
-    for i in 0..7 {
-        known.push(sign_in(&app, [10, 0, 1, 1], "admin_qin", &format!("guess {i}")).await);
-        unknown.push(sign_in(&app, [10, 0, 1, 1], "nobody_here", &format!("guess {i}")).await);
-    }
-    for (k, u) in known.iter().zip(&unknown) {
-        assert_eq!(k.status, u.status);
-        assert_eq!(k.json()["code"], u.json()["code"]);
-        assert_eq!(
-            k.json()["detail"],
-            u.json()["detail"],
-            "the words do not tell the names apart"
-        );
-    }
-    assert_eq!(
-        known[6].status,
-        StatusCode::UNAUTHORIZED,
-        "a locked account answers like a wrong password"
-    );
-}
-
-#[tokio::test]
-async fn one_address_is_throttled_before_it_can_lock_accounts_out() {
-    let app = App::start_with(LimitSettings {
-        sign_ins_per_minute: 4,
-        openings_per_minute: 1_000,
-        ..LimitSettings::default()
-    })
-    .await;
-    with_password(&app, "head_legal", "correct horse 2026").await;
-    let attacker = [192, 0, 2, 7];
-    let mut statuses = Vec::new();
-    for i in 0..8 {
-        statuses.push(sign_in(&app, attacker, "head_legal", &format!("guess {i}")).await);
-    }
-    let limited: Vec<&Resp> = statuses
-        .iter()
-        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
-        .collect();
-    assert_eq!(limited.len(), 4, "four tries a minute from one address");
-    let wait: u64 = limited[0].headers[header::RETRY_AFTER]
-        .to_str()
-        .expect("text")
-        .parse()
-        .expect("seconds");
-    assert!((1..=60).contains(&wait), "Retry-After {wait}");
-    assert_eq!(limited[0].json()["code"], "rate_limited");
-    // Four failures do not lock the account: its owner, elsewhere, signs in.
-    let r = sign_in(&app, [198, 51, 100, 9], "head_legal", "correct horse 2026").await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
-// --- 3. Nothing unbounded reaches the store from a stranger ---------------------------------
-
-#[tokio::test]
-async fn an_oversized_or_odd_sign_in_name_is_refused_before_anything_is_stored() {
-    let app = App::start().await;
-    let before = app
-        .engine
-        .store()
-        .audit_entries(None, 100_000)
-        .await
-        .expect("audit")
-        .len();
-    let long = "a".repeat(100_000);
-    for name in [long.as_str(), "x", "名字", "a b", "admin\r\nqin", &"b".repeat(65)] {
-        let r = sign_in(&app, [10, 0, 2, 1], name, "whatever").await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:.20}: {}", r.body);
-        assert_eq!(r.json()["code"], "invalid_user_name");
-    }
-    let r = sign_in(&app, [10, 0, 2, 1], "clerk_wang", &"p".repeat(2_000)).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.json()["code"], "password_too_long");
-    let after = app
-        .engine
-        .store()
-        .audit_entries(None, 100_000)
-        .await
-        .expect("audit")
-        .len();
-    assert_eq!(before, after, "nothing was written for a refused name");
-    // The sign-in page shows a typed name back, never more than an account id can be.
-    let page = app.send(None, "GET", "/login", None).await;
-    assert_eq!(page.status, 200);
 }
 
 // --- 4. Open redirects --------------------------------------------------------------------
@@ -512,164 +355,31 @@ async fn a_grid_worker_searching_the_inbox_never_matches_what_is_masked() {
         assert_eq!(count(&r), found, "searching {term}: {}", r.body);
     }
     // The inbox page searches the same way.
+    let links = |body: &str| body.matches("href=\"/cases/").count();
+    let found = app
+        .send(Some("grid_chen"), "GET", &q("渔港路").replace("/api/v1", ""), None)
+        .await;
+    assert_eq!(found.status, 200);
+    assert_eq!(links(&found.body), 2, "the page lists both by what it shows");
     let page = app
         .send(Some("grid_chen"), "GET", &q("陈平").replace("/api/v1", ""), None)
         .await;
     assert_eq!(page.status, 200);
-    assert!(!page.body.contains("渔港路"), "the page found a masked name");
-    // A role that sees personal data finds them by name.
-    let r = app.send(Some("admin_qin"), "GET", "/api/v1/inbox?q=x", None).await;
-    assert_eq!(r.status, 200);
-}
-
-// --- 7. Credentials end when they should --------------------------------------------------------
-
-#[tokio::test]
-async fn a_reset_or_a_stop_ends_every_session_and_token_and_a_revoked_or_expired_token_never_returns() {
-    let app = App::start().await;
-    with_password(&app, "clerk_wang", "correct horse 2026").await;
-    let issue = |name: &str, days: Option<i64>| {
-        let mut b = json!({"name": name});
-        if let Some(d) = days {
-            b["days"] = json!(d);
-        }
-        app.json("admin_qin", "POST", "/api/v1/users/clerk_wang/tokens", b)
-    };
-    let r = issue("robot", Some(30)).await;
+    assert_eq!(links(&page.body), 0, "the page found cases by a masked name");
+    // A role that sees personal data finds a case by the name: an application by 陈平 waits
+    // for the legal-service head's review.
+    let r = app
+        .json(
+            "clerk_wang",
+            "POST",
+            "/api/v1/cases",
+            json!({"case_type": "new_resident_rights", "channel": "hotline_12345",
+            "fields": {"applicant": "陈平", "applicant_phone": "13700002222", "matter": "wages", "facts": "欠薪"}}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let robot = r.json()["token"].as_str().expect("token").to_owned();
-    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
-    let r = issue("robot", None).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "names are unique among live tokens");
-    for bad in [
-        json!({"name": ""}),
-        json!({"name": "a b"}),
-        json!({"name": "x", "days": 0}),
-        json!({"name": "x", "days": 5000}),
-    ] {
-        let r = app
-            .json("admin_qin", "POST", "/api/v1/users/clerk_wang/tokens", bad.clone())
-            .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
-    }
-    let router = app.router.clone();
-    let with_token = |t: String| {
-        let router = router.clone();
-        async move {
-            let req = Request::builder()
-                .uri("/api/v1/session")
-                .header(header::AUTHORIZATION, format!("Bearer {t}"))
-                .body(Body::empty())
-                .expect("request");
-            router.oneshot(req).await.expect("response").status()
-        }
-    };
-    assert_eq!(with_token(robot.clone()).await, StatusCode::OK);
-    let list = app
-        .send(Some("admin_qin"), "GET", "/api/v1/users/clerk_wang/tokens", None)
-        .await
-        .json();
-    let robot_row = list["tokens"]
-        .as_array()
-        .expect("tokens")
-        .iter()
-        .find(|t| t["name"] == "robot")
-        .cloned()
-        .expect("listed");
-    assert_eq!(robot_row["live"], true);
-    assert!(robot_row["last_used_at"].is_string(), "last use is noted: {robot_row}");
-    assert!(!list.to_string().contains(&robot), "the list never shows a token");
-
-    // Revoked: gone for good.
-    let r = app
-        .send(
-            Some("admin_qin"),
-            "DELETE",
-            "/api/v1/users/clerk_wang/tokens/robot",
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(with_token(robot.clone()).await, StatusCode::UNAUTHORIZED);
-    let r = app
-        .send(
-            Some("admin_qin"),
-            "DELETE",
-            "/api/v1/users/clerk_wang/tokens/robot",
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 404);
-
-    // Expired: refused.
-    let store = app.engine.store();
-    let now = chrono::Utc::now().timestamp_millis();
-    assert!(
-        store
-            .add_token("expired-token-0123456789", "clerk_wang", "old", now - 10_000, now - 1)
-            .await
-            .expect("add")
-    );
-    assert_eq!(
-        with_token("expired-token-0123456789".into()).await,
-        StatusCode::UNAUTHORIZED
-    );
-
-    // A reset ends the session and the tokens.
-    let live = issue("second", None).await.json()["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let session = sign_in(&app, [10, 0, 3, 1], "clerk_wang", "correct horse 2026").await;
-    assert_eq!(session.status, 200);
-    let cookie = session.headers[header::SET_COOKIE]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let with_cookie = |c: String| {
-        let router = router.clone();
-        async move {
-            let req = Request::builder()
-                .uri("/api/v1/session")
-                .header(header::COOKIE, c)
-                .body(Body::empty())
-                .expect("request");
-            router.oneshot(req).await.expect("response").status()
-        }
-    };
-    assert_eq!(with_cookie(cookie.clone()).await, StatusCode::OK);
-    let r = app
-        .json("admin_qin", "POST", "/api/v1/users/clerk_wang/password", json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(with_cookie(cookie).await, StatusCode::UNAUTHORIZED, "the session ended");
-    assert_eq!(with_token(live).await, StatusCode::UNAUTHORIZED, "the token ended");
-
-    // A stop ends them too, and starting the account again revives none.
-    let third = issue("third", None).await.json()["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    assert_eq!(with_token(third.clone()).await, StatusCode::OK);
-    for active in [false, true] {
-        let r = app
-            .json(
-                "admin_qin",
-                "POST",
-                "/api/v1/users/clerk_wang/active",
-                json!({"active": active}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    assert_eq!(
-        with_token(third).await,
-        StatusCode::UNAUTHORIZED,
-        "a restarted account's old token stays dead"
-    );
+    let r = app.send(Some("head_legal"), "GET", &q("陈平"), None).await;
+    assert_eq!(count(&r), 1, "{}", r.body);
 }
 
 // --- 10. Rate limits on openings --------------------------------------------------------------
@@ -780,7 +490,7 @@ async fn line_breaks_in_one_line_names_are_refused() {
 #[tokio::test]
 async fn a_body_that_is_not_an_object_changes_nothing() {
     let app = App::start().await;
-    with_password(&app, "clerk_wang", "correct horse 2026").await;
+    app.with_password("clerk_wang", "correct horse 2026").await;
     for body in ["[]", "[1]", "\"x\"", "1", "null"] {
         let r = app
             .send(
@@ -792,7 +502,9 @@ async fn a_body_that_is_not_an_object_changes_nothing() {
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
     }
-    let r = sign_in(&app, [10, 0, 4, 1], "clerk_wang", "correct horse 2026").await;
+    let r = app
+        .sign_in_from([10, 0, 4, 1], "clerk_wang", "correct horse 2026")
+        .await;
     assert_eq!(r.status, 200, "the password was not reset");
 }
 

@@ -127,13 +127,11 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = problem(self.status, self.code, &self.detail);
-        if let Some(secs) = self.retry_after
-            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
-        {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
+        let r = problem(self.status, self.code, &self.detail);
+        match self.retry_after {
+            Some(secs) => crate::limits::RetryAfter(secs).on(r),
+            None => r,
         }
-        r
     }
 }
 

@@ -313,16 +313,12 @@ pub async fn create_request(
         },
         _ => return error(StatusCode::FORBIDDEN, fmt, "api_key is not valid"),
     };
-    if let Err(crate::limits::RetryAfter(secs)) = s.limits.opening(&actor.id) {
-        let mut r = error(
+    if let Err(wait) = s.limits.opening(&actor.id) {
+        return wait.on(error(
             StatusCode::TOO_MANY_REQUESTS,
             fmt,
             "too many requests with this api_key; wait and try again",
-        );
-        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-        }
-        return r;
+        ));
     }
     let Some(code) = get("service_code") else {
         return error(StatusCode::BAD_REQUEST, fmt, "service_code is required");

@@ -546,6 +546,18 @@ pub fn problem(lang: Lang, code: &str) -> &'static str {
             "Someone else changed the case; reload and try again.",
         ),
         "task_state" => ("该任务已被认领或已完成。", "The task is already claimed or finished."),
+        "task_held_by_other" => (
+            "该任务由他人承办，只有承办人、本部门负责人或督办人员可以办结。",
+            "Someone else holds this task: only they, their department's head or a supervisor may finish it.",
+        ),
+        "take_over_reason_required" => (
+            "接手他人承办的任务，请在意见中写明原因。",
+            "Taking over someone else's task: give the reason as the comment.",
+        ),
+        "rate_limited" => (
+            "操作过于频繁，请稍候再试。",
+            "Too many requests; wait a moment and try again.",
+        ),
         "guard_false" => ("不满足办理条件。", "The condition for this action does not hold."),
         "comment_required" => ("请填写意见。", "A comment is required."),
         "missing_field" => ("请填写必填项。", "A required field is missing."),

@@ -212,12 +212,11 @@ pub async fn submit(
         Ok(d) => d,
         Err(r) => return r,
     };
-    if let Err(crate::limits::RetryAfter(secs)) = s.limits.opening(&actor.id) {
-        let mut r = super::error_page(StatusCode::TOO_MANY_REQUESTS, t(ctx.lang, "error.too_many_openings"));
-        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-        }
-        return r;
+    if let Err(wait) = s.limits.opening(&actor.id) {
+        return wait.on(super::error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            t(ctx.lang, "error.too_many_openings"),
+        ));
     }
     let get = |name: &str| super::form_value(&form, name);
     let fields = form_fields(&def.def, &form);

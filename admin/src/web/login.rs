@@ -122,13 +122,11 @@ pub async fn submit(
                 _ => "login.failed",
             };
             let msg = super::i18n::t(ctx.lang, key).to_owned();
-            let mut r = page_with(&s, &ctx, e.status(), Some(msg), next, f.user);
-            if let Some(secs) = e.retry_after()
-                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-            {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
+            let r = page_with(&s, &ctx, e.status(), Some(msg), next, f.user);
+            match e.retry_after() {
+                Some(secs) => crate::limits::RetryAfter(secs).on(r),
+                None => r,
             }
-            r
         }
     }
 }

@@ -7,6 +7,7 @@
 //! binary; every value is HTML-escaped unless a template says otherwise (only the reports'
 //! own HTML and server-made SVG are inserted as they are).
 
+mod accounts;
 mod authoring;
 mod board;
 mod case;
@@ -67,6 +68,7 @@ pub fn pages(t: Table) -> Table {
         .add(Method::GET, "/reports", Oversight, "Reports", reports::list)
         .add(Method::GET, "/reports/{job}/{period}", Oversight, "One report", reports::show);
     let t = authoring::routes(t);
+    let t = accounts::routes(t);
     ops::routes(t)
 }
 

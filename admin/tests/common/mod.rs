@@ -165,16 +165,33 @@ impl App {
 
     /// Sends a request as `user` (anonymous when `None`) with an optional body.
     pub async fn send(&self, user: Option<&str>, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {
+        self.send_as(user, None, method, path, body).await
+    }
+
+    /// Sends a request as `user`, as if from the address `peer` (the accept loop puts a
+    /// connection's address in the request; requests made in the process have none).
+    pub async fn send_as(
+        &self,
+        user: Option<&str>,
+        peer: Option<[u8; 4]>,
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(u) = user {
             let t = self.token(u);
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let req = match body {
+        let mut req = match body {
             Some((ty, b)) => req.header("content-type", ty).body(Body::from(b)),
             None => req.body(Body::empty()),
         }
         .expect("request");
+        if let Some(ip) = peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40_000))));
+        }
         let resp = self.router.clone().oneshot(req).await.expect("response");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -186,6 +203,19 @@ impl App {
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// Signs in with a password through the API, from the address `peer`.
+    pub async fn sign_in_from(&self, peer: [u8; 4], user: &str, password: &str) -> Resp {
+        let body = serde_json::json!({"user": user, "password": password}).to_string();
+        self.send_as(
+            None,
+            Some(peer),
+            "POST",
+            "/api/v1/session",
+            Some(("application/json", body)),
+        )
+        .await
     }
 
     pub async fn json(&self, user: &str, method: &str, path: &str, body: serde_json::Value) -> Resp {

@@ -84,13 +84,11 @@ impl Store {
         keep: Option<&(dyn Fn(&str) -> bool + Sync)>,
     ) -> Result<Vec<InboxItem>, StoreError> {
         let keep = keep.filter(|_| f.search.as_deref().is_some_and(|s| !s.is_empty()));
-        let columns = if keep.is_some() {
+        let columns = format!(
             "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
-             t.created_at, c.case_type, c.state AS case_state, c.data FROM tasks t JOIN cases c ON c.id = t.case_id"
-        } else {
-            "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
-             t.created_at, c.case_type, c.state AS case_state FROM tasks t JOIN cases c ON c.id = t.case_id"
-        };
+             t.created_at, c.case_type, c.state AS case_state{} FROM tasks t JOIN cases c ON c.id = t.case_id",
+            if keep.is_some() { ", c.data" } else { "" }
+        );
         const FILTERS: &str = "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.data LIKE $5 ESCAPE '\\') \
                                ORDER BY t.created_at, t.id LIMIT $6";
         let limit = f.limit.clamp(1, 200);

@@ -299,6 +299,19 @@ impl Store {
         .await?)
     }
 
+    /// The addresses of the failed or undeliverable deliveries of one outbox row on one channel.
+    pub async fn failed_addresses(&self, outbox_key: &str, channel: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT address FROM deliveries WHERE outbox_key = $1 AND channel = $2 \
+             AND state IN ('failed', 'undeliverable') ORDER BY address",
+        )
+        .bind(outbox_key)
+        .bind(channel)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// The deliveries of one case, oldest first.
     pub async fn case_deliveries(&self, case_id: &str) -> Result<Vec<Delivery>, StoreError> {
         Ok(sqlx::query_as::<_, Delivery>(
