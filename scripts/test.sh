@@ -10,7 +10,7 @@
 #                                   tests only (for a quick local loop)
 #
 # Installs what it uses when missing (Debian packages: PostgreSQL, Kannel, Chromium with a
-# Chinese font, Node.js; PyPI: aiosmtpd in a venv; npm: playwright-core under tests/browser).
+# Chinese font, Node.js; PyPI: aiosmtpd and schemathesis in a venv; npm: playwright-core under tests/browser).
 # The browser tests leave their screenshots in target/browser-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,14 +86,15 @@ if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
 fi
 
 # --- A real SMTP server for the notifier tests (aiosmtpd from PyPI, in a venv of our own) ---------
+# schemathesis checks the OpenAPI document against the running server (tests/e2e/schemathesis.rs).
 venv="target/test-tools/venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
-    say "installing aiosmtpd (SMTP test server)"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd, schemathesis' >/dev/null 2>&1; then
+    say "installing aiosmtpd (SMTP test server) and schemathesis (API conformance)"
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
         apt_install python3-venv
         python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install -q aiosmtpd
+    "$venv/bin/pip" install -q aiosmtpd schemathesis
 fi
 export YIMEN_TEST_PYTHON="$PWD/$venv/bin/python"
 

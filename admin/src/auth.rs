@@ -115,9 +115,11 @@ pub fn actor(org: &Organisation, a: &Account) -> Option<Actor> {
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// Sign-in name: 2 to 64 letters, digits, `_`, `-` or `.`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]{2,64}$"))]
     pub id: String,
-    /// Display name.
+    /// Display name (one line, at most 100 characters).
     #[serde(default)]
+    #[schemars(length(max = 100))]
     pub name: Option<String>,
     /// Roles of the organisation (at least one).
     #[serde(default)]
@@ -128,8 +130,9 @@ pub struct NewAccount {
     /// Unit (the district when omitted).
     #[serde(default)]
     pub unit: Option<String>,
-    /// Email address.
+    /// Email address (at most 200 characters).
     #[serde(default)]
+    #[schemars(length(max = 200))]
     pub email: Option<String>,
     /// Mobile number.
     #[serde(default)]

@@ -93,6 +93,20 @@ async fn the_schemas_accept_what_the_api_accepts_and_refuse_unknown_keys() {
         &schema("post", "/api/v1/supervision/{record}/review"),
         &json!({"accept": "yes"})
     ));
-    let session = json!({"user": "a", "password": "b"});
+    let session = json!({"user": "clerk_wang", "password": "b"});
     assert!(validates(&schema("post", "/api/v1/session"), &session));
+    // What the server refuses the schema refuses too: a name outside the account-id alphabet,
+    // a missing password, an empty channel, a float-free period pattern.
+    for (path, bad) in [
+        ("/api/v1/session", json!({"user": "a", "password": "b"})),
+        ("/api/v1/session", json!({"user": "clerk_wang"})),
+        ("/api/v1/cases", json!({"channel": ""})),
+        ("/api/v1/jobs/{job}/run", json!({"period": ""})),
+        ("/api/v1/cases/{id}/reveal", json!({"reason": ""})),
+    ] {
+        assert!(!validates(&schema("post", path), &bad), "{path}: {bad}");
+        let url = path.replace("{job}", "monthly_bulletin").replace("{id}", "nope");
+        let r = app.json("admin_qin", "POST", &url, bad.clone()).await;
+        assert!(r.status.is_client_error(), "{path} {bad}: {}", r.status);
+    }
 }

@@ -16,6 +16,7 @@ mod notify;
 mod pg_private;
 mod pg_restart;
 mod schema;
+mod schemathesis;
 mod serve;
 mod simulate;
 mod sms;

@@ -24,6 +24,7 @@ pub struct OpenBody {
     case_type: Option<String>,
     #[serde(default)]
     matter: Option<String>,
+    #[schemars(length(min = 1))]
     channel: String,
     #[serde(default)]
     fields: Map<String, Value>,
@@ -148,7 +149,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct RevealBody {
     /// Why the personal data is needed (kept in the audit log).
-    #[serde(default)]
+    #[schemars(length(min = 1, max = 500), regex(pattern = r"\S"))]
     reason: String,
 }
 

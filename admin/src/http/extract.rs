@@ -167,7 +167,7 @@ impl<T: DeserializeOwned + Default> FromRequest<Arc<AppState>> for Body<T> {
             };
             // Every body is a JSON object: serde would also read a struct from an array
             // (`[]` for a body without fields), which no client means.
-            let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+            let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
             if !v.is_object() {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -175,7 +175,20 @@ impl<T: DeserializeOwned + Default> FromRequest<Arc<AppState>> for Body<T> {
                     "the body must be a JSON object",
                 ));
             }
-            serde_json::from_value(v).map_err(bad)?
+            whole_numbers_as_integers(&mut v);
+            serde_json::from_value(v).map_err(|e| {
+                // A required field left out is a refusal of the request's content, like any
+                // other field the request gets wrong, with the field named.
+                if e.to_string().starts_with("missing field") {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "missing_field",
+                        format!("the body lacks a required field: {e}"),
+                    )
+                } else {
+                    bad(e)
+                }
+            })?
         };
         let idempotency = key.map(|k| {
             let mut hashed = target.into_bytes();
@@ -184,6 +197,26 @@ impl<T: DeserializeOwned + Default> FromRequest<Arc<AppState>> for Body<T> {
             (k, sha256_hex(&String::from_utf8_lossy(&hashed)))
         });
         Ok(Body { value, idempotency })
+    }
+}
+
+/// `736.0` is the integer 736 in JSON (and to JSON Schema); serde reads only `736` into an
+/// integer field, so whole numbers written with a fraction become integers before parsing.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *v = serde_json::Value::from(i);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 

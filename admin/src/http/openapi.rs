@@ -42,11 +42,41 @@ pub fn request_body(method: &str, path: &str) -> Option<Value> {
     Some(s.to_value())
 }
 
-fn parameters(path: &str) -> Vec<Value> {
-    path.split('/')
+fn parameters(method: &str, path: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = path
+        .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-        .collect()
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}))
+        .collect();
+    out.extend(query_parameters(method, path));
+    out
+}
+
+/// The query parameters of the API routes that read a query string, as the handlers read them.
+fn query_parameters(method: &str, path: &str) -> Vec<Value> {
+    let q = |name: &str, required: bool, schema: Value| json!({"name": name, "in": "query", "required": required, "schema": schema});
+    let text = json!({"type": "string"});
+    let int = |min: i64, max: i64| json!({"type": "integer", "minimum": min, "maximum": max});
+    match (method, path) {
+        ("GET", "/api/v1/inbox") => vec![
+            q("state", false, json!({"type": "string", "enum": ["open", "claimed"]})),
+            q("case_type", false, text.clone()),
+            q("q", false, text),
+            q("page", false, int(1, 1_000_000)),
+            q("per_page", false, int(1, 200)),
+        ],
+        ("GET", "/api/v1/audit") => vec![q("user", false, text), q("limit", false, int(1, 1000))],
+        ("GET", "/api/v1/sms/reports") => vec![
+            q("token", true, text.clone()),
+            q("key", true, text.clone()),
+            q("to", true, text),
+            q("status", true, int(i64::MIN, i64::MAX)),
+        ],
+        ("GET", "/api/v1/workflows/{id}/diff") => {
+            vec![q("from", true, int(1, i64::MAX)), q("to", true, int(1, i64::MAX))]
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn problem_response(description: &str) -> Value {
@@ -54,6 +84,69 @@ fn problem_response(description: &str) -> Value {
         "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     })
+}
+
+/// Every answer an operation can give. Any request can be malformed (400) or meet a database
+/// that cannot take it (503); a request with a body can be too slow (408) or too large (413).
+fn responses(r: &RouteInfo) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut add = |code: &str, v: Value| {
+        out.insert(code.to_owned(), v);
+    };
+    match (r.method, r.path) {
+        ("DELETE", "/api/v1/session") => add("204", json!({"description": "Signed out"})),
+        ("POST", _) => {
+            add("200", json!({"description": "OK (or replayed for an Idempotency-Key)"}));
+            add("201", json!({"description": "Created"}));
+        }
+        _ => add("200", json!({"description": "OK"})),
+    }
+    add(
+        "400",
+        problem_response("Malformed request: query, path, JSON or unknown keys"),
+    );
+    add(
+        "503",
+        problem_response("The database could not take the request; nothing changed"),
+    );
+    if r.method != "GET" {
+        add("408", problem_response("The body did not arrive in time"));
+        add("413", problem_response("Body too large"));
+    }
+    if r.method == "POST" {
+        add(
+            "409",
+            problem_response("Wrong state, held by another, or a concurrent change"),
+        );
+        add("422", problem_response("Refused: a field, guard or rule"));
+    }
+    if r.access != Access::Public || r.path == "/api/v1/session" {
+        add("401", problem_response("Not signed in, or wrong credentials"));
+    }
+    if r.access != Access::Public || r.path == "/api/v1/sms/reports" {
+        add(
+            "403",
+            problem_response("Not allowed for this role, no CSRF token, or a bad report token"),
+        );
+    }
+    let finds = r.path.contains('{') || matches!(r.path, "/api/v1/deliveries/retry" | "/api/v1/sms/reports");
+    if finds {
+        add(
+            "404",
+            problem_response("No such case, task, record, account or delivery"),
+        );
+    }
+    if matches!((r.method, r.path), ("POST", "/api/v1/session" | "/api/v1/cases")) {
+        add(
+            "429",
+            json!({
+                "description": "A rate limit; try again after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            }),
+        );
+    }
+    out
 }
 
 /// The document.
@@ -74,7 +167,7 @@ pub fn document(routes: &[RouteInfo]) -> Value {
             )),
         );
         op.insert("x-yimen-access".into(), json!(r.access.as_str()));
-        let params = parameters(r.path);
+        let params = parameters(r.method, r.path);
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params));
         }
@@ -87,28 +180,7 @@ pub fn document(routes: &[RouteInfo]) -> Value {
                 json!({"required": false, "content": {"application/json": {"schema": schema}}}),
             );
         }
-        let mut responses = Map::new();
-        responses.insert("200".into(), json!({"description": "OK"}));
-        if r.method == "POST" {
-            responses.insert("201".into(), json!({"description": "Created"}));
-            responses.insert("400".into(), problem_response("Malformed JSON or unknown keys"));
-            responses.insert("413".into(), problem_response("Body too large"));
-            responses.insert("422".into(), problem_response("Refused: a field, guard or rule"));
-        }
-        if r.access != Access::Public {
-            responses.insert("401".into(), problem_response("Not signed in"));
-            responses.insert(
-                "403".into(),
-                problem_response("Not allowed for this role, or no CSRF token"),
-            );
-        }
-        if r.path.contains('{') {
-            responses.insert("404".into(), problem_response("No such case, task or record"));
-        }
-        if r.method == "POST" {
-            responses.insert("409".into(), problem_response("Wrong state or a concurrent change"));
-        }
-        op.insert("responses".into(), Value::Object(responses));
+        op.insert("responses".into(), Value::Object(responses(r)));
         let entry = paths
             .entry(r.path.to_owned())
             .or_insert_with(|| Value::Object(Map::new()));

@@ -192,7 +192,14 @@ pub async fn audit(
             "only admins read the audit log",
         ));
     }
-    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            "`limit` is from 1 to 1000",
+        ));
+    }
     let rows = s
         .engine
         .store()

@@ -60,7 +60,8 @@ pub async fn jobs(State(s): State<Arc<AppState>>, User(actor): User) -> Result<i
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunBody {
-    #[serde(default)]
+    /// A month `2026-11`, an ISO week `2026-W47` or a year `2026`.
+    #[schemars(regex(pattern = r"^[0-9]{4}(-[0-9]{2}|-W[0-9]{2})?$"))]
     period: String,
     /// Also email the report to the job's distribution list (once per period).
     #[serde(default)]

@@ -20,9 +20,11 @@ use crate::auth;
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    #[serde(default)]
+    /// The account id: 2 to 64 letters, digits, `_`, `-` or `.`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]{2,64}$"))]
     user: String,
-    #[serde(default)]
+    /// At most 1,024 characters.
+    #[schemars(length(max = 1024))]
     password: String,
 }
 
@@ -50,7 +52,7 @@ fn wrong() -> ApiError {
 }
 
 /// The longest password accepted (argon2 over more is work an attacker would choose).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// A session just begun.
 #[derive(Debug)]
@@ -103,11 +105,11 @@ pub async fn password_sign_in(
             "a user name is 2 to 64 letters, digits, `_`, `-` or `.`",
         ));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "password_too_long",
-            format!("a password is at most {MAX_PASSWORD_BYTES} bytes"),
+            format!("a password is at most {MAX_PASSWORD_CHARS} characters"),
         ));
     }
     if let Err(crate::limits::RetryAfter(secs)) = s.limits.sign_in(peer) {

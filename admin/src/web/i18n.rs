@@ -55,8 +55,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "login.bad_password",
-        "密码过长（最多1024字节）。",
-        "The password is too long (at most 1,024 bytes).",
+        "密码过长（最多1024个字符）。",
+        "The password is too long (at most 1,024 characters).",
     ),
     (
         "login.too_many",
