@@ -232,7 +232,7 @@ pub async fn deploy(s: &AppState, id: &str, source: &str, who: &str) -> Result<D
         .map_err(|e| Refused::Io(e.to_string()))?;
     let now = s.engine.now().timestamp_millis();
     let store = s.engine.store();
-    let (defs, created) = Definitions::deploy(store, &bundle, now)
+    let (defs, created) = yimen_engine::runtime::definitions::deploy(store, &bundle, now)
         .await
         .map_err(|e| Refused::Store(e.to_string()))?;
     let version = defs.current(id).map(|d| d.version).unwrap_or_default();

@@ -28,6 +28,7 @@ pub mod http;
 pub mod limits;
 pub mod listen;
 pub mod serve;
+pub mod settings;
 pub mod web;
 
 use std::process::ExitCode;

@@ -11,15 +11,16 @@ use clap::Args;
 use yimen_engine::core::Organisation;
 use yimen_engine::diag::Severity;
 use yimen_engine::load::{self, LoadOptions};
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
+use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use crate::cli::today_in_centre;
 use crate::http::{AppState, router};
+use crate::settings::{LogFormat, Settings};
 
 /// Arguments of `yimen serve`. Each setting comes from the flag, else the environment, else the
-/// config file, else the default.
+/// config file, else the default (see [`crate::settings`]).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The database: `sqlite://PATH` (created if missing) or `postgres://…` [default: sqlite://yimen.db].
@@ -43,8 +44,8 @@ pub struct ServeArgs {
     /// The address people use to reach this server, for links in messages [default: http://BIND].
     #[arg(long, env = "YIMEN_BASE_URL")]
     pub base_url: Option<String>,
-    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys, and a
-    /// `[limits]` table (see `LimitsFile`).
+    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys and
+    /// `[limits]`, `[engine]`, `[notify]` and `[log]` tables (see docs/operations.md).
     #[arg(long, env = "YIMEN_CONFIG")]
     pub config: Option<PathBuf>,
     /// A demo centre on its own database (`sqlite://yimen-demo.db` unless `--db` says otherwise):
@@ -52,122 +53,28 @@ pub struct ServeArgs {
     /// cases in every state the first time.
     #[arg(long)]
     pub demo: bool,
-}
-
-/// The config file's keys.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    db: Option<String>,
-    bind: Option<SocketAddr>,
-    workflows: Option<PathBuf>,
-    smtp: Option<String>,
-    sms: Option<String>,
-    base_url: Option<String>,
-    #[serde(default)]
-    limits: LimitsFile,
-}
-
-/// The `[limits]` table of the config file; each key also comes from the environment
-/// (`YIMEN_` and the key in capitals, e.g. `YIMEN_HEADER_TIMEOUT_SECS`), which wins.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsFile {
-    /// Sign-in attempts per minute from one address [20].
-    sign_ins_per_minute: Option<u32>,
-    /// Cases opened per minute by one account or token [600].
-    openings_per_minute: Option<u32>,
-    /// Seconds a client may take to send a request's headers [30].
-    header_timeout_secs: Option<u64>,
-    /// Seconds a client may take to send a request's body [30].
-    body_timeout_secs: Option<u64>,
-    /// Connections served at once [1024].
-    max_connections: Option<usize>,
-}
-
-impl LimitsFile {
-    fn settings(&self) -> anyhow::Result<crate::limits::LimitSettings> {
-        fn pick<T: std::str::FromStr>(env: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
-            match std::env::var(env) {
-                Ok(v) => v
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| anyhow::anyhow!("{env} must be a whole number, not `{v}`")),
-                Err(_) => Ok(file),
-            }
-        }
-        let d = crate::limits::LimitSettings::default();
-        let secs = |n: u64| std::time::Duration::from_secs(n.clamp(1, 3600));
-        Ok(crate::limits::LimitSettings {
-            sign_ins_per_minute: pick("YIMEN_SIGN_INS_PER_MINUTE", self.sign_ins_per_minute)?
-                .unwrap_or(d.sign_ins_per_minute)
-                .max(1),
-            openings_per_minute: pick("YIMEN_OPENINGS_PER_MINUTE", self.openings_per_minute)?
-                .unwrap_or(d.openings_per_minute)
-                .max(1),
-            header_timeout: pick("YIMEN_HEADER_TIMEOUT_SECS", self.header_timeout_secs)?.map_or(d.header_timeout, secs),
-            body_timeout: pick("YIMEN_BODY_TIMEOUT_SECS", self.body_timeout_secs)?.map_or(d.body_timeout, secs),
-            max_connections: pick("YIMEN_MAX_CONNECTIONS", self.max_connections)?
-                .unwrap_or(d.max_connections)
-                .max(1),
-        })
-    }
-}
-
-/// The settings in force.
-#[derive(Debug, Clone)]
-struct Settings {
-    db: String,
-    bind: SocketAddr,
-    workflows: PathBuf,
-    smtp: Option<String>,
-    sms: Option<String>,
-    base_url: Option<String>,
-    demo: bool,
-    limits: crate::limits::LimitSettings,
-}
-
-impl ServeArgs {
-    fn settings(&self) -> anyhow::Result<Settings> {
-        let file = match &self.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("failed to read the config file {}", p.display()))?;
-                toml::from_str::<ConfigFile>(&text)
-                    .with_context(|| format!("the config file {} is not valid", p.display()))?
-            }
-            None => ConfigFile::default(),
-        };
-        Ok(Settings {
-            db: self.db.clone().or(file.db).unwrap_or_else(|| {
-                if self.demo {
-                    crate::demo::DEMO_DB.into()
-                } else {
-                    "sqlite://yimen.db".into()
-                }
-            }),
-            bind: self
-                .bind
-                .or(file.bind)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            workflows: self
-                .workflows
-                .clone()
-                .or(file.workflows)
-                .unwrap_or_else(|| PathBuf::from("workflows")),
-            smtp: self.smtp.clone().or(file.smtp).filter(|s| !s.is_empty()),
-            sms: self.sms.clone().or(file.sms).filter(|s| !s.is_empty()),
-            base_url: self.base_url.clone().or(file.base_url),
-            demo: self.demo,
-            limits: file.limits.settings()?,
-        })
-    }
+    /// Print the settings that would be used (secrets hidden) and exit, without starting.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Runs the server; returns when it has stopped.
 pub fn run(args: ServeArgs) -> ExitCode {
-    init_tracing();
+    let settings = match Settings::resolve(&args, &|k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.check {
+        crate::out!("{settings}");
+        return ExitCode::SUCCESS;
+    }
+    init_tracing(&settings);
+    for v in Settings::unknown_variables(std::env::vars().map(|(k, _)| k)) {
+        tracing::warn!(variable = %v, "an unknown YIMEN_ variable is set and ignored (misspelt?)");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -175,7 +82,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(serve(args)) {
+    match rt.block_on(serve(settings)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -184,17 +91,20 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMEN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+/// Log lines on standard output: coloured only on a terminal (and without `NO_COLOR`), or JSON
+/// lines when the settings say so.
+fn init_tracing(s: &Settings) {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::new(&s.log_filter);
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match s.log_format {
+        LogFormat::Text => builder.with_ansi(ansi).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+    };
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let args = args.settings()?;
+async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     let opts = LoadOptions {
         today: today_in_centre(),
         limits: Limits::default(),
@@ -238,7 +148,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let _in_use = crate::cli::backup::hold_in_use(&args.db).context("failed to lock the store's lock file")?;
 
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let (defs, created) = Definitions::deploy(&store, &bundle, now_ms)
+    let (defs, created) = yimen_engine::runtime::definitions::deploy(&store, &bundle, now_ms)
         .await
         .context("failed to deploy the case types")?;
     for c in &created {
@@ -247,15 +157,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let Some(org) = bundle.organisation.as_ref().map(|o| Organisation::new(o.value.clone())) else {
         anyhow::bail!("the workflows have no organisation");
     };
-    let mut engine_opts = EngineOptions::default();
-    // How long a node holds a claimed timer before another may take it over (30 s by default;
-    // short in the multi-node tests).
-    if let Some(ms) = std::env::var("YIMEN_TIMER_LEASE_MS")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-    {
-        engine_opts.timer_lease = chrono::Duration::milliseconds(ms.clamp(200, 3_600_000));
-    }
+    let engine_opts = EngineOptions {
+        timer_lease: args.timer_lease,
+        ..EngineOptions::default()
+    };
     let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), engine_opts);
     // A calendar whose data changed since the last start (a new year's notice, a correction):
     // derive every running clock's instants again, in the background.
@@ -307,7 +212,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     continue;
                 };
                 if Some(now) != last {
-                    match Definitions::load_deployed(&store, &bundle).await {
+                    match yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await {
                         Ok(d) => {
                             engine.replace_definitions(d);
                             tracing::info!("a new definition version was deployed; definitions reloaded");
@@ -358,7 +263,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let sms: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.sms {
         Some(url) => Some(Arc::new(
-            yimen_notifiers::KannelNotifier::from_url_with_timeout(url, sms_timeout())
+            yimen_notifiers::KannelNotifier::from_url_with_timeout(url, args.notify.sms_timeout)
                 .context("the SMS gateway URL is not usable")?,
         )),
         None => {
@@ -375,45 +280,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     // Delivery reports come back to `/api/v1/sms/reports` with this token.
-    let report_token = std::env::var("YIMEN_SMS_REPORT_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(random_token);
+    let report_token = args.notify.sms_report_token.clone().unwrap_or_else(random_token);
     let renderer = Arc::new(
         yimen_engine::render::Renderer::new(&bundle.templates, &centre, &base_url)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?,
     );
-    // The first retry's delay (each further one doubles); short in tests, 30 s by default.
-    let mut dispatch_opts = crate::dispatch::DispatchOptions::default();
-    if let Some(ms) = std::env::var("YIMEN_NOTIFY_BACKOFF_MS")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-    {
-        dispatch_opts.first_backoff = chrono::Duration::milliseconds(ms.clamp(10, 3_600_000));
-    }
-    // How long a node holds a claimed notification before another may take it over.
-    if let Some(ms) = std::env::var("YIMEN_NOTIFY_LEASE_MS")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-    {
-        dispatch_opts.lease = chrono::Duration::milliseconds(ms.clamp(200, 3_600_000));
-    }
-    match std::env::var("YIMEN_SMS_QUIET_HOURS").ok().as_deref() {
-        None => {}
-        Some("off" | "") => dispatch_opts.sms_quiet = None,
-        Some(v) => {
-            dispatch_opts.sms_quiet = Some(
-                crate::dispatch::parse_quiet_hours(v)
-                    .context("YIMEN_SMS_QUIET_HOURS must be `HH:MM-HH:MM` or `off`")?,
-            );
-        }
-    }
-    if let Some(n) = std::env::var("YIMEN_SMS_PER_HOUR")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-    {
-        dispatch_opts.sms_per_hour = n.max(1);
-    }
+    let dispatch_opts = crate::dispatch::DispatchOptions {
+        first_backoff: args.notify.first_backoff,
+        lease: args.notify.lease,
+        sms_quiet: args.notify.sms_quiet,
+        sms_per_hour: args.notify.sms_per_hour,
+        ..crate::dispatch::DispatchOptions::default()
+    };
     let dispatcher = crate::dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
     let dispatching = dispatcher.spawn(stop_rx);
 
@@ -447,17 +325,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// How long a request to the SMS gateway may take (`YIMEN_SMS_TIMEOUT_MS`, 20 s by default;
-/// keep it below the delivery lease).
-fn sms_timeout() -> std::time::Duration {
-    std::env::var("YIMEN_SMS_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(std::time::Duration::from_secs(20), |ms| {
-            std::time::Duration::from_millis(ms.clamp(100, 300_000))
-        })
 }
 
 /// Prints the demo accounts for a newcomer.

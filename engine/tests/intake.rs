@@ -235,8 +235,8 @@ async fn pool_tasks_go_to_the_least_loaded_specialist() {
         // A new engine reads the load from the store: feng holds 2, gao 3, so feng is next.
         let e = engine(&url, "b", clock.clone()).await;
         e.refresh_workload().await.expect("workload");
-        assert_eq!(e.org().workload.get("lawyer_feng"), 2, "{backend}");
-        assert_eq!(e.org().workload.get("lawyer_gao"), 3, "{backend}");
+        assert_eq!(e.org().workload.active_tasks("lawyer_feng"), 2, "{backend}");
+        assert_eq!(e.org().workload.active_tasks("lawyer_gao"), 3, "{backend}");
         let c = e
             .open_case(
                 "new_resident_rights",

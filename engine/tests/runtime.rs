@@ -522,7 +522,7 @@ async fn running_cases_keep_their_definition_version() {
     let store = yimen_engine::store::Store::open(&yimen_engine::store::StoreOptions::new(&url))
         .await
         .expect("open");
-    let (defs, created) = yimen_engine::runtime::Definitions::deploy(&store, &b, 0)
+    let (defs, created) = yimen_engine::runtime::definitions::deploy(&store, &b, 0)
         .await
         .expect("deploy");
     assert_eq!(created, vec!["labour_dispute v2".to_owned()]);

@@ -242,7 +242,7 @@ async fn a_rung_whose_recipients_resolve_to_nobody_is_recorded() {
     let store = yimen_engine::store::Store::open(&yimen_engine::store::StoreOptions::new(&url))
         .await
         .expect("open");
-    let (defs, _) = yimen_engine::runtime::Definitions::deploy(&store, &b, 0)
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &b, 0)
         .await
         .expect("deploy");
     let org = yimen_engine::core::Organisation::new(org_file);
@@ -408,7 +408,7 @@ async fn a_provisional_due_instant_moves_when_the_year_is_published() {
     let store = yimen_engine::store::Store::open(&yimen_engine::store::StoreOptions::new(&url))
         .await
         .expect("open");
-    let (defs, _) = yimen_engine::runtime::Definitions::deploy(&store, &b, 0)
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &b, 0)
         .await
         .expect("deploy");
     let org = yimen_engine::core::Organisation::new(b.organisation.expect("org").value);

@@ -140,6 +140,94 @@ fn settings_come_from_a_config_file_unless_the_environment_or_a_flag_says_otherw
 }
 
 #[test]
+fn a_bad_setting_refuses_the_start_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("y.db");
+    for (var, value, says) in [
+        (
+            "YIMEN_TIMER_LEASE_MS",
+            "fast",
+            "YIMEN_TIMER_LEASE_MS must be a whole number of milliseconds",
+        ),
+        ("YIMEN_SMS_QUIET_HOURS", "late", "YIMEN_SMS_QUIET_HOURS"),
+        ("YIMEN_LOG_FORMAT", "xml", "`text` or `json`"),
+        ("YIMEN_MAX_CONNECTIONS", "0", "from 1 to 1000000"),
+    ] {
+        let out = yimen()
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .arg("--db")
+            .arg(format!("sqlite://{}", db.display()))
+            .env(var, value)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{var}={value}: {err}");
+        assert!(err.contains(says), "{var}={value}: {err}");
+        assert!(!db.exists(), "{var}={value}: nothing is created");
+    }
+}
+
+#[test]
+fn check_prints_the_settings_it_would_use_without_secrets_or_starting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("y.db");
+    let out = yimen()
+        .args(["serve", "--check", "--smtp", "smtp://mailer:s3cret@127.0.0.1:2525"])
+        .arg("--db")
+        .arg(format!("sqlite://{}", db.display()))
+        .env("YIMEN_NOTIFY_LEASE_MS", "4000")
+        .env("YIMEN_SMS_REPORT_TOKEN", "tok-secret")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("notify.lease_ms = 4000"), "{text}");
+    assert!(text.contains("smtp = smtp://mailer:***@127.0.0.1:2525"), "{text}");
+    assert!(!text.contains("s3cret") && !text.contains("tok-secret"), "{text}");
+    assert!(!db.exists(), "--check opens nothing");
+}
+
+#[test]
+fn a_redirected_log_has_no_colour_codes_and_json_lines_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (format, db) in [("text", "t.db"), ("json", "j.db")] {
+        let db = format!("sqlite://{}", dir.path().join(db).display());
+        let mut child = yimen()
+            .args(["serve", "--bind", "127.0.0.1:0", "--db", &db])
+            .env_remove("NO_COLOR")
+            .env("YIMEN_LOG_FORMAT", format)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = Vec::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let listening = line.contains("listening on");
+            lines.push(line);
+            if listening {
+                break;
+            }
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        assert!(child.wait().expect("wait").success());
+        assert!(lines.iter().any(|l| l.contains("listening on")), "{format}: {lines:?}");
+        assert!(
+            lines.iter().all(|l| !l.contains('\u{1b}')),
+            "{format}: escape codes in {lines:?}"
+        );
+        if format == "json" {
+            for l in &lines {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+                assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
+            }
+        }
+    }
+}
+
+#[test]
 fn the_demo_prints_fresh_passwords_and_seeds_cases_in_many_states_only_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("demo.db").display());

@@ -192,7 +192,7 @@ pub(super) async fn setup(
     deployed_at: i64,
 ) -> Result<Setup, String> {
     let store = Store::open(opts).await.map_err(|e| e.to_string())?;
-    let (defs, _) = Definitions::deploy(&store, &bundle, deployed_at)
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, deployed_at)
         .await
         .map_err(|e| e.to_string())?;
     let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());

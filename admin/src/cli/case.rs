@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use yimen_engine::core::preview::timeline;
 use yimen_engine::load::{self, LoadOptions};
-use yimen_engine::runtime::Definitions;
 use yimen_engine::store::{Store, StoreOptions, cases};
 use yimen_engine::yaml::Limits;
 
@@ -63,7 +62,7 @@ async fn show(args: &TimelineArgs) -> Result<(), String> {
     let store = Store::open(&StoreOptions::new(&args.db))
         .await
         .map_err(|e| e.to_string())?;
-    let defs = Definitions::load_deployed(&store, &bundle)
+    let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle)
         .await
         .map_err(|e| e.to_string())?;
     let case = cases::get_case(store.pool(), &args.id)

@@ -10,7 +10,7 @@ use yimen_engine::core::Organisation;
 use yimen_engine::load::{self, LoadOptions};
 use yimen_engine::reports::Period;
 use yimen_engine::runtime::scheduler::Scheduler;
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
+use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
 use yimen_engine::store::jobs::Saved;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
@@ -82,7 +82,7 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
     let store = Store::open(&StoreOptions::new(&args.db))
         .await
         .map_err(|e| e.to_string())?;
-    let defs = Definitions::load_deployed(&store, &bundle)
+    let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle)
         .await
         .map_err(|e| e.to_string())?;
     let engine = Engine::start(

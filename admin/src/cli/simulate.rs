@@ -16,7 +16,7 @@ use yimen_engine::core::Organisation;
 use yimen_engine::load::{self, LoadOptions};
 use yimen_engine::reports::{Period, bulletin};
 use yimen_engine::runtime::scheduler::Scheduler;
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, ManualClock};
+use yimen_engine::runtime::{Engine, EngineOptions, ManualClock};
 use yimen_engine::simulate::{self, Options, Progress};
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
@@ -102,7 +102,7 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
             args.db
         ));
     }
-    let (defs, _) = Definitions::deploy(&store, &bundle, begin.timestamp_millis())
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, begin.timestamp_millis())
         .await
         .map_err(|e| e.to_string())?;
     let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());

@@ -14,7 +14,7 @@ use yimen::http::{AppState, RouteInfo, routes};
 use yimen_engine::core::{Actor, Organisation};
 use yimen_engine::load::{LoadOptions, load_dir};
 use yimen_engine::runtime::scheduler::Scheduler;
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
+use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
 use yimen_engine::store::accounts::Account;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
@@ -73,7 +73,9 @@ impl App {
         assert!(!diags.has_errors(), "the bundled workflows load");
         let url = format!("sqlite://{}", dir.path().join("app.db").display());
         let store = Store::open(&StoreOptions::new(&url)).await.expect("store");
-        let (defs, _) = Definitions::deploy(&store, &bundle, 0).await.expect("deploy");
+        let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, 0)
+            .await
+            .expect("deploy");
         let org_file = bundle.organisation.as_ref().expect("org").value.clone();
         let org = Organisation::new(org_file.clone());
         let engine = Engine::start(store, defs, org, Arc::new(SystemClock), EngineOptions::default());

@@ -176,6 +176,7 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
                 ]);
                 prev = hash;
             }
+            shared.workload.apply(&decision.effects);
             for eff in &decision.effects {
                 match eff {
                     Effect::StartTimer { key, name, due_at } => {
@@ -206,6 +207,7 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
                         Val::Int(ms(c.updated_at)),
                         Val::Int(ms(c.updated_at)),
                     ]),
+                    Effect::WorkloadChanged { .. } => {}
                 }
             }
             if before.is_none() {

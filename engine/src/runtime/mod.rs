@@ -10,13 +10,13 @@
 //! commands is what lets a durable SQLite reach thousands of cases a second.
 
 mod clock;
-mod definitions;
+pub mod definitions;
 mod fast;
 pub mod scheduler;
 mod writer;
 
+pub use crate::core::Definitions;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
-pub use definitions::Definitions;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::core::case::Case;
 use crate::core::command::{Actor, Command};
-use crate::core::definition::Organisation;
+use crate::core::definition::{Organisation, WorkloadCounts};
 use crate::core::reject::Rejection;
 use crate::store::cases::{self, StoredEvent};
 use crate::store::{Store, StoreError};
@@ -136,6 +136,9 @@ pub(crate) struct Shared {
     /// Replaced whole when a new version is deployed while running.
     pub defs: std::sync::RwLock<Arc<Definitions>>,
     pub org: Organisation,
+    /// The counts `org` reads for assignment by load: the writer applies each decision's
+    /// workload changes and a refresh replaces them with the store's.
+    pub workload: WorkloadCounts,
     pub clock: Arc<dyn Clock>,
     pub opts: EngineOptions,
 }
@@ -159,7 +162,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the writer over `store`.
+    /// Starts the writer over `store`. The engine keeps its own workload counts for `org`
+    /// (read from the store by [`Engine::refresh_workload`]).
     pub fn start(
         store: Store,
         defs: Definitions,
@@ -168,10 +172,13 @@ impl Engine {
         opts: EngineOptions,
     ) -> Engine {
         let (tx, rx) = mpsc::channel(opts.batch_max * 4);
+        let workload = WorkloadCounts::default();
+        let org = Organisation::with_workload(org.file, Arc::new(workload.clone()));
         let shared = Arc::new(Shared {
             store,
             defs: std::sync::RwLock::new(Arc::new(defs)),
             org,
+            workload,
             clock,
             opts,
         });
@@ -372,7 +379,7 @@ impl Engine {
     /// counts other engines' assignments).
     pub async fn refresh_workload(&self) -> Result<(), EngineError> {
         let counts = cases::workload(self.shared.store.pool()).await?;
-        self.shared.org.workload.replace(counts);
+        self.shared.workload.replace(counts);
         Ok(())
     }
 

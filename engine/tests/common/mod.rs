@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use yimen_engine::core::{Actor, Organisation};
 use yimen_engine::load::{Bundle, LoadOptions, load_dir};
-use yimen_engine::runtime::{Definitions, Engine, EngineOptions, ManualClock};
+use yimen_engine::runtime::{Engine, EngineOptions, ManualClock};
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
@@ -90,7 +90,9 @@ pub async fn database(backend: &str, dir: &Path, tag: &str) -> (String, Option<P
 pub async fn engine(url: &str, node: &str, clock: Arc<ManualClock>) -> Engine {
     let b = bundle();
     let store = Store::open(&StoreOptions::new(url)).await.expect("open store");
-    let (defs, _) = Definitions::deploy(&store, &b, clock_ms(&clock)).await.expect("deploy");
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &b, clock_ms(&clock))
+        .await
+        .expect("deploy");
     let org = Organisation::new(b.organisation.expect("org").value);
     let opts = EngineOptions {
         node_id: node.to_owned(),

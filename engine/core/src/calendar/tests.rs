@@ -13,7 +13,7 @@ use crate::yaml::Limits;
 fn mainland() -> &'static WorkCalendar {
     static CAL: OnceLock<WorkCalendar> = OnceLock::new();
     CAL.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
         let opts = LoadOptions {
             today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
             limits: Limits::default(),

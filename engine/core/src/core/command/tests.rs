@@ -16,7 +16,7 @@ use crate::yaml::Limits;
 fn bundle() -> &'static Bundle {
     static B: OnceLock<Bundle> = OnceLock::new();
     B.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
         let opts = LoadOptions {
             today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
             limits: Limits::default(),

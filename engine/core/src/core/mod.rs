@@ -7,6 +7,7 @@
 pub mod case;
 pub mod command;
 pub mod definition;
+pub mod definitions;
 pub mod effect;
 pub mod event;
 pub mod fields;
@@ -17,7 +18,8 @@ pub mod supervision;
 
 pub use case::{Case, CaseStatus, OpenTimer, SupervisionRecord, SupervisionState, TaskInstance, TaskState};
 pub use command::{Actor, Command, Decision, decide, repeat_key};
-pub use definition::{CompiledCaseType, Organisation, RouteError, Workload};
+pub use definition::{CompiledCaseType, Organisation, RouteError, Workload, WorkloadCounts};
+pub use definitions::Definitions;
 pub use effect::Effect;
 pub use event::{Event, EventKind};
 pub use reject::Rejection;

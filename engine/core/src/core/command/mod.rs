@@ -173,10 +173,9 @@ pub struct Decision {
     pub effects: Vec<Effect>,
 }
 
-/// Decides a command. Pure but for the workload counts (see [`Workload`]): the same inputs
-/// always give the same output.
-///
-/// [`Workload`]: crate::core::definition::Workload
+/// Decides a command. Pure: the same inputs always give the same output. The organisation's
+/// workload counts are only read; the tasks this decision assigned or closed come back as
+/// [`Effect::WorkloadChanged`].
 pub fn decide(
     def: &CompiledCaseType,
     org: &Organisation,
@@ -185,8 +184,7 @@ pub fn decide(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Decision, Rejection> {
-    let d = decide_inner(def, org, case, cmd, actor, now)?;
-    // Keep the workload counts in step with the tasks this decision assigned or closed.
+    let mut d = decide_inner(def, org, case, cmd, actor, now)?;
     let active = |c: Option<&Case>| -> Vec<String> {
         c.map(|c| {
             c.tasks
@@ -197,13 +195,18 @@ pub fn decide(
         })
         .unwrap_or_default()
     };
-    let (before, after) = (active(case), active(Some(&d.case)));
-    for u in &before {
-        org.workload.adjust(u, -1);
+    let mut net: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for u in active(case) {
+        *net.entry(u).or_default() -= 1;
     }
-    for u in &after {
-        org.workload.adjust(u, 1);
+    for u in active(Some(&d.case)) {
+        *net.entry(u).or_default() += 1;
     }
+    let changes = net
+        .into_iter()
+        .filter(|(_, delta)| *delta != 0)
+        .map(|(user, delta)| Effect::WorkloadChanged { user, delta });
+    d.effects.extend(changes);
     Ok(d)
 }
 

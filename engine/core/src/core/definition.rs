@@ -96,30 +96,48 @@ pub enum RouteError {
 pub struct Organisation {
     /// The file it came from.
     pub file: OrganisationFile,
-    /// Active tasks per assignee, for assignment by load.
-    pub workload: Workload,
+    /// Active tasks per assignee, for assignment by load (read only to the core).
+    pub workload: Arc<dyn Workload>,
 }
 
 /// Active tasks per assignee: the one input of decisions that is not in the case or the command.
 ///
-/// The core counts what it assigns and closes; the shell replaces the counts with the store's
-/// from time to time, which corrects any drift (a decided batch that did not commit, another
-/// engine's assignments). Clones share the counts.
-#[derive(Debug, Clone, Default)]
-pub struct Workload(Arc<Mutex<HashMap<String, i64>>>);
-
-impl Workload {
+/// The core only reads it. What a decision assigns or closes comes back as
+/// [`Effect::WorkloadChanged`](crate::core::Effect::WorkloadChanged); the shell applies those to
+/// its counts and replaces them with the store's from time to time, which corrects any drift (a
+/// decided batch that did not commit, another engine's assignments).
+pub trait Workload: std::fmt::Debug + Send + Sync {
     /// The number of active tasks assigned to `user`.
-    pub fn get(&self, user: &str) -> i64 {
+    fn active_tasks(&self, user: &str) -> i64;
+}
+
+/// Counts kept in memory: what the shell and the scenario runner hand the core. Clones share
+/// the counts.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadCounts(Arc<Mutex<HashMap<String, i64>>>);
+
+impl Workload for WorkloadCounts {
+    fn active_tasks(&self, user: &str) -> i64 {
         let m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         m.get(user).copied().unwrap_or(0)
     }
+}
 
+impl WorkloadCounts {
     /// Adds `delta` to `user`'s count (never below zero).
     pub fn adjust(&self, user: &str, delta: i64) {
         let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let v = m.entry(user.to_owned()).or_insert(0);
         *v = (*v + delta).max(0);
+    }
+
+    /// Applies the workload changes among a decision's effects.
+    pub fn apply(&self, effects: &[crate::core::Effect]) {
+        for e in effects {
+            if let crate::core::Effect::WorkloadChanged { user, delta } = e {
+                self.adjust(user, *delta);
+            }
+        }
     }
 
     /// Replaces every count with the store's.
@@ -130,12 +148,14 @@ impl Workload {
 }
 
 impl Organisation {
-    /// Wraps a validated organisation.
+    /// Wraps a validated organisation; nobody has any active task.
     pub fn new(file: OrganisationFile) -> Self {
-        Self {
-            file,
-            workload: Workload::default(),
-        }
+        Self::with_workload(file, Arc::new(WorkloadCounts::default()))
+    }
+
+    /// Wraps a validated organisation with the counts the shell keeps.
+    pub fn with_workload(file: OrganisationFile, workload: Arc<dyn Workload>) -> Self {
+        Self { file, workload }
     }
 
     /// The case type a new case is filed as: the one the request names; else the one its matter
@@ -186,7 +206,7 @@ impl Organisation {
             .filter(|(_, u)| unit.is_none_or(|x| u.unit == x))
             .collect();
         let least = |c: &mut dyn Iterator<Item = &(&String, &User)>| {
-            c.map(|(id, _)| (self.workload.get(id), (*id).clone()))
+            c.map(|(id, _)| (self.workload.active_tasks(id), (*id).clone()))
                 .min()
                 .map(|(_, id)| id)
         };

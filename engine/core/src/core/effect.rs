@@ -42,4 +42,12 @@ pub enum Effect {
         /// Channels (empty: recipients' preferences).
         channels: Vec<Channel>,
     },
+    /// A task was assigned to (`delta` 1) or taken from (`delta` −1) `user`: the shell keeps
+    /// its counts for assignment by load in step. Writes nothing to the store.
+    WorkloadChanged {
+        /// The assignee.
+        user: String,
+        /// +1 or −1.
+        delta: i64,
+    },
 }

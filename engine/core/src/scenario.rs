@@ -8,15 +8,15 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
+use crate::core::Definitions;
 use crate::core::case::Case;
 use crate::core::command::{Actor, Command, decide};
-use crate::core::definition::Organisation;
+use crate::core::definition::{Organisation, WorkloadCounts};
 use crate::core::effect::Effect;
 use crate::duration::Duration;
 use crate::load::{Bundle, Loaded};
 use crate::model::ScenarioFile;
 use crate::model::scenario::Step;
-use crate::runtime::Definitions;
 
 /// The outcome of one scenario.
 #[derive(Debug, Clone)]
@@ -64,6 +64,7 @@ fn fail(step: usize, what: impl Into<String>, expected: impl Into<String>, actua
 struct Run<'a> {
     defs: &'a Definitions,
     org: Organisation,
+    workload: WorkloadCounts,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
     case: Case,
@@ -87,6 +88,7 @@ impl Run<'_> {
     }
 
     fn record(&mut self, effects: &[Effect]) {
+        self.workload.apply(effects);
         for e in effects {
             if let Effect::Notify { template, .. } = e {
                 self.notified.push(template.clone());
@@ -134,13 +136,15 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
             "not deployed",
         )
     })?;
-    let org = Organisation::new(
+    let workload = WorkloadCounts::default();
+    let org = Organisation::with_workload(
         bundle
             .organisation
             .as_ref()
             .ok_or_else(|| fail(0, "load", "an organisation", "none"))?
             .value
             .clone(),
+        std::sync::Arc::new(workload.clone()),
     );
     let tz = def.calendar.timezone();
     let start = NaiveDateTime::parse_from_str(&sc.start, "%Y-%m-%dT%H:%M")
@@ -179,6 +183,7 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
     let mut run = Run {
         defs,
         org,
+        workload,
         tz,
         now: start,
         case: opened.case,
