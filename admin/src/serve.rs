@@ -45,7 +45,7 @@ pub struct ServeArgs {
     #[arg(long, env = "YIMEN_BASE_URL")]
     pub base_url: Option<String>,
     /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys and
-    /// `[limits]`, `[engine]`, `[notify]` and `[log]` tables (see docs/operations.md).
+    /// `[limits]`, `[engine]`, `[notify]` and `[log]` tables (see the README and `crate::settings`).
     #[arg(long, env = "YIMEN_CONFIG")]
     pub config: Option<PathBuf>,
     /// A demo centre on its own database (`sqlite://yimen-demo.db` unless `--db` says otherwise):

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{BACKENDS, act, at, database, engine, fields, user};
+use common::{act, at, database, engine, fields, per_backend, user};
 use serde_json::{Map, Value, json};
 use yimen_engine::core::{EventKind, RouteError, TaskState};
 use yimen_engine::runtime::ManualClock;
@@ -73,146 +73,113 @@ async fn a_request_is_routed_by_case_type_matter_channel_or_fallback() {
     }
 }
 
-#[tokio::test]
-async fn a_repeated_complaint_joins_the_open_case() {
-    for backend in BACKENDS {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg) = database(backend, dir.path(), "repeat").await;
-        let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
-        let e = engine(&url, "a", clock.clone()).await;
-        let clerk = user(&e, "clerk_wang");
-        let first = e
-            .open_case(
-                "market_complaint",
-                "platform_12315",
-                complaint("13900000031", "某海鲜排档"),
-                None,
-                clerk.clone(),
-                None,
-            )
-            .await
-            .expect("opens");
-        assert!(!first.linked);
-        clock.advance(Duration::days(3));
-        // Same citizen, same business (spelt with other spacing and case): linked, not opened.
-        let again = e
-            .open_case(
-                "market_complaint",
-                "hotline_12345",
-                complaint("139 0000 0031", " 某海鲜排档 "),
-                None,
-                clerk.clone(),
-                None,
-            )
-            .await
-            .expect("links");
-        assert!(again.linked, "{backend}: the repeat is linked");
-        assert_eq!(again.case.id, first.case.id, "{backend}");
-        assert_eq!(again.case.repeats, 1);
-        let history = e.history(&first.case.id).await.expect("history");
-        assert!(history.iter().any(|h| matches!(
-            &h.event.kind,
-            EventKind::Repeated { channel, repeats: 1, .. } if channel == "hotline_12345"
-        )));
-        // Another business is another case.
-        let other = e
-            .open_case(
-                "market_complaint",
-                "platform_12315",
-                complaint("13900000031", "某电器商店"),
-                None,
-                clerk.clone(),
-                None,
-            )
-            .await
-            .expect("opens");
-        assert!(!other.linked);
-        assert_ne!(other.case.id, first.case.id);
-        // Past the 30-day window the same complaint is a new case.
-        clock.advance(Duration::days(31));
-        let late = e
-            .open_case(
-                "market_complaint",
-                "platform_12315",
-                complaint("13900000031", "某海鲜排档"),
-                None,
-                clerk.clone(),
-                None,
-            )
-            .await
-            .expect("opens");
-        assert!(!late.linked, "{backend}: outside the window");
-        // Once that case is closed, a repeat opens a new one.
-        let handler = user(&e, "handler_ma");
-        e.command(&late.case.id, act("refuse", json!({})), handler, None)
-            .await
-            .expect("refused");
-        let after_close = e
-            .open_case(
-                "market_complaint",
-                "platform_12315",
-                complaint("13900000031", "某海鲜排档"),
-                None,
-                clerk,
-                None,
-            )
-            .await
-            .expect("opens");
-        assert!(!after_close.linked, "{backend}: the earlier case is closed");
-        e.shutdown().await;
-        if let Some(pg) = pg {
-            pg.drop_db().await;
-        }
+per_backend!(a_repeated_complaint_joins_the_open_case);
+async fn a_repeated_complaint_joins_the_open_case(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "repeat").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let clerk = user(&e, "clerk_wang");
+    let first = e
+        .open_case(
+            "market_complaint",
+            "platform_12315",
+            complaint("13900000031", "某海鲜排档"),
+            None,
+            clerk.clone(),
+            None,
+        )
+        .await
+        .expect("opens");
+    assert!(!first.linked);
+    clock.advance(Duration::days(3));
+    // Same citizen, same business (spelt with other spacing and case): linked, not opened.
+    let again = e
+        .open_case(
+            "market_complaint",
+            "hotline_12345",
+            complaint("139 0000 0031", " 某海鲜排档 "),
+            None,
+            clerk.clone(),
+            None,
+        )
+        .await
+        .expect("links");
+    assert!(again.linked, "{backend}: the repeat is linked");
+    assert_eq!(again.case.id, first.case.id, "{backend}");
+    assert_eq!(again.case.repeats, 1);
+    let history = e.history(&first.case.id).await.expect("history");
+    assert!(history.iter().any(|h| matches!(
+        &h.event.kind,
+        EventKind::Repeated { channel, repeats: 1, .. } if channel == "hotline_12345"
+    )));
+    // Another business is another case.
+    let other = e
+        .open_case(
+            "market_complaint",
+            "platform_12315",
+            complaint("13900000031", "某电器商店"),
+            None,
+            clerk.clone(),
+            None,
+        )
+        .await
+        .expect("opens");
+    assert!(!other.linked);
+    assert_ne!(other.case.id, first.case.id);
+    // Past the 30-day window the same complaint is a new case.
+    clock.advance(Duration::days(31));
+    let late = e
+        .open_case(
+            "market_complaint",
+            "platform_12315",
+            complaint("13900000031", "某海鲜排档"),
+            None,
+            clerk.clone(),
+            None,
+        )
+        .await
+        .expect("opens");
+    assert!(!late.linked, "{backend}: outside the window");
+    // Once that case is closed, a repeat opens a new one.
+    let handler = user(&e, "handler_ma");
+    e.command(&late.case.id, act("refuse", json!({})), handler, None)
+        .await
+        .expect("refused");
+    let after_close = e
+        .open_case(
+            "market_complaint",
+            "platform_12315",
+            complaint("13900000031", "某海鲜排档"),
+            None,
+            clerk,
+            None,
+        )
+        .await
+        .expect("opens");
+    assert!(!after_close.linked, "{backend}: the earlier case is closed");
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
     }
 }
 
-#[tokio::test]
-async fn pool_tasks_go_to_the_least_loaded_specialist() {
-    for backend in BACKENDS {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg) = database(backend, dir.path(), "pool").await;
-        let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
-        let e = engine(&url, "a", clock.clone()).await;
-        let clerk = user(&e, "clerk_wang");
-        let head = user(&e, "head_legal");
-        // Two lawyers know labour cases (lawyer_feng, lawyer_gao): they take turns by load.
-        let mut holders = Vec::new();
-        for i in 0..4 {
-            let c = e
-                .open_case(
-                    "new_resident_rights",
-                    "window_new_resident",
-                    aid(&format!("1390000010{i}"), "labour"),
-                    None,
-                    clerk.clone(),
-                    None,
-                )
-                .await
-                .expect("opens");
-            let granted = e
-                .command(&c.case.id, act("grant_aid", json!({})), head.clone(), None)
-                .await
-                .expect("granted");
-            let t = granted
-                .case
-                .tasks
-                .iter()
-                .find(|t| t.name == "assist")
-                .expect("assist task");
-            assert_eq!(t.state, TaskState::Claimed);
-            holders.push(t.assignee.clone().expect("assigned"));
-        }
-        assert_eq!(
-            holders,
-            ["lawyer_feng", "lawyer_gao", "lawyer_feng", "lawyer_gao"],
-            "{backend}"
-        );
-        // Only lawyer_gao knows wage cases: he gets them whatever his load.
+per_backend!(pool_tasks_go_to_the_least_loaded_specialist);
+async fn pool_tasks_go_to_the_least_loaded_specialist(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "pool").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let clerk = user(&e, "clerk_wang");
+    let head = user(&e, "head_legal");
+    // Two lawyers know labour cases (lawyer_feng, lawyer_gao): they take turns by load.
+    let mut holders = Vec::new();
+    for i in 0..4 {
         let c = e
             .open_case(
                 "new_resident_rights",
                 "window_new_resident",
-                aid("13900000200", "wages"),
+                aid(&format!("1390000010{i}"), "labour"),
                 None,
                 clerk.clone(),
                 None,
@@ -223,45 +190,74 @@ async fn pool_tasks_go_to_the_least_loaded_specialist() {
             .command(&c.case.id, act("grant_aid", json!({})), head.clone(), None)
             .await
             .expect("granted");
-        let wage_lawyer = granted
+        let t = granted
             .case
             .tasks
             .iter()
             .find(|t| t.name == "assist")
-            .and_then(|t| t.assignee.clone());
-        assert_eq!(wage_lawyer.as_deref(), Some("lawyer_gao"));
-        e.shutdown().await;
+            .expect("assist task");
+        assert_eq!(t.state, TaskState::Claimed);
+        holders.push(t.assignee.clone().expect("assigned"));
+    }
+    assert_eq!(
+        holders,
+        ["lawyer_feng", "lawyer_gao", "lawyer_feng", "lawyer_gao"],
+        "{backend}"
+    );
+    // Only lawyer_gao knows wage cases: he gets them whatever his load.
+    let c = e
+        .open_case(
+            "new_resident_rights",
+            "window_new_resident",
+            aid("13900000200", "wages"),
+            None,
+            clerk.clone(),
+            None,
+        )
+        .await
+        .expect("opens");
+    let granted = e
+        .command(&c.case.id, act("grant_aid", json!({})), head.clone(), None)
+        .await
+        .expect("granted");
+    let wage_lawyer = granted
+        .case
+        .tasks
+        .iter()
+        .find(|t| t.name == "assist")
+        .and_then(|t| t.assignee.clone());
+    assert_eq!(wage_lawyer.as_deref(), Some("lawyer_gao"));
+    e.shutdown().await;
 
-        // A new engine reads the load from the store: feng holds 2, gao 3, so feng is next.
-        let e = engine(&url, "b", clock.clone()).await;
-        e.refresh_workload().await.expect("workload");
-        assert_eq!(e.org().workload.active_tasks("lawyer_feng"), 2, "{backend}");
-        assert_eq!(e.org().workload.active_tasks("lawyer_gao"), 3, "{backend}");
-        let c = e
-            .open_case(
-                "new_resident_rights",
-                "window_new_resident",
-                aid("13900000300", "labour"),
-                None,
-                user(&e, "clerk_wang"),
-                None,
-            )
-            .await
-            .expect("opens");
-        let granted = e
-            .command(&c.case.id, act("grant_aid", json!({})), user(&e, "head_legal"), None)
-            .await
-            .expect("granted");
-        let next = granted
-            .case
-            .tasks
-            .iter()
-            .find(|t| t.name == "assist")
-            .and_then(|t| t.assignee.clone());
-        assert_eq!(next.as_deref(), Some("lawyer_feng"), "{backend}");
-        e.shutdown().await;
-        if let Some(pg) = pg {
-            pg.drop_db().await;
-        }
+    // A new engine reads the load from the store: feng holds 2, gao 3, so feng is next.
+    let e = engine(&url, "b", clock.clone()).await;
+    e.refresh_workload().await.expect("workload");
+    assert_eq!(e.org().workload.active_tasks("lawyer_feng"), 2, "{backend}");
+    assert_eq!(e.org().workload.active_tasks("lawyer_gao"), 3, "{backend}");
+    let c = e
+        .open_case(
+            "new_resident_rights",
+            "window_new_resident",
+            aid("13900000300", "labour"),
+            None,
+            user(&e, "clerk_wang"),
+            None,
+        )
+        .await
+        .expect("opens");
+    let granted = e
+        .command(&c.case.id, act("grant_aid", json!({})), user(&e, "head_legal"), None)
+        .await
+        .expect("granted");
+    let next = granted
+        .case
+        .tasks
+        .iter()
+        .find(|t| t.name == "assist")
+        .and_then(|t| t.assignee.clone());
+    assert_eq!(next.as_deref(), Some("lawyer_feng"), "{backend}");
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
     }
 }

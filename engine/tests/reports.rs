@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{BACKENDS, act, at, database, engine, fields, user};
+use common::{act, at, database, engine, fields, per_backend, user};
 use serde_json::json;
 use yimen_engine::core::Command;
 use yimen_engine::reports::{Period, bulletin};
@@ -30,246 +30,242 @@ fn scheduler(e: &yimen_engine::runtime::Engine) -> Scheduler {
     Scheduler::new(e.clone(), jobs, cal)
 }
 
-#[tokio::test]
-async fn the_bulletin_reports_the_ground_truth() {
-    for backend in BACKENDS {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg) = database(backend, dir.path(), "bulletin").await;
-        let clock = Arc::new(ManualClock::new(at("2026-11-02T09:00")));
-        let e = engine(&url, "a", clock.clone()).await;
-        let (clerk, handler) = (user(&e, "clerk_wang"), user(&e, "handler_li"));
-        // 12 requests: A (i % 3 == 0) closed the same morning, B (1) closed late, C (2) left open.
-        let mut ids = Vec::new();
-        for i in 0..12 {
-            let c = e
-                .open_case(
-                    "service_request_12345",
-                    "hotline_12345",
-                    request(i),
-                    None,
-                    clerk.clone(),
-                    None,
-                )
+per_backend!(the_bulletin_reports_the_ground_truth);
+async fn the_bulletin_reports_the_ground_truth(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "bulletin").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T09:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let (clerk, handler) = (user(&e, "clerk_wang"), user(&e, "handler_li"));
+    // 12 requests: A (i % 3 == 0) closed the same morning, B (1) closed late, C (2) left open.
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let c = e
+            .open_case(
+                "service_request_12345",
+                "hotline_12345",
+                request(i),
+                None,
+                clerk.clone(),
+                None,
+            )
+            .await
+            .expect("opens");
+        e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
+            .await
+            .expect("dispatch");
+        e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
+            .await
+            .expect("sign");
+        if i % 4 == 0 {
+            e.command(&c.case.id, Command::RecordVisit, clerk.clone(), None)
                 .await
-                .expect("opens");
-            e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
-                .await
-                .expect("dispatch");
-            e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
-                .await
-                .expect("sign");
-            if i % 4 == 0 {
-                e.command(&c.case.id, Command::RecordVisit, clerk.clone(), None)
-                    .await
-                    .expect("visit");
-            }
-            ids.push(c.case.id);
+                .expect("visit");
         }
-        let close = |id: String, satisfaction: &'static str| {
-            let (e, clerk, handler) = (e.clone(), clerk.clone(), handler.clone());
-            async move {
-                e.command(&id, act("reply", json!({"reply": "已修复"})), handler, None)
-                    .await
-                    .expect("reply");
-                e.command(
-                    &id,
-                    act("close_satisfied", json!({"satisfaction": satisfaction})),
-                    clerk,
-                    None,
-                )
+        ids.push(c.case.id);
+    }
+    let close = |id: String, satisfaction: &'static str| {
+        let (e, clerk, handler) = (e.clone(), clerk.clone(), handler.clone());
+        async move {
+            e.command(&id, act("reply", json!({"reply": "已修复"})), handler, None)
                 .await
-                .expect("close");
-            }
-        };
-        clock.advance(Duration::hours(1));
-        for (i, id) in ids.iter().enumerate() {
-            if i % 3 == 0 {
-                close(id.clone(), if i == 0 { "unreachable" } else { "satisfied" }).await;
-            }
+                .expect("reply");
+            e.command(
+                &id,
+                act("close_satisfied", json!({"satisfaction": satisfaction})),
+                clerk,
+                None,
+            )
+            .await
+            .expect("close");
         }
-        // Past the three working days (due 5 Nov 09:00), before the second rung (9 Nov).
-        clock.set(at("2026-11-06T10:00"));
-        while e.fire_due_timers().await.expect("timers") > 0 {}
-        for (i, id) in ids.iter().enumerate() {
-            if i % 3 == 1 {
-                close(id.clone(), "basically_satisfied").await;
-            }
+    };
+    clock.advance(Duration::hours(1));
+    for (i, id) in ids.iter().enumerate() {
+        if i % 3 == 0 {
+            close(id.clone(), if i == 0 { "unreachable" } else { "satisfied" }).await;
         }
-        let b = common::bundle();
-        let cal = b.calendars.get("cn-mainland").expect("calendar");
-        let names = std::collections::HashMap::new();
-        let rules = b.schedules.as_ref().expect("schedules").value.jobs["monthly_bulletin"]
-            .criticise
-            .clone();
-        let got = bulletin::compute(
-            e.store().pool(),
-            e.org(),
-            cal,
-            &names,
-            Period::parse("2026-11").expect("period"),
-            rules.as_ref(),
-            Some("spot_check_review"),
-        )
+    }
+    // Past the three working days (due 5 Nov 09:00), before the second rung (9 Nov).
+    clock.set(at("2026-11-06T10:00"));
+    while e.fire_due_timers().await.expect("timers") > 0 {}
+    for (i, id) in ids.iter().enumerate() {
+        if i % 3 == 1 {
+            close(id.clone(), "basically_satisfied").await;
+        }
+    }
+    let b = common::bundle();
+    let cal = b.calendars.get("cn-mainland").expect("calendar");
+    let names = std::collections::HashMap::new();
+    let rules = b.schedules.as_ref().expect("schedules").value.jobs["monthly_bulletin"]
+        .criticise
+        .clone();
+    let got = bulletin::compute(
+        e.store().pool(),
+        e.org(),
+        cal,
+        &names,
+        Period::parse("2026-11").expect("period"),
+        rules.as_ref(),
+        Some("spot_check_review"),
+    )
+    .await
+    .expect("bulletin");
+
+    let t = &got.total;
+    assert_eq!((t.received, t.closed, t.open_at_end), (12, 8, 4), "{backend}");
+    assert_eq!(t.on_time, 4, "{backend}: only the same-morning closures are on time");
+    // The 8 late cases (B and C) each passed the 2/3 warning and breached, and the breach
+    // opened a level-1 supervision record; none reached level 2.
+    assert_eq!((t.warnings, t.breaches), (8, 8), "{backend}");
+    assert_eq!(t.escalations, [8, 0, 0], "{backend}");
+    // Visits: cases 0, 4, 8 came in once; 0 is in A, 4 in B, 8 is open.
+    assert_eq!((t.one_trip, t.zero_trip), (2, 6), "{backend}");
+    // Satisfaction: "unreachable" is not a rating; 7 rated, all satisfied or basically.
+    assert_eq!((t.rated, t.satisfied), (7, 7), "{backend}");
+    // Working time: A took one office hour; B from opening to 6 Nov 10:00.
+    let day = cal.day_seconds() as f64;
+    let b_days = cal
+        .working_seconds_between(at("2026-11-02T09:00"), at("2026-11-06T10:00"))
+        .expect("count")
+        .0 as f64
+        / day;
+    let avg = (4.0 * (3600.0 / day) + 4.0 * b_days) / 8.0;
+    assert!(
+        (t.avg_working_days - avg).abs() < 0.01,
+        "{backend}: {} vs {avg}",
+        t.avg_working_days
+    );
+    assert!((t.p90_working_days - (b_days * 100.0).round() / 100.0).abs() < 0.01);
+    // One department handled everything: 50% on time, criticised under the 90% rule.
+    let hotline = got.departments.iter().find(|r| r.id == "hotline_12345").expect("row");
+    assert_eq!(hotline.rank, Some(1));
+    assert_eq!(hotline.figures.received, 12);
+    assert!((hotline.figures.on_time_rate - 0.5).abs() < 1e-9);
+    assert_eq!(hotline.criticised.len(), 1, "{:?}", hotline.criticised);
+    let idle = got
+        .departments
+        .iter()
+        .find(|r| r.id == "tourism")
+        .expect("every department is listed");
+    assert_eq!((idle.figures.received, idle.rank), (0, None));
+    // October saw nothing; December sees the 4 still open at its start and end.
+    let dec = bulletin::compute(
+        e.store().pool(),
+        e.org(),
+        cal,
+        &names,
+        Period::parse("2026-12").expect("p"),
+        None,
+        None,
+    )
+    .await
+    .expect("bulletin");
+    assert_eq!((dec.total.received, dec.total.closed, dec.total.open_at_end), (0, 0, 4));
+
+    // The outputs: a page with charts and no script, a CSV with a row per department.
+    let html = bulletin::html(&got, Some(0.9));
+    assert!(html.contains("<svg") && !html.contains("<script"), "{backend}");
+    assert!(html.contains("12345政务服务热线"));
+    let csv = bulletin::csv(&got);
+    let resident = e
+        .org()
+        .file
+        .departments
+        .values()
+        .filter(|d| d.kind == yimen_engine::model::organisation::DepartmentKind::Resident)
+        .count();
+    assert_eq!(csv.lines().count(), 1 + resident, "{backend}");
+
+    // Recomputing gives the same report; a change in the data is reported as such.
+    let s = scheduler(&e);
+    let (first, _) = s
+        .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
         .await
-        .expect("bulletin");
-
-        let t = &got.total;
-        assert_eq!((t.received, t.closed, t.open_at_end), (12, 8, 4), "{backend}");
-        assert_eq!(t.on_time, 4, "{backend}: only the same-morning closures are on time");
-        // The 8 late cases (B and C) each passed the 2/3 warning and breached, and the breach
-        // opened a level-1 supervision record; none reached level 2.
-        assert_eq!((t.warnings, t.breaches), (8, 8), "{backend}");
-        assert_eq!(t.escalations, [8, 0, 0], "{backend}");
-        // Visits: cases 0, 4, 8 came in once; 0 is in A, 4 in B, 8 is open.
-        assert_eq!((t.one_trip, t.zero_trip), (2, 6), "{backend}");
-        // Satisfaction: "unreachable" is not a rating; 7 rated, all satisfied or basically.
-        assert_eq!((t.rated, t.satisfied), (7, 7), "{backend}");
-        // Working time: A took one office hour; B from opening to 6 Nov 10:00.
-        let day = cal.day_seconds() as f64;
-        let b_days = cal
-            .working_seconds_between(at("2026-11-02T09:00"), at("2026-11-06T10:00"))
-            .expect("count")
-            .0 as f64
-            / day;
-        let avg = (4.0 * (3600.0 / day) + 4.0 * b_days) / 8.0;
-        assert!(
-            (t.avg_working_days - avg).abs() < 0.01,
-            "{backend}: {} vs {avg}",
-            t.avg_working_days
-        );
-        assert!((t.p90_working_days - (b_days * 100.0).round() / 100.0).abs() < 0.01);
-        // One department handled everything: 50% on time, criticised under the 90% rule.
-        let hotline = got.departments.iter().find(|r| r.id == "hotline_12345").expect("row");
-        assert_eq!(hotline.rank, Some(1));
-        assert_eq!(hotline.figures.received, 12);
-        assert!((hotline.figures.on_time_rate - 0.5).abs() < 1e-9);
-        assert_eq!(hotline.criticised.len(), 1, "{:?}", hotline.criticised);
-        let idle = got
-            .departments
-            .iter()
-            .find(|r| r.id == "tourism")
-            .expect("every department is listed");
-        assert_eq!((idle.figures.received, idle.rank), (0, None));
-        // October saw nothing; December sees the 4 still open at its start and end.
-        let dec = bulletin::compute(
-            e.store().pool(),
-            e.org(),
-            cal,
-            &names,
-            Period::parse("2026-12").expect("p"),
-            None,
-            None,
-        )
+        .expect("run");
+    let (again, _) = s
+        .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
         .await
-        .expect("bulletin");
-        assert_eq!((dec.total.received, dec.total.closed, dec.total.open_at_end), (0, 0, 4));
-
-        // The outputs: a page with charts and no script, a CSV with a row per department.
-        let html = bulletin::html(&got, Some(0.9));
-        assert!(html.contains("<svg") && !html.contains("<script"), "{backend}");
-        assert!(html.contains("12345政务服务热线"));
-        let csv = bulletin::csv(&got);
-        let resident = e
-            .org()
-            .file
-            .departments
-            .values()
-            .filter(|d| d.kind == yimen_engine::model::organisation::DepartmentKind::Resident)
-            .count();
-        assert_eq!(csv.lines().count(), 1 + resident, "{backend}");
-
-        // Recomputing gives the same report; a change in the data is reported as such.
-        let s = scheduler(&e);
-        let (first, _) = s
-            .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
-            .await
-            .expect("run");
-        let (again, _) = s
-            .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
-            .await
-            .expect("run");
-        assert_eq!((first, again), (Saved::New, Saved::Unchanged), "{backend}");
-        close(ids[2].clone(), "satisfied").await; // closed now, in November by the clock
-        let (changed, _) = s
-            .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
-            .await
-            .expect("run");
-        assert_eq!(changed, Saved::Changed, "{backend}");
-        e.shutdown().await;
-        if let Some(pg) = pg {
-            pg.drop_db().await;
-        }
+        .expect("run");
+    assert_eq!((first, again), (Saved::New, Saved::Unchanged), "{backend}");
+    close(ids[2].clone(), "satisfied").await; // closed now, in November by the clock
+    let (changed, _) = s
+        .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
+        .await
+        .expect("run");
+    assert_eq!(changed, Saved::Changed, "{backend}");
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
     }
 }
 
-#[tokio::test]
-async fn each_period_runs_once_across_engines_and_missed_periods_catch_up() {
-    for backend in BACKENDS {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg) = database(backend, dir.path(), "ledger").await;
-        // Installed on Monday 30 November 2026 at 08:00; on Tuesday 1 December (a working day)
-        // the Monday spot-check and the November bulletin (due 09:00) are due.
-        let clock = Arc::new(ManualClock::new(at("2026-11-30T08:00")));
-        let (a, b) = (
-            engine(&url, "a", clock.clone()).await,
-            engine(&url, "b", clock.clone()).await,
-        );
-        clock.set(at("2026-12-01T09:30"));
-        let (sa, sb) = (scheduler(&a), scheduler(&b));
-        let (ra, rb) = tokio::join!(sa.tick(), sb.tick());
-        let mut ran: Vec<(String, String)> = ra
-            .expect("tick")
-            .into_iter()
-            .chain(rb.expect("tick"))
-            .map(|(j, p, r)| {
-                assert!(r.is_ok(), "{j} {p}: {r:?}");
-                (j, p)
-            })
-            .collect();
-        ran.sort();
-        // Each due period once across both engines; nothing from before the installation.
-        assert_eq!(
-            ran,
-            [
-                ("monthly_bulletin".to_owned(), "2026-11".to_owned()),
-                ("weekly_spot_check".to_owned(), "2026-W48".to_owned()),
-            ],
-            "{backend}"
-        );
-        // Ticking again runs nothing.
-        assert!(sa.tick().await.expect("tick").is_empty());
-        // Both engines down through December and January; back on 15 February 2027.
-        a.shutdown().await;
-        b.shutdown().await;
-        clock.set(at("2027-02-15T10:00"));
-        let a = engine(&url, "a", clock.clone()).await;
-        let s = scheduler(&a);
-        let ran = s.tick().await.expect("tick");
-        let of = |job: &str| -> Vec<String> { ran.iter().filter(|r| r.0 == job).map(|r| r.1.clone()).collect() };
-        assert_eq!(
-            of("monthly_bulletin"),
-            ["2026-12", "2027-01"],
-            "{backend}: oldest first"
-        );
-        assert_eq!(of("annual_assessment"), ["2026"], "{backend}");
-        // Every missed week, in order, none twice, none skipped.
-        let weeks = of("weekly_spot_check");
-        assert!(weeks.len() >= 9, "{weeks:?}");
-        assert_eq!(weeks[0], "2026-W49");
-        for w in weeks.windows(2) {
-            let (a, b) = (Period::parse(&w[0]).expect("week"), Period::parse(&w[1]).expect("week"));
-            assert_eq!(a.end, b.start, "{weeks:?}");
-        }
-        let ledger = a.store().job_runs(1000).await.expect("ledger");
-        assert_eq!(ledger.len(), 2 + 2 + 1 + weeks.len());
-        assert!(
-            ledger.iter().all(|r| r.state == "done" && r.attempts == 1),
-            "{ledger:?}"
-        );
-        a.shutdown().await;
-        if let Some(pg) = pg {
-            pg.drop_db().await;
-        }
+per_backend!(each_period_runs_once_across_engines_and_missed_periods_catch_up);
+async fn each_period_runs_once_across_engines_and_missed_periods_catch_up(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "ledger").await;
+    // Installed on Monday 30 November 2026 at 08:00; on Tuesday 1 December (a working day)
+    // the Monday spot-check and the November bulletin (due 09:00) are due.
+    let clock = Arc::new(ManualClock::new(at("2026-11-30T08:00")));
+    let (a, b) = (
+        engine(&url, "a", clock.clone()).await,
+        engine(&url, "b", clock.clone()).await,
+    );
+    clock.set(at("2026-12-01T09:30"));
+    let (sa, sb) = (scheduler(&a), scheduler(&b));
+    let (ra, rb) = tokio::join!(sa.tick(), sb.tick());
+    let mut ran: Vec<(String, String)> = ra
+        .expect("tick")
+        .into_iter()
+        .chain(rb.expect("tick"))
+        .map(|(j, p, r)| {
+            assert!(r.is_ok(), "{j} {p}: {r:?}");
+            (j, p)
+        })
+        .collect();
+    ran.sort();
+    // Each due period once across both engines; nothing from before the installation.
+    assert_eq!(
+        ran,
+        [
+            ("monthly_bulletin".to_owned(), "2026-11".to_owned()),
+            ("weekly_spot_check".to_owned(), "2026-W48".to_owned()),
+        ],
+        "{backend}"
+    );
+    // Ticking again runs nothing.
+    assert!(sa.tick().await.expect("tick").is_empty());
+    // Both engines down through December and January; back on 15 February 2027.
+    a.shutdown().await;
+    b.shutdown().await;
+    clock.set(at("2027-02-15T10:00"));
+    let a = engine(&url, "a", clock.clone()).await;
+    let s = scheduler(&a);
+    let ran = s.tick().await.expect("tick");
+    let of = |job: &str| -> Vec<String> { ran.iter().filter(|r| r.0 == job).map(|r| r.1.clone()).collect() };
+    assert_eq!(
+        of("monthly_bulletin"),
+        ["2026-12", "2027-01"],
+        "{backend}: oldest first"
+    );
+    assert_eq!(of("annual_assessment"), ["2026"], "{backend}");
+    // Every missed week, in order, none twice, none skipped.
+    let weeks = of("weekly_spot_check");
+    assert!(weeks.len() >= 9, "{weeks:?}");
+    assert_eq!(weeks[0], "2026-W49");
+    for w in weeks.windows(2) {
+        let (a, b) = (Period::parse(&w[0]).expect("week"), Period::parse(&w[1]).expect("week"));
+        assert_eq!(a.end, b.start, "{weeks:?}");
+    }
+    let ledger = a.store().job_runs(1000).await.expect("ledger");
+    assert_eq!(ledger.len(), 2 + 2 + 1 + weeks.len());
+    assert!(
+        ledger.iter().all(|r| r.state == "done" && r.attempts == 1),
+        "{ledger:?}"
+    );
+    a.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
     }
 }
 
@@ -283,167 +279,163 @@ fn labour(i: usize) -> serde_json::Map<String, serde_json::Value> {
     }))
 }
 
-#[tokio::test]
-async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin() {
-    for backend in BACKENDS {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg) = database(backend, dir.path(), "spot").await;
-        // Week 48 of 2026: Monday 23 to Sunday 29 November.
-        let clock = Arc::new(ManualClock::new(at("2026-11-23T09:00")));
-        let e = engine(&url, "a", clock.clone()).await;
-        let (clerk, handler) = (user(&e, "clerk_wang"), user(&e, "handler_li"));
-        // 40 hotline requests and 3 labour cases closed in the week; 5 hotline requests still open.
-        for i in 0..45 {
-            let c = e
-                .open_case(
-                    "service_request_12345",
-                    "hotline_12345",
-                    request(i),
-                    None,
-                    clerk.clone(),
-                    None,
-                )
+per_backend!(the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin);
+async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "spot").await;
+    // Week 48 of 2026: Monday 23 to Sunday 29 November.
+    let clock = Arc::new(ManualClock::new(at("2026-11-23T09:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let (clerk, handler) = (user(&e, "clerk_wang"), user(&e, "handler_li"));
+    // 40 hotline requests and 3 labour cases closed in the week; 5 hotline requests still open.
+    for i in 0..45 {
+        let c = e
+            .open_case(
+                "service_request_12345",
+                "hotline_12345",
+                request(i),
+                None,
+                clerk.clone(),
+                None,
+            )
+            .await
+            .expect("opens");
+        if i < 40 {
+            e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
                 .await
-                .expect("opens");
-            if i < 40 {
-                e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
-                    .await
-                    .expect("dispatch");
-                e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
-                    .await
-                    .expect("sign");
-                e.command(
-                    &c.case.id,
-                    act("reply", json!({"reply": "已办"})),
-                    handler.clone(),
-                    None,
-                )
+                .expect("dispatch");
+            e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
                 .await
-                .expect("reply");
-                e.command(
-                    &c.case.id,
-                    act("close_satisfied", json!({"satisfaction": "satisfied"})),
-                    clerk.clone(),
-                    None,
-                )
-                .await
-                .expect("close");
-            }
+                .expect("sign");
+            e.command(
+                &c.case.id,
+                act("reply", json!({"reply": "已办"})),
+                handler.clone(),
+                None,
+            )
+            .await
+            .expect("reply");
+            e.command(
+                &c.case.id,
+                act("close_satisfied", json!({"satisfaction": "satisfied"})),
+                clerk.clone(),
+                None,
+            )
+            .await
+            .expect("close");
         }
-        for i in 0..3 {
-            let c = e
-                .open_case("labour_dispute", "window_labour", labour(i), None, clerk.clone(), None)
-                .await
-                .expect("opens");
-            e.command(&c.case.id, act("withdraw", json!({})), clerk.clone(), None)
-                .await
-                .expect("withdrawn");
-        }
-        clock.set(at("2026-11-30T09:30"));
-        let s = scheduler(&e);
-        let week = Period::parse("2026-W48").expect("week");
-        let (saved, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
-        assert_eq!(saved, Saved::New);
-        let (data, html, csv) = e
-            .store()
-            .report("weekly_spot_check", "2026-W48")
+    }
+    for i in 0..3 {
+        let c = e
+            .open_case("labour_dispute", "window_labour", labour(i), None, clerk.clone(), None)
             .await
-            .expect("read")
-            .expect("stored");
-        let draw: serde_json::Value = serde_json::from_str(&data).expect("json");
-        // 5% of 40 is 2; 5% of 3 rounds up to 1, raised to the minimum of 2 per department.
-        let drawn = |dept: &str| -> Vec<serde_json::Value> {
-            draw["departments"]
-                .as_array()
-                .expect("departments")
-                .iter()
-                .find(|d| d["id"] == dept)
-                .map(|d| d["drawn"].as_array().expect("drawn").clone())
-                .unwrap_or_default()
-        };
-        assert_eq!(drawn("hotline_12345").len(), 2, "{backend}");
-        assert_eq!(drawn("labour_arbitration").len(), 2, "{backend}");
-        assert!(html.contains(draw["seed"].as_str().expect("seed")) && csv.lines().count() == 5);
-        // Each drawn case has its review, handled by the reviewed department.
-        let reviews: Vec<String> = drawn("hotline_12345")
-            .iter()
-            .chain(drawn("labour_arbitration").iter())
-            .map(|d| d["review"].as_str().expect("review").to_owned())
-            .collect();
-        for (id, dept) in reviews.iter().zip([
-            "hotline_12345",
-            "hotline_12345",
-            "labour_arbitration",
-            "labour_arbitration",
-        ]) {
-            let r = e.case(id).await.expect("read").expect("review exists");
-            assert_eq!(
-                (r.case_type.as_str(), r.department.as_str(), r.state.as_str()),
-                ("spot_check_review", dept, "to_review")
-            );
-        }
-        // A re-run draws the same cases and opens no second review.
-        let (again, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
-        assert_eq!(again, Saved::Unchanged, "{backend}");
-        let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases WHERE case_type = 'spot_check_review'")
-            .fetch_one(e.store().pool())
+            .expect("opens");
+        e.command(&c.case.id, act("withdraw", json!({})), clerk.clone(), None)
             .await
-            .expect("count");
-        assert_eq!(count.0, 4, "{backend}");
-
-        // The supervisor passes one hotline review and orders the other rectified.
-        let sup = user(&e, "supervisor_han");
-        let all_good =
-            json!({"contacted": true, "sla_met": true, "outcome_documented": true, "citizen_satisfied": true});
-        e.command(&reviews[0], act("pass", all_good), sup.clone(), None)
-            .await
-            .expect("pass");
-        let faulty =
-            json!({"contacted": false, "sla_met": true, "outcome_documented": true, "citizen_satisfied": true});
-        let refused = e
-            .command(&reviews[1], act("pass", faulty.clone()), sup.clone(), None)
-            .await;
-        assert!(refused.is_err(), "a failed checklist cannot pass");
-        let mut order = faulty.clone();
-        order["finding"] = json!("未回访当事人");
-        let r = e
-            .command(&reviews[1], act("order_rectification", order), sup, None)
-            .await
-            .expect("rectify");
-        assert_eq!(r.case.state, "rectifying");
-        assert!(r.case.sla.is_some(), "the rectification is on the clock");
-        let names = std::collections::HashMap::new();
-        let b = common::bundle();
-        let cal = b.calendars.get("cn-mainland").expect("calendar");
-        let month = bulletin::compute(
-            e.store().pool(),
-            e.org(),
-            cal,
-            &names,
-            Period::parse("2026-11").expect("p"),
-            None,
-            Some("spot_check_review"),
-        )
+            .expect("withdrawn");
+    }
+    clock.set(at("2026-11-30T09:30"));
+    let s = scheduler(&e);
+    let week = Period::parse("2026-W48").expect("week");
+    let (saved, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
+    assert_eq!(saved, Saved::New);
+    let (data, html, csv) = e
+        .store()
+        .report("weekly_spot_check", "2026-W48")
         .await
-        .expect("bulletin");
-        let hotline = month.departments.iter().find(|r| r.id == "hotline_12345").expect("row");
-        assert_eq!(
-            (hotline.figures.spot_checked, hotline.figures.spot_passed),
-            (2, 1),
-            "{backend}"
-        );
-        // Reviews are not counted as cases of the department.
-        assert_eq!(hotline.figures.received, 45, "{backend}");
-        let labour_row = month
-            .departments
+        .expect("read")
+        .expect("stored");
+    let draw: serde_json::Value = serde_json::from_str(&data).expect("json");
+    // 5% of 40 is 2; 5% of 3 rounds up to 1, raised to the minimum of 2 per department.
+    let drawn = |dept: &str| -> Vec<serde_json::Value> {
+        draw["departments"]
+            .as_array()
+            .expect("departments")
             .iter()
-            .find(|r| r.id == "labour_arbitration")
-            .expect("row");
-        assert_eq!((labour_row.figures.spot_checked, labour_row.figures.received), (0, 3));
-        e.shutdown().await;
-        if let Some(pg) = pg {
-            pg.drop_db().await;
-        }
+            .find(|d| d["id"] == dept)
+            .map(|d| d["drawn"].as_array().expect("drawn").clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(drawn("hotline_12345").len(), 2, "{backend}");
+    assert_eq!(drawn("labour_arbitration").len(), 2, "{backend}");
+    assert!(html.contains(draw["seed"].as_str().expect("seed")) && csv.lines().count() == 5);
+    // Each drawn case has its review, handled by the reviewed department.
+    let reviews: Vec<String> = drawn("hotline_12345")
+        .iter()
+        .chain(drawn("labour_arbitration").iter())
+        .map(|d| d["review"].as_str().expect("review").to_owned())
+        .collect();
+    for (id, dept) in reviews.iter().zip([
+        "hotline_12345",
+        "hotline_12345",
+        "labour_arbitration",
+        "labour_arbitration",
+    ]) {
+        let r = e.case(id).await.expect("read").expect("review exists");
+        assert_eq!(
+            (r.case_type.as_str(), r.department.as_str(), r.state.as_str()),
+            ("spot_check_review", dept, "to_review")
+        );
+    }
+    // A re-run draws the same cases and opens no second review.
+    let (again, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
+    assert_eq!(again, Saved::Unchanged, "{backend}");
+    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases WHERE case_type = 'spot_check_review'")
+        .fetch_one(e.store().pool())
+        .await
+        .expect("count");
+    assert_eq!(count.0, 4, "{backend}");
+
+    // The supervisor passes one hotline review and orders the other rectified.
+    let sup = user(&e, "supervisor_han");
+    let all_good = json!({"contacted": true, "sla_met": true, "outcome_documented": true, "citizen_satisfied": true});
+    e.command(&reviews[0], act("pass", all_good), sup.clone(), None)
+        .await
+        .expect("pass");
+    let faulty = json!({"contacted": false, "sla_met": true, "outcome_documented": true, "citizen_satisfied": true});
+    let refused = e
+        .command(&reviews[1], act("pass", faulty.clone()), sup.clone(), None)
+        .await;
+    assert!(refused.is_err(), "a failed checklist cannot pass");
+    let mut order = faulty.clone();
+    order["finding"] = json!("未回访当事人");
+    let r = e
+        .command(&reviews[1], act("order_rectification", order), sup, None)
+        .await
+        .expect("rectify");
+    assert_eq!(r.case.state, "rectifying");
+    assert!(r.case.sla.is_some(), "the rectification is on the clock");
+    let names = std::collections::HashMap::new();
+    let b = common::bundle();
+    let cal = b.calendars.get("cn-mainland").expect("calendar");
+    let month = bulletin::compute(
+        e.store().pool(),
+        e.org(),
+        cal,
+        &names,
+        Period::parse("2026-11").expect("p"),
+        None,
+        Some("spot_check_review"),
+    )
+    .await
+    .expect("bulletin");
+    let hotline = month.departments.iter().find(|r| r.id == "hotline_12345").expect("row");
+    assert_eq!(
+        (hotline.figures.spot_checked, hotline.figures.spot_passed),
+        (2, 1),
+        "{backend}"
+    );
+    // Reviews are not counted as cases of the department.
+    assert_eq!(hotline.figures.received, 45, "{backend}");
+    let labour_row = month
+        .departments
+        .iter()
+        .find(|r| r.id == "labour_arbitration")
+        .expect("row");
+    assert_eq!((labour_row.figures.spot_checked, labour_row.figures.received), (0, 3));
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
     }
 }
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::PgScratch;
+use common::{PgScratch, per_backend};
 use yimen_engine::store::{Store, StoreOptions};
 
 /// The behaviour every backend must show.
@@ -76,36 +76,34 @@ async fn postgres_conformance() {
     pg.drop_db().await;
 }
 
-#[tokio::test]
-async fn concurrent_deploys_agree_on_one_version() {
-    for backend in ["sqlite", "postgres"] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pg = if backend == "postgres" {
-            Some(PgScratch::new("race").await)
-        } else {
-            None
-        };
-        let url = match &pg {
-            Some(p) => p.url.clone(),
-            None => format!("sqlite://{}", dir.path().join("y.db").display()),
-        };
-        let store = Store::open(&StoreOptions::new(&url)).await.expect("open");
-        let mut handles = Vec::new();
-        for i in 0..8 {
-            let s = store.clone();
-            handles.push(tokio::spawn(async move { s.deploy("t", "same text", i).await }));
-        }
-        let mut created = 0;
-        for h in handles {
-            let d = h.await.expect("join").expect("deploy");
-            assert_eq!(d.version, 1, "{backend}");
-            created += usize::from(d.created);
-        }
-        assert_eq!(created, 1, "{backend}: exactly one deploy creates the version");
-        store.close().await;
-        if let Some(p) = pg {
-            p.drop_db().await;
-        }
+per_backend!(concurrent_deploys_agree_on_one_version);
+async fn concurrent_deploys_agree_on_one_version(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pg = if backend == "postgres" {
+        Some(PgScratch::new("race").await)
+    } else {
+        None
+    };
+    let url = match &pg {
+        Some(p) => p.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("y.db").display()),
+    };
+    let store = Store::open(&StoreOptions::new(&url)).await.expect("open");
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move { s.deploy("t", "same text", i).await }));
+    }
+    let mut created = 0;
+    for h in handles {
+        let d = h.await.expect("join").expect("deploy");
+        assert_eq!(d.version, 1, "{backend}");
+        created += usize::from(d.created);
+    }
+    assert_eq!(created, 1, "{backend}: exactly one deploy creates the version");
+    store.close().await;
+    if let Some(p) = pg {
+        p.drop_db().await;
     }
 }
 

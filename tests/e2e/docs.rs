@@ -42,6 +42,7 @@ fn every_diagnostic_code_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
     let mut codes = BTreeSet::new();
     collect_codes(&root().join("engine/src"), &mut codes);
+    collect_codes(&root().join("engine/core/src"), &mut codes);
     assert!(codes.len() > 30, "{codes:?}");
     let missing: Vec<&String> = codes.iter().filter(|c| !doc.contains(&format!("### {c}"))).collect();
     assert!(

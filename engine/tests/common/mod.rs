@@ -112,7 +112,30 @@ pub fn user(e: &Engine, id: &str) -> Actor {
 }
 
 /// The backends every store test runs on.
+#[allow(dead_code)]
 pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+/// Makes `async fn NAME(backend: &str)` a test per database: `NAME::sqlite` and
+/// `NAME::postgres`, so a failure on one never hides the other's result (River's per-driver
+/// suite).
+#[allow(unused_macros)]
+macro_rules! per_backend {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name("sqlite").await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name("postgres").await
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use per_backend;
 
 /// A JSON object as a field map.
 pub fn fields(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
