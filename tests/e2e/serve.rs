@@ -153,13 +153,25 @@ fn a_bad_setting_refuses_the_start_and_creates_nothing() {
         ("YIMEN_LOG_FORMAT", "xml", "`text` or `json`"),
         ("YIMEN_MAX_CONNECTIONS", "0", "from 1 to 1000000"),
     ] {
-        let out = yimen()
+        let mut child = yimen()
             .args(["serve", "--bind", "127.0.0.1:0"])
             .arg("--db")
             .arg(format!("sqlite://{}", db.display()))
             .env(var, value)
-            .output()
-            .expect("run");
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // A server that took the bad value would serve on: give it a deadline, not forever.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().expect("try_wait").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{var}={value}: serve started instead of refusing");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().expect("output");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{var}={value}: {err}");
         assert!(err.contains(says), "{var}={value}: {err}");

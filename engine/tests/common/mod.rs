@@ -111,10 +111,6 @@ pub fn user(e: &Engine, id: &str) -> Actor {
     Actor::for_user(e.org(), id).expect("user")
 }
 
-/// The backends every store test runs on.
-#[allow(dead_code)]
-pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
-
 /// Makes `async fn NAME(backend: &str)` a test per database: `NAME::sqlite` and
 /// `NAME::postgres`, so a failure on one never hides the other's result (River's per-driver
 /// suite).
