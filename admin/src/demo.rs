@@ -33,14 +33,14 @@ pub async fn accounts(engine: &Engine) -> Result<Vec<DemoAccount>, String> {
     let now = engine.now().timestamp_millis();
     let mut out = Vec::new();
     for (id, u) in &org.file.users {
-        let password = crate::auth::random_password()?;
-        let hash = crate::auth::hash_password(password.clone()).await?;
+        let password = yimen_service::auth::random_password()?;
+        let hash = yimen_service::auth::hash_password(password.clone()).await?;
         let existing = store.account(id).await.map_err(|e| e.to_string())?;
         if existing.is_some() {
             store.set_password(id, &hash).await.map_err(|e| e.to_string())?;
             store.set_active(id, true).await.map_err(|e| e.to_string())?;
         } else {
-            let a = crate::auth::account_for_user(id, u, Some(hash));
+            let a = yimen_service::auth::account_for_user(id, u, Some(hash));
             store.add_account(&a, now).await.map_err(|e| e.to_string())?;
         }
         store

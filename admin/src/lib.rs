@@ -1,35 +1,18 @@
-//! `yimen`: the command line, the HTTP API and the pages over the Yimen engine.
+//! `yimen`: the command line, and `serve`, which wires the engine, the API
+//! ([`yimen_api`]), the pages ([`yimen_pages`]) and the notification dispatcher
+//! ([`yimen_dispatch`]) together ([`app`]).
 //!
 //! The binary is a thin `main`; everything is in this library so that the end-to-end tests can
 //! build the same program as their own binary target.
 
-/// Prints a line to standard output for a command; when the reader has gone (`yimen … | head`),
-/// exits quietly with the status a broken pipe gives Unix tools (141) instead of panicking.
-#[macro_export]
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let mut o = std::io::stdout().lock();
-        if let Err(e) = writeln!(o, $($arg)*) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(141);
-            }
-        }
-    }};
-}
+pub use yimen_engine::out;
 
-pub mod access;
-pub mod auth;
-pub mod authoring;
+pub mod app;
 pub mod cli;
 pub mod demo;
-pub mod dispatch;
-pub mod http;
-pub mod limits;
 pub mod listen;
 pub mod serve;
 pub mod settings;
-pub mod web;
 
 use std::process::ExitCode;
 
@@ -60,7 +43,7 @@ enum Command {
     Migrate(cli::migrate::MigrateArgs),
     /// Measure the engine (see docs/benchmarks.md).
     #[command(subcommand)]
-    Bench(cli::bench::BenchCommand),
+    Bench(yimen_bench::BenchCommand),
     /// Look into one case.
     #[command(subcommand)]
     Case(cli::case::CaseCommand),
@@ -97,6 +80,6 @@ pub fn main() -> ExitCode {
         Command::Report(args) => cli::report::run(&args),
         Command::Simulate(args) => cli::simulate::run(&args),
         Command::User(cmd) => cli::user::run(&cmd),
-        Command::Bench(cmd) => cli::bench::run(&cmd),
+        Command::Bench(cmd) => yimen_bench::run(&cmd, app::router),
     }
 }

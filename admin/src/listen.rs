@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::limits::LimitSettings;
+use yimen_service::limits::LimitSettings;
 
 /// How long a stop waits for requests in flight before closing their connections.
 const DRAIN: Duration = Duration::from_secs(30);

@@ -1,13 +1,10 @@
 //! `yimen serve`: load and validate the workflows, open the database, deploy the case types,
 //! serve HTTP until Ctrl-C or SIGTERM, then stop cleanly.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Args;
 use yimen_engine::core::Organisation;
 use yimen_engine::diag::Severity;
 use yimen_engine::load::{self, LoadOptions};
@@ -15,48 +12,11 @@ use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
+use crate::app::router;
 use crate::cli::today_in_centre;
-use crate::http::{AppState, router};
+pub use crate::settings::ServeArgs;
 use crate::settings::{LogFormat, Settings};
-
-/// Arguments of `yimen serve`. Each setting comes from the flag, else the environment, else the
-/// config file, else the default (see [`crate::settings`]).
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// The database: `sqlite://PATH` (created if missing) or `postgres://…` [default: sqlite://yimen.db].
-    #[arg(long, env = "YIMEN_DATABASE_URL")]
-    pub db: Option<String>,
-    /// The address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "YIMEN_BIND")]
-    pub bind: Option<SocketAddr>,
-    /// The workflows directory [default: workflows].
-    #[arg(long, env = "YIMEN_WORKFLOWS")]
-    pub workflows: Option<PathBuf>,
-    /// The SMTP server for email: `smtp://[user:password@]host[:port][?tls=…&from=…]` (none: email
-    /// stays in the outbox, marked undeliverable).
-    #[arg(long, env = "YIMEN_SMTP_URL")]
-    pub smtp: Option<String>,
-    /// The SMS gateway's `sendsms` URL with its credentials (Kannel's interface), e.g.
-    /// `http://127.0.0.1:13013/cgi-bin/sendsms?username=…&password=…&from=12345` (none: SMS stays in
-    /// the outbox, marked undeliverable).
-    #[arg(long, env = "YIMEN_SMS_URL")]
-    pub sms: Option<String>,
-    /// The address people use to reach this server, for links in messages [default: http://BIND].
-    #[arg(long, env = "YIMEN_BASE_URL")]
-    pub base_url: Option<String>,
-    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys and
-    /// `[limits]`, `[engine]`, `[notify]` and `[log]` tables (see the README and `crate::settings`).
-    #[arg(long, env = "YIMEN_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// A demo centre on its own database (`sqlite://yimen-demo.db` unless `--db` says otherwise):
-    /// accounts for the organisation's demo users with new passwords printed at start, and
-    /// cases in every state the first time.
-    #[arg(long)]
-    pub demo: bool,
-    /// Print the settings that would be used (secrets hidden) and exit, without starting.
-    #[arg(long)]
-    pub check: bool,
-}
+use yimen_service::AppState;
 
 /// Runs the server; returns when it has stopped.
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -285,14 +245,14 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         yimen_engine::render::Renderer::new(&bundle.templates, &centre, &base_url)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?,
     );
-    let dispatch_opts = crate::dispatch::DispatchOptions {
+    let dispatch_opts = yimen_dispatch::DispatchOptions {
         first_backoff: args.notify.first_backoff,
         lease: args.notify.lease,
         sms_quiet: args.notify.sms_quiet,
         sms_per_hour: args.notify.sms_per_hour,
-        ..crate::dispatch::DispatchOptions::default()
+        ..yimen_dispatch::DispatchOptions::default()
     };
-    let dispatcher = crate::dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
+    let dispatcher = yimen_dispatch::Dispatcher::new(engine.clone(), renderer, email, sms, dispatch_opts);
     let dispatching = dispatcher.spawn(stop_rx);
 
     if !demo_accounts.is_empty() {
@@ -306,7 +266,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         secure_cookies: base_url.starts_with("https://"),
         routes: std::sync::OnceLock::new(),
         tz: std::sync::OnceLock::new(),
-        limits: crate::limits::Limits::new(args.limits.clone()),
+        limits: yimen_service::limits::Limits::new(args.limits.clone()),
         workflows: Some(args.workflows.clone()),
         bundle: Some(bundle.clone()),
     });

@@ -11,9 +11,48 @@ use std::str::FromStr;
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context, anyhow, bail};
+use clap::Args;
 
-use crate::limits::LimitSettings;
-use crate::serve::ServeArgs;
+use yimen_service::limits::LimitSettings;
+
+/// Arguments of `yimen serve`. Each setting comes from the flag, else the environment, else the
+/// config file, else the default (see this module).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The database: `sqlite://PATH` (created if missing) or `postgres://…` [default: sqlite://yimen.db].
+    #[arg(long, env = "YIMEN_DATABASE_URL")]
+    pub db: Option<String>,
+    /// The address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "YIMEN_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// The workflows directory [default: workflows].
+    #[arg(long, env = "YIMEN_WORKFLOWS")]
+    pub workflows: Option<PathBuf>,
+    /// The SMTP server for email: `smtp://[user:password@]host[:port][?tls=…&from=…]` (none: email
+    /// stays in the outbox, marked undeliverable).
+    #[arg(long, env = "YIMEN_SMTP_URL")]
+    pub smtp: Option<String>,
+    /// The SMS gateway's `sendsms` URL with its credentials (Kannel's interface), e.g.
+    /// `http://127.0.0.1:13013/cgi-bin/sendsms?username=…&password=…&from=12345` (none: SMS stays in
+    /// the outbox, marked undeliverable).
+    #[arg(long, env = "YIMEN_SMS_URL")]
+    pub sms: Option<String>,
+    /// The address people use to reach this server, for links in messages [default: http://BIND].
+    #[arg(long, env = "YIMEN_BASE_URL")]
+    pub base_url: Option<String>,
+    /// A TOML file with `db`, `bind`, `workflows`, `smtp`, `sms` and `base_url` keys and
+    /// `[limits]`, `[engine]`, `[notify]` and `[log]` tables (see the README and `crate::settings`).
+    #[arg(long, env = "YIMEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A demo centre on its own database (`sqlite://yimen-demo.db` unless `--db` says otherwise):
+    /// accounts for the organisation's demo users with new passwords printed at start, and
+    /// cases in every state the first time.
+    #[arg(long)]
+    pub demo: bool,
+    /// Print the settings that would be used (secrets hidden) and exit, without starting.
+    #[arg(long)]
+    pub check: bool,
+}
 
 /// Every `YIMEN_…` variable `serve` reads besides its flags' own (which clap reads), with what
 /// it sets. Any other `YIMEN_…` variable in the environment is named in a warning at start.
@@ -308,12 +347,12 @@ fn limits(src: &Source<'_>, f: &LimitsFile) -> anyhow::Result<LimitSettings> {
 }
 
 fn notify(src: &Source<'_>, f: NotifyFile) -> anyhow::Result<NotifySettings> {
-    let d = crate::dispatch::DispatchOptions::default();
+    let d = yimen_dispatch::DispatchOptions::default();
     let ms = chrono::Duration::milliseconds;
     let sms_quiet = match src.text("YIMEN_SMS_QUIET_HOURS", f.sms_quiet_hours).as_deref().map(str::trim) {
         None => d.sms_quiet,
         Some("off" | "") => None,
-        Some(v) => Some(crate::dispatch::parse_quiet_hours(v).with_context(|| {
+        Some(v) => Some(yimen_dispatch::parse_quiet_hours(v).with_context(|| {
             format!("YIMEN_SMS_QUIET_HOURS (or the config file's `notify.sms_quiet_hours`) must be `HH:MM-HH:MM` or `off`, not `{v}`")
         })?),
     };

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use common::App;
 use serde_json::json;
-use yimen::http::routes::DENIED_BY;
+use yimen_http::DENIED_BY;
 
 /// (method, path, who may call it): `public`, `signed_in`, `oversight` (supervisors, department
 /// heads, admins) or `admin`.

@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use common::{App, Resp};
 use serde_json::json;
 use tower::ServiceExt;
-use yimen::limits::LimitSettings;
+use yimen_service::limits::LimitSettings;
 
 async fn audit_actions(app: &App, user: &str) -> Vec<String> {
     let r = app

@@ -9,7 +9,7 @@ mod common;
 use axum::http::{StatusCode, header};
 use common::{App, Resp};
 use serde_json::{Value, json};
-use yimen::limits::LimitSettings;
+use yimen_service::limits::LimitSettings;
 
 /// A request as if from `peer` (the accept loop puts the address there).
 fn market_complaint(facts: &str) -> Value {
@@ -525,12 +525,12 @@ async fn failed_notifications_show_addresses_masked_to_roles_that_see_them_maske
     let (bundle, _) = yimen_engine::load::load_dir(&common::workflows(), &opts);
     let renderer =
         yimen_engine::render::Renderer::new(&bundle.templates, "中心", "http://centre.example").expect("renderer");
-    let dispatcher = yimen::dispatch::Dispatcher::new(
+    let dispatcher = yimen_dispatch::Dispatcher::new(
         app.engine.clone(),
         std::sync::Arc::new(renderer),
         None,
         None,
-        yimen::dispatch::DispatchOptions::default(),
+        yimen_dispatch::DispatchOptions::default(),
     );
     dispatcher.expand().await.expect("expand");
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::App;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use yimen::limits::LimitSettings;
+use yimen_service::limits::LimitSettings;
 
 const HEADER_DEADLINE: Duration = Duration::from_secs(1);
 const BODY_DEADLINE: Duration = Duration::from_secs(1);

@@ -10,6 +10,30 @@
 pub use yimen_core::{Bundle, Diagnostic, Diagnostics, LoadOptions, Severity, load_dir};
 pub use yimen_core::{calendar, core, diag, duration, expr, load, model, render, scenario, schedule, schema, yaml};
 
+/// Prints a line to standard output for a command; when the reader has gone (`yimen … | head`),
+/// exits quietly with the status a broken pipe gives Unix tools (141) instead of panicking.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        if let Err(e) = writeln!(o, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+        }
+    }};
+}
+
+/// Today's date in China (UTC+8 all year, the zone of the bundled calendars), for the checks a
+/// command makes while loading workflows, before any calendar has been read (whether next
+/// year's calendar is there). Once a calendar is loaded, its own zone gives the date.
+pub fn today_in_centre() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+}
+
 pub mod reports;
 pub mod runtime;
 pub mod simulate;

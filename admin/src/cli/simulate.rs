@@ -214,9 +214,9 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
     let queued = store.outbox_counts().await.map_err(|e| e.to_string())?;
     let queued: Vec<String> = queued.iter().map(|(t, n)| format!("{t} {n}")).collect();
     crate::out!("notifications queued (counted, not sent): {}", queued.join(", "));
-    let (peak, _) = super::bench_pages::memory_mib();
+    let (peak, _) = yimen_bench::memory_mib();
     crate::out!("peak memory: {peak:.0} MiB");
-    super::bench::goal(
+    yimen_bench::goal(
         &format!("simulated year, {}", store.backend_name()),
         format!(
             "{secs:.1} s, peak {peak:.0} MiB ({} cases, scale {})",

@@ -12,7 +12,7 @@ use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use super::{EXIT_USAGE, today_in_centre};
-use crate::auth;
+use yimen_service::auth;
 
 /// Account subcommands.
 #[derive(Debug, Subcommand)]

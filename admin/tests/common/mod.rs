@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
-use yimen::http::{AppState, RouteInfo, routes};
+use yimen::app::routes;
 use yimen_engine::core::{Actor, Organisation};
 use yimen_engine::load::{LoadOptions, load_dir};
 use yimen_engine::runtime::scheduler::Scheduler;
@@ -18,6 +18,7 @@ use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
 use yimen_engine::store::accounts::Account;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
+use yimen_service::{AppState, RouteInfo};
 
 /// The running application.
 pub struct App {
@@ -51,7 +52,7 @@ pub fn workflows() -> PathBuf {
 impl App {
     pub async fn start() -> App {
         // Generous rate limits: tests of the limits themselves set their own.
-        Self::start_with(yimen::limits::LimitSettings {
+        Self::start_with(yimen_service::limits::LimitSettings {
             sign_ins_per_minute: 1_000_000,
             openings_per_minute: 1_000_000,
             ..Default::default()
@@ -60,7 +61,7 @@ impl App {
     }
 
     /// The application with these limits.
-    pub async fn start_with(limits: yimen::limits::LimitSettings) -> App {
+    pub async fn start_with(limits: yimen_service::limits::LimitSettings) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         // Authoring writes deployed files back: give it its own copy of the workflows.
         let wf = dir.path().join("workflows");
@@ -112,7 +113,7 @@ impl App {
         }
         for a in &accounts {
             assert!(store.add_account(a, 0).await.expect("add"));
-            let token = yimen::auth::random_secret().expect("secret");
+            let token = yimen_service::auth::random_secret().expect("secret");
             assert!(
                 store
                     .add_token(&token, &a.id, "test", 0, i64::MAX)
@@ -128,7 +129,7 @@ impl App {
             secure_cookies: false,
             routes: std::sync::OnceLock::new(),
             tz: std::sync::OnceLock::new(),
-            limits: yimen::limits::Limits::new(limits),
+            limits: yimen_service::limits::Limits::new(limits),
             workflows: Some(wf),
             bundle: Some(Arc::new(bundle)),
         });
@@ -157,9 +158,11 @@ impl App {
     /// so the account gets a new API token for the test to go on with.
     pub async fn with_password(&self, user: &str, password: &str) {
         let store = self.engine.store();
-        let hash = yimen::auth::hash_password(password.to_owned()).await.expect("hash");
+        let hash = yimen_service::auth::hash_password(password.to_owned())
+            .await
+            .expect("hash");
         assert!(store.set_password(user, &hash).await.expect("set"));
-        let token = yimen::auth::random_secret().expect("secret");
+        let token = yimen_service::auth::random_secret().expect("secret");
         let name = format!("test-{}", &token[..8]);
         assert!(store.add_token(&token, user, &name, 0, i64::MAX).await.expect("token"));
         self.tokens.lock().expect("tokens").insert(user.to_owned(), token);

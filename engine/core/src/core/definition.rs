@@ -53,7 +53,7 @@ impl CompiledCaseType {
         let warn_at = def
             .sla
             .as_ref()
-            .map(|s| s.warn_at.iter().filter_map(|w| super::sla::fraction(w)).collect())
+            .map(|s| s.warn_at.iter().filter_map(|w| crate::duration::fraction(w)).collect())
             .unwrap_or_default();
         Ok(Self {
             def,

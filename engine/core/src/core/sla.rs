@@ -74,19 +74,6 @@ pub struct Derived {
     pub provisional: bool,
 }
 
-/// Parses a `warn_at` entry: `"2/3"`, `"75%"` or `0.75`.
-pub fn fraction(s: &str) -> Option<f64> {
-    let s = s.trim();
-    if let Some(p) = s.strip_suffix('%') {
-        return p.trim().parse::<f64>().ok().map(|v| v / 100.0);
-    }
-    if let Some((a, b)) = s.split_once('/') {
-        let (a, b): (f64, f64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-        return (b != 0.0).then_some(a / b);
-    }
-    s.parse().ok()
-}
-
 impl SlaClock {
     /// A clock started at `at`.
     pub fn start(budget: &str, at: DateTime<Utc>) -> Self {

@@ -414,7 +414,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         let mut last = 0.0;
         for (i, w) in sla.warn_at.iter().enumerate() {
             let p = format!("sla.warn_at[{i}]");
-            match crate::core::sla::fraction(w) {
+            match crate::duration::fraction(w) {
                 Some(f) if f > 0.0 && f < 1.0 => {
                     if f <= last {
                         diags

@@ -1,0 +1,208 @@
+//! Case routes: open, read with history, act, comment, record a visit.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use yimen_engine::core::Command;
+use yimen_engine::runtime::EngineError;
+
+use yimen_http::{ApiError, AppState};
+use yimen_http::{Body, User};
+use yimen_service::access;
+use yimen_service::cases::{check_visible, linked_summary, shown, visible, visible_case};
+
+/// `POST /api/v1/cases`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBody {
+    #[serde(default)]
+    case_type: Option<String>,
+    #[serde(default)]
+    matter: Option<String>,
+    #[schemars(length(min = 1))]
+    channel: String,
+    #[serde(default)]
+    fields: Map<String, Value>,
+    #[serde(default)]
+    unit: Option<String>,
+}
+
+/// `POST /api/v1/cases/{id}/actions/{action}`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActBody {
+    #[serde(default)]
+    fields: Map<String, Value>,
+    #[serde(default)]
+    expected_version: Option<i64>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/cases/{id}/comments`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    #[serde(default)]
+    text: String,
+}
+
+/// Visits carry nothing.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+pub async fn open(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    body: Body<OpenBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let idem = body.idempotency_for(&actor);
+    let b = body.value;
+    if let Err(yimen_service::limits::RetryAfter(secs)) = s.limits.opening(&actor.id) {
+        return Err(ApiError::too_many(
+            secs,
+            "too many cases opened with this account in a minute; wait and try again",
+        ));
+    }
+    if b.channel.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            "`channel` is required",
+        ));
+    }
+    let case_type = s
+        .engine
+        .org()
+        .route(&b.channel, b.case_type.as_deref(), b.matter.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_case_type", e.to_string()))?;
+    let out = s
+        .engine
+        .open_case(&case_type, &b.channel, b.fields, b.unit, actor.clone(), idem)
+        .await?;
+    // A repeat linked to an open case, or a replayed request, creates nothing.
+    let status = if out.replayed || out.linked {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    // A repeat is linked to a case the caller may not see: they learn only that it was linked,
+    // its id, state, handling department and due instant — no fields, facts, history or tasks.
+    if out.linked && visible(&s, &actor, &out.case.id).await.is_err() {
+        return Ok((status, Json(linked_summary(&s, &out.case))));
+    }
+    let mut doc = shown(&s, &actor, &out.case);
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("linked".into(), json!(out.linked));
+    }
+    Ok((status, Json(doc)))
+}
+
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (case, history) = visible_case(&s, &actor, &id).await?;
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version);
+    let unmasked = access::sees_personal_data(s.engine.org(), &actor);
+    Ok(Json(access::view_case(
+        def.as_ref().map(|d| &d.def),
+        &case,
+        Some(&history),
+        unmasked,
+    )))
+}
+
+/// `POST /api/v1/cases/{id}/reveal`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealBody {
+    /// Why the personal data is needed (kept in the audit log).
+    #[schemars(length(min = 1, max = 500), regex(pattern = r"\S"))]
+    reason: String,
+}
+
+/// The case's personal data unmasked, for anyone who may see the case and gives a reason; the
+/// reveal is written to the audit log first.
+pub async fn reveal(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+    body: Body<RevealBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let reason = body.value.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason_required",
+            "say why the personal data is needed (1 to 500 characters)",
+        ));
+    }
+    let (case, history) = visible_case(&s, &actor, &id).await?;
+    let now = s.engine.now().timestamp_millis();
+    s.engine
+        .store()
+        .audit(now, &actor.id, "personal_data_revealed", &id, &reason)
+        .await
+        .map_err(EngineError::from)?;
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version);
+    Ok(Json(access::view_case(
+        def.as_ref().map(|d| &d.def),
+        &case,
+        Some(&history),
+        true,
+    )))
+}
+
+pub async fn act(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path((id, action)): Path<(String, String)>,
+    body: Body<ActBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let idem = body.idempotency_for(&actor);
+    check_visible(&s, &actor, &id).await?;
+    let b = body.value;
+    let cmd = Command::Act {
+        action,
+        fields: b.fields,
+        comment: b.comment,
+        expected_version: b.expected_version,
+    };
+    let out = s.engine.command(&id, cmd, actor.clone(), idem).await?;
+    Ok(Json(shown(&s, &actor, &out.case)))
+}
+
+pub async fn comment(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+    body: Body<CommentBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let idem = body.idempotency_for(&actor);
+    check_visible(&s, &actor, &id).await?;
+    let out = s
+        .engine
+        .command(&id, Command::Comment { text: body.value.text }, actor.clone(), idem)
+        .await?;
+    Ok((StatusCode::CREATED, Json(shown(&s, &actor, &out.case))))
+}
+
+pub async fn visit(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    Path(id): Path<String>,
+    body: Body<Empty>,
+) -> Result<impl IntoResponse, ApiError> {
+    let idem = body.idempotency_for(&actor);
+    check_visible(&s, &actor, &id).await?;
+    let out = s.engine.command(&id, Command::RecordVisit, actor.clone(), idem).await?;
+    Ok((StatusCode::CREATED, Json(shown(&s, &actor, &out.case))))
+}

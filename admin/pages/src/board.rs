@@ -1,0 +1,216 @@
+//! The supervision board: open cases at each escalation level that this supervisor oversees,
+//! answers that are overdue, answers waiting for review, and the weekly spot-check's review
+//! cases still open.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use yimen_engine::core::{Case, SupervisionState};
+use yimen_engine::model::organisation::ChannelKind;
+
+use super::i18n::t;
+use super::{Chrome, Ctx, chrome, render};
+use yimen_http::AppState;
+use yimen_service::access;
+
+/// Cases loaded for the board at most.
+const LIMIT: i64 = 500;
+
+struct Row {
+    case_id: String,
+    short: String,
+    subject: String,
+    case_type: String,
+    department: String,
+    rung: String,
+    state: String,
+    due: String,
+    overdue: bool,
+    sla: &'static str,
+    sla_key: String,
+}
+
+struct Section {
+    title: String,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    c: Chrome,
+    counts: Vec<(String, usize, &'static str)>,
+    sections: Vec<Section>,
+}
+
+pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let lang = ctx.lang;
+    let loc = lang.tag();
+    let org = s.engine.org();
+    let store = s.engine.store();
+    let defs = s.engine.definitions();
+    let now = s.engine.now();
+    let fired = match store.supervised_open(LIMIT * 4).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!("board: {e}");
+            return super::error_page(StatusCode::SERVICE_UNAVAILABLE, t(lang, "error.store"));
+        }
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for f in &fired {
+        if !ids.contains(&f.case_id) && ids.len() < LIMIT as usize {
+            ids.push(f.case_id.clone());
+        }
+    }
+    // The spot-check's review cases: case types filed only through the centre's own channel.
+    for d in defs.all_current() {
+        let internal = !d.def.channels.is_empty()
+            && d.def.channels.iter().all(|ch| {
+                org.file
+                    .channels
+                    .get(ch)
+                    .is_some_and(|c| c.kind == ChannelKind::Internal)
+            });
+        if internal {
+            let open = match store.open_cases_of_type(&d.def.id, LIMIT).await {
+                Ok(o) => o,
+                Err(e) => return super::store_down(lang, e),
+            };
+            for id in open {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    let cases = match store.cases_by_ids(&ids).await {
+        Ok(c) => c,
+        Err(e) => return super::store_down(lang, e),
+    };
+    let cases: HashMap<String, Case> = cases
+        .into_iter()
+        .filter(|c| access::may_see(org, &actor, c, None))
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let unmasked = access::sees_personal_data(org, &actor);
+    let row = |c: &Case, rung: String, state: String, due: String, overdue: bool| {
+        let def = defs.get(&c.case_type, c.definition_version);
+        let (sla, _) = super::inbox::sla_of(&s, c);
+        Row {
+            case_id: c.id.clone(),
+            short: super::fields::short_id(&c.id),
+            subject: def
+                .as_ref()
+                .map_or_else(|| c.id.clone(), |d| super::fields::summary(&d.def, c, unmasked)),
+            case_type: def
+                .as_ref()
+                .map_or_else(|| c.case_type.clone(), |d| d.def.name.get(loc).to_owned()),
+            department: super::department_name(&s, &c.department, loc),
+            rung,
+            state,
+            due,
+            overdue,
+            sla,
+            sla_key: format!("sla.{sla}"),
+        }
+    };
+    let mut by_level: BTreeMap<u8, Vec<Row>> = BTreeMap::new();
+    let mut overdue = Vec::new();
+    let mut to_review = Vec::new();
+    let level = org.supervision_level(&actor.roles);
+    let mut ordered: Vec<&Case> = cases.values().collect();
+    ordered.sort_by_key(|c| (c.opened_at, c.id.clone()));
+    for c in &ordered {
+        let def = defs.get(&c.case_type, c.definition_version);
+        // The record of the highest level decides the section a case is listed in.
+        let Some(r) = c.supervision.iter().max_by_key(|r| (r.level, r.opened_at)) else {
+            continue;
+        };
+        let rung_name = def
+            .as_ref()
+            .and_then(|d| d.ladder.as_ref())
+            .and_then(|l| l.rungs.get(&r.rung))
+            .map_or_else(|| r.rung.clone(), |x| x.name.get(loc).to_owned());
+        let state_key = match r.state {
+            SupervisionState::Awaiting => "awaiting",
+            SupervisionState::Answered => "answered",
+            SupervisionState::Accepted => "accepted",
+            SupervisionState::Returned => "returned",
+            SupervisionState::Closed => "closed",
+        };
+        let active = matches!(r.state, SupervisionState::Awaiting | SupervisionState::Returned);
+        let late = active && now > r.answer_due;
+        let mk = || {
+            row(
+                c,
+                rung_name.clone(),
+                t(lang, &format!("record.{state_key}")).to_owned(),
+                super::local(&s, r.answer_due),
+                late,
+            )
+        };
+        by_level.entry(r.level).or_default().push(mk());
+        if late {
+            overdue.push(mk());
+        }
+        if r.state == SupervisionState::Answered && (level >= r.level || org.is_admin(&actor.roles)) {
+            to_review.push(mk());
+        }
+    }
+    let mut spot = Vec::new();
+    for c in &ordered {
+        if c.supervision.is_empty() {
+            spot.push(row(c, String::new(), String::new(), String::new(), false));
+        }
+    }
+    let counts = vec![
+        (
+            t(lang, "board.level1").to_owned(),
+            by_level.get(&1).map_or(0, Vec::len),
+            "l1",
+        ),
+        (
+            t(lang, "board.level2").to_owned(),
+            by_level.get(&2).map_or(0, Vec::len),
+            "l2",
+        ),
+        (
+            t(lang, "board.level3").to_owned(),
+            by_level.get(&3).map_or(0, Vec::len),
+            "l3",
+        ),
+        (t(lang, "board.overdue_answers").to_owned(), overdue.len(), "late"),
+        (t(lang, "board.to_review").to_owned(), to_review.len(), "review"),
+    ];
+    let mut sections = vec![
+        Section {
+            title: t(lang, "board.to_review").to_owned(),
+            rows: to_review,
+        },
+        Section {
+            title: t(lang, "board.overdue_answers").to_owned(),
+            rows: overdue,
+        },
+    ];
+    for l in (1..=3u8).rev() {
+        sections.push(Section {
+            title: t(lang, &format!("board.level{l}")).to_owned(),
+            rows: by_level.remove(&l).unwrap_or_default(),
+        });
+    }
+    sections.push(Section {
+        title: t(lang, "board.spot_checks").to_owned(),
+        rows: spot,
+    });
+    let c = chrome(&s, &ctx, "nav.supervision", t(lang, "board.title"));
+    render(StatusCode::OK, &BoardPage { c, counts, sections })
+}

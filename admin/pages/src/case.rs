@@ -1,0 +1,397 @@
+//! The case page: its fields (personal data masked unless the role sees it or the user reveals
+//! it, which is audited), state, SLA clock and what will fire when, its tasks and the actions the
+//! definition allows this user (forms generated from the fields they require), supervision
+//! records with their answers and reviews, the history, and the notifications sent.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use yimen_engine::core::preview::timeline;
+use yimen_engine::core::{CaseStatus, SupervisionState, TaskState};
+use yimen_engine::render::is_personal;
+
+use super::case_history::{HistoryRow, describe, record_state, who};
+use super::fields::{Input, InputKind, display, input, short_id};
+use super::i18n::t;
+use super::{Chrome, Ctx, chrome, render};
+use yimen_http::AppState;
+use yimen_service::access;
+
+/// What went wrong with a form, to show on the page.
+#[derive(Debug, Default)]
+pub struct Failed {
+    /// The action whose form failed (kept open).
+    pub action: Option<String>,
+    /// The values sent.
+    pub sent: serde_json::Map<String, serde_json::Value>,
+    /// The field at fault.
+    pub field: Option<String>,
+    /// The message.
+    pub message: String,
+    /// The status to answer with.
+    pub status: Option<StatusCode>,
+}
+
+struct FieldRow {
+    label: String,
+    value: String,
+    masked: bool,
+}
+
+struct TaskRow {
+    id: String,
+    name: String,
+    whose: String,
+    holder: String,
+    claimable: bool,
+    mine: bool,
+}
+
+struct ActionForm {
+    id: String,
+    name: String,
+    inputs: Vec<Input>,
+    comment: bool,
+    open: bool,
+}
+
+struct RecordRow {
+    id: String,
+    level: u8,
+    rung: String,
+    opened: String,
+    due: String,
+    state: String,
+    answer: String,
+    answered_by: String,
+    overdue: bool,
+    can_answer: bool,
+    can_review: bool,
+}
+
+struct UpcomingRow {
+    at: String,
+    what: String,
+    estimate: bool,
+    provisional: bool,
+}
+
+struct NotificationRow {
+    channel: String,
+    to: String,
+    template: String,
+    state: String,
+    attempts: i64,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    c: Chrome,
+    id: String,
+    short_id: String,
+    case_type: String,
+    state: String,
+    sla: &'static str,
+    sla_key: String,
+    due: String,
+    department: String,
+    unit: String,
+    tier: String,
+    channel: String,
+    opened: String,
+    closed: String,
+    outcome: String,
+    visits: u32,
+    repeats: u32,
+    version: i64,
+    open: bool,
+    fields: Vec<FieldRow>,
+    masked: bool,
+    tasks: Vec<TaskRow>,
+    actions: Vec<ActionForm>,
+    can_extend: bool,
+    can_escalate: bool,
+    records: Vec<RecordRow>,
+    upcoming: Vec<UpcomingRow>,
+    history: Vec<HistoryRow>,
+    notifications: Vec<NotificationRow>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn page(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let notice = q.done.as_deref().map(|d| t(ctx.lang, &format!("done.{d}")).to_owned());
+    show(&s, &ctx, &id, false, notice, None).await
+}
+
+/// Draws the case page for the acting user.
+pub async fn show(
+    s: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    reveal: bool,
+    notice: Option<String>,
+    failed: Option<Failed>,
+) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let (case, history) = match yimen_service::cases::visible_case(s, &actor, id).await {
+        Ok(x) => x,
+        Err(e) => return super::refusal_page(e),
+    };
+    let lang = ctx.lang;
+    let loc = lang.tag();
+    let org = s.engine.org();
+    let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
+        return super::error_page(StatusCode::CONFLICT, "the case's definition version is not deployed");
+    };
+    let d = &def.def;
+    let unmasked = reveal || access::sees_personal_data(org, &actor);
+    let now = s.engine.now();
+    let failed = failed.unwrap_or_default();
+
+    let mut fields = Vec::new();
+    let mut masked = false;
+    for (fid, f) in &d.fields {
+        let Some(v) = case.fields.get(fid) else { continue };
+        let is_masked = !unmasked && is_personal(f) && !v.is_null();
+        masked |= is_masked;
+        fields.push(FieldRow {
+            label: f.label.get(loc).to_owned(),
+            value: display(Some(f), v, lang, unmasked),
+            masked: is_masked,
+        });
+    }
+
+    let open = !case.is_closed();
+    let tasks = case
+        .tasks
+        .iter()
+        .filter(|t| t.is_active())
+        .map(|tk| {
+            let dept = super::department_name(s, &tk.department, loc);
+            let role = org
+                .file
+                .roles
+                .get(&tk.role)
+                .map_or_else(|| tk.role.clone(), |x| x.name.get(loc).to_owned());
+            let mine = tk.assignee.as_deref() == Some(actor.id.as_str());
+            let claimable = tk.state == TaskState::Open
+                && actor.department.as_deref() == Some(tk.department.as_str())
+                && actor.roles.contains(&tk.role);
+            TaskRow {
+                id: tk.id.clone(),
+                name: d
+                    .tasks
+                    .get(&tk.name)
+                    .map_or_else(|| tk.name.clone(), |x| x.name.get(loc).to_owned()),
+                whose: format!("{dept} · {role}"),
+                holder: tk.assignee.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
+                claimable,
+                mine,
+            }
+        })
+        .collect();
+
+    let mut actions = Vec::new();
+    if open {
+        for (aid, a) in &d.actions {
+            let Some(allowed) = &a.allowed else { continue };
+            if !a.from.as_slice().contains(&case.state) || !allowed.roles.iter().any(|r| actor.roles.contains(r)) {
+                continue;
+            }
+            let this = failed.action.as_deref() == Some(aid.as_str());
+            let inputs = a
+                .requires
+                .iter()
+                .filter_map(|fid| d.fields.get(fid).map(|f| (fid, f)))
+                .map(|(fid, f)| {
+                    let sent = if this {
+                        failed.sent.get(fid)
+                    } else {
+                        case.fields.get(fid)
+                    };
+                    let value = sent
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .unwrap_or_default();
+                    let error = (this && failed.field.as_deref() == Some(fid.as_str())).then(|| failed.message.clone());
+                    input(fid, f, lang, true, value, error)
+                })
+                .collect();
+            actions.push(ActionForm {
+                id: aid.clone(),
+                name: a.name.get(loc).to_owned(),
+                inputs,
+                comment: a.comment_required,
+                open: this,
+            });
+        }
+    }
+    let level = org.supervision_level(&actor.roles);
+    let can_extend = open
+        && d.sla
+            .as_ref()
+            .and_then(|x| x.extensions.as_ref())
+            .is_some_and(|e| e.approvers.iter().any(|r| actor.roles.contains(r)));
+    let can_escalate = open && level > 0 && def.ladder.is_some();
+
+    let records = case
+        .supervision
+        .iter()
+        .map(|r| {
+            let active = matches!(r.state, SupervisionState::Awaiting | SupervisionState::Returned);
+            RecordRow {
+                id: r.id.clone(),
+                level: r.level,
+                rung: def
+                    .ladder
+                    .as_ref()
+                    .and_then(|l| l.rungs.get(&r.rung))
+                    .map_or_else(|| r.rung.clone(), |x| x.name.get(loc).to_owned()),
+                opened: super::local(s, r.opened_at),
+                due: super::local(s, r.answer_due),
+                state: t(lang, &format!("record.{}", record_state(r.state))).to_owned(),
+                answer: r.answer.clone().unwrap_or_default(),
+                answered_by: r.answered_by.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
+                overdue: active && now > r.answer_due,
+                can_answer: open && active && actor.department.as_deref() == Some(case.department.as_str()),
+                can_review: open && r.state == SupervisionState::Answered && level >= r.level,
+            }
+        })
+        .collect();
+
+    let (status, upcoming) = if open {
+        timeline(&def, &case, now)
+    } else {
+        (case.sla.as_ref().map(|c| c.status(None, now)), Vec::new())
+    };
+    let sla = match (&case.sla, status) {
+        (Some(_), Some(st)) => st.as_str(),
+        _ => "none",
+    };
+    let (_, due) = super::inbox::sla_of(s, &case);
+    let upcoming = upcoming
+        .into_iter()
+        .map(|u| UpcomingRow {
+            at: super::local(s, u.at),
+            what: match u.kind {
+                "sla_warning" => format!("{} {}", t(lang, "up.sla_warning"), u.name),
+                "sla_due" => format!("{} ({})", t(lang, "up.sla_due"), u.name),
+                "rung" => format!(
+                    "{} {}",
+                    t(lang, "up.rung"),
+                    def.ladder
+                        .as_ref()
+                        .and_then(|l| l.rungs.get(&u.name))
+                        .map_or_else(|| u.name.clone(), |x| x.name.get(loc).to_owned())
+                ),
+                _ => format!("{} {}", t(lang, "up.timer"), u.name),
+            },
+            estimate: u.estimate,
+            provisional: u.provisional,
+        })
+        .collect();
+
+    let history = history
+        .iter()
+        .map(|e| describe(s, d, def.ladder.as_ref(), e, lang, unmasked))
+        .collect();
+    let notifications = match s.engine.store().case_deliveries(&case.id).await {
+        Ok(n) => n,
+        Err(e) => return super::store_down(lang, e),
+    };
+    let notifications = notifications
+        .into_iter()
+        .map(|n| NotificationRow {
+            channel: n.channel,
+            to: format!(
+                "{} {}",
+                who(s, &n.recipient, lang),
+                if unmasked {
+                    n.address
+                } else {
+                    access::mask_address(&n.address)
+                }
+            ),
+            template: n.template,
+            state: t(lang, &format!("delivery.{}", n.state)).to_owned(),
+            attempts: n.attempts,
+        })
+        .collect();
+
+    let name_of_unit = |u: Option<&str>| {
+        u.and_then(|u| org.file.units.get(u))
+            .map(|x| x.name.get(loc).to_owned())
+            .unwrap_or_default()
+    };
+    let title = d.name.get(loc).to_owned();
+    let c = chrome(s, ctx, "", title.clone());
+    let status_code = failed.status.unwrap_or(StatusCode::OK);
+    render(
+        status_code,
+        &CasePage {
+            c,
+            id: case.id.clone(),
+            short_id: short_id(&case.id),
+            case_type: title,
+            state: d
+                .states
+                .get(&case.state)
+                .map_or_else(|| case.state.clone(), |x| x.name.get(loc).to_owned()),
+            sla,
+            sla_key: format!("sla.{sla}"),
+            due,
+            department: super::department_name(s, &case.department, loc),
+            unit: name_of_unit(case.unit.as_deref()),
+            tier: t(lang, &format!("tier.{}", case.tier.as_str())).to_owned(),
+            channel: org
+                .file
+                .channels
+                .get(&case.channel)
+                .map_or_else(|| case.channel.clone(), |x| x.name.get(loc).to_owned()),
+            opened: super::local(s, case.opened_at),
+            closed: case.closed_at.map(|x| super::local(s, x)).unwrap_or_default(),
+            outcome: match &case.status {
+                CaseStatus::Closed(o) => serde_json::to_value(o)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|x| t(lang, &format!("outcome.{x}")).to_owned()))
+                    .unwrap_or_default(),
+                CaseStatus::Open => String::new(),
+            },
+            visits: case.visits,
+            repeats: case.repeats,
+            version: case.version,
+            open,
+            fields,
+            masked,
+            tasks,
+            actions,
+            can_extend,
+            can_escalate,
+            records,
+            upcoming,
+            history,
+            notifications,
+            notice,
+            error: (!failed.message.is_empty() && failed.field.is_none()).then(|| failed.message.clone()),
+        },
+    )
+}

@@ -1,0 +1,242 @@
+//! What the case page's forms do: each runs one engine command as the signed-in user, then
+//! redirects to the case with a notice, or draws the page again with the failure next to the
+//! field at fault.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value};
+use yimen_engine::core::{Actor, Command, Rejection};
+use yimen_engine::runtime::EngineError;
+
+use super::case::{Failed, show};
+use super::fields::form_fields;
+use super::i18n::{Lang, t};
+use super::{Ctx, see_other};
+use yimen_http::{ApiError, AppState};
+
+/// The failure of a command as the page shows it: a field's problem next to the field, the
+/// rest at the top, each in the page's language where the code is known.
+pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: EngineError) -> Failed {
+    let field = match &e {
+        EngineError::Rejected(Rejection::MissingField(f) | Rejection::InvalidField { field: f, .. }) => Some(f.clone()),
+        _ => None,
+    };
+    let api = ApiError::from(e);
+    let known = super::i18n::problem(lang, api.code());
+    let message = if known.is_empty() || field.is_some() {
+        api.detail().to_owned()
+    } else {
+        format!("{known}（{}）", api.detail())
+    };
+    Failed {
+        action,
+        sent,
+        field,
+        message,
+        status: Some(api.status()),
+    }
+}
+
+async fn run(
+    s: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    cmd: Command,
+    done: &str,
+    action: Option<String>,
+    sent: Map<String, Value>,
+) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    if let Err(e) = yimen_service::cases::check_visible(s, &actor, id).await {
+        return super::refusal_page(e);
+    }
+    run_seen(s, ctx, actor, id, cmd, done, action, sent).await
+}
+
+/// Runs a command on a case the actor has been found to see.
+#[allow(clippy::too_many_arguments)]
+async fn run_seen(
+    s: &AppState,
+    ctx: &Ctx,
+    actor: Actor,
+    id: &str,
+    cmd: Command,
+    done: &str,
+    action: Option<String>,
+    sent: Map<String, Value>,
+) -> Response {
+    match s.engine.command(id, cmd, actor, None).await {
+        Ok(_) => see_other(&format!("/cases/{id}?done={done}")),
+        Err(EngineError::NotFound(_)) => super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case")),
+        Err(e) => {
+            let f = failure(ctx.lang, action, sent, e);
+            show(s, ctx, id, false, None, Some(f)).await
+        }
+    }
+}
+
+pub async fn act(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(action) = super::form_value(&form, "action") else {
+        return super::error_page(StatusCode::BAD_REQUEST, t(ctx.lang, "error.no_action"));
+    };
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let case = match yimen_service::cases::visible(&s, &actor, &id).await {
+        Ok(c) => c,
+        Err(e) => return super::refusal_page(e),
+    };
+    let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
+        return super::error_page(StatusCode::CONFLICT, "the case's definition version is not deployed");
+    };
+    let fields = form_fields(&def.def, &form);
+    let cmd = Command::Act {
+        action: action.clone(),
+        fields: fields.clone(),
+        comment: super::form_value(&form, "comment"),
+        expected_version: super::form_value(&form, "expected_version").and_then(|v| v.parse().ok()),
+    };
+    run_seen(&s, &ctx, actor, &id, cmd, "acted", Some(action), fields).await
+}
+
+pub async fn comment(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let text = super::form_value(&form, "text").unwrap_or_default();
+    run(&s, &ctx, &id, Command::Comment { text }, "commented", None, Map::new()).await
+}
+
+pub async fn visit(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    run(&s, &ctx, &id, Command::RecordVisit, "visit", None, Map::new()).await
+}
+
+pub async fn extend(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let comment = super::form_value(&form, "comment");
+    run(&s, &ctx, &id, Command::Extend { comment }, "extended", None, Map::new()).await
+}
+
+pub async fn escalate(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    run(
+        &s,
+        &ctx,
+        &id,
+        Command::Escalate { rung: None },
+        "escalated",
+        None,
+        Map::new(),
+    )
+    .await
+}
+
+fn record_case(record: &str) -> Option<String> {
+    record
+        .rsplit_once(":s")
+        .map(|(c, _)| c.to_owned())
+        .filter(|c| !c.is_empty())
+}
+
+/// Answers a supervision record (the handling department's reply).
+pub async fn answer(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(record): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let text = super::form_value(&form, "text").unwrap_or_default();
+    on_record(&s, &ctx, record, "answered", |record| Command::AnswerSupervision {
+        record,
+        text,
+    })
+    .await
+}
+
+/// Accepts or returns a supervision record's answer.
+pub async fn review(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(record): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let accept = super::form_value(&form, "accept").as_deref() == Some("true");
+    let comment = super::form_value(&form, "comment");
+    let done = if accept { "accepted" } else { "returned" };
+    on_record(&s, &ctx, record, done, |record| Command::ReviewSupervision {
+        record,
+        accept,
+        comment,
+    })
+    .await
+}
+
+/// Runs a command on the case a supervision record (`<case>:s<n>`) belongs to.
+async fn on_record(
+    s: &AppState,
+    ctx: &Ctx,
+    record: String,
+    done: &str,
+    cmd: impl FnOnce(String) -> Command,
+) -> Response {
+    let Some(id) = record_case(&record) else {
+        return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case"));
+    };
+    run(s, ctx, &id, cmd(record), done, None, Map::new()).await
+}
+
+/// Shows the case with its personal data, after writing the reason to the audit log.
+pub async fn reveal(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let actor: Actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let reason: String = super::form_value(&form, "reason")
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect();
+    if reason.is_empty() {
+        let f = Failed {
+            message: t(ctx.lang, "case.reveal.reason_required").to_owned(),
+            status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+            ..Failed::default()
+        };
+        return show(&s, &ctx, &id, false, None, Some(f)).await;
+    }
+    if let Err(e) = yimen_service::cases::visible(&s, &actor, &id).await {
+        return super::refusal_page(e);
+    }
+    let now = s.engine.now().timestamp_millis();
+    if let Err(e) = s
+        .engine
+        .store()
+        .audit(now, &actor.id, "personal_data_revealed", &id, &reason)
+        .await
+    {
+        return super::refusal_page(ApiError::from(e));
+    }
+    show(&s, &ctx, &id, true, Some(t(ctx.lang, "done.revealed").to_owned()), None).await
+}

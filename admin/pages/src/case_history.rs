@@ -1,0 +1,193 @@
+//! The case history as people read it: each stored event described in the page's language.
+
+use serde_json::{Map, Value};
+use yimen_engine::core::{EventKind, SupervisionState};
+use yimen_engine::model::CaseTypeFile;
+use yimen_engine::store::cases::StoredEvent;
+
+use super::fields::display;
+use super::i18n::{Lang, t};
+use yimen_http::AppState;
+
+/// One line of the history.
+pub struct HistoryRow {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub detail: String,
+}
+
+/// A user's name, or the id when the organisation does not know it.
+pub fn who(s: &AppState, id: &str, lang: Lang) -> String {
+    if id == "system" {
+        return t(lang, "case.system").to_owned();
+    }
+    s.engine
+        .org()
+        .user(id)
+        .map_or_else(|| id.to_owned(), |u| u.name.clone())
+}
+
+pub fn record_state(s: SupervisionState) -> &'static str {
+    match s {
+        SupervisionState::Awaiting => "awaiting",
+        SupervisionState::Answered => "answered",
+        SupervisionState::Accepted => "accepted",
+        SupervisionState::Returned => "returned",
+        SupervisionState::Closed => "closed",
+    }
+}
+
+/// Describes one stored event.
+pub fn describe(
+    s: &AppState,
+    d: &CaseTypeFile,
+    ladder: Option<&yimen_engine::model::LadderFile>,
+    e: &StoredEvent,
+    lang: Lang,
+    unmasked: bool,
+) -> HistoryRow {
+    let rung_name = |r: &str| {
+        ladder
+            .and_then(|l| l.rungs.get(r))
+            .map_or_else(|| r.to_owned(), |x| x.name.get(lang.tag()).to_owned())
+    };
+    let loc = lang.tag();
+    let state_name = |st: &str| {
+        d.states
+            .get(st)
+            .map_or_else(|| st.to_owned(), |x| x.name.get(loc).to_owned())
+    };
+    let task_name = |task: &str| {
+        // Task ids are `<case>:t<n>`; the history names the task by id.
+        task.rsplit_once(":t")
+            .map_or_else(|| task.to_owned(), |(_, n)| format!("#{n}"))
+    };
+    let fields_text = |m: &Map<String, Value>| {
+        m.iter()
+            .map(|(k, v)| {
+                let f = d.fields.get(k);
+                let label = f.map_or_else(|| k.clone(), |f| f.label.get(loc).to_owned());
+                format!("{label}：{}", display(f, v, lang, unmasked))
+            })
+            .collect::<Vec<_>>()
+            .join("；")
+    };
+    let org = s.engine.org();
+    let (what, detail) = match &e.event.kind {
+        EventKind::Opened { channel, .. } => (
+            format!(
+                "{}（{}）",
+                t(lang, "ev.opened"),
+                org.file
+                    .channels
+                    .get(channel)
+                    .map_or_else(|| channel.clone(), |c| c.name.get(loc).to_owned())
+            ),
+            String::new(),
+        ),
+        EventKind::ActionTaken {
+            action,
+            from,
+            to,
+            fields,
+            comment,
+        } => {
+            let name = d
+                .actions
+                .get(action)
+                .map_or_else(|| action.clone(), |a| a.name.get(loc).to_owned());
+            let mut detail = fields_text(fields);
+            if let Some(c) = comment {
+                if !detail.is_empty() {
+                    detail.push('；');
+                }
+                detail.push_str(c);
+            }
+            (format!("{name}：{} → {}", state_name(from), state_name(to)), detail)
+        }
+        EventKind::TaskClaimed { task } => (format!("{} {}", t(lang, "ev.claimed"), task_name(task)), String::new()),
+        EventKind::TaskReleased { task } => (format!("{} {}", t(lang, "ev.released"), task_name(task)), String::new()),
+        EventKind::TaskReassigned {
+            task,
+            to_user,
+            to_department,
+        } => (
+            format!("{} {}", t(lang, "ev.reassigned"), task_name(task)),
+            [to_user.as_deref(), to_department.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        EventKind::Commented { text } => (t(lang, "ev.commented").to_owned(), text.clone()),
+        EventKind::VisitRecorded { .. } => (t(lang, "ev.visit").to_owned(), String::new()),
+        EventKind::Repeated { repeats, .. } => (format!("{} ({repeats})", t(lang, "ev.repeated")), String::new()),
+        EventKind::TaskAssigned { task, to_user } => (
+            format!(
+                "{} {} → {}",
+                t(lang, "ev.assigned"),
+                task_name(task),
+                who(s, to_user, lang)
+            ),
+            String::new(),
+        ),
+        EventKind::TimerFired { timer } => (format!("{} {timer}", t(lang, "ev.timer")), String::new()),
+        EventKind::DepartmentChanged { department } => (
+            format!(
+                "{} {}",
+                t(lang, "ev.department"),
+                org.file
+                    .departments
+                    .get(department)
+                    .map_or_else(|| department.clone(), |x| x.name.get(loc).to_owned())
+            ),
+            String::new(),
+        ),
+        EventKind::TierRaised { tier } => (
+            format!("{} {}", t(lang, "ev.tier"), t(lang, &format!("tier.{tier}"))),
+            String::new(),
+        ),
+        EventKind::SupervisionRequested { rung } => (
+            format!("{} {}", t(lang, "ev.supervision_requested"), rung_name(rung)),
+            String::new(),
+        ),
+        EventKind::SlaStarted { budget } => (format!("{} {budget}", t(lang, "ev.sla_started")), String::new()),
+        EventKind::SlaPaused => (t(lang, "ev.sla_paused").to_owned(), String::new()),
+        EventKind::SlaResumed => (t(lang, "ev.sla_resumed").to_owned(), String::new()),
+        EventKind::SlaExtended { by } => (format!("{} {by}", t(lang, "ev.sla_extended")), String::new()),
+        EventKind::SlaRecomputed { due } => (
+            t(lang, "ev.sla_recomputed").to_owned(),
+            due.map(|x| super::local(s, x)).unwrap_or_default(),
+        ),
+        EventKind::SlaStopped { met } => (
+            t(lang, if *met { "ev.sla_met" } else { "ev.sla_missed" }).to_owned(),
+            String::new(),
+        ),
+        EventKind::SlaWarning { .. } => (t(lang, "ev.sla_warning").to_owned(), String::new()),
+        EventKind::SlaBreached => (t(lang, "ev.sla_breached").to_owned(), String::new()),
+        EventKind::RungFired { rung, level, .. } => (
+            format!("{} {level}：{}", t(lang, "ev.rung"), rung_name(rung)),
+            String::new(),
+        ),
+        EventKind::RecipientsMissing { template, roles } => (
+            format!("{} {template}", t(lang, "ev.recipients_missing")),
+            roles.join(", "),
+        ),
+        EventKind::SupervisionAnswered { text, .. } => (t(lang, "ev.answered").to_owned(), text.clone()),
+        EventKind::SupervisionReviewed { accepted, comment, .. } => (
+            t(lang, if *accepted { "ev.accepted" } else { "ev.returned" }).to_owned(),
+            comment.clone().unwrap_or_default(),
+        ),
+        EventKind::Closed { outcome } => (
+            format!("{}（{}）", t(lang, "ev.closed"), t(lang, &format!("outcome.{outcome}"))),
+            String::new(),
+        ),
+    };
+    HistoryRow {
+        at: super::local(s, e.event.at),
+        who: who(s, &e.event.actor, lang),
+        what,
+        detail,
+    }
+}

@@ -1,0 +1,279 @@
+//! The inbox: the tasks of my department, role and unit that I may claim, and the tasks I
+//! hold, with the case's SLA status as a colour, filters, search and paging; claim and release.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use yimen_engine::core::{Case, Command};
+use yimen_engine::store::InboxFilter;
+
+use super::{Chrome, Ctx, chrome, render, see_other};
+use yimen_http::AppState;
+
+/// Rows per page.
+const PER_PAGE: i64 = 30;
+
+/// One row.
+pub struct Row {
+    task_id: String,
+    task_name: String,
+    case_id: String,
+    case_short: String,
+    subject: String,
+    case_type: String,
+    case_state: String,
+    unit: String,
+    created: String,
+    assignee: String,
+    sla: &'static str,
+    sla_label: &'static str,
+    due: String,
+    claimable: bool,
+    mine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    case_types: Vec<(String, String)>,
+    state: String,
+    case_type: String,
+    q: String,
+    page: i64,
+    has_next: bool,
+    prev_href: String,
+    next_href: String,
+    back: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InboxQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    case_type: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// The SLA status of a case at `now`, with its due instant: `none` without a clock.
+pub fn sla_of(s: &AppState, case: &Case) -> (&'static str, String) {
+    let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
+        return ("none", String::new());
+    };
+    let Some(clock) = &case.sla else {
+        return ("none", String::new());
+    };
+    let now = s.engine.now();
+    let derived = clock.derive(&def.calendar, &def.warn_at, now).ok().flatten();
+    let status = clock.status(derived.as_ref(), now).as_str();
+    let due = derived
+        .filter(|_| clock.running())
+        .map(|d| super::local(s, d.due))
+        .unwrap_or_default();
+    (status, due)
+}
+
+fn href(state: &str, case_type: &str, q: &str, page: i64) -> String {
+    format!(
+        "/inbox?state={}&case_type={}&q={}&page={page}",
+        super::url_encode(state),
+        super::url_encode(case_type),
+        super::url_encode(q)
+    )
+}
+
+pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<InboxQuery>) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let lang = ctx.lang.tag();
+    let state = match q.state.as_str() {
+        "open" | "claimed" => q.state.clone(),
+        _ => String::new(),
+    };
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 100_000);
+    let search: String = q.q.trim().chars().take(100).collect();
+    let defs = s.engine.definitions();
+    let case_types: Vec<(String, String)> = defs
+        .all_current()
+        .iter()
+        .map(|d| (d.def.id.clone(), d.def.name.get(lang).to_owned()))
+        .collect();
+    let case_type = if case_types.iter().any(|(id, _)| *id == q.case_type) {
+        q.case_type.clone()
+    } else {
+        String::new()
+    };
+    let filter = InboxFilter {
+        user: actor.id.clone(),
+        department: actor.department.clone(),
+        roles: actor.roles.clone(),
+        unit: actor.unit.clone(),
+        state: (!state.is_empty()).then(|| state.clone()),
+        case_type: (!case_type.is_empty()).then(|| case_type.clone()),
+        search: (!search.is_empty()).then(|| search.clone()),
+        limit: PER_PAGE + 1,
+        offset: (page - 1) * PER_PAGE,
+    };
+    let store = s.engine.store();
+    let mut items = match yimen_service::access::inbox(&s.engine, &actor, &filter).await {
+        Ok(i) => i,
+        Err(e) => return super::store_down(ctx.lang, e),
+    };
+    let has_next = items.len() as i64 > PER_PAGE;
+    items.truncate(PER_PAGE as usize);
+    let ids: Vec<String> = items.iter().map(|i| i.case_id.clone()).collect();
+    let cases = match store.cases_by_ids(&ids).await {
+        Ok(c) => c,
+        Err(e) => return super::store_down(ctx.lang, e),
+    };
+    let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let org = s.engine.org();
+    let unmasked = yimen_service::access::sees_personal_data(org, &actor);
+    let rows = items
+        .into_iter()
+        .map(|i| {
+            let case = cases.get(&i.case_id);
+            let def = case.and_then(|c| defs.get(&c.case_type, c.definition_version));
+            let (sla, due) = case.map(|c| sla_of(&s, c)).unwrap_or(("none", String::new()));
+            let task_name = def
+                .as_ref()
+                .and_then(|d| d.def.tasks.get(&i.name))
+                .map_or_else(|| i.name.clone(), |t| t.name.get(lang).to_owned());
+            let case_type = def
+                .as_ref()
+                .map_or_else(|| i.case_type.clone(), |d| d.def.name.get(lang).to_owned());
+            let case_state = def
+                .as_ref()
+                .and_then(|d| d.def.states.get(&i.case_state))
+                .map_or_else(|| i.case_state.clone(), |st| st.name.get(lang).to_owned());
+            let subject = match (case, &def) {
+                (Some(c), Some(d)) => super::fields::summary(&d.def, c, unmasked),
+                _ => i.case_id.clone(),
+            };
+            let unit = i
+                .unit
+                .as_deref()
+                .or(case.and_then(|c| c.unit.as_deref()))
+                .and_then(|u| org.file.units.get(u).map(|x| x.name.get(lang).to_owned()))
+                .unwrap_or_default();
+            let mine = i.assignee.as_deref() == Some(actor.id.as_str());
+            Row {
+                claimable: i.state == "open",
+                mine,
+                case_short: super::fields::short_id(&i.case_id),
+                assignee: i
+                    .assignee
+                    .as_deref()
+                    .map(|a| org.user(a).map_or_else(|| a.to_owned(), |u| u.name.clone()))
+                    .unwrap_or_default(),
+                created: super::local_ms(&s, i.created_at),
+                task_id: i.id,
+                task_name,
+                case_id: i.case_id,
+                subject,
+                case_type,
+                case_state,
+                unit,
+                sla,
+                sla_label: super::i18n::t(ctx.lang, &format!("sla.{sla}")),
+                due,
+            }
+        })
+        .collect();
+    let title = super::i18n::t(ctx.lang, "inbox.title");
+    let c = chrome(&s, &ctx, "nav.inbox", title);
+    let back = href(&state, &case_type, &search, page);
+    let error = q
+        .error
+        .as_deref()
+        .map(|code| super::i18n::problem(ctx.lang, code).to_owned());
+    render(
+        StatusCode::OK,
+        &InboxPage {
+            rows,
+            case_types,
+            prev_href: href(&state, &case_type, &search, page - 1),
+            next_href: href(&state, &case_type, &search, page + 1),
+            state,
+            case_type,
+            q: search,
+            page,
+            has_next,
+            back,
+            c,
+            error,
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BackForm {
+    #[serde(default)]
+    back: String,
+}
+
+async fn task_command(s: &AppState, ctx: &Ctx, task: &str, back: &str, claim: bool) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let back = super::safe_next(Some(back));
+    let Some((case_id, _)) = task.rsplit_once(":t") else {
+        return super::error_page(StatusCode::NOT_FOUND, "no such task");
+    };
+    if let Err(e) = yimen_service::cases::check_visible(s, &actor, case_id).await {
+        return super::refusal_page(e);
+    }
+    let cmd = if claim {
+        Command::Claim { task: task.to_owned() }
+    } else {
+        Command::Release { task: task.to_owned() }
+    };
+    match s.engine.command(case_id, cmd, actor, None).await {
+        Ok(_) if claim => see_other(&format!("/cases/{case_id}")),
+        Ok(_) => see_other(&back),
+        Err(e) => {
+            let e = yimen_http::ApiError::from(e);
+            let sep = if back.contains('?') { '&' } else { '?' };
+            see_other(&format!("{back}{sep}error={}", e.code()))
+        }
+    }
+}
+
+pub async fn claim(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(task): Path<String>,
+    axum::Form(f): axum::Form<BackForm>,
+) -> Response {
+    task_command(&s, &ctx, &task, &f.back, true).await
+}
+
+pub async fn release(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(task): Path<String>,
+    axum::Form(f): axum::Form<BackForm>,
+) -> Response {
+    task_command(&s, &ctx, &task, &f.back, false).await
+}

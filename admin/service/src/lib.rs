@@ -1,0 +1,21 @@
+//! `yimen-service`: the layer the JSON API and the pages both stand on. It decides who may see
+//! and do what ([`access`]), signs people in ([`auth`], [`session`]), limits rates
+//! ([`limits`]), finds the cases an actor may see ([`cases`]) and checks and deploys edited
+//! workflows ([`authoring`]). It knows no HTTP framework: its one error, [`Error`], says which
+//! kind of refusal it is, and the API and the pages each say it in their own form.
+
+pub mod access;
+pub mod auth;
+pub mod authoring;
+pub mod cases;
+pub mod error;
+pub mod limits;
+pub mod session;
+pub mod state;
+
+pub use error::{Error, Kind};
+pub use session::{Authed, Session};
+pub use state::{AppState, MAX_BODY, RouteInfo, is_api_path};
+
+/// HTML-escapes text for an element or an attribute.
+pub use yimen_engine::reports::bulletin::esc;
