@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use common::{at, bundle, database, engine, fields, user};
 use serde_json::json;
-use yimen_engine::render::Renderer;
+use yimen_engine::render::{Addressee, Renderer};
 use yimen_engine::runtime::ManualClock;
 
 #[tokio::test]
@@ -30,7 +30,16 @@ async fn every_template_renders_and_masks_personal_data() {
         .get(&case.case_type, case.definition_version)
         .expect("def");
     let r = Renderer::new(&b.templates, "普陀区社会治理中心", "https://centre.example").expect("templates compile");
-    let masked = r.context(&def, e.org(), &case, "王敏", false, e.now());
+    let masked = r.context(
+        &def,
+        e.org(),
+        &case,
+        Addressee {
+            name: "王敏",
+            sees_personal_data: false,
+        },
+        e.now(),
+    );
     assert_eq!(masked["fields"]["applicant_phone"], "138****8000");
     assert_eq!(masked["fields"]["applicant_id"], "110101********1233");
     assert_eq!(masked["fields"]["applicant"], "张**");
@@ -38,7 +47,16 @@ async fn every_template_renders_and_masks_personal_data() {
         masked["_raw"]["fields"]["applicant_phone"], "138****8000",
         "no raw values for a role that may not see them"
     );
-    let open = r.context(&def, e.org(), &case, "王敏", true, e.now());
+    let open = r.context(
+        &def,
+        e.org(),
+        &case,
+        Addressee {
+            name: "王敏",
+            sees_personal_data: true,
+        },
+        e.now(),
+    );
     assert_eq!(open["_raw"]["fields"]["applicant_phone"], "13800138000");
     for (id, sources) in &b.templates {
         // Report templates render with a report's context (the periodic jobs), not a case's.

@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 
 use serde_json::Value;
 use yimen_engine::model::{Channel, Recipient, RecipientScope};
-use yimen_engine::render::Renderer;
+use yimen_engine::render::{Addressee, Renderer};
 use yimen_engine::runtime::Engine;
 use yimen_engine::store::outbox::{Delivery, NewDelivery, Outcome};
 use yimen_notifiers::{Message, Notifier, SendError};
@@ -332,7 +332,16 @@ impl Dispatcher {
                 .iter()
                 .any(|r| org.file.roles.get(r).is_some_and(|r| r.sees_personal_data))
         });
-        let ctx = self.renderer.context(&def, org, &case, &name, sees, self.engine.now());
+        let ctx = self.renderer.context(
+            &def,
+            org,
+            &case,
+            Addressee {
+                name: &name,
+                sees_personal_data: sees,
+            },
+            self.engine.now(),
+        );
         let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
         let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
         Ok(if d.channel == "sms" {

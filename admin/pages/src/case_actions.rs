@@ -40,15 +40,8 @@ pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: 
     }
 }
 
-async fn run(
-    s: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    cmd: Command,
-    done: &str,
-    action: Option<String>,
-    sent: Map<String, Value>,
-) -> Response {
+/// Runs a command from a form that shows nothing again when it fails (no action's fields).
+async fn run(s: &AppState, ctx: &Ctx, id: &str, cmd: Command, done: &str) -> Response {
     let actor = match ctx.actor() {
         Ok(a) => a.clone(),
         Err(r) => return r,
@@ -56,26 +49,23 @@ async fn run(
     if let Err(e) = yimen_service::cases::check_visible(s, &actor, id).await {
         return super::refusal_page(e);
     }
-    run_seen(s, ctx, actor, id, cmd, done, action, sent).await
+    run_seen(s, ctx, actor, id, cmd, done, Kept::default()).await
+}
+
+/// What a failed form shows again: the action whose form stays open and the values sent.
+#[derive(Debug, Default)]
+struct Kept {
+    action: Option<String>,
+    sent: Map<String, Value>,
 }
 
 /// Runs a command on a case the actor has been found to see.
-#[allow(clippy::too_many_arguments)]
-async fn run_seen(
-    s: &AppState,
-    ctx: &Ctx,
-    actor: Actor,
-    id: &str,
-    cmd: Command,
-    done: &str,
-    action: Option<String>,
-    sent: Map<String, Value>,
-) -> Response {
+async fn run_seen(s: &AppState, ctx: &Ctx, actor: Actor, id: &str, cmd: Command, done: &str, kept: Kept) -> Response {
     match s.engine.command(id, cmd, actor, None).await {
         Ok(_) => see_other(&format!("/cases/{id}?done={done}")),
         Err(EngineError::NotFound(_)) => super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case")),
         Err(e) => {
-            let f = failure(ctx.lang, action, sent, e);
+            let f = failure(ctx.lang, kept.action, kept.sent, e);
             show(s, ctx, id, false, None, Some(f)).await
         }
     }
@@ -108,7 +98,11 @@ pub async fn act(
         comment: super::form_value(&form, "comment"),
         expected_version: super::form_value(&form, "expected_version").and_then(|v| v.parse().ok()),
     };
-    run_seen(&s, &ctx, actor, &id, cmd, "acted", Some(action), fields).await
+    let kept = Kept {
+        action: Some(action),
+        sent: fields,
+    };
+    run_seen(&s, &ctx, actor, &id, cmd, "acted", kept).await
 }
 
 pub async fn comment(
@@ -118,11 +112,11 @@ pub async fn comment(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let text = super::form_value(&form, "text").unwrap_or_default();
-    run(&s, &ctx, &id, Command::Comment { text }, "commented", None, Map::new()).await
+    run(&s, &ctx, &id, Command::Comment { text }, "commented").await
 }
 
 pub async fn visit(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    run(&s, &ctx, &id, Command::RecordVisit, "visit", None, Map::new()).await
+    run(&s, &ctx, &id, Command::RecordVisit, "visit").await
 }
 
 pub async fn extend(
@@ -132,20 +126,11 @@ pub async fn extend(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let comment = super::form_value(&form, "comment");
-    run(&s, &ctx, &id, Command::Extend { comment }, "extended", None, Map::new()).await
+    run(&s, &ctx, &id, Command::Extend { comment }, "extended").await
 }
 
 pub async fn escalate(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    run(
-        &s,
-        &ctx,
-        &id,
-        Command::Escalate { rung: None },
-        "escalated",
-        None,
-        Map::new(),
-    )
-    .await
+    run(&s, &ctx, &id, Command::Escalate { rung: None }, "escalated").await
 }
 
 fn record_case(record: &str) -> Option<String> {
@@ -199,7 +184,7 @@ async fn on_record(
     let Some(id) = record_case(&record) else {
         return super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case"));
     };
-    run(s, ctx, &id, cmd(record), done, None, Map::new()).await
+    run(s, ctx, &id, cmd(record), done).await
 }
 
 /// Shows the case with its personal data, after writing the reason to the audit log.

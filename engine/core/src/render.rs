@@ -92,6 +92,15 @@ pub fn mask_fields(def: &CaseTypeFile, fields: &Map<String, Value>) -> Map<Strin
         .collect()
 }
 
+/// Who a notification is rendered for.
+#[derive(Debug, Clone, Copy)]
+pub struct Addressee<'a> {
+    /// Their name, as the template greets them.
+    pub name: &'a str,
+    /// Whether their role may see personal data unmasked (a template's `raw` then shows it).
+    pub sees_personal_data: bool,
+}
+
 /// The templates of a bundle, ready to render.
 #[derive(Debug)]
 pub struct Renderer {
@@ -163,17 +172,19 @@ impl Renderer {
         })
     }
 
-    /// The context a case's templates see.
-    #[allow(clippy::too_many_arguments)]
+    /// The context a case's templates see, for one recipient.
     pub fn context(
         &self,
         def: &CompiledCaseType,
         org: &Organisation,
         case: &Case,
-        recipient_name: &str,
-        sees_personal_data: bool,
+        recipient: Addressee<'_>,
         now: DateTime<Utc>,
     ) -> Value {
+        let Addressee {
+            name: recipient_name,
+            sees_personal_data,
+        } = recipient;
         let tz = def.calendar.timezone();
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
         let mut masked = mask_fields(&def.def, &case.fields);

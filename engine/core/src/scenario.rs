@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::core::Definitions;
 use crate::core::case::Case;
-use crate::core::command::{Actor, Command, decide};
+use crate::core::command::{Actor, Command, Context, decide};
 use crate::core::definition::{Organisation, WorkloadCounts};
 use crate::core::effect::Effect;
 use crate::duration::Duration;
@@ -81,7 +81,13 @@ impl Run<'_> {
             .defs
             .get(&self.case.case_type, self.case.definition_version)
             .ok_or("the case type is not deployed")?;
-        let d = decide(&def, &self.org, Some(&self.case), cmd, actor, self.now).map_err(|r| r.to_string())?;
+        let cx = Context {
+            def: &def,
+            org: &self.org,
+            actor,
+            now: self.now,
+        };
+        let d = decide(&cx, Some(&self.case), cmd).map_err(|r| r.to_string())?;
         self.record(&d.effects);
         self.case = d.case;
         Ok(())
@@ -178,8 +184,13 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
         fields,
         unit: sc.unit.clone(),
     };
-    let opened = decide(&def, &org, None, &open, &clerk, start)
-        .map_err(|r| fail(0, "open the case", "it opens", r.to_string()))?;
+    let cx = Context {
+        def: &def,
+        org: &org,
+        actor: &clerk,
+        now: start,
+    };
+    let opened = decide(&cx, None, &open).map_err(|r| fail(0, "open the case", "it opens", r.to_string()))?;
     let mut run = Run {
         defs,
         org,

@@ -89,19 +89,34 @@ pub fn parse_rate(s: &str) -> Option<f64> {
         .map(|p| p / 100.0)
 }
 
-/// Draws the week's sample from the cases closed in `period`, leaving out `exclude` (the review
-/// case type itself).
-#[allow(clippy::too_many_arguments)]
+/// What a spot-check draws.
+#[derive(Debug, Clone, Copy)]
+pub struct Draw<'a> {
+    /// The period whose closed cases are drawn from.
+    pub period: Period,
+    /// How many, stratified how.
+    pub sample: &'a Sample,
+    /// The seed (from the job and the period, so a re-run draws the same cases).
+    pub seed: &'a str,
+    /// The case type left out (the review case type itself).
+    pub exclude: &'a str,
+}
+
+/// Draws the week's sample from the cases closed in the period, leaving out the review case
+/// type itself.
 pub async fn draw(
     pool: &sqlx::AnyPool,
     org: &Organisation,
     tz: chrono_tz::Tz,
-    period: Period,
-    sample: &Sample,
-    seed: &str,
-    exclude: &str,
+    what: &Draw<'_>,
     type_names: &std::collections::HashMap<String, String>,
 ) -> Result<SpotCheck, StoreError> {
+    let Draw {
+        period,
+        sample,
+        seed,
+        exclude,
+    } = *what;
     let drawn = |case_id: String, case_type: String| Drawn {
         number: crate::render::number_of(&case_id),
         type_name: type_names.get(&case_type).cloned().unwrap_or_else(|| case_type.clone()),

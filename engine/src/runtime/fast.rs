@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{EngineError, Job, Outcome, Shared};
 use crate::core::case::{Case, CaseStatus};
-use crate::core::command::{Command, decide};
+use crate::core::command::{Command, Context, decide};
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
 use crate::store::StoreError;
@@ -141,14 +141,13 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
             .ok_or_else(|| {
                 EngineError::Rejected(Rejection::UnknownCaseType(job.case_type.clone().unwrap_or_default()))
             })?;
-            let decision = match decide(
-                &def,
-                &shared.org,
-                before.map(|b| &b.case),
-                &job.command,
-                &job.actor,
+            let cx = Context {
+                def: &def,
+                org: &shared.org,
+                actor: &job.actor,
                 now,
-            ) {
+            };
+            let decision = match decide(&cx, before.map(|b| &b.case), &job.command) {
                 Ok(d) => d,
                 Err(r) => {
                     if let Command::FireTimer { key } = &job.command {

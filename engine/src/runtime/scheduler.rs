@@ -12,7 +12,7 @@ use crate::calendar::WorkCalendar;
 use crate::model::schedule::{Job, JobKind, SchedulesFile};
 use crate::reports::{Period, assessment, bulletin, spot_check};
 use crate::store::StoreError;
-use crate::store::jobs::Saved;
+use crate::store::jobs::{NewReport, Saved};
 
 /// Periodic jobs over one engine.
 #[derive(Debug, Clone)]
@@ -201,12 +201,14 @@ impl Scheduler {
                 let data = json(&b)?;
                 Ok(store
                     .save_report(
-                        job_id,
-                        &period.id(),
-                        "bulletin",
-                        &data,
-                        &bulletin::html(&b, threshold),
-                        &bulletin::csv(&b),
+                        NewReport {
+                            job: job_id,
+                            period: &period.id(),
+                            kind: "bulletin",
+                            data: &data,
+                            html: &bulletin::html(&b, threshold),
+                            csv: &bulletin::csv(&b),
+                        },
                         now_ms,
                     )
                     .await?)
@@ -221,12 +223,14 @@ impl Scheduler {
                 let data = json(&a)?;
                 Ok(store
                     .save_report(
-                        job_id,
-                        &period.id(),
-                        "assessment",
-                        &data,
-                        &assessment::html(&a),
-                        &assessment::csv(&a),
+                        NewReport {
+                            job: job_id,
+                            period: &period.id(),
+                            kind: "assessment",
+                            data: &data,
+                            html: &assessment::html(&a),
+                            csv: &assessment::csv(&a),
+                        },
                         now_ms,
                     )
                     .await?)
@@ -236,14 +240,17 @@ impl Scheduler {
                     return Err(JobError::NotRunnable(job_id.to_owned()));
                 };
                 let seed = spot_check::seed(job_id, &period.id());
+                let what = spot_check::Draw {
+                    period,
+                    sample,
+                    seed: &seed,
+                    exclude: &review.case_type,
+                };
                 let mut draw = spot_check::draw(
                     store.pool(),
                     self.engine.org(),
                     self.calendar.timezone(),
-                    period,
-                    sample,
-                    &seed,
-                    &review.case_type,
+                    &what,
                     &self.names,
                 )
                 .await?;
@@ -279,12 +286,14 @@ impl Scheduler {
                 let data = json(&draw)?;
                 Ok(store
                     .save_report(
-                        job_id,
-                        &period.id(),
-                        "spot_check",
-                        &data,
-                        &spot_check::html(&draw),
-                        &spot_check::csv(&draw),
+                        NewReport {
+                            job: job_id,
+                            period: &period.id(),
+                            kind: "spot_check",
+                            data: &data,
+                            html: &spot_check::html(&draw),
+                            csv: &spot_check::csv(&draw),
+                        },
                         now_ms,
                     )
                     .await?)

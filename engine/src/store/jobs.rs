@@ -38,6 +38,23 @@ pub enum Saved {
 /// Attempts after which a run stops being retried on its own and waits for an admin.
 pub const MAX_ATTEMPTS: i64 = 5;
 
+/// A report as a job run stores it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReport<'a> {
+    /// The job.
+    pub job: &'a str,
+    /// The period it covers (`2026-10`).
+    pub period: &'a str,
+    /// `bulletin`, `assessment` or `spot_check`.
+    pub kind: &'a str,
+    /// Its figures as JSON.
+    pub data: &'a str,
+    /// Its HTML.
+    pub html: &'a str,
+    /// Its table as CSV.
+    pub csv: &'a str,
+}
+
 impl Store {
     /// Claims the run of `job` for `period` for `node` until `lease_until_ms`: a new run, a run
     /// whose retry is due, or a run whose claimer's lease expired. Only one claimer wins.
@@ -211,17 +228,15 @@ impl Store {
 
     /// Stores a report, replacing an earlier one for the same job and period, and says whether
     /// its figures changed.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn save_report(
-        &self,
-        job: &str,
-        period: &str,
-        kind: &str,
-        data: &str,
-        html: &str,
-        csv: &str,
-        now_ms: i64,
-    ) -> Result<(Saved, String), StoreError> {
+    pub async fn save_report(&self, report: NewReport<'_>, now_ms: i64) -> Result<(Saved, String), StoreError> {
+        let NewReport {
+            job,
+            period,
+            kind,
+            data,
+            html,
+            csv,
+        } = report;
         let sha = super::sha256_hex(data);
         let old: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM reports WHERE job = $1 AND period = $2")
             .bind(job)

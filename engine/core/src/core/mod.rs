@@ -17,7 +17,7 @@ pub mod sla;
 pub mod supervision;
 
 pub use case::{Case, CaseStatus, OpenTimer, SupervisionRecord, SupervisionState, TaskInstance, TaskState};
-pub use command::{Actor, Command, Decision, decide, repeat_key};
+pub use command::{Actor, Command, Context, Decision, decide, repeat_key};
 pub use definition::{CompiledCaseType, Organisation, RouteError, Workload, WorkloadCounts};
 pub use definitions::Definitions;
 pub use effect::Effect;

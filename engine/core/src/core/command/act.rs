@@ -1,8 +1,8 @@
 //! Taking a declared action: checks who, from where, which fields and the guard, then moves.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::Context;
 use super::transition::{Out, declared_effects, enter};
 use super::{Actor, Decision};
 use crate::core::case::{Case, TaskInstance};
@@ -87,18 +87,15 @@ fn case_attribute(case: &Case, name: &str) -> ExprValue {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn act(
-    def: &CompiledCaseType,
-    org: &Organisation,
+    cx: &Context<'_>,
     case: &Case,
     action_id: &str,
     fields: &Map<String, Value>,
     comment: Option<&str>,
     expected_version: Option<i64>,
-    actor: &Actor,
-    now: DateTime<Utc>,
 ) -> Result<Decision, Rejection> {
+    let Context { def, org, actor, now } = *cx;
     if case.is_closed() {
         return Err(Rejection::Closed);
     }
@@ -202,18 +199,8 @@ pub(super) fn act(
             comment: comment.map(str::to_owned),
         },
     });
-    declared_effects(def, org, &mut next, &action.effects, action_id, actor, now, &mut out)?;
-    enter(
-        def,
-        org,
-        &mut next,
-        Some(&case.state),
-        &action.to,
-        Some(action_id),
-        actor,
-        now,
-        &mut out,
-    )?;
+    declared_effects(cx, &mut next, &action.effects, action_id, &mut out)?;
+    enter(cx, &mut next, Some(&case.state), &action.to, Some(action_id), &mut out)?;
     Ok(Decision {
         case: next,
         events: out.events,

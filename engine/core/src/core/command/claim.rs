@@ -1,13 +1,13 @@
 //! Claiming a task from an inbox.
 
-use chrono::{DateTime, Utc};
-
-use super::{Actor, Decision, note};
+use super::Context;
+use super::{Decision, note};
 use crate::core::case::{Case, TaskState};
 use crate::core::event::EventKind;
 use crate::core::reject::Rejection;
 
-pub(super) fn claim(case: &Case, task: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Decision, Rejection> {
+pub(super) fn claim(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decision, Rejection> {
+    let Context { actor, now, .. } = *cx;
     let t = case.task(task).ok_or_else(|| Rejection::UnknownTask(task.to_owned()))?;
     match t.state {
         TaskState::Open => {}

@@ -1,13 +1,13 @@
 //! Comments on a case.
 
-use chrono::{DateTime, Utc};
-
-use super::{Actor, Decision, note};
+use super::Context;
+use super::{Decision, note};
 use crate::core::case::Case;
 use crate::core::event::EventKind;
 use crate::core::reject::Rejection;
 
-pub(super) fn comment(case: &Case, text: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Decision, Rejection> {
+pub(super) fn comment(cx: &Context<'_>, case: &Case, text: &str) -> Result<Decision, Rejection> {
+    let Context { actor, now, .. } = *cx;
     let text = text.trim();
     if text.is_empty() {
         return Err(Rejection::BadText("a comment cannot be empty".into()));

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Map;
 
+use super::Context;
 use super::transition::Out;
 use super::{Actor, Decision};
 use crate::core::case::Case;
@@ -11,13 +12,8 @@ use crate::core::effect::Effect;
 use crate::core::event::{Event, EventKind};
 use crate::core::reject::Rejection;
 
-pub(super) fn fire_timer(
-    def: &CompiledCaseType,
-    org: &Organisation,
-    case: &Case,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<Decision, Rejection> {
+pub(super) fn fire_timer(cx: &Context<'_>, case: &Case, key: &str) -> Result<Decision, Rejection> {
+    let Context { def, org, now, .. } = *cx;
     let Some((name, _)) = case.timers.iter().find(|(_, t)| t.key == key) else {
         return Err(Rejection::StaleTimer(key.to_owned()));
     };
@@ -38,7 +34,8 @@ pub(super) fn fire_timer(
     base.timers.remove(&name);
     let mut decision = match &timer.action {
         Some(action) => {
-            let mut d = super::act::act(def, org, &base, action, &Map::new(), None, None, &system, now)?;
+            let as_system = Context { actor: &system, ..*cx };
+            let mut d = super::act::act(&as_system, &base, action, &Map::new(), None, None)?;
             d.events.insert(0, fired);
             d
         }

@@ -1,13 +1,19 @@
 //! Commands and the decision function. One command per file; shared moves in [`transition`].
 
 mod act;
+mod answer;
 mod claim;
 mod comment;
+mod escalate;
+mod extend;
 mod fire_timer;
 mod open;
 pub use open::repeat_key;
 mod reassign;
+mod recompute;
 mod release;
+mod repeat;
+mod review;
 mod supervise;
 mod transition;
 mod visit;
@@ -162,6 +168,20 @@ pub enum Command {
     },
 }
 
+/// What every command is decided against: the case type's compiled definition, the
+/// organisation (with its workload counts, read only), who is acting, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The case type's definition (the version the case runs on).
+    pub def: &'a CompiledCaseType,
+    /// The organisation.
+    pub org: &'a Organisation,
+    /// Who is acting.
+    pub actor: &'a Actor,
+    /// The instant of the decision.
+    pub now: DateTime<Utc>,
+}
+
 /// What a command decided: the new case, the events to append and the effects to carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
@@ -176,15 +196,8 @@ pub struct Decision {
 /// Decides a command. Pure: the same inputs always give the same output. The organisation's
 /// workload counts are only read; the tasks this decision assigned or closed come back as
 /// [`Effect::WorkloadChanged`].
-pub fn decide(
-    def: &CompiledCaseType,
-    org: &Organisation,
-    case: Option<&Case>,
-    cmd: &Command,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Decision, Rejection> {
-    let mut d = decide_inner(def, org, case, cmd, actor, now)?;
+pub fn decide(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<Decision, Rejection> {
+    let mut d = decide_inner(cx, case, cmd)?;
     let active = |c: Option<&Case>| -> Vec<String> {
         c.map(|c| {
             c.tasks
@@ -210,14 +223,7 @@ pub fn decide(
     Ok(d)
 }
 
-fn decide_inner(
-    def: &CompiledCaseType,
-    org: &Organisation,
-    case: Option<&Case>,
-    cmd: &Command,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Decision, Rejection> {
+fn decide_inner(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<Decision, Rejection> {
     match (cmd, case) {
         (
             Command::Open {
@@ -227,7 +233,7 @@ fn decide_inner(
                 unit,
             },
             None,
-        ) => open::open(def, org, case_id, channel, fields, unit.as_deref(), actor, now),
+        ) => open::open(cx, case_id, channel, fields, unit.as_deref()),
         (Command::Open { .. }, Some(_)) => Err(Rejection::BadText("the case already exists".into())),
         (_, None) => Err(Rejection::BadText("the case does not exist".into())),
         (
@@ -238,19 +244,9 @@ fn decide_inner(
                 expected_version,
             },
             Some(c),
-        ) => act::act(
-            def,
-            org,
-            c,
-            action,
-            fields,
-            comment.as_deref(),
-            *expected_version,
-            actor,
-            now,
-        ),
-        (Command::Claim { task }, Some(c)) => claim::claim(c, task, actor, now),
-        (Command::Release { task }, Some(c)) => release::release(org, c, task, actor, now),
+        ) => act::act(cx, c, action, fields, comment.as_deref(), *expected_version),
+        (Command::Claim { task }, Some(c)) => claim::claim(cx, c, task),
+        (Command::Release { task }, Some(c)) => release::release(cx, c, task),
         (
             Command::Reassign {
                 task,
@@ -258,15 +254,15 @@ fn decide_inner(
                 to_department,
             },
             Some(c),
-        ) => reassign::reassign(org, c, task, to_user.as_deref(), to_department.as_deref(), actor, now),
-        (Command::Comment { text }, Some(c)) => comment::comment(c, text, actor, now),
-        (Command::RecordVisit, Some(c)) => visit::record_visit(c, actor, now),
-        (Command::Repeat { channel, fields }, Some(c)) => visit::repeat(c, channel, fields, actor, now),
-        (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(def, org, c, key, now),
-        (Command::Recompute, Some(c)) => supervise::recompute(def, c, now),
-        (Command::Extend { comment }, Some(c)) => supervise::extend(def, c, comment.as_deref(), actor, now),
-        (Command::Escalate { rung }, Some(c)) => supervise::escalate(def, org, c, rung.as_deref(), actor, now),
-        (Command::AnswerSupervision { record, text }, Some(c)) => supervise::answer(c, record, text, actor, now),
+        ) => reassign::reassign(cx, c, task, to_user.as_deref(), to_department.as_deref()),
+        (Command::Comment { text }, Some(c)) => comment::comment(cx, c, text),
+        (Command::RecordVisit, Some(c)) => visit::record_visit(cx, c),
+        (Command::Repeat { channel, fields }, Some(c)) => repeat::repeat(cx, c, channel, fields),
+        (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(cx, c, key),
+        (Command::Recompute, Some(c)) => recompute::recompute(cx, c),
+        (Command::Extend { comment }, Some(c)) => extend::extend(cx, c, comment.as_deref()),
+        (Command::Escalate { rung }, Some(c)) => escalate::escalate(cx, c, rung.as_deref()),
+        (Command::AnswerSupervision { record, text }, Some(c)) => answer::answer(cx, c, record, text),
         (
             Command::ReviewSupervision {
                 record,
@@ -274,7 +270,7 @@ fn decide_inner(
                 comment,
             },
             Some(c),
-        ) => supervise::review(def, org, c, record, *accept, comment.as_deref(), actor, now),
+        ) => review::review(cx, c, record, *accept, comment.as_deref()),
     }
 }
 

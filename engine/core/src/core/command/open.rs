@@ -2,13 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::Context;
+use super::Decision;
 use super::transition::{Out, declared_effects, enter};
-use super::{Actor, Decision};
 use crate::core::case::{Case, CaseStatus};
-use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::core::event::{Event, EventKind};
 use crate::core::fields::check_values;
 use crate::core::reject::Rejection;
@@ -52,17 +51,14 @@ pub fn repeat_key(d: &CaseTypeFile, values: &Map<String, Value>) -> Option<Strin
     Some(format!("{:x}", h.finalize()))
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn open(
-    def: &CompiledCaseType,
-    org: &Organisation,
+    cx: &Context<'_>,
     case_id: &str,
     channel: &str,
     fields: &Map<String, Value>,
     unit: Option<&str>,
-    actor: &Actor,
-    now: DateTime<Utc>,
 ) -> Result<Decision, Rejection> {
+    let Context { def, org, actor, now } = *cx;
     let d = &def.def;
     if !d.channels.iter().any(|c| c == channel) && !org.takes_any(channel) {
         return Err(Rejection::WrongChannel {
@@ -147,18 +143,8 @@ pub(super) fn open(
             fields: values,
         },
     });
-    declared_effects(def, org, &mut case, &d.on_open, "open", actor, now, &mut out)?;
-    enter(
-        def,
-        org,
-        &mut case,
-        None,
-        def.initial_state(),
-        None,
-        actor,
-        now,
-        &mut out,
-    )?;
+    declared_effects(cx, &mut case, &d.on_open, "open", &mut out)?;
+    enter(cx, &mut case, None, def.initial_state(), None, &mut out)?;
     Ok(Decision {
         case,
         events: out.events,

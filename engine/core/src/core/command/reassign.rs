@@ -1,22 +1,19 @@
 //! Reassigning a task to another user or department.
 
-use chrono::{DateTime, Utc};
-
-use super::{Actor, Decision, note};
+use super::Context;
+use super::{Decision, note};
 use crate::core::case::{Case, TaskState};
-use crate::core::definition::Organisation;
 use crate::core::event::EventKind;
 use crate::core::reject::Rejection;
 
 pub(super) fn reassign(
-    org: &Organisation,
+    cx: &Context<'_>,
     case: &Case,
     task: &str,
     to_user: Option<&str>,
     to_department: Option<&str>,
-    actor: &Actor,
-    now: DateTime<Utc>,
 ) -> Result<Decision, Rejection> {
+    let Context { org, actor, now, .. } = *cx;
     let t = case.task(task).ok_or_else(|| Rejection::UnknownTask(task.to_owned()))?;
     if !t.is_active() {
         return Err(Rejection::TaskState {

@@ -1,20 +1,13 @@
 //! Releasing a claimed task back to its inbox.
 
-use chrono::{DateTime, Utc};
-
-use super::{Actor, Decision, note};
+use super::Context;
+use super::{Decision, note};
 use crate::core::case::{Case, TaskState};
-use crate::core::definition::Organisation;
 use crate::core::event::EventKind;
 use crate::core::reject::Rejection;
 
-pub(super) fn release(
-    org: &Organisation,
-    case: &Case,
-    task: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Decision, Rejection> {
+pub(super) fn release(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decision, Rejection> {
+    let Context { org, actor, now, .. } = *cx;
     let t = case.task(task).ok_or_else(|| Rejection::UnknownTask(task.to_owned()))?;
     if t.state != TaskState::Claimed {
         return Err(Rejection::TaskState {

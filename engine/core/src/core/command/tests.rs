@@ -13,6 +13,18 @@ use crate::core::event::EventKind;
 use crate::load::{Bundle, LoadOptions, load_dir};
 use crate::yaml::Limits;
 
+/// `decide` with its context spelled out, as the tests read best.
+fn decide_at(
+    def: &CompiledCaseType,
+    org: &Organisation,
+    case: Option<&Case>,
+    cmd: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
+    decide(&Context { def, org, actor, now }, case, cmd)
+}
+
 fn bundle() -> &'static Bundle {
     static B: OnceLock<Bundle> = OnceLock::new();
     B.get_or_init(|| {
@@ -85,7 +97,7 @@ fn open_labour() -> (CompiledCaseType, Case) {
         fields: labour_fields(),
         unit: None,
     };
-    let out = decide(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
+    let out = decide_at(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
     (d, out.case)
 }
 
@@ -96,7 +108,7 @@ fn act(d: &CompiledCaseType, c: &Case, action: &str, who: &str, f: Value, when: 
         comment: Some("理由".into()),
         expected_version: None,
     };
-    decide(d, &org(), Some(c), &cmd, &user(who), at(when))
+    decide_at(d, &org(), Some(c), &cmd, &user(who), at(when))
 }
 
 #[test]
@@ -108,7 +120,7 @@ fn opening_records_history_and_queues_the_receipt() {
         fields: labour_fields(),
         unit: None,
     };
-    let out = decide(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
+    let out = decide_at(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
     assert_eq!(out.case.state, "registered");
     assert_eq!(out.case.version, 1);
     assert_eq!(out.events.len(), 1);
@@ -119,7 +131,7 @@ fn opening_records_history_and_queues_the_receipt() {
 fn opening_refuses_bad_fields_and_channels() {
     let d = def("labour_dispute");
     let open = |f: Map<String, Value>, ch: &str| {
-        decide(
+        decide_at(
             &d,
             &org(),
             None,
@@ -231,7 +243,7 @@ fn guards_decide_and_say_why() {
         fields: f,
         unit: None,
     };
-    let c = decide(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
+    let c = decide_at(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
         .expect("opens")
         .case;
     let err = act(
@@ -255,7 +267,7 @@ fn a_timer_fires_once_and_a_stale_timer_is_refused() {
         .case;
     let key = m.timers["mediation_period"].key.clone();
     let fire = Command::FireTimer { key: key.clone() };
-    let fired = decide(&d, &org(), Some(&m), &fire, &Actor::system(), at("2026-10-14T00:00")).expect("fires");
+    let fired = decide_at(&d, &org(), Some(&m), &fire, &Actor::system(), at("2026-10-14T00:00")).expect("fires");
     assert_eq!(fired.case.state, "mediation_failed");
     assert_eq!(
         fired.events[0].kind,
@@ -264,7 +276,7 @@ fn a_timer_fires_once_and_a_stale_timer_is_refused() {
         }
     );
     assert_eq!(fired.events[0].actor, "system");
-    let again = decide(
+    let again = decide_at(
         &d,
         &org(),
         Some(&fired.case),
@@ -287,7 +299,7 @@ fn tasks_are_claimed_by_their_role_in_their_department() {
         fields: f,
         unit: None,
     };
-    let c = decide(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
+    let c = decide_at(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
         .expect("opens")
         .case;
     let c = act(&d, &c, "dispatch", "clerk_wang", json!({}), "2026-11-25T09:05")
@@ -301,7 +313,7 @@ fn tasks_are_claimed_by_their_role_in_their_department() {
         .id
         .clone();
     let claim = |c: &Case, who: &str| {
-        decide(
+        decide_at(
             &d,
             &org(),
             Some(c),
@@ -318,7 +330,7 @@ fn tasks_are_claimed_by_their_role_in_their_department() {
     );
     assert_eq!(claim(&claimed, "handler_li").unwrap_err().code(), "task_state");
     let release = Command::Release { task: task.clone() };
-    let released = decide(
+    let released = decide_at(
         &d,
         &org(),
         Some(&claimed),
@@ -339,7 +351,7 @@ fn stale_versions_are_refused() {
         comment: None,
         expected_version: Some(7),
     };
-    let err = decide(&d, &org(), Some(&c), &cmd, &user("clerk_wang"), at("2026-09-28T11:00")).unwrap_err();
+    let err = decide_at(&d, &org(), Some(&c), &cmd, &user("clerk_wang"), at("2026-09-28T11:00")).unwrap_err();
     assert_eq!(err, Rejection::Stale { expected: 7, actual: 1 });
 }
 

@@ -1,12 +1,11 @@
 //! Moving a case into a state: tasks opened and closed, timers started and cancelled, the case
 //! closed when the state is terminal, and the effects declared on actions.
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::Actor;
+use super::Context;
 use crate::core::case::{Case, CaseStatus, OpenTimer, TaskInstance, TaskState};
-use crate::core::definition::{CompiledCaseType, Organisation};
+use crate::core::definition::Organisation;
 use crate::core::effect::Effect;
 use crate::core::event::{Event, EventKind};
 use crate::core::reject::Rejection;
@@ -32,20 +31,17 @@ fn runs_in(list: &[String], state: Option<&str>) -> bool {
     state.is_some_and(|s| list.iter().any(|x| x == s))
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Moves `case` (already at its new version) from `from` (None when opening) into `to`.
 /// `completing` names the action that caused the move, so its tasks complete rather than cancel.
 pub(super) fn enter(
-    def: &CompiledCaseType,
-    org: &Organisation,
+    cx: &Context<'_>,
     case: &mut Case,
     from: Option<&str>,
     to: &str,
     completing: Option<&str>,
-    actor: &Actor,
-    now: DateTime<Utc>,
     out: &mut Out,
 ) -> Result<(), Rejection> {
+    let Context { def, org, actor, now } = *cx;
     case.state = to.to_owned();
     let terminal = def.def.states.get(to).and_then(|s| s.terminal);
 
@@ -188,17 +184,14 @@ pub(super) fn enter(
 }
 
 /// Applies effects declared on an action or on opening.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn declared_effects(
-    def: &CompiledCaseType,
-    org: &Organisation,
+    cx: &Context<'_>,
     case: &mut Case,
     effects: &[DeclaredEffect],
     origin: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
     out: &mut Out,
 ) -> Result<(), Rejection> {
+    let Context { def, org, actor, now } = *cx;
     for (i, e) in effects.iter().enumerate() {
         match e {
             DeclaredEffect::Notify(n) => out.effects.push(Effect::Notify {

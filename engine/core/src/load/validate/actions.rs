@@ -33,8 +33,7 @@ pub(super) fn check_effects(
             Effect::Assign(asg) => {
                 if let Some(f) = &asg.department_from {
                     let known = check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{ep}.assign.department_from"),
                         f,
                         "field",
@@ -67,8 +66,7 @@ pub(super) fn check_effects(
                 }
                 if let Some(d) = &asg.department {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{ep}.assign.department"),
                         d,
                         "department",
@@ -79,8 +77,7 @@ pub(super) fn check_effects(
                 }
                 if let Some(r) = &asg.role {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{ep}.assign.role"),
                         r,
                         "role",
@@ -98,8 +95,7 @@ pub(super) fn check_effects(
                 match ladder_id.and_then(|l| ctx.bundle.ladder(l)) {
                     Some(l) => {
                         check_ref(
-                            file,
-                            spans,
+                            Site { file, spans },
                             &format!("{ep}.supervise.rung"),
                             &s.rung,
                             "rung",
@@ -118,27 +114,38 @@ pub(super) fn check_effects(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn check_action(
-    ctx: &Ctx,
-    file: &Path,
-    spans: &SpanIndex,
-    p: &str,
-    a: &Action,
-    states: &[&str],
-    fields: &[&str],
-    roles: &[&str],
-    depts: &[&str],
-    names: &Names,
-    diags: &mut Diagnostics,
-) {
+/// The ids a case type's actions may name.
+pub(super) struct Known<'a> {
+    pub(super) states: &'a [&'a str],
+    pub(super) fields: &'a [&'a str],
+    pub(super) roles: &'a [&'a str],
+    pub(super) depts: &'a [&'a str],
+    pub(super) names: &'a Names,
+}
+
+pub(super) fn check_action(ctx: &Ctx, site: Site<'_>, p: &str, a: &Action, known: &Known<'_>, diags: &mut Diagnostics) {
+    let Site { file, spans } = site;
+    let Known {
+        states,
+        fields,
+        roles,
+        depts,
+        names,
+    } = *known;
     for s in a.from.as_slice() {
         let fp = list_item_path(&format!("{p}.from"), a.from.as_slice(), s);
-        check_ref(file, spans, &fp, s, "state", "Y0301", states.iter().copied(), diags);
+        check_ref(
+            Site { file, spans },
+            &fp,
+            s,
+            "state",
+            "Y0301",
+            states.iter().copied(),
+            diags,
+        );
     }
     check_ref(
-        file,
-        spans,
+        Site { file, spans },
         &format!("{p}.to"),
         &a.to,
         "state",
@@ -159,8 +166,7 @@ pub(super) fn check_action(
         }
         for (i, r) in who.roles.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.allowed.roles[{i}]"),
                 r,
                 "role",
@@ -172,8 +178,7 @@ pub(super) fn check_action(
         for (i, d) in who.departments.iter().enumerate() {
             if d != "handling" {
                 check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("{p}.allowed.departments[{i}]"),
                     d,
                     "department",
@@ -186,8 +191,7 @@ pub(super) fn check_action(
     }
     for (i, f) in a.requires.iter().enumerate() {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("{p}.requires[{i}]"),
             f,
             "field",
@@ -244,8 +248,7 @@ pub(super) fn check_notify(
 ) {
     if !ctx.bundle.templates.contains_key(&n.template) {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("{p}.template"),
             &n.template,
             "template",
@@ -281,8 +284,7 @@ pub(super) fn check_recipients(
                 .error("Y0901", "a recipient is either a role or the citizen"),
             (Some(role), false) => {
                 if check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("{rp}.role"),
                     role,
                     "role",

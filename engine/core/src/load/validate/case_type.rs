@@ -1,7 +1,9 @@
 //! Checks of case types: references, fields, states and their graph, guards, timers and the SLA.
 
+use super::actions::Known;
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::calendar::WorkCalendar;
 
 pub(super) fn field_type(f: &crate::model::case_type::Field) -> ExprType {
     match f.ty {
@@ -20,7 +22,8 @@ pub(super) fn field_type(f: &crate::model::case_type::Field) -> ExprType {
     }
 }
 
-#[allow(clippy::too_many_lines)]
+/// Checks one case type against the organisation, the calendars and itself, section by
+/// section (each `check_…` below is one part of the file).
 pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadOptions, diags: &mut Diagnostics) {
     let (file, spans, c) = (ct.file.as_path(), &ct.spans, &ct.value);
     let org = ctx.org;
@@ -31,8 +34,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     let fields: Vec<&str> = c.fields.keys().map(String::as_str).collect();
 
     check_ref(
-        file,
-        spans,
+        Site { file, spans },
         "department",
         &c.department,
         "department",
@@ -42,8 +44,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     );
     if let Some(f) = &c.department_from {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             "department_from",
             f,
             "field",
@@ -54,8 +55,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     }
     for (i, ch) in c.channels.iter().enumerate() {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("channels[{i}]"),
             ch,
             "intake channel",
@@ -67,8 +67,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     let calendar_id = c.calendar.clone().unwrap_or_else(|| org.centre.calendar.clone());
     if let Some(cal) = &c.calendar {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             "calendar",
             cal,
             "calendar",
@@ -78,7 +77,61 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         );
     }
     let cal = ctx.bundle.calendars.get(&calendar_id);
+    let k = Scope {
+        ctx,
+        opts,
+        file,
+        spans,
+        c,
+        org,
+        depts: &depts,
+        roles: &roles,
+        states: &states,
+        actions: &actions,
+        fields: &fields,
+        cal,
+    };
+    check_fields(&k, diags);
+    check_states(&k, diags);
+    check_actions(&k, diags);
+    check_citizen(&k, diags);
+    check_repeats(&k, diags);
+    check_tasks(&k, diags);
+    let mut durations = check_timers(&k, diags);
+    check_sla(&k, &mut durations, diags);
+    check_coverage(&k, &durations, diags);
 
+    // With an unknown state in an action, the graph is not what the author meant; the
+    // reference errors say enough.
+    let refs_ok = c
+        .actions
+        .values()
+        .all(|a| c.states.contains_key(&a.to) && a.from.as_slice().iter().all(|f| c.states.contains_key(f)));
+    if refs_ok {
+        check_graph(file, spans, c, diags);
+    }
+}
+
+/// What every section of a case type's check reads.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    ctx: &'a Ctx<'a>,
+    opts: &'a LoadOptions,
+    file: &'a Path,
+    spans: &'a SpanIndex,
+    c: &'a CaseTypeFile,
+    org: &'a OrganisationFile,
+    depts: &'a [&'a str],
+    roles: &'a [&'a str],
+    states: &'a [&'a str],
+    actions: &'a [&'a str],
+    fields: &'a [&'a str],
+    cal: Option<&'a WorkCalendar>,
+}
+
+/// The fields: types, values, masks and their references.
+fn check_fields(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope { file, spans, c, .. } = *k;
     // Fields.
     for (id, f) in &c.fields {
         let p = format!("fields.{id}");
@@ -123,7 +176,11 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
                 );
         }
     }
+}
 
+/// The states: one initial state, known references, at least one terminal state.
+fn check_states(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope { file, spans, c, .. } = *k;
     // States.
     let initials: Vec<&str> = c
         .states
@@ -161,7 +218,21 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             .hint("mark the states where a case ends with `terminal: resolved` (or another outcome)")
             .error("Y0405", "no state is terminal, so no case could ever close");
     }
+}
 
+/// The actions, their guards and effects, and the effects on opening.
+fn check_actions(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope {
+        ctx,
+        file,
+        spans,
+        c,
+        depts,
+        roles,
+        states,
+        fields,
+        ..
+    } = *k;
     // Guards' names.
     let names = Names {
         fields: c.fields.iter().map(|(k, f)| (k.clone(), field_type(f))).collect(),
@@ -170,7 +241,14 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     // Actions.
     for (aid, a) in &c.actions {
         let p = format!("actions.{aid}");
-        check_action(ctx, file, spans, &p, a, &states, &fields, &roles, &depts, &names, diags);
+        let known = Known {
+            states,
+            fields,
+            roles,
+            depts,
+            names: &names,
+        };
+        check_action(ctx, Site { file, spans }, &p, a, &known, diags);
         for from in a.from.as_slice() {
             if let Some(s) = c.states.get(from)
                 && s.terminal.is_some()
@@ -185,7 +263,13 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         check_effects(ctx, file, spans, c, &format!("{p}.effects"), &a.effects, diags);
     }
     check_effects(ctx, file, spans, c, "on_open", &c.on_open, diags);
+}
 
+/// The citizen's fields (name, phone, ID number) name fields of the right types.
+fn check_citizen(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope {
+        file, spans, c, fields, ..
+    } = *k;
     // The citizen's fields.
     if let Some(cz) = &c.citizen {
         for (key, value, ty) in [
@@ -195,8 +279,15 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         ] {
             let Some(value) = value else { continue };
             let p = format!("citizen.{key}");
-            if check_ref(file, spans, &p, value, "field", "Y0309", fields.iter().copied(), diags)
-                && let Some(f) = c.fields.get(value)
+            if check_ref(
+                Site { file, spans },
+                &p,
+                value,
+                "field",
+                "Y0309",
+                fields.iter().copied(),
+                diags,
+            ) && let Some(f) = c.fields.get(value)
                 && f.ty != ty
             {
                 diags
@@ -209,7 +300,13 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             }
         }
     }
+}
 
+/// Repeated complaints: the fields that identify one, and the window.
+fn check_repeats(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope {
+        file, spans, c, fields, ..
+    } = *k;
     // Repeated complaints.
     if let Some(r) = &c.repeats {
         if let Some(d) = parse_duration(file, spans, "repeats.within", &r.within, diags)
@@ -222,8 +319,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         for (i, f) in r.fields.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("repeats.match[{i}]"),
                 f,
                 "field",
@@ -242,14 +338,36 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
                 .error("Y0203", "`repeats` needs the citizen's phone or ID number field");
         }
     }
+}
 
+/// The tasks: where they run, who they go to, their escalation.
+fn check_tasks(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope {
+        file,
+        spans,
+        c,
+        org,
+        depts,
+        roles,
+        states,
+        actions,
+        fields,
+        ..
+    } = *k;
     // Tasks.
     for (tid, t) in &c.tasks {
         let p = format!("tasks.{tid}");
         if let Some(f) = &t.assign.specialism_from {
             let sp = format!("{p}.assign.specialism_from");
-            if check_ref(file, spans, &sp, f, "field", "Y0309", fields.iter().copied(), diags)
-                && c.fields.get(f).is_some_and(|x| x.ty != FieldType::Enum)
+            if check_ref(
+                Site { file, spans },
+                &sp,
+                f,
+                "field",
+                "Y0309",
+                fields.iter().copied(),
+                diags,
+            ) && c.fields.get(f).is_some_and(|x| x.ty != FieldType::Enum)
             {
                 diags
                     .at(file, spans.value(&sp), sp)
@@ -271,15 +389,22 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         for s in t.open_in.as_slice() {
             let sp = list_item_path(&format!("{p}.open_in"), t.open_in.as_slice(), s);
-            check_ref(file, spans, &sp, s, "state", "Y0301", states.iter().copied(), diags);
+            check_ref(
+                Site { file, spans },
+                &sp,
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
         }
         if let Some(d) = &t.assign.department
             && d != "handling"
             && d != "any"
         {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.assign.department"),
                 d,
                 "department",
@@ -291,8 +416,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         match &t.assign.role {
             Some(r) => {
                 check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("{p}.assign.role"),
                     r,
                     "role",
@@ -308,8 +432,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         for (i, a) in t.actions.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.actions[{i}]"),
                 a,
                 "action",
@@ -319,14 +442,35 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             );
         }
     }
+}
 
+/// The timers; returns their durations for the calendar-coverage check.
+fn check_timers(k: &Scope<'_>, diags: &mut Diagnostics) -> Vec<(String, Duration)> {
+    let Scope {
+        ctx,
+        file,
+        spans,
+        c,
+        roles,
+        states,
+        actions,
+        ..
+    } = *k;
     // Timers.
     let mut durations: Vec<(String, Duration)> = Vec::new();
     for (tid, t) in &c.timers {
         let p = format!("timers.{tid}");
         for s in t.running_in.as_slice() {
             let sp = list_item_path(&format!("{p}.running_in"), t.running_in.as_slice(), s);
-            check_ref(file, spans, &sp, s, "state", "Y0301", states.iter().copied(), diags);
+            check_ref(
+                Site { file, spans },
+                &sp,
+                s,
+                "state",
+                "Y0301",
+                states.iter().copied(),
+                diags,
+            );
         }
         if let Some(d) = parse_duration(file, spans, &format!("{p}.after"), &t.after, diags) {
             durations.push((format!("{p}.after"), d));
@@ -338,8 +482,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
                 .error("Y0203", "the timer does nothing when it expires"),
             (Some(a), _) => {
                 if check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("{p}.action"),
                     a,
                     "action",
@@ -366,10 +509,23 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             (None, Some(_)) => {}
         }
         if let Some(n) = &t.notify {
-            check_notify(ctx, file, spans, &format!("{p}.notify"), n, &roles, diags);
+            check_notify(ctx, file, spans, &format!("{p}.notify"), n, roles, diags);
         }
     }
+    durations
+}
 
+/// The SLA: its budget, pauses, warnings and extensions (durations added to `durations`).
+fn check_sla(k: &Scope<'_>, durations: &mut Vec<(String, Duration)>, diags: &mut Diagnostics) {
+    let Scope {
+        ctx,
+        file,
+        spans,
+        c,
+        roles,
+        states,
+        ..
+    } = *k;
     // SLA.
     if let Some(sla) = &c.sla {
         if let Some(d) = parse_duration(file, spans, "sla.budget", &sla.budget, diags) {
@@ -377,8 +533,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         if let Some(s) = &sla.starts_in {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 "sla.starts_in",
                 s,
                 "state",
@@ -389,8 +544,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         for (i, s) in sla.stops_in.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("sla.stops_in[{i}]"),
                 s,
                 "state",
@@ -401,8 +555,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         for (i, s) in sla.paused_in.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("sla.paused_in[{i}]"),
                 s,
                 "state",
@@ -431,7 +584,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             }
         }
         if let Some(n) = &sla.warning_notify {
-            check_notify(ctx, file, spans, "sla.warning_notify", n, &roles, diags);
+            check_notify(ctx, file, spans, "sla.warning_notify", n, roles, diags);
         }
         if let Some(x) = &sla.extensions {
             if let Some(d) = parse_duration(file, spans, "sla.extensions.by", &x.by, diags) {
@@ -446,8 +599,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             }
             for (i, r) in x.approvers.iter().enumerate() {
                 check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("sla.extensions.approvers[{i}]"),
                     r,
                     "role",
@@ -459,8 +611,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
         }
         if let Some(l) = &sla.ladder {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 "sla.ladder",
                 l,
                 "ladder",
@@ -470,13 +621,19 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
             );
         }
     }
+}
 
+/// Calendar coverage: a deadline started today must be computable.
+fn check_coverage(k: &Scope<'_>, durations: &[(String, Duration)], diags: &mut Diagnostics) {
+    let Scope {
+        opts, file, spans, cal, ..
+    } = *k;
     // Calendar coverage: a deadline started today must be computable.
     if let Some(cal) = cal
         && !cal.has_provisional_rule()
     {
         let last = cal.years().map(|(y, _)| y).max().unwrap_or(0);
-        for (p, d) in &durations {
+        for (p, d) in durations {
             let reach = opts.today + Span::days(d.approx_days().ceil() as i64);
             if reach.year() > last {
                 diags
@@ -496,16 +653,6 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
                     );
             }
         }
-    }
-
-    // With an unknown state in an action, the graph is not what the author meant; the
-    // reference errors say enough.
-    let refs_ok = c
-        .actions
-        .values()
-        .all(|a| c.states.contains_key(&a.to) && a.from.as_slice().iter().all(|f| c.states.contains_key(f)));
-    if refs_ok {
-        check_graph(file, spans, c, diags);
     }
 }
 

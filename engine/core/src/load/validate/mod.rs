@@ -207,11 +207,16 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Where in the workflows a check looks: the file and the positions of its nodes.
+#[derive(Clone, Copy)]
+pub(super) struct Site<'a> {
+    pub(super) file: &'a Path,
+    pub(super) spans: &'a SpanIndex,
+}
+
 /// A reference check: `value` must be one of `known`; reports `code` at `path` otherwise.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn check_ref<'k, I>(
-    file: &Path,
-    spans: &SpanIndex,
+    site: Site<'_>,
     path: &str,
     value: &str,
     what: &str,
@@ -226,7 +231,7 @@ where
         return true;
     }
     diags
-        .at(file, spans.value(path), path)
+        .at(site.file, site.spans.value(path), path)
         .maybe_hint(suggest(value, known))
         .error(code, format!("unknown {what} `{value}`"));
     false

@@ -45,8 +45,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
         .any(|c| c.value.id == org.centre.calendar)
     {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             "centre.calendar",
             &org.centre.calendar,
             "calendar",
@@ -63,8 +62,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
     }
     if let Some(fb) = &org.centre.fallback_case_type {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             "centre.fallback_case_type",
             fb,
             "case type",
@@ -90,8 +88,15 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             }
             Some(p) => {
                 let path = format!("units.{id}.parent");
-                if check_ref(file, spans, &path, p, "unit", "Y0305", units.iter().copied(), diags)
-                    && let Some(parent) = org.units.get(p)
+                if check_ref(
+                    Site { file, spans },
+                    &path,
+                    p,
+                    "unit",
+                    "Y0305",
+                    units.iter().copied(),
+                    diags,
+                ) && let Some(parent) = org.units.get(p)
                     && parent.tier >= u.tier
                 {
                     diags
@@ -120,8 +125,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
     }
     for (id, d) in &org.departments {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("departments.{id}.unit"),
             &d.unit,
             "unit",
@@ -132,8 +136,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
     }
     for (id, m) in &org.matters {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("matters.{id}.case_type"),
             &m.case_type,
             "case type",
@@ -146,8 +149,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
         let Some(t) = &ch.case_type else { continue };
         let path = format!("channels.{id}.case_type");
         if check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &path,
             t,
             "case type",
@@ -176,8 +178,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
     for (id, u) in &org.users {
         for (i, r) in u.roles.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("users.{id}.roles[{i}]"),
                 r,
                 "role",
@@ -188,8 +189,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
         }
         if let Some(d) = &u.department {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("users.{id}.department"),
                 d,
                 "department",
@@ -199,8 +199,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             );
         }
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("users.{id}.unit"),
             &u.unit,
             "unit",

@@ -30,8 +30,7 @@ pub(super) fn check_ladder(ctx: &Ctx, l: &Loaded<crate::model::LadderFile>, diag
         }
         if !ctx.bundle.templates.contains_key(&r.template) {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.template"),
                 &r.template,
                 "template",
@@ -78,8 +77,7 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
             && !ctx.bundle.templates.contains_key(t)
         {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.template"),
                 t,
                 "template",
@@ -90,8 +88,7 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
         }
         for (i, r) in j.distribute_to.iter().enumerate() {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.distribute_to[{i}]"),
                 r,
                 "role",
@@ -102,8 +99,7 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
         }
         if let Some(r) = &j.review {
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.review.case_type"),
                 &r.case_type,
                 "case type",
@@ -112,8 +108,7 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
                 diags,
             );
             check_ref(
-                file,
-                spans,
+                Site { file, spans },
                 &format!("{p}.review.channel"),
                 &r.channel,
                 "intake channel",

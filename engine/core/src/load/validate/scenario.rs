@@ -13,8 +13,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
     }
     if let Some(ch) = &sc.channel {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             "channel",
             ch,
             "intake channel",
@@ -24,8 +23,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
         );
     }
     if !check_ref(
-        file,
-        spans,
+        Site { file, spans },
         "case_type",
         &sc.case_type,
         "case type",
@@ -42,8 +40,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
     let fields: Vec<&str> = c.fields.keys().map(String::as_str).collect();
     for k in sc.fields.keys() {
         check_ref(
-            file,
-            spans,
+            Site { file, spans },
             &format!("fields.{k}"),
             k,
             "field",
@@ -70,8 +67,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
         match step {
             crate::model::scenario::Step::Act(a) => {
                 check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("{p}.act.action"),
                     &a.action,
                     "action",
@@ -80,8 +76,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                     diags,
                 );
                 check_ref(
-                    file,
-                    spans,
+                    Site { file, spans },
                     &format!("{p}.act.as"),
                     &a.user,
                     "user",
@@ -91,8 +86,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                 );
                 for k in a.fields.keys() {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{p}.act.fields.{k}"),
                         k,
                         "field",
@@ -109,8 +103,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
             crate::model::scenario::Step::Expect(e) => {
                 if let Some(st) = &e.state {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{p}.expect.state"),
                         st,
                         "state",
@@ -121,8 +114,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                 }
                 for (j, t) in e.tasks.iter().flatten().enumerate() {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{p}.expect.tasks[{j}]"),
                         t,
                         "task",
@@ -133,8 +125,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                 }
                 for (j, r) in e.rungs.iter().flatten().enumerate().filter(|_| !ladder_broken) {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{p}.expect.rungs[{j}]"),
                         r,
                         "rung",
@@ -145,8 +136,7 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                 }
                 if let Some(sla) = &e.sla {
                     check_ref(
-                        file,
-                        spans,
+                        Site { file, spans },
                         &format!("{p}.expect.sla"),
                         sla,
                         "SLA status",
