@@ -1,17 +1,28 @@
 //! The writer's fast path: decide a whole batch in memory, then write it with a handful of
 //! multi-row statements and one commit. Any write failure or version conflict aborts the
 //! transaction and the writer replays the batch one command per transaction.
+//!
+//! [`apply`] is five steps: [`load`] what the batch reads (its cases, idempotency keys, and the
+//! fence on its timers), [`decide_job`] each command in order against the cases as the batch
+//! has left them, [`Pending::rows`] turn the changed cases into rows, [`write`] them, and
+//! commit. The SQL lives in `store::batch`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+use sqlx::{Any, Transaction};
+
 use super::{EngineError, Job, Outcome, Shared};
-use crate::core::case::{Case, CaseStatus};
-use crate::core::command::{Command, Context, decide};
+use crate::core::case::Case;
+use crate::core::command::{Command, Context, Decision, decide};
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
 use crate::store::StoreError;
-use crate::store::batch::{self, BatchWrites, Val};
-use crate::store::cases::{GENESIS, LoadedCase, WriteError, event_hash, ms, task_state};
+use crate::store::batch::{
+    self, BatchWrites, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, RepeatKeyRow, RungRow, TaskRow,
+    TimerRow,
+};
+use crate::store::cases::{GENESIS, LoadedCase, WriteError, event_hash, ms};
 
 /// Why the fast path gave up (the batch is then replayed on the slow path).
 #[derive(Debug)]
@@ -52,298 +63,21 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
     let t0 = std::time::Instant::now();
     let mut tx = shared.store.begin_write().await?;
     let now = shared.clock.now();
-    let now_ms = ms(now);
-
-    let mut ids: Vec<String> = batch
-        .iter()
-        .filter(|j| !matches!(j.command, Command::Open { .. }))
-        .map(|j| j.case_id.clone())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let mut cases: HashMap<String, LoadedCase> = batch::load_cases(&mut tx, shared.store.backend(), &ids).await?;
-    let originals: HashMap<String, (i64, Case)> = cases
-        .iter()
-        .map(|(k, v)| (k.clone(), (v.case.version, v.case.clone())))
-        .collect();
-    let keys: Vec<String> = batch
-        .iter()
-        .filter_map(|j| j.idempotency.as_ref().map(|i| i.key.clone()))
-        .collect();
-    let mut idem: BTreeMap<String, (String, String)> = if keys.is_empty() {
-        BTreeMap::new()
-    } else {
-        batch::load_idempotency(&mut tx, shared.store.backend(), &keys).await?
-    };
-    let timer_keys: Vec<String> = batch
-        .iter()
-        .filter_map(|j| match &j.command {
-            Command::FireTimer { key } => Some(key.clone()),
-            _ => None,
-        })
-        .collect();
-    let fenced: HashSet<String> = if timer_keys.is_empty() {
-        HashSet::new()
-    } else {
-        batch::fence_timers(
-            &mut tx,
-            shared.store.backend(),
-            &timer_keys,
-            &shared.opts.node_id,
-            now_ms,
-        )
-        .await?
-        .into_iter()
-        .collect()
-    };
-
+    let mut read = load(&mut tx, shared, batch, ms(now)).await?;
     let t_load = t0.elapsed();
-    let mut w = BatchWrites::default();
-    let mut touched: Vec<String> = Vec::new();
-    let mut new_cases: HashSet<String> = HashSet::new();
-    let mut new_timers: BTreeMap<String, (String, String, i64, &'static str)> = BTreeMap::new();
-    let mut failed_timers: Vec<(String, String)> = Vec::new();
-    let mut results = Vec::with_capacity(batch.len());
-
-    for job in batch {
-        let r = (|| -> Result<Outcome, EngineError> {
-            if let Some(k) = &job.idempotency
-                && let Some((hash, response)) = idem.get(&k.key)
-            {
-                if *hash != k.request_hash {
-                    return Err(EngineError::IdempotencyReused);
-                }
-                let case = serde_json::from_str(response).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                return Ok(Outcome {
-                    case,
-                    replayed: true,
-                    linked: false,
-                });
-            }
-            if let Command::FireTimer { key } = &job.command
-                && !fenced.contains(key)
-            {
-                return Err(EngineError::TimerSkipped);
-            }
-            let before = match &job.command {
-                Command::Open { .. } => None,
-                _ => Some(
-                    cases
-                        .get(&job.case_id)
-                        .ok_or_else(|| EngineError::NotFound(job.case_id.clone()))?,
-                ),
-            };
-            let def = match (before, &job.case_type) {
-                (Some(b), _) => shared.definitions().get(&b.case.case_type, b.case.definition_version),
-                (None, Some(t)) => shared.definitions().current(t),
-                (None, None) => None,
-            }
-            .ok_or_else(|| {
-                EngineError::Rejected(Rejection::UnknownCaseType(job.case_type.clone().unwrap_or_default()))
-            })?;
-            let cx = Context {
-                def: &def,
-                org: &shared.org,
-                actor: &job.actor,
-                now,
-            };
-            let decision = match decide(&cx, before.map(|b| &b.case), &job.command) {
-                Ok(d) => d,
-                Err(r) => {
-                    if let Command::FireTimer { key } = &job.command {
-                        failed_timers.push((key.clone(), r.to_string()));
-                    }
-                    return Err(EngineError::Rejected(r));
-                }
-            };
-            let c = &decision.case;
-            let (mut seq, mut prev) = before.map_or((0, GENESIS.to_owned()), |b| (b.event_seq, b.last_hash.clone()));
-            for e in &decision.events {
-                seq += 1;
-                let payload = json(e)?;
-                let at = ms(e.at);
-                let hash = event_hash(&prev, &c.id, seq, at, &e.actor, &payload);
-                w.events.push(vec![
-                    Val::Text(c.id.clone()),
-                    Val::Int(seq),
-                    Val::Text(e.kind.name().to_owned()),
-                    Val::Text(e.actor.clone()),
-                    Val::Int(at),
-                    Val::Text(payload),
-                    Val::Text(prev.clone()),
-                    Val::Text(hash.clone()),
-                ]);
-                prev = hash;
-            }
-            shared.workload.apply(&decision.effects);
-            for eff in &decision.effects {
-                match eff {
-                    Effect::StartTimer { key, name, due_at } => {
-                        new_timers.insert(key.clone(), (c.id.clone(), name.clone(), ms(*due_at), "pending"));
-                    }
-                    Effect::CancelTimer { key } => match new_timers.get_mut(key) {
-                        Some(t) => t.3 = "cancelled",
-                        None => w.cancelled_timers.push(key.clone()),
-                    },
-                    Effect::RungFired { case_id, rung } => w.rungs.push(vec![
-                        Val::Text(case_id.clone()),
-                        Val::Text("sla".into()),
-                        Val::Text(rung.clone()),
-                        Val::Int(ms(c.updated_at)),
-                    ]),
-                    Effect::Notify {
-                        idempotency_key,
-                        template,
-                        to,
-                        channels,
-                    } => w.outbox.push(vec![
-                        Val::Text(idempotency_key.clone()),
-                        Val::Text(c.id.clone()),
-                        Val::Text(template.clone()),
-                        Val::Text(json(to)?),
-                        Val::Text(json(channels)?),
-                        Val::Text("pending".into()),
-                        Val::Int(ms(c.updated_at)),
-                        Val::Int(ms(c.updated_at)),
-                    ]),
-                    Effect::WorkloadChanged { .. } => {}
-                }
-            }
-            if before.is_none() {
-                new_cases.insert(c.id.clone());
-                if let Some(k) = &c.repeat_key {
-                    w.repeat_keys.push(vec![
-                        Val::Text(k.clone()),
-                        Val::Text(c.id.clone()),
-                        Val::Int(ms(c.opened_at)),
-                    ]);
-                }
-            }
-            if !touched.contains(&c.id) {
-                touched.push(c.id.clone());
-            }
-            if let Some(k) = &job.idempotency {
-                let response = json(c)?;
-                w.idempotency.push(vec![
-                    Val::Text(k.key.clone()),
-                    Val::Text(k.request_hash.clone()),
-                    Val::Text(c.id.clone()),
-                    Val::Text(response.clone()),
-                    Val::Int(now_ms),
-                ]);
-                idem.insert(k.key.clone(), (k.request_hash.clone(), response));
-            }
-            cases.insert(
-                c.id.clone(),
-                LoadedCase {
-                    case: decision.case.clone(),
-                    event_seq: seq,
-                    last_hash: prev,
-                },
-            );
-            Ok(Outcome {
-                case: decision.case,
-                replayed: false,
-                linked: false,
-            })
-        })();
-        results.push(r);
-    }
-
-    for id in &touched {
-        let Some(l) = cases.get(id) else { continue };
-        let c = &l.case;
-        let status = match c.status {
-            CaseStatus::Open => "open",
-            CaseStatus::Closed(_) => "closed",
-        };
-        let data = json(c)?;
-        if new_cases.contains(id) {
-            w.new_cases.push(vec![
-                Val::Text(c.id.clone()),
-                Val::Text(c.case_type.clone()),
-                Val::Int(c.definition_version),
-                Val::Text(c.state.clone()),
-                Val::Text(status.into()),
-                Val::Int(c.version),
-                Val::Text(c.department.clone()),
-                Val::OptText(c.unit.clone()),
-                Val::Text(data),
-                Val::Int(l.event_seq),
-                Val::Text(l.last_hash.clone()),
-                Val::Int(ms(c.opened_at)),
-                Val::Int(ms(c.updated_at)),
-                Val::OptInt(c.closed_at.map(ms)),
-            ]);
-        } else if let Some((loaded_version, _)) = originals.get(id) {
-            w.changed_cases.push(vec![
-                Val::Text(c.id.clone()),
-                Val::Text(c.state.clone()),
-                Val::Text(status.into()),
-                Val::Int(c.version),
-                Val::Text(c.department.clone()),
-                Val::OptText(c.unit.clone()),
-                Val::Text(data),
-                Val::Int(l.event_seq),
-                Val::Text(l.last_hash.clone()),
-                Val::Int(ms(c.updated_at)),
-                Val::OptInt(c.closed_at.map(ms)),
-                Val::Int(*loaded_version),
-            ]);
-        }
-        let old = originals.get(id).map(|(_, c)| c);
-        for t in &c.tasks {
-            if old.and_then(|o| o.task(&t.id)) == Some(t) {
-                continue;
-            }
-            w.tasks.push(vec![
-                Val::Text(t.id.clone()),
-                Val::Text(c.id.clone()),
-                Val::Text(t.name.clone()),
-                Val::Text(task_state(t.state).into()),
-                Val::Text(t.department.clone()),
-                Val::Text(t.role.clone()),
-                Val::OptText(t.unit.clone()),
-                Val::OptText(t.assignee.clone()),
-                Val::Int(ms(t.created_at)),
-                Val::OptInt(t.closed_at.map(ms)),
-            ]);
-        }
-    }
-    for (key, (case_id, name, due, state)) in new_timers {
-        w.timers.push(vec![
-            Val::Text(key),
-            Val::Text(case_id),
-            Val::Text(name),
-            Val::Int(due),
-            Val::Text(state.into()),
-        ]);
-    }
-
+    let mut pending = Pending::default();
+    let results: Vec<_> = batch
+        .iter()
+        .map(|job| decide_job(shared, job, now, &mut read, &mut pending))
+        .collect();
+    let w = pending.rows(&read)?;
     let t_decide = t0.elapsed();
-    let written = async {
-        batch::write_batch(&mut tx, shared.store.backend(), &w).await?;
-        for (key, err) in &failed_timers {
-            sqlx::query("UPDATE timers SET state = 'failed', fired_at = $1, last_error = $2 WHERE key = $3")
-                .bind(now_ms)
-                .bind(err)
-                .bind(key)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| WriteError::Store(e.into()))?;
-        }
-        Ok::<(), WriteError>(())
-    }
-    .await;
-    match written {
-        Ok(()) => {}
-        Err(e) => {
-            let _ = tx.rollback().await;
-            return Err(match e {
-                WriteError::Conflict => Abort::Conflict,
-                WriteError::Store(s) => Abort::Store(s),
-            });
-        }
+    if let Err(e) = write(&mut tx, shared, &w, &pending.failed_timers, ms(now)).await {
+        let _ = tx.rollback().await;
+        return Err(match e {
+            WriteError::Conflict => Abort::Conflict,
+            WriteError::Store(s) => Abort::Store(s),
+        });
     }
     let t_write = t0.elapsed();
     let committed = tx.commit().await;
@@ -363,4 +97,306 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
             .collect());
     }
     Ok(results)
+}
+
+/// What the batch read before deciding, kept up to date as its commands are decided.
+struct Read {
+    /// The cases the batch touches, as the batch has left them so far.
+    cases: HashMap<String, LoadedCase>,
+    /// Each loaded case's version and state before the batch (for the compare-and-set and the
+    /// task diff).
+    originals: HashMap<String, (i64, Case)>,
+    /// Idempotency keys already answered: key → (request hash, answer).
+    idem: BTreeMap<String, (String, String)>,
+    /// The batch's timers this node holds the lease on.
+    fenced: HashSet<String>,
+}
+
+/// Step 1: the batch's cases, its idempotency keys' answers, and the fence on its timers.
+async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job], now_ms: i64) -> Result<Read, Abort> {
+    let backend = shared.store.backend();
+    let mut ids: Vec<String> = batch
+        .iter()
+        .filter(|j| !matches!(j.command, Command::Open { .. }))
+        .map(|j| j.case_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let cases = batch::load_cases(tx, backend, &ids).await?;
+    let originals = cases
+        .iter()
+        .map(|(k, v)| (k.clone(), (v.case.version, v.case.clone())))
+        .collect();
+    let keys: Vec<String> = batch
+        .iter()
+        .filter_map(|j| j.idempotency.as_ref().map(|i| i.key.clone()))
+        .collect();
+    let idem = if keys.is_empty() {
+        BTreeMap::new()
+    } else {
+        batch::load_idempotency(tx, backend, &keys).await?
+    };
+    let timer_keys: Vec<String> = batch
+        .iter()
+        .filter_map(|j| match &j.command {
+            Command::FireTimer { key } => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    let fenced = if timer_keys.is_empty() {
+        HashSet::new()
+    } else {
+        batch::fence_timers(tx, backend, &timer_keys, &shared.opts.node_id, now_ms)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(Read {
+        cases,
+        originals,
+        idem,
+        fenced,
+    })
+}
+
+/// What the decisions so far will write.
+#[derive(Default)]
+struct Pending {
+    events: Vec<EventRow>,
+    outbox: Vec<OutboxRow>,
+    rungs: Vec<RungRow>,
+    repeat_keys: Vec<RepeatKeyRow>,
+    idempotency: Vec<IdempotencyRow>,
+    cancelled_timers: Vec<String>,
+    /// Timers started in the batch, by key (a later command may cancel one).
+    new_timers: BTreeMap<String, TimerRow>,
+    /// Timers whose firing the core refused: (key, why).
+    failed_timers: Vec<(String, String)>,
+    /// The cases changed, in the order first changed.
+    touched: Vec<String>,
+    new_cases: HashSet<String>,
+}
+
+/// Step 2, per command: answers a replayed idempotency key from the store, skips a timer
+/// another node holds, decides against the case as the batch has left it, and records what
+/// the decision writes.
+fn decide_job(
+    shared: &Shared,
+    job: &Job,
+    now: DateTime<Utc>,
+    read: &mut Read,
+    pending: &mut Pending,
+) -> Result<Outcome, EngineError> {
+    if let Some(k) = &job.idempotency
+        && let Some((hash, response)) = read.idem.get(&k.key)
+    {
+        if *hash != k.request_hash {
+            return Err(EngineError::IdempotencyReused);
+        }
+        let case = serde_json::from_str(response).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        return Ok(Outcome {
+            case,
+            replayed: true,
+            linked: false,
+        });
+    }
+    if let Command::FireTimer { key } = &job.command
+        && !read.fenced.contains(key)
+    {
+        return Err(EngineError::TimerSkipped);
+    }
+    let before = match &job.command {
+        Command::Open { .. } => None,
+        _ => Some(
+            read.cases
+                .get(&job.case_id)
+                .ok_or_else(|| EngineError::NotFound(job.case_id.clone()))?,
+        ),
+    };
+    let def = match (before, &job.case_type) {
+        (Some(b), _) => shared.definitions().get(&b.case.case_type, b.case.definition_version),
+        (None, Some(t)) => shared.definitions().current(t),
+        (None, None) => None,
+    }
+    .ok_or_else(|| EngineError::Rejected(Rejection::UnknownCaseType(job.case_type.clone().unwrap_or_default())))?;
+    let cx = Context {
+        def: &def,
+        org: &shared.org,
+        actor: &job.actor,
+        now,
+    };
+    let decision = match decide(&cx, before.map(|b| &b.case), &job.command) {
+        Ok(d) => d,
+        Err(r) => {
+            if let Command::FireTimer { key } = &job.command {
+                pending.failed_timers.push((key.clone(), r.to_string()));
+            }
+            return Err(EngineError::Rejected(r));
+        }
+    };
+    let head = before.map_or((0, GENESIS.to_owned()), |b| (b.event_seq, b.last_hash.clone()));
+    let is_new = before.is_none();
+    let (seq, last_hash) = pending.chain_events(&decision, head)?;
+    shared.workload.apply(&decision.effects);
+    pending.effects(&decision)?;
+    pending.touch(&decision.case, is_new);
+    if let Some(k) = &job.idempotency {
+        let response = json(&decision.case)?;
+        pending.idempotency.push(IdempotencyRow {
+            key: k.key.clone(),
+            request_hash: k.request_hash.clone(),
+            case_id: decision.case.id.clone(),
+            response: response.clone(),
+            at: ms(now),
+        });
+        read.idem.insert(k.key.clone(), (k.request_hash.clone(), response));
+    }
+    read.cases.insert(
+        decision.case.id.clone(),
+        LoadedCase {
+            case: decision.case.clone(),
+            event_seq: seq,
+            last_hash,
+        },
+    );
+    Ok(Outcome {
+        case: decision.case,
+        replayed: false,
+        linked: false,
+    })
+}
+
+impl Pending {
+    /// Appends the decision's events to the case's hash chain from `(seq, hash)`; returns the
+    /// chain's new head.
+    fn chain_events(&mut self, d: &Decision, head: (i64, String)) -> Result<(i64, String), StoreError> {
+        let (mut seq, mut prev) = head;
+        let id = &d.case.id;
+        for e in &d.events {
+            seq += 1;
+            let payload = json(e)?;
+            let at = ms(e.at);
+            let hash = event_hash(&prev, id, seq, at, &e.actor, &payload);
+            self.events.push(EventRow {
+                case_id: id.clone(),
+                seq,
+                kind: e.kind.name(),
+                actor: e.actor.clone(),
+                at,
+                payload,
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            });
+        }
+        Ok((seq, prev))
+    }
+
+    /// Records the decision's effects: timers started and cancelled, rungs fired, notifications.
+    fn effects(&mut self, d: &Decision) -> Result<(), StoreError> {
+        let c = &d.case;
+        for eff in &d.effects {
+            match eff {
+                Effect::StartTimer { key, name, due_at } => {
+                    let row = TimerRow {
+                        key: key.clone(),
+                        case_id: c.id.clone(),
+                        name: name.clone(),
+                        due_at: ms(*due_at),
+                        state: "pending",
+                    };
+                    self.new_timers.insert(key.clone(), row);
+                }
+                Effect::CancelTimer { key } => match self.new_timers.get_mut(key) {
+                    Some(t) => t.state = "cancelled",
+                    None => self.cancelled_timers.push(key.clone()),
+                },
+                Effect::RungFired { case_id, rung } => self.rungs.push(RungRow {
+                    case_id: case_id.clone(),
+                    rung: rung.clone(),
+                    at: ms(c.updated_at),
+                }),
+                Effect::Notify {
+                    idempotency_key,
+                    template,
+                    to,
+                    channels,
+                } => self.outbox.push(OutboxRow {
+                    key: idempotency_key.clone(),
+                    case_id: c.id.clone(),
+                    template: template.clone(),
+                    recipients: json(to)?,
+                    channels: json(channels)?,
+                    at: ms(c.updated_at),
+                }),
+                Effect::WorkloadChanged { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes that the case changed (and, for a new one, its repeat key).
+    fn touch(&mut self, c: &Case, is_new: bool) {
+        if is_new {
+            self.new_cases.insert(c.id.clone());
+            if let Some(k) = &c.repeat_key {
+                self.repeat_keys.push(RepeatKeyRow {
+                    key: k.clone(),
+                    case_id: c.id.clone(),
+                    opened_at: ms(c.opened_at),
+                });
+            }
+        }
+        if !self.touched.contains(&c.id) {
+            self.touched.push(c.id.clone());
+        }
+    }
+
+    /// Step 3: every row the batch writes: each touched case once (new, or changed with the
+    /// version it was loaded at), the tasks that differ from before the batch, the timers.
+    fn rows<'a>(&mut self, read: &'a Read) -> Result<BatchWrites<'a>, StoreError> {
+        let mut w = BatchWrites::default();
+        for id in &self.touched {
+            let Some(l) = read.cases.get(id) else { continue };
+            let data = json(&l.case)?;
+            if self.new_cases.contains(id) {
+                w.new_cases.push(NewCase { loaded: l, data });
+            } else if let Some((loaded_version, _)) = read.originals.get(id) {
+                w.changed_cases.push(ChangedCase {
+                    loaded: l,
+                    data,
+                    loaded_version: *loaded_version,
+                });
+            }
+            let old = read.originals.get(id).map(|(_, c)| c);
+            let changed = l
+                .case
+                .tasks
+                .iter()
+                .filter(|t| old.and_then(|o| o.task(&t.id)) != Some(*t));
+            w.tasks.extend(changed.map(|task| TaskRow {
+                case_id: &l.case.id,
+                task,
+            }));
+        }
+        w.events = std::mem::take(&mut self.events);
+        w.outbox = std::mem::take(&mut self.outbox);
+        w.rungs = std::mem::take(&mut self.rungs);
+        w.repeat_keys = std::mem::take(&mut self.repeat_keys);
+        w.idempotency = std::mem::take(&mut self.idempotency);
+        w.cancelled_timers = std::mem::take(&mut self.cancelled_timers);
+        w.timers = std::mem::take(&mut self.new_timers).into_values().collect();
+        Ok(w)
+    }
+}
+
+/// Step 4: the batch's rows, and the timers whose firing was refused marked failed.
+async fn write(
+    tx: &mut Transaction<'static, Any>,
+    shared: &Shared,
+    w: &BatchWrites<'_>,
+    failed_timers: &[(String, String)],
+    now_ms: i64,
+) -> Result<(), WriteError> {
+    batch::write_batch(tx, shared.store.backend(), w).await?;
+    batch::fail_timers(tx, failed_timers, now_ms).await
 }

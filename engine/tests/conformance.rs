@@ -1,0 +1,685 @@
+//! The store's conformance suite: each area of the store behaves alike on SQLite and on
+//! PostgreSQL, one named test per area and database (`NAME::sqlite`, `NAME::postgres`), so a
+//! failure on one never hides the other's result. Areas: the case compare-and-set, timer leases
+//! and their release, the outbox and its deliveries' leases, the job ledger, accounts with their
+//! sign-in attempts, sessions and tokens, the bounded views, and migrating a store from every
+//! earlier schema version to the latest.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use common::{at, database, engine, fields, per_backend, user};
+use serde_json::{Map, Value, json};
+use yimen_engine::core::{Command, Rejection};
+use yimen_engine::runtime::{Engine, EngineError, ManualClock};
+use yimen_engine::store::accounts::Account;
+use yimen_engine::store::outbox::{NewDelivery, Outcome};
+use yimen_engine::store::{Store, StoreOptions};
+
+fn labour() -> Map<String, Value> {
+    fields(json!({
+        "applicant": "张三",
+        "applicant_phone": "13800138000",
+        "employer": "某某水产公司",
+        "category": "wages",
+        "facts": "拖欠工资三个月",
+    }))
+}
+
+async fn open_labour(e: &Engine) -> String {
+    e.open_case(
+        "labour_dispute",
+        "window_labour",
+        labour(),
+        None,
+        user(e, "clerk_wang"),
+        None,
+    )
+    .await
+    .expect("opens")
+    .case
+    .id
+}
+
+/// A labour dispute in mediation: it has a task and a running mediation timer.
+async fn open_mediating(e: &Engine) -> String {
+    let id = open_labour(e).await;
+    let start = Command::Act {
+        action: "start_mediation".into(),
+        fields: Map::new(),
+        comment: None,
+        expected_version: Some(1),
+    };
+    e.command(&id, start, user(e, "clerk_wang"), None)
+        .await
+        .expect("mediation");
+    id
+}
+
+fn ms(s: &str) -> i64 {
+    at(s).timestamp_millis()
+}
+
+per_backend!(only_one_of_two_commands_at_the_same_version_is_taken);
+async fn only_one_of_two_commands_at_the_same_version_is_taken(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "cas").await;
+    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
+    let (a, b) = (
+        engine(&url, "a", clock.clone()).await,
+        engine(&url, "b", clock.clone()).await,
+    );
+    let id = open_labour(&a).await;
+    let cmd = |action: &str| Command::Act {
+        action: action.into(),
+        fields: Map::new(),
+        comment: Some("理由".into()),
+        expected_version: Some(1),
+    };
+    // Two nodes act on version 1 at once: one is taken, the other is told the case moved on.
+    let (x, y) = tokio::join!(
+        a.command(&id, cmd("start_mediation"), user(&a, "clerk_wang"), None),
+        b.command(&id, cmd("start_mediation"), user(&b, "clerk_wang"), None),
+    );
+    let taken = [&x, &y].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(taken, 1, "{backend}: {x:?} {y:?}");
+    let refused = if x.is_err() { x } else { y };
+    assert!(
+        matches!(refused, Err(EngineError::Rejected(Rejection::Stale { .. }))),
+        "{backend}: {refused:?}"
+    );
+    let case = a.case(&id).await.expect("read").expect("case");
+    assert_eq!((case.version, case.state.as_str()), (2, "mediating"), "{backend}");
+    let history = a.history(&id).await.expect("history");
+    assert_eq!(
+        history.len(),
+        2,
+        "{backend}: one opening and one action, nothing doubled"
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
+per_backend!(a_timer_lease_keeps_other_nodes_out_until_it_expires_or_is_released);
+async fn a_timer_lease_keeps_other_nodes_out_until_it_expires_or_is_released(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "lease").await;
+    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    open_mediating(&e).await;
+    let store = e.store();
+    let later = ms("2027-06-01T10:00");
+    assert!(
+        store
+            .claim_due_timers("a", ms("2026-09-28T10:00"), later, 100)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: nothing is due at the opening"
+    );
+    let mine = store
+        .claim_due_timers("a", later, later + 30_000, 100)
+        .await
+        .expect("claim");
+    assert!(!mine.is_empty(), "{backend}: the case's timers are due a year on");
+    let mut due: Vec<i64> = mine.iter().map(|t| t.due_at).collect();
+    let sorted = {
+        let mut s = due.clone();
+        s.sort_unstable();
+        s
+    };
+    assert_eq!(due, sorted, "{backend}: oldest first");
+    assert!(
+        store
+            .claim_due_timers("b", later + 1, later + 30_000, 100)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: another node gets none while the lease holds"
+    );
+    let first = &mine[0].key;
+    store.release_timer(first, "b").await.expect("release");
+    assert!(
+        store
+            .claim_due_timers("b", later + 2, later + 30_000, 100)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: a node that does not hold a lease cannot release it"
+    );
+    store.release_timer(first, "a").await.expect("release");
+    let released = store
+        .claim_due_timers("b", later + 3, later + 30_000, 100)
+        .await
+        .expect("claim");
+    assert_eq!(
+        released.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(),
+        [first.as_str()],
+        "{backend}: the released timer, and only it"
+    );
+    let expired = store
+        .claim_due_timers("b", later + 30_001, later + 60_000, 100)
+        .await
+        .expect("claim");
+    due.sort_unstable();
+    assert_eq!(
+        expired.len(),
+        mine.len(),
+        "{backend}: every lease expired, so all are claimable"
+    );
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
+per_backend!(an_outbox_row_and_its_deliveries_go_to_one_node_at_a_time);
+async fn an_outbox_row_and_its_deliveries_go_to_one_node_at_a_time(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "outbox").await;
+    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let id = open_labour(&e).await;
+    let store = e.store();
+    let now = ms("2026-09-28T10:00");
+    let rows = store.claim_outbox("a", now, now + 30_000, 10).await.expect("claim");
+    assert_eq!(rows.len(), 1, "{backend}: the receipt SMS");
+    assert_eq!(rows[0].case_id, id);
+    assert!(
+        store
+            .claim_outbox("b", now, now + 30_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: leased to a"
+    );
+    let r = &rows[0];
+    let sms = NewDelivery {
+        channel: "sms".into(),
+        address: "13800138000".into(),
+        recipient: "citizen".into(),
+        undeliverable: None,
+    };
+    assert!(
+        !store
+            .expand_outbox(
+                &r.idempotency_key,
+                &r.case_id,
+                &r.template,
+                "b",
+                std::slice::from_ref(&sms),
+                now
+            )
+            .await
+            .expect("expand"),
+        "{backend}: a node without the lease cannot expand it"
+    );
+    assert!(
+        store
+            .expand_outbox(
+                &r.idempotency_key,
+                &r.case_id,
+                &r.template,
+                "a",
+                std::slice::from_ref(&sms),
+                now
+            )
+            .await
+            .expect("expand"),
+        "{backend}"
+    );
+    let d = store
+        .claim_deliveries("a", &["sms"], now, now + 30_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(d.len(), 1, "{backend}: one delivery per address and channel");
+    assert!(
+        store
+            .claim_deliveries("b", &["sms"], now, now + 30_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}"
+    );
+    let retry = Outcome::Retry {
+        next_at: now + 60_000,
+        error: "gateway busy".into(),
+    };
+    assert!(
+        !store.record_delivery(&d[0], "b", &retry, now).await.expect("record"),
+        "{backend}: only the holder records an outcome"
+    );
+    assert!(store.record_delivery(&d[0], "a", &retry, now).await.expect("record"));
+    assert!(
+        store
+            .claim_deliveries("b", &["sms"], now + 59_999, now + 90_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: not before its retry is due"
+    );
+    let again = store
+        .claim_deliveries("b", &["sms"], now + 60_000, now + 90_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1, "{backend}: due again, to any node");
+    let delivered = Outcome::Delivered {
+        gateway_id: Some("k-1".into()),
+    };
+    assert!(
+        store
+            .record_delivery(&again[0], "b", &delivered, now + 60_001)
+            .await
+            .expect("record")
+    );
+    assert!(
+        store
+            .claim_deliveries("a", &["sms"], now + 1_000_000, now + 1_030_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: a delivered message is never sent again"
+    );
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
+async fn plain_store(backend: &str, dir: &std::path::Path, tag: &str) -> (Store, Option<common::PgScratch>) {
+    let (url, pg) = database(backend, dir, tag).await;
+    (Store::open(&StoreOptions::new(&url)).await.expect("open"), pg)
+}
+
+per_backend!(a_job_period_runs_once_and_a_lost_lease_cannot_finish_it);
+async fn a_job_period_runs_once_and_a_lost_lease_cannot_finish_it(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, pg) = plain_store(backend, dir.path(), "jobs").await;
+    let (job, period, now) = ("bulletin", "2026-10", 1_000_000);
+    assert!(
+        store
+            .claim_job_run(job, period, now, "a", now, now + 30_000)
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store
+            .claim_job_run(job, period, now, "b", now + 1, now + 30_001)
+            .await
+            .expect("claim"),
+        "{backend}: held by a"
+    );
+    assert!(
+        store
+            .claim_job_run(job, period, now, "b", now + 30_001, now + 60_000)
+            .await
+            .expect("claim"),
+        "{backend}: a's lease expired, so b takes over"
+    );
+    assert!(
+        !store
+            .finish_job_run(job, period, "a", now + 30_002, "sha-a")
+            .await
+            .expect("finish"),
+        "{backend}: a no longer holds the run"
+    );
+    assert!(
+        store
+            .finish_job_run(job, period, "b", now + 30_003, "sha-b")
+            .await
+            .expect("finish")
+    );
+    assert!(
+        !store
+            .claim_job_run(job, period, now, "c", now + 1_000_000, now + 1_030_000)
+            .await
+            .expect("claim"),
+        "{backend}: a done period is never run again"
+    );
+    let runs = store.job_runs(10).await.expect("runs");
+    assert_eq!(runs.len(), 1, "{backend}");
+    assert_eq!(runs[0].attempts, 2, "{backend}: claimed twice, finished once");
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
+fn account(id: &str) -> Account {
+    Account {
+        id: id.into(),
+        name: "李娜".into(),
+        roles: vec!["handler".into()],
+        department: Some("labour".into()),
+        unit: "district".into(),
+        email: None,
+        mobile: None,
+        active: true,
+        failed_attempts: 0,
+        locked_until: None,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+    }
+}
+
+per_backend!(accounts_sessions_and_tokens_keep_their_rules);
+async fn accounts_sessions_and_tokens_keep_their_rules(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, pg) = plain_store(backend, dir.path(), "accounts").await;
+    let now = 1_000_000;
+    assert!(store.add_account(&account("li_na"), now).await.expect("add"));
+    assert!(
+        !store.add_account(&account("li_na"), now).await.expect("add"),
+        "{backend}: ids are unique"
+    );
+    // Sign-in attempts: at most `max` per lock window, then none until it ends or an unlock.
+    let mut taken = 0;
+    for _ in 0..8 {
+        if store
+            .take_sign_in_attempt("li_na", 5, now, now + 900_000)
+            .await
+            .expect("take")
+        {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 5, "{backend}");
+    assert!(
+        store
+            .account("li_na")
+            .await
+            .expect("read")
+            .expect("account")
+            .locked_until
+            .is_some()
+    );
+    assert!(store.unlock_account("li_na").await.expect("unlock"));
+    assert!(
+        store
+            .take_sign_in_attempt("li_na", 5, now, now + 900_000)
+            .await
+            .expect("take"),
+        "{backend}"
+    );
+    // Sessions: found by their id until they expire or end.
+    store
+        .start_session("sid-1", "li_na", "csrf-1", now, now + 1_000)
+        .await
+        .expect("start");
+    assert_eq!(
+        store.session("sid-1", now + 999).await.expect("read"),
+        Some(("li_na".into(), "csrf-1".into())),
+        "{backend}"
+    );
+    assert_eq!(
+        store.session("sid-1", now + 1_000).await.expect("read"),
+        None,
+        "{backend}: expired"
+    );
+    store
+        .start_session("sid-2", "li_na", "csrf-2", now, now + 1_000)
+        .await
+        .expect("start");
+    store.end_session("sid-2").await.expect("end");
+    assert_eq!(
+        store.session("sid-2", now).await.expect("read"),
+        None,
+        "{backend}: ended"
+    );
+    // Tokens: valid until they expire or are revoked by name.
+    assert!(
+        store
+            .add_token("tok-1", "li_na", "laptop", now, now + 5_000)
+            .await
+            .expect("add")
+    );
+    assert_eq!(
+        store.token_user("tok-1", now + 4_999).await.expect("read").as_deref(),
+        Some("li_na")
+    );
+    assert_eq!(
+        store.token_user("tok-1", now + 5_000).await.expect("read"),
+        None,
+        "{backend}: expired"
+    );
+    assert!(
+        store
+            .add_token("tok-2", "li_na", "phone", now, now + 5_000)
+            .await
+            .expect("add")
+    );
+    assert_eq!(store.revoke_tokens("li_na", "phone").await.expect("revoke"), 1);
+    assert_eq!(
+        store.token_user("tok-2", now).await.expect("read"),
+        None,
+        "{backend}: revoked"
+    );
+    assert_eq!(store.token_user("no-such-token", now).await.expect("read"), None);
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
+per_backend!(the_views_read_what_the_writer_wrote);
+async fn the_views_read_what_the_writer_wrote(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "views").await;
+    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(open_labour(&e).await);
+        clock.advance(Duration::minutes(1));
+    }
+    let store = e.store();
+    assert_eq!(store.case_count().await.expect("count"), 3, "{backend}");
+    let wanted = [ids[2].clone(), ids[0].clone(), "no-such-case".to_owned()];
+    let got = store.cases_by_ids(&wanted).await.expect("read");
+    let mut found: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();
+    found.sort_unstable();
+    let mut expected = vec![ids[0].as_str(), ids[2].as_str()];
+    expected.sort_unstable();
+    assert_eq!(found, expected, "{backend}: the cases asked for that exist");
+    let versions = store.cases_per_version("labour_dispute").await.expect("read");
+    assert_eq!(
+        versions.iter().map(|(_, open, _)| open).sum::<i64>(),
+        3,
+        "{backend}: {versions:?}"
+    );
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
+/// The columns of the tables a case lives in, as schema 0002 made them (later migrations add
+/// tables and indexes, and columns elsewhere): `T` text, `t` optional text, `I` integer, `i`
+/// optional integer.
+const CASE_TABLES: &[(&str, &[(&str, char)])] = &[
+    (
+        "definition_versions",
+        &[
+            ("case_type", 'T'),
+            ("version", 'I'),
+            ("sha256", 'T'),
+            ("source", 'T'),
+            ("deployed_at", 'I'),
+        ],
+    ),
+    (
+        "cases",
+        &[
+            ("id", 'T'),
+            ("case_type", 'T'),
+            ("definition_version", 'I'),
+            ("state", 'T'),
+            ("status", 'T'),
+            ("version", 'I'),
+            ("department", 'T'),
+            ("unit", 't'),
+            ("data", 'T'),
+            ("event_seq", 'I'),
+            ("last_hash", 'T'),
+            ("opened_at", 'I'),
+            ("updated_at", 'I'),
+            ("closed_at", 'i'),
+        ],
+    ),
+    (
+        "case_events",
+        &[
+            ("case_id", 'T'),
+            ("seq", 'I'),
+            ("kind", 'T'),
+            ("actor", 'T'),
+            ("at", 'I'),
+            ("payload", 'T'),
+            ("prev_hash", 'T'),
+            ("hash", 'T'),
+        ],
+    ),
+    (
+        "tasks",
+        &[
+            ("id", 'T'),
+            ("case_id", 'T'),
+            ("name", 'T'),
+            ("state", 'T'),
+            ("department", 'T'),
+            ("role", 'T'),
+            ("unit", 't'),
+            ("assignee", 't'),
+            ("created_at", 'I'),
+            ("closed_at", 'i'),
+        ],
+    ),
+    (
+        "timers",
+        &[
+            ("key", 'T'),
+            ("case_id", 'T'),
+            ("name", 'T'),
+            ("due_at", 'I'),
+            ("state", 'T'),
+        ],
+    ),
+];
+
+/// Copies `table`'s rows (the columns named) from one pool to another.
+async fn copy_rows(from: &sqlx::AnyPool, to: &sqlx::AnyPool, table: &str, cols: &[(&str, char)]) -> usize {
+    use sqlx::Row;
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    let rows = sqlx::query(&format!("SELECT {} FROM {table}", names.join(", ")))
+        .fetch_all(from)
+        .await
+        .expect("read rows");
+    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+    let insert = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        names.join(", "),
+        marks.join(", ")
+    );
+    for row in &rows {
+        let mut q = sqlx::query(&insert);
+        for (i, (_, ty)) in cols.iter().enumerate() {
+            q = match ty {
+                'T' => q.bind(row.get::<String, _>(i)),
+                't' => q.bind(row.get::<Option<String>, _>(i)),
+                'I' => q.bind(row.get::<i64, _>(i)),
+                _ => q.bind(row.get::<Option<i64>, _>(i)),
+            };
+        }
+        q.execute(to).await.expect("insert row");
+    }
+    rows.len()
+}
+
+per_backend!(a_store_of_every_earlier_schema_migrates_and_keeps_its_cases);
+async fn a_store_of_every_earlier_schema_migrates_and_keeps_its_cases(backend: &str) {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let all = sqlx::migrate::Migrator::new(migrations.as_path())
+        .await
+        .expect("migrations");
+    let latest = all.migrations.len();
+    assert!(latest >= 12, "{backend}: {latest} migrations found");
+    // A case as today's engine writes it, with its history, tasks and timers.
+    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
+    let (source_url, source_pg) = database(backend, dir.path(), "msource").await;
+    let source = engine(&source_url, "a", clock.clone()).await;
+    let id = open_mediating(&source).await;
+    let before = source.case(&id).await.expect("read").expect("case");
+    let history = source.history(&id).await.expect("history").len();
+    source.shutdown().await;
+    let from = sqlx::AnyPool::connect(&source_url).await.expect("source pool");
+    for k in 2..latest {
+        // A store left at schema version k, holding the case.
+        let (url, pg) = database(backend, dir.path(), &format!("m{k}")).await;
+        let old_url = if backend == "sqlite" {
+            format!("{url}?mode=rwc")
+        } else {
+            url.clone()
+        };
+        let old = sqlx::AnyPool::connect(&old_url).await.expect("old pool");
+        let mut prefix = sqlx::migrate::Migrator::new(migrations.as_path())
+            .await
+            .expect("migrations");
+        prefix.migrations = all.migrations[..k].to_vec().into();
+        prefix.run(&old).await.expect("earlier schema");
+        for (table, cols) in CASE_TABLES {
+            assert!(
+                copy_rows(&from, &old, table, cols).await > 0,
+                "{backend} at {k}: {table}"
+            );
+        }
+        old.close().await;
+        // Today's engine opens it (migrating the rest of the way) and carries on with the case.
+        let e = engine(&url, "a", clock.clone()).await;
+        let after = e.case(&id).await.expect("read").expect("the case survives");
+        assert_eq!(after, before, "{backend} from schema {k}");
+        assert_eq!(
+            e.history(&id).await.expect("history").len(),
+            history,
+            "{backend} from {k}"
+        );
+        let verified = e.store().audit_verify().await.expect("verify");
+        assert!(
+            verified.broken.is_empty() && verified.cases == 1 && verified.events == history as u64,
+            "{backend} from {k}: {verified:?}"
+        );
+        let moved = e
+            .command(
+                &id,
+                Command::Act {
+                    action: "settle".into(),
+                    fields: fields(json!({"agreement": "分期支付"})),
+                    comment: Some("理由".into()),
+                    expected_version: Some(before.version),
+                },
+                user(&e, "mediator_zhao"),
+                None,
+            )
+            .await
+            .expect("acts on the migrated store");
+        assert!(moved.case.is_closed(), "{backend} from {k}");
+        let timers = e.store().timer_counts().await.expect("timers");
+        assert!(
+            timers.iter().any(|(state, n)| state == "cancelled" && *n >= 1),
+            "{backend} from {k}: the copied mediation timer was cancelled by the close: {timers:?}"
+        );
+        e.shutdown().await;
+        if let Some(pg) = pg {
+            pg.drop_db().await;
+        }
+    }
+    from.close().await;
+    if let Some(pg) = source_pg {
+        pg.drop_db().await;
+    }
+}
