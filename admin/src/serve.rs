@@ -65,6 +65,8 @@ fn init_tracing(s: &Settings) {
 }
 
 async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
+    // Before anything records: what happens from the first batch on is counted.
+    yimen_service::metrics::install();
     let opts = LoadOptions {
         today: today_in_centre(),
         limits: Limits::default(),

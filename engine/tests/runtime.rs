@@ -214,6 +214,7 @@ async fn an_idempotency_key_returns_the_first_result(backend: &str) {
 
 per_backend!(a_timer_fires_once_after_a_restart);
 async fn a_timer_fires_once_after_a_restart(backend: &str) {
+    let lag_before = common::metric(&common::metrics().render(), "yimen_timer_lag_seconds_sum");
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, pg) = database(backend, dir.path(), "restart").await;
     let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
@@ -240,6 +241,13 @@ async fn a_timer_fires_once_after_a_restart(backend: &str) {
     .await
     .expect("mediation");
     assert_eq!(e.fire_due_timers().await.expect("tick"), 0, "not due yet");
+    let pending = e.case(&id).await.expect("read").expect("exists");
+    let due = pending
+        .timers
+        .values()
+        .map(|t| t.due_at)
+        .min()
+        .expect("a running timer");
     e.shutdown().await;
     // Down while the 15-day limit passes; a new process comes up.
     clock.advance(Duration::days(20));
@@ -250,6 +258,13 @@ async fn a_timer_fires_once_after_a_restart(backend: &str) {
         "{backend}: the overdue timer fires at start-up"
     );
     assert_eq!(e.fire_due_timers().await.expect("tick"), 0, "{backend}: and only once");
+    // The metrics say how late it fired: from its due instant to the restart.
+    let lag = common::metric(&common::metrics().render(), "yimen_timer_lag_seconds_sum") - lag_before;
+    let expected = (yimen_engine::runtime::Clock::now(clock.as_ref()) - due).num_seconds() as f64;
+    assert!(
+        expected > 86_400.0 && (lag - expected).abs() < 1.0,
+        "{backend}: lag {lag} s, not {expected} s"
+    );
     let case = e.case(&id).await.expect("read").expect("exists");
     assert_eq!(case.state, "mediation_failed", "{backend}");
     let fired = e

@@ -194,6 +194,11 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
         metrics.contains("yimen_deliveries{channel=\"sms\",state=\"undeliverable\"} 3"),
         "{metrics}"
     );
+    // Each send to the SMTP server was timed (an undeliverable SMS is never sent).
+    assert!(
+        metrics.contains("yimen_delivery_seconds_count{channel=\"email\",outcome=\"delivered\"} 2"),
+        "{metrics}"
+    );
     server.signal("-TERM");
     assert!(server.wait().0.success());
     // Restarting sends nothing twice.

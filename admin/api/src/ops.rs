@@ -153,7 +153,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Result<impl IntoResponse
         .timer_counts()
         .await
         .map_err(yimen_engine::runtime::EngineError::from)?;
-    let mut out = String::new();
+    let mut out = yimen_service::metrics::render();
     out.push_str(
         "# HELP yimen_deliveries Notification deliveries by channel and state.\n# TYPE yimen_deliveries gauge\n",
     );

@@ -489,11 +489,19 @@ impl Dispatcher {
                 "email" => self.email.clone(),
                 _ => self.sms.clone(),
             };
+            let sending = std::time::Instant::now();
             let result = match (self.message(&d).await, notifier) {
                 (Ok(m), Some(n)) => n.send(&m).await,
                 (Err(e), _) => Err(SendError::Permanent(format!("the message cannot be rendered: {e}"))),
                 (_, None) => Err(SendError::Permanent("no server is configured for the channel".into())),
             };
+            let outcome_name = match &result {
+                Ok(_) => "delivered",
+                Err(SendError::Retryable(_)) => "retry",
+                Err(SendError::Permanent(_)) => "failed",
+            };
+            metrics::histogram!("yimen_delivery_seconds", "channel" => d.channel.clone(), "outcome" => outcome_name)
+                .record(sending.elapsed().as_secs_f64());
             let now = self.engine.now();
             let outcome = match result {
                 Ok(receipt) => {

@@ -33,8 +33,47 @@ pub fn finish(table: Table) -> (Router, Vec<RouteInfo>) {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(state.clone(), read_body_within))
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state);
     (router, info)
+}
+
+/// Gives each request an id — the client's `X-Request-Id` when it is short and plain, else a
+/// new one — that every log line written while serving it carries (a `request` span) and the
+/// answer returns in `X-Request-Id`, so a person reporting a problem can name the request.
+async fn request_id(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tracing::Instrument;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let given = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    let id = given.map_or_else(
+        || {
+            let start = START.get_or_init(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            });
+            format!(
+                "{:x}-{:x}",
+                start & 0xffff_ffff_ffff,
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )
+        },
+        str::to_owned,
+    );
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let mut r = next.run(req).instrument(span).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
 }
 
 /// Reads a request's whole body before any handler sees it, within the body deadline and the

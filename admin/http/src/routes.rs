@@ -62,7 +62,10 @@ impl Table {
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let mr = on(filter, handler).route_layer(from_fn_with_state((self.state.clone(), access), guard));
+        let name = method_name(&method);
+        let mr = on(filter, handler)
+            .route_layer(from_fn_with_state((self.state.clone(), access), guard))
+            .route_layer(from_fn_with_state((name, path), timed));
         self.router = self.router.route(path, mr);
         self.info.push(RouteInfo {
             method: method_name(&method),
@@ -185,6 +188,26 @@ async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, req: Requ
     }
     parts.extensions.insert(Authed { actor, session });
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// Records each request's time per route (the path's pattern, never its values, so the
+/// metrics hold no case ids) and the class of its answer.
+async fn timed(State((method, route)): State<(&'static str, &'static str)>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let r = next.run(req).await;
+    let class = match r.status().as_u16() {
+        100..=399 => "ok",
+        400..=499 => "refused",
+        _ => "failed",
+    };
+    metrics::histogram!(
+        "yimen_http_request_duration_seconds",
+        "method" => method,
+        "route" => route,
+        "outcome" => class
+    )
+    .record(started.elapsed().as_secs_f64());
+    r
 }
 
 fn is_form(h: &axum::http::HeaderMap) -> bool {

@@ -10,6 +10,7 @@ pub mod authoring;
 pub mod cases;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 pub mod session;
 pub mod state;
 

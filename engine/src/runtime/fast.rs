@@ -81,12 +81,18 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
     }
     let t_write = t0.elapsed();
     let committed = tx.commit().await;
+    let t_commit = t0.elapsed();
+    metrics::histogram!("yimen_writer_batch_commands").record(batch.len() as f64);
+    metrics::histogram!("yimen_writer_load_seconds").record(t_load.as_secs_f64());
+    metrics::histogram!("yimen_writer_decide_seconds").record((t_decide - t_load).as_secs_f64());
+    metrics::histogram!("yimen_writer_write_seconds").record((t_write - t_decide).as_secs_f64());
+    metrics::histogram!("yimen_writer_commit_seconds").record((t_commit - t_write).as_secs_f64());
     tracing::trace!(
         batch = batch.len(),
         load = ?t_load,
         decide = ?(t_decide - t_load),
         write = ?(t_write - t_decide),
-        commit = ?(t0.elapsed() - t_write),
+        commit = ?(t_commit - t_write),
         "batch committed"
     );
     if let Err(e) = committed {

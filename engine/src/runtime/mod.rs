@@ -161,6 +161,9 @@ pub struct Engine {
     writer: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
+/// A timer handed to the writer: its key, its due instant (UTC ms) and the writer's answer.
+type Fired = (String, i64, oneshot::Receiver<Result<Outcome, EngineError>>);
+
 impl Engine {
     /// Starts the writer over `store`. The engine keeps its own workload counts for `org`
     /// (read from the store by [`Engine::refresh_workload`]).
@@ -330,9 +333,7 @@ impl Engine {
 
     /// Claims the timers due now and hands them to the writer; returns the claimed keys with the
     /// receivers of their results.
-    async fn claim_and_enqueue(
-        &self,
-    ) -> Result<Vec<(String, oneshot::Receiver<Result<Outcome, EngineError>>)>, EngineError> {
+    async fn claim_and_enqueue(&self) -> Result<Vec<Fired>, EngineError> {
         let now = self.shared.clock.now();
         let now_ms = now.timestamp_millis();
         let lease = (now + self.shared.opts.timer_lease).timestamp_millis();
@@ -345,20 +346,22 @@ impl Engine {
         for t in claimed {
             let cmd = Command::FireTimer { key: t.key.clone() };
             let rx = self.enqueue(t.case_id, None, cmd, Actor::system(), None).await?;
-            waiting.push((t.key, rx));
+            waiting.push((t.key, t.due_at, rx));
         }
         Ok(waiting)
     }
 
     /// Waits for fired timers; returns how many applied, and releases those that failed.
-    async fn settle(
-        &self,
-        waiting: Vec<(String, oneshot::Receiver<Result<Outcome, EngineError>>)>,
-    ) -> Result<usize, EngineError> {
+    async fn settle(&self, waiting: Vec<Fired>) -> Result<usize, EngineError> {
         let mut applied = 0;
-        for (key, rx) in waiting {
+        for (key, due_at, rx) in waiting {
             match rx.await {
-                Ok(Ok(_)) => applied += 1,
+                Ok(Ok(_)) => {
+                    applied += 1;
+                    // How late the timer fired: from its due instant to its firing's commit.
+                    let lag = (self.shared.clock.now().timestamp_millis() - due_at).max(0);
+                    metrics::histogram!("yimen_timer_lag_seconds").record(lag as f64 / 1000.0);
+                }
                 Ok(Err(EngineError::TimerSkipped | EngineError::Rejected(_))) => {}
                 Ok(Err(e)) => {
                     // Not fired (a persistent conflict, the database busy): let it go at once.

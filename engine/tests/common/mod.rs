@@ -111,6 +111,25 @@ pub fn user(e: &Engine, id: &str) -> Actor {
     Actor::for_user(e.org(), id).expect("user")
 }
 
+/// The test process's metrics recorder, installed on first use.
+pub fn metrics() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .expect("no other recorder in a test process")
+    })
+}
+
+/// A summed metric's value in a rendering (`name value` lines, or `name{…} value`).
+pub fn metric(rendered: &str, name: &str) -> f64 {
+    rendered
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// Makes `async fn NAME(backend: &str)` a test per database: `NAME::sqlite` and
 /// `NAME::postgres`, so a failure on one never hides the other's result (River's per-driver
 /// suite).
