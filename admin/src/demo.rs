@@ -27,7 +27,7 @@ pub struct DemoAccount {
 }
 
 /// Makes (or re-keys) an account for every user of the organisation.
-pub async fn accounts(engine: &Engine) -> Result<Vec<DemoAccount>, String> {
+pub async fn accounts(engine: &Engine) -> anyhow::Result<Vec<DemoAccount>> {
     let org = engine.org();
     let store = engine.store();
     let now = engine.now().timestamp_millis();
@@ -35,18 +35,15 @@ pub async fn accounts(engine: &Engine) -> Result<Vec<DemoAccount>, String> {
     for (id, u) in &org.file.users {
         let password = yimen_service::auth::random_password()?;
         let hash = yimen_service::auth::hash_password(password.clone()).await?;
-        let existing = store.account(id).await.map_err(|e| e.to_string())?;
+        let existing = store.account(id).await?;
         if existing.is_some() {
-            store.set_password(id, &hash).await.map_err(|e| e.to_string())?;
-            store.set_active(id, true).await.map_err(|e| e.to_string())?;
+            store.set_password(id, &hash).await?;
+            store.set_active(id, true).await?;
         } else {
             let a = yimen_service::auth::account_for_user(id, u, Some(hash));
-            store.add_account(&a, now).await.map_err(|e| e.to_string())?;
+            store.add_account(&a, now).await?;
         }
-        store
-            .audit(now, "demo", "password_set", id, "serve --demo")
-            .await
-            .map_err(|e| e.to_string())?;
+        store.audit(now, "demo", "password_set", id, "serve --demo").await?;
         let roles = u
             .roles
             .iter()
@@ -72,8 +69,8 @@ pub async fn accounts(engine: &Engine) -> Result<Vec<DemoAccount>, String> {
 /// Seeds cases the first time (an empty store): each bundled scenario is replayed through the
 /// engine once per prefix of its actions, so its case stops in each state along the way. Steps
 /// that move the clock are skipped (the demo runs on the real clock). Returns the cases opened.
-pub async fn seed(engine: &Engine, bundle: &Bundle) -> Result<usize, String> {
-    let count = engine.store().case_count().await.map_err(|e| e.to_string())?;
+pub async fn seed(engine: &Engine, bundle: &Bundle) -> anyhow::Result<usize> {
+    let count = engine.store().case_count().await?;
     if count > 0 {
         return Ok(0);
     }

@@ -7,6 +7,8 @@
 //! data read from its workflows directory.
 #![warn(missing_docs)]
 
+/// The core's error (a definition, a deployed source, a schedule or a template that fails).
+pub use yimen_core::Error as CoreError;
 pub use yimen_core::{Bundle, Diagnostic, Diagnostics, LoadOptions, Severity, load_dir};
 pub use yimen_core::{calendar, core, diag, duration, expr, load, model, render, scenario, schedule, schema, yaml};
 

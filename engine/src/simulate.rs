@@ -239,8 +239,26 @@ async fn run_all(e: &Engine, cmds: Vec<(String, Command, Actor)>, commands: &mut
     Ok(())
 }
 
+/// Why a simulated year stopped: the day, the case or the job, and what went wrong.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SimulationError(pub String);
+
 /// Runs the year. The clock is moved through it; `scheduler`, when given, ticks every morning.
 pub async fn run(
+    e: &Engine,
+    clock: &ManualClock,
+    scheduler: Option<&Scheduler>,
+    cal: &WorkCalendar,
+    opts: &Options,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<Outcome, SimulationError> {
+    run_year(e, clock, scheduler, cal, opts, progress)
+        .await
+        .map_err(SimulationError)
+}
+
+async fn run_year(
     e: &Engine,
     clock: &ManualClock,
     scheduler: Option<&Scheduler>,

@@ -83,7 +83,7 @@ pub async fn run(
         ));
     }
     let period = Period::parse(&body.value.period)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_period", e))?;
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_period", e.to_string()))?;
     let (saved, sha) = scheduler(&s)?.run_by_hand(&job, period).await.map_err(|e| match e {
         JobError::UnknownJob(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_job", e.to_string()),
         JobError::NotRunnable(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_runnable", e.to_string()),

@@ -430,7 +430,7 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
             engine.org(),
             &cal,
             &names,
-            Period::parse("2025-06")?,
+            Period::parse("2025-06").map_err(|e| e.to_string())?,
             None,
             None,
         )
@@ -445,7 +445,7 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
             engine.org(),
             &cal,
             &names,
-            Period::parse("2025")?,
+            Period::parse("2025").map_err(|e| e.to_string())?,
             None,
             None,
         )

@@ -230,7 +230,7 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
         let a = yimen_service::auth::account_for_user("handler_li", u, None);
         store.add_account(&a, now).await.map_err(|e| e.to_string())?;
     }
-    let token = yimen_service::auth::random_secret()?;
+    let token = yimen_service::auth::random_secret().map_err(|e| e.to_string())?;
     store
         .add_token(
             &token,

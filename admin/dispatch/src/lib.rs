@@ -71,6 +71,23 @@ pub fn parse_quiet_hours(s: &str) -> anyhow::Result<(u32, u32)> {
     Ok((minutes(a)?, minutes(b)?))
 }
 
+/// Why the dispatcher could not do a round.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The store could not be read or written.
+    #[error("{0}")]
+    Store(#[from] yimen_engine::store::StoreError),
+    /// The engine could not be asked.
+    #[error("{0}")]
+    Engine(#[from] yimen_engine::runtime::EngineError),
+    /// A message could not be rendered.
+    #[error("{0}")]
+    Render(#[from] yimen_engine::CoreError),
+    /// What the delivery is about is no longer there.
+    #[error("{0}")]
+    Gone(&'static str),
+}
+
 /// The dispatcher.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
@@ -182,7 +199,7 @@ impl Dispatcher {
     }
 
     /// Expands pending outbox rows into deliveries; returns how many rows.
-    pub async fn expand(&self) -> Result<usize, String> {
+    pub async fn expand(&self) -> Result<usize, DispatchError> {
         let store = self.engine.store();
         let now = self.engine.now();
         let node = self.engine.node_id();
@@ -193,8 +210,7 @@ impl Dispatcher {
                 (now + self.opts.lease).timestamp_millis(),
                 200,
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let n = rows.len();
         for row in rows {
             let to: Vec<Recipient> = serde_json::from_str(&row.recipients).unwrap_or_default();
@@ -222,8 +238,7 @@ impl Dispatcher {
                     &deliveries,
                     now.timestamp_millis(),
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
         }
         Ok(n)
     }
@@ -278,16 +293,17 @@ impl Dispatcher {
     }
 
     /// The announcement of a report: its title, summary and link, rendered for the recipient.
-    async fn report_message(&self, d: &Delivery) -> Result<Message, String> {
+    async fn report_message(&self, d: &Delivery) -> Result<Message, DispatchError> {
         let rest = &d.case_id[REPORT_PREFIX.len()..];
-        let (job, period) = rest.rsplit_once(':').ok_or("a malformed report reference")?;
+        let (job, period) = rest
+            .rsplit_once(':')
+            .ok_or(DispatchError::Gone("a malformed report reference"))?;
         let (kind, data) = self
             .engine
             .store()
             .report_data(job, period)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the report is gone")?;
+            .await?
+            .ok_or(DispatchError::Gone("the report is gone"))?;
         let (title, summary) = yimen_engine::reports::describe(&kind, &data);
         let name = self
             .engine
@@ -309,21 +325,20 @@ impl Dispatcher {
     }
 
     /// The message for a delivery: its case, its recipient, the rendered template.
-    async fn message(&self, d: &Delivery) -> Result<Message, String> {
+    async fn message(&self, d: &Delivery) -> Result<Message, DispatchError> {
         if d.case_id.starts_with(REPORT_PREFIX) {
             return self.report_message(d).await;
         }
         let case = self
             .engine
             .case(&d.case_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the case is gone")?;
+            .await?
+            .ok_or(DispatchError::Gone("the case is gone"))?;
         let def = self
             .engine
             .definitions()
             .get(&case.case_type, case.definition_version)
-            .ok_or("the case's definition is not deployed")?;
+            .ok_or(DispatchError::Gone("the case's definition is not deployed"))?;
         let org = self.engine.org();
         let user = org.user(&d.recipient);
         let name = user.map_or_else(|| "您好".to_owned(), |u| u.name.clone());
@@ -437,7 +452,7 @@ impl Dispatcher {
     }
 
     /// Sends due deliveries; returns how many attempts were made.
-    pub async fn send(&self) -> Result<usize, String> {
+    pub async fn send(&self) -> Result<usize, DispatchError> {
         let store = self.engine.store();
         let now = self.engine.now();
         let node = self.engine.node_id();
@@ -456,8 +471,7 @@ impl Dispatcher {
                 (now + self.opts.lease).timestamp_millis(),
                 100,
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let n = due.len();
         for d in due {
             if d.channel == "sms"
@@ -465,8 +479,7 @@ impl Dispatcher {
             {
                 store
                     .record_delivery(&d, node, &Outcome::Deferred { until, reason }, now.timestamp_millis())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
                 continue;
             }
             // Sends in a claimed batch follow each other: renew this one's lease first, and skip
@@ -479,8 +492,7 @@ impl Dispatcher {
                     fresh.timestamp_millis(),
                     (fresh + self.opts.lease).timestamp_millis(),
                 )
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
             {
                 tracing::debug!(channel = %d.channel, to = %d.recipient, "the lease ran out before sending; left to its new holder");
                 continue;
@@ -524,8 +536,7 @@ impl Dispatcher {
             }
             store
                 .record_delivery(&d, node, &outcome, now.timestamp_millis())
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
         }
         Ok(n)
     }

@@ -4,6 +4,8 @@
 use yimen_engine::core::{Actor, Organisation};
 use yimen_engine::store::accounts::Account;
 
+use crate::error::{Error, Kind};
+
 /// Failed password attempts after which an account is locked.
 pub const MAX_FAILURES: i64 = 5;
 
@@ -23,27 +25,41 @@ pub const MAX_TOKEN_DAYS: i64 = 3 * 365;
 pub const SESSION_COOKIE: &str = "yimen_session";
 
 /// 32 random bytes from the operating system, as hex.
-pub fn random_secret() -> Result<String, String> {
+pub fn random_secret() -> Result<String, Error> {
     let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| format!("no randomness from the operating system: {e}"))?;
+    getrandom::fill(&mut b).map_err(no_randomness)?;
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// A new password of 16 letters and digits, without look-alikes.
-pub fn random_password() -> Result<String, String> {
+pub fn random_password() -> Result<String, Error> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| format!("no randomness from the operating system: {e}"))?;
+    getrandom::fill(&mut b).map_err(no_randomness)?;
     Ok(b.iter()
         .map(|x| ALPHABET[usize::from(*x) % ALPHABET.len()] as char)
         .collect())
 }
 
 /// The argon2id hash of a password (CPU-heavy: off the async threads).
-pub async fn hash_password(password: String) -> Result<String, String> {
+pub async fn hash_password(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            Error::new(
+                Kind::Internal,
+                "hash_failed",
+                format!("the password could not be hashed: {e}"),
+            )
+        })
+}
+
+fn no_randomness(e: getrandom::Error) -> Error {
+    Error::new(
+        Kind::Internal,
+        "no_randomness",
+        format!("no randomness from the operating system: {e}"),
+    )
 }
 
 /// A real hash of a password nobody has, to check against when the account does not exist, so
@@ -72,18 +88,19 @@ pub fn check_account(
     roles: &[String],
     department: Option<&str>,
     unit: &str,
-) -> Result<(), String> {
+) -> Result<(), AccountError> {
+    let refuse = |msg: String| Err(AccountError::NotInOrganisation(msg));
     if roles.is_empty() {
-        return Err("an account needs at least one role".into());
+        return refuse("an account needs at least one role".into());
     }
     if let Some(r) = roles.iter().find(|r| !org.roles.contains_key(*r)) {
-        return Err(format!("`{r}` is not a role of the organisation"));
+        return refuse(format!("`{r}` is not a role of the organisation"));
     }
     if let Some(d) = department.filter(|d| !org.departments.contains_key(*d)) {
-        return Err(format!("`{d}` is not a department of the organisation"));
+        return refuse(format!("`{d}` is not a department of the organisation"));
     }
     if !org.units.contains_key(unit) {
-        return Err(format!("`{unit}` is not a unit of the organisation"));
+        return refuse(format!("`{unit}` is not a unit of the organisation"));
     }
     Ok(())
 }
@@ -160,6 +177,25 @@ pub enum AccountError {
     Failed(String),
 }
 
+impl std::fmt::Display for AccountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountError::BadId => write!(f, "an account id is 2 to 64 letters, digits, `_`, `-` or `.`"),
+            AccountError::BadMobile => write!(f, "not a phone number"),
+            AccountError::BadText => write!(
+                f,
+                "a name (at most 100 characters) and an email address (at most 200) are each one line of text"
+            ),
+            AccountError::NotInOrganisation(m) | AccountError::Failed(m) => write!(f, "{m}"),
+            AccountError::Exists => write!(f, "that account id is taken"),
+            AccountError::Missing => write!(f, "there is no such account"),
+            AccountError::NotSelf => write!(f, "you cannot stop your own account"),
+        }
+    }
+}
+
+impl std::error::Error for AccountError {}
+
 /// A new, active account for a user the organisation lists, with its roles and places.
 pub fn account_for_user(
     id: &str,
@@ -197,7 +233,7 @@ pub async fn create_account(
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| org.district().to_owned());
     let department = n.department.filter(|d| !d.is_empty());
-    check_account(&org.file, &n.roles, department.as_deref(), &unit).map_err(AccountError::NotInOrganisation)?;
+    check_account(&org.file, &n.roles, department.as_deref(), &unit)?;
     let mobile = n.mobile.filter(|m| !m.trim().is_empty());
     if mobile
         .as_deref()
@@ -212,8 +248,10 @@ pub async fn create_account(
     if !one_line(&n.name, 100) || !one_line(&n.email, 200) {
         return Err(AccountError::BadText);
     }
-    let password = random_password().map_err(AccountError::Failed)?;
-    let hash = hash_password(password.clone()).await.map_err(AccountError::Failed)?;
+    let password = random_password().map_err(|e| AccountError::Failed(e.to_string()))?;
+    let hash = hash_password(password.clone())
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?;
     let account = Account {
         name: n.name.filter(|x| !x.trim().is_empty()).unwrap_or_else(|| id.clone()),
         id: id.clone(),
@@ -249,8 +287,10 @@ pub async fn reset_password(
     by: &str,
     id: &str,
 ) -> Result<String, AccountError> {
-    let password = random_password().map_err(AccountError::Failed)?;
-    let hash = hash_password(password.clone()).await.map_err(AccountError::Failed)?;
+    let password = random_password().map_err(|e| AccountError::Failed(e.to_string()))?;
+    let hash = hash_password(password.clone())
+        .await
+        .map_err(|e| AccountError::Failed(e.to_string()))?;
     let store = engine.store();
     if !store
         .set_password(id, &hash)
@@ -306,6 +346,8 @@ pub enum TokenError {
     Failed(String),
 }
 
+impl std::error::Error for TokenError {}
+
 impl std::fmt::Display for TokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -350,7 +392,7 @@ pub async fn issue_token(
     if store.account(user).await.map_err(failed)?.is_none() {
         return Err(TokenError::Missing);
     }
-    let token = random_secret().map_err(TokenError::Failed)?;
+    let token = random_secret().map_err(|e| TokenError::Failed(e.to_string()))?;
     let expires = now_ms + days * 86_400_000;
     if !store
         .add_token(&token, user, name, now_ms, expires)

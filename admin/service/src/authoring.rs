@@ -197,7 +197,7 @@ pub async fn check(s: &AppState, id: &str, source: &str, scenarios: bool) -> Res
                 column: 1,
                 severity: "error",
                 code: "Y0000",
-                message: e,
+                message: e.to_string(),
                 hint: String::new(),
             });
             Refused::Invalid(report.clone())

@@ -128,8 +128,8 @@ pub async fn password_sign_in(
     };
     store.sign_in_succeeded(&account.id).await.map_err(db)?;
     // A fresh session id at every sign-in: an id planted before sign-in is never promoted.
-    let sid = auth::random_secret().map_err(|e| Error::new(Kind::Internal, "no_randomness", e))?;
-    let csrf = auth::random_secret().map_err(|e| Error::new(Kind::Internal, "no_randomness", e))?;
+    let sid = auth::random_secret()?;
+    let csrf = auth::random_secret()?;
     let ttl = auth::SESSION_HOURS * 3_600_000;
     store
         .start_session(&sid, &account.id, &csrf, now, now + ttl)

@@ -62,11 +62,11 @@ pub fn hold_in_use(url: &str) -> std::io::Result<Option<File>> {
     Ok(Some(f))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot start the runtime: {e}"))
 }
 
 /// Runs `yimen backup`.
@@ -80,26 +80,25 @@ pub fn backup(args: &BackupArgs) -> ExitCode {
     }
 }
 
-async fn do_backup(args: &BackupArgs) -> Result<(), String> {
+async fn do_backup(args: &BackupArgs) -> anyhow::Result<()> {
     if sqlite_path(&args.db).is_none() {
-        return Err(
+        anyhow::bail!(
             "only a SQLite store is backed up this way; back up PostgreSQL with pg_basebackup and WAL archiving (README, \"Backups\")"
-                .into(),
         );
     }
     if args.to.exists() {
-        return Err(format!("{} exists; choose a new file", args.to.display()));
+        return Err(anyhow::anyhow!("{} exists; choose a new file", args.to.display()));
     }
     let store = Store::open(&StoreOptions::new(&args.db))
         .await
-        .map_err(|e| format!("cannot open the store {}: {e}", args.db))?;
+        .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", args.db))?;
     let started = std::time::Instant::now();
     let done = store.backup_into(&args.to).await;
     store.close().await;
-    done.map_err(|e| format!("the backup failed: {e}"))?;
+    done.map_err(|e| anyhow::anyhow!("the backup failed: {e}"))?;
     let (cases, events) = Store::check_sqlite_file(&args.to)
         .await
-        .map_err(|e| format!("the backup was written but does not check out: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("the backup was written but does not check out: {e}"))?;
     crate::out!(
         "backup written to {}: {cases} case(s), {events} event(s), in {:.1} s",
         args.to.display(),
@@ -119,21 +118,20 @@ pub fn restore(args: &RestoreArgs) -> ExitCode {
     }
 }
 
-async fn do_restore(args: &RestoreArgs) -> Result<(), String> {
+async fn do_restore(args: &RestoreArgs) -> anyhow::Result<()> {
     let Some(target) = sqlite_path(&args.db) else {
-        return Err(
+        anyhow::bail!(
             "a backup is restored into a SQLite store (`--db sqlite://PATH`); restore PostgreSQL with its own tools"
-                .into(),
         );
     };
     if !args.from.is_file() {
-        return Err(format!("there is no backup file {}", args.from.display()));
+        return Err(anyhow::anyhow!("there is no backup file {}", args.from.display()));
     }
     let (cases, events) = Store::check_sqlite_file(&args.from)
         .await
-        .map_err(|e| format!("{} is not a usable backup: {e}", args.from.display()))?;
+        .map_err(|e| anyhow::anyhow!("{} is not a usable backup: {e}", args.from.display()))?;
     if target.exists() && !args.force {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "{} exists; restoring replaces it — add --force once you are sure (never while yimen serves it)",
             target.display()
         ));
@@ -143,9 +141,9 @@ async fn do_restore(args: &RestoreArgs) -> Result<(), String> {
         .truncate(false)
         .write(true)
         .open(lock_path(&target))
-        .map_err(|e| format!("cannot open the store's lock file: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot open the store's lock file: {e}"))?;
     if lock.try_lock().is_err() {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "{} is in use (a yimen server has it open); stop it first",
             target.display()
         ));
@@ -153,16 +151,16 @@ async fn do_restore(args: &RestoreArgs) -> Result<(), String> {
     // Copy beside the target, make it durable, then swap it in whole; a WAL or shared-memory
     // file left by the old store would be read as part of the new one, so they go.
     let staged = target.with_extension("restoring");
-    std::fs::copy(&args.from, &staged).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    std::fs::copy(&args.from, &staged).map_err(|e| anyhow::anyhow!("cannot copy the backup: {e}"))?;
     File::open(&staged)
         .and_then(|f| f.sync_all())
-        .map_err(|e| format!("cannot write the backup to disk: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot write the backup to disk: {e}"))?;
     for suffix in ["-wal", "-shm"] {
         let mut p = target.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    std::fs::rename(&staged, &target).map_err(|e| format!("cannot put the backup in place: {e}"))?;
+    std::fs::rename(&staged, &target).map_err(|e| anyhow::anyhow!("cannot put the backup in place: {e}"))?;
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = File::open(dir).and_then(|d| d.sync_all());
     }

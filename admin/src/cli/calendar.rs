@@ -71,9 +71,12 @@ pub struct DaysArgs {
     pub to: NaiveDate,
 }
 
-fn load_calendar(src: &CalendarSource) -> Result<WorkCalendar, String> {
+fn load_calendar(src: &CalendarSource) -> anyhow::Result<WorkCalendar> {
     if !src.workflows.is_dir() {
-        return Err(format!("{}: not a workflows directory", src.workflows.display()));
+        return Err(anyhow::anyhow!(
+            "{}: not a workflows directory",
+            src.workflows.display()
+        ));
     }
     let opts = LoadOptions {
         today: today_in_centre(),
@@ -86,7 +89,7 @@ fn load_calendar(src: &CalendarSource) -> Result<WorkCalendar, String> {
             .organisation
             .as_ref()
             .map(|o| o.value.centre.calendar.clone())
-            .ok_or("the workflows have no usable organisation.yaml; run `yimen validate`")?,
+            .ok_or_else(|| anyhow::anyhow!("the workflows have no usable organisation.yaml; run `yimen validate`"))?,
     };
     match bundle.calendars.remove(&id) {
         Some(c) => Ok(c),
@@ -97,7 +100,7 @@ fn load_calendar(src: &CalendarSource) -> Result<WorkCalendar, String> {
                 .filter(|d| d.file.starts_with(src.workflows.join("calendars")))
                 .map(|d| d.to_string())
                 .collect();
-            Err(format!(
+            Err(anyhow::anyhow!(
                 "calendar `{id}` is not available{}",
                 if problems.is_empty() {
                     String::new()
@@ -124,15 +127,15 @@ pub fn run(cmd: &CalendarCommand) -> ExitCode {
     }
 }
 
-fn due(a: &DueArgs) -> Result<(), String> {
+fn due(a: &DueArgs) -> anyhow::Result<()> {
     let cal = load_calendar(&a.source)?;
     let local = NaiveDateTime::parse_from_str(&a.from, "%Y-%m-%dT%H:%M")
-        .map_err(|_| format!("`{}` is not a local date and time; write YYYY-MM-DDTHH:MM", a.from))?;
+        .map_err(|_| anyhow::anyhow!("`{}` is not a local date and time; write YYYY-MM-DDTHH:MM", a.from))?;
     let tz = cal.timezone();
     let from = tz
         .from_local_datetime(&local)
         .earliest()
-        .ok_or_else(|| format!("{} does not exist in {}", a.from, tz.name()))?
+        .ok_or_else(|| anyhow::anyhow!("{} does not exist in {}", a.from, tz.name()))?
         .with_timezone(&Utc);
     let d = match (a.working_days, a.working_hours, a.days, &a.duration) {
         (Some(n), ..) => Duration {
@@ -150,10 +153,14 @@ fn due(a: &DueArgs) -> Result<(), String> {
             unit: Unit::Days,
             working: false,
         },
-        (_, _, _, Some(text)) => text.parse::<Duration>().map_err(|e| e.to_string())?,
-        _ => return Err("say how long: --working-days N, --working-hours N, --days N or --duration TEXT".into()),
+        (_, _, _, Some(text)) => text.parse::<Duration>()?,
+        _ => {
+            return Err(anyhow::anyhow!(
+                "say how long: --working-days N, --working-hours N, --days N or --duration TEXT"
+            ));
+        }
     };
-    let due = cal.add(from, d).map_err(|e| e.to_string())?;
+    let due = cal.add(from, d)?;
     let local_due = due.at.with_timezone(&tz);
     if a.json {
         let doc = json!({
@@ -176,13 +183,15 @@ fn due(a: &DueArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn days(a: &DaysArgs) -> Result<(), String> {
+fn days(a: &DaysArgs) -> anyhow::Result<()> {
     if a.to < a.from || (a.to - a.from).num_days() > 366 {
-        return Err("--to must be on or after --from and at most 366 days later".into());
+        return Err(anyhow::anyhow!(
+            "--to must be on or after --from and at most 366 days later"
+        ));
     }
     let cal = load_calendar(&a.source)?;
     for d in a.from.iter_days().take_while(|d| *d <= a.to) {
-        let info = cal.day(d).map_err(|e| e.to_string())?;
+        let info = cal.day(d)?;
         let kind = match (info.working, info.make_up, &info.holiday) {
             (true, true, _) => "working (make-up day 调休)".to_owned(),
             (true, false, _) => "working".to_owned(),

@@ -53,25 +53,20 @@ pub fn run(cmd: &CaseCommand) -> ExitCode {
     }
 }
 
-async fn show(args: &TimelineArgs) -> Result<(), String> {
+async fn show(args: &TimelineArgs) -> anyhow::Result<()> {
     let opts = LoadOptions {
         today: today_in_centre(),
         limits: Limits::default(),
     };
     let (bundle, _) = load::load_dir(&args.workflows, &opts);
-    let store = Store::open(&StoreOptions::new(&args.db))
-        .await
-        .map_err(|e| e.to_string())?;
-    let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = Store::open(&StoreOptions::new(&args.db)).await?;
+    let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await?;
     let case = cases::get_case(store.pool(), &args.id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("there is no case `{}`", args.id))?;
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no case `{}`", args.id))?;
     let def = defs
         .get(&case.case_type, case.definition_version)
-        .ok_or("the case's definition version cannot be compiled")?;
+        .ok_or_else(|| anyhow::anyhow!("the case's definition version cannot be compiled"))?;
     let now = chrono::Utc::now();
     let (status, upcoming) = timeline(&def, &case, now);
     store.close().await;

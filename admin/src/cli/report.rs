@@ -54,7 +54,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     }
 }
 
-async fn report(args: &ReportArgs) -> Result<(), String> {
+async fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let period = Period::parse(&args.period)?;
     let opts = LoadOptions {
         today: today_in_centre(),
@@ -62,7 +62,7 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
     };
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);
     if diags.has_errors() {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "the workflows in {} do not validate; run `yimen validate`",
             args.workflows.display()
         ));
@@ -70,21 +70,30 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
     let jobs = bundle
         .schedules
         .as_ref()
-        .ok_or("the workflows have no schedules.yaml")?
+        .ok_or_else(|| anyhow::anyhow!("the workflows have no schedules.yaml"))?
         .value
         .clone();
     if !jobs.jobs.contains_key(&args.job) {
         let known: Vec<&String> = jobs.jobs.keys().collect();
-        return Err(format!("there is no job `{}`; the jobs are {known:?}", args.job));
+        return Err(anyhow::anyhow!(
+            "there is no job `{}`; the jobs are {known:?}",
+            args.job
+        ));
     }
-    let cal = bundle.default_calendar().ok_or("the centre has no calendar")?.clone();
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
-    let store = Store::open(&StoreOptions::new(&args.db))
-        .await
-        .map_err(|e| e.to_string())?;
-    let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle)
-        .await
-        .map_err(|e| e.to_string())?;
+    let cal = bundle
+        .default_calendar()
+        .ok_or_else(|| anyhow::anyhow!("the centre has no calendar"))?
+        .clone();
+    let org = Organisation::new(
+        bundle
+            .organisation
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no organisation"))?
+            .value
+            .clone(),
+    );
+    let store = Store::open(&StoreOptions::new(&args.db)).await?;
+    let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await?;
     let engine = Engine::start(
         store.clone(),
         defs,
@@ -105,19 +114,18 @@ async fn report(args: &ReportArgs) -> Result<(), String> {
             if let Some(dir) = &args.out {
                 let (_, html, csv) = store
                     .report(&args.job, &period.id())
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or("the report was not stored")?;
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("the report was not stored"))?;
+                std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
                 for (ext, text) in [("html", html), ("csv", csv)] {
                     let path = dir.join(format!("{}-{}.{ext}", args.job, period.id()));
-                    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+                    std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     crate::out!("wrote {}", path.display());
                 }
             }
             Ok(())
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
     };
     engine.shutdown().await;
     store.close().await;

@@ -69,43 +69,51 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
+async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
     let opts = LoadOptions {
         today: today_in_centre(),
         limits: Limits::default(),
     };
     if !args.workflows.is_dir() {
-        return Err(format!("{}: not a workflows directory", args.workflows.display()));
+        return Err(anyhow::anyhow!(
+            "{}: not a workflows directory",
+            args.workflows.display()
+        ));
     }
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);
     if diags.has_errors() {
-        return Err("the workflows have errors; run `yimen validate`".into());
+        return Err(anyhow::anyhow!("the workflows have errors; run `yimen validate`"));
     }
     let cal = bundle
         .default_calendar()
-        .ok_or("the workflows have no calendar")?
+        .ok_or_else(|| anyhow::anyhow!("the workflows have no calendar"))?
         .clone();
-    let start = NaiveDate::from_ymd_opt(args.year, 1, 1).ok_or("bad year")?;
+    let start = NaiveDate::from_ymd_opt(args.year, 1, 1).ok_or_else(|| anyhow::anyhow!("bad year"))?;
     let tz = cal.timezone();
     let begin = start
         .pred_opt()
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .and_then(|n| chrono::TimeZone::from_local_datetime(&tz, &n).single())
-        .ok_or("bad year")?
+        .ok_or_else(|| anyhow::anyhow!("bad year"))?
         .with_timezone(&chrono::Utc);
     let store = Store::open(&StoreOptions::new(&args.db))
         .await
-        .map_err(|e| format!("cannot open {}: {e}", args.db))?;
-    if store.case_count().await.map_err(|e| e.to_string())? > 0 {
-        return Err(format!(
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", args.db))?;
+    if store.case_count().await? > 0 {
+        return Err(anyhow::anyhow!(
             "{} already holds cases; simulate into a fresh database",
             args.db
         ));
     }
-    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, begin.timestamp_millis())
-        .await
-        .map_err(|e| e.to_string())?;
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, begin.timestamp_millis()).await?;
+    let org = Organisation::new(
+        bundle
+            .organisation
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no organisation"))?
+            .value
+            .clone(),
+    );
     let clock = Arc::new(ManualClock::new(begin));
     let engine = Engine::start(store.clone(), defs, org, clock.clone(), EngineOptions::default());
     let scheduler = bundle
@@ -159,8 +167,7 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
         // The spot-check's review cases are the centre's own, not citizens'.
         scheduler.as_ref().and_then(Scheduler::review_case_type),
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let truth = &out.year;
     crate::out!(
         "\nsimulated {} ({} cases, {} commands, {} job runs) in {secs:.1} s on {}: {:.0} cases/s",
@@ -211,7 +218,7 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
             "THE BULLETIN DIFFERS"
         }
     );
-    let queued = store.outbox_counts().await.map_err(|e| e.to_string())?;
+    let queued = store.outbox_counts().await?;
     let queued: Vec<String> = queued.iter().map(|(t, n)| format!("{t} {n}")).collect();
     crate::out!("notifications queued (counted, not sent): {}", queued.join(", "));
     let (peak, _) = yimen_bench::memory_mib();
@@ -230,6 +237,6 @@ async fn simulate_year(args: &SimulateArgs) -> Result<(), String> {
     if agrees {
         Ok(())
     } else {
-        Err("the year's bulletin does not equal the ground truth".into())
+        Err(anyhow::anyhow!("the year's bulletin does not equal the ground truth"))
     }
 }

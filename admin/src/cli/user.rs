@@ -146,19 +146,19 @@ pub fn run(cmd: &UserCommand) -> ExitCode {
     }
 }
 
-fn read_password() -> Result<String, String> {
+fn read_password() -> anyhow::Result<String> {
     let mut s = String::new();
     std::io::stdin()
         .read_to_string(&mut s)
-        .map_err(|e| format!("cannot read the password: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot read the password: {e}"))?;
     let p = s.trim_end_matches(['\n', '\r']).to_owned();
     if p.chars().count() < 10 {
-        return Err("the password must be at least 10 characters".into());
+        return Err(anyhow::anyhow!("the password must be at least 10 characters"));
     }
     Ok(p)
 }
 
-async fn user(cmd: &UserCommand) -> Result<(), String> {
+async fn user(cmd: &UserCommand) -> anyhow::Result<()> {
     let at = match cmd {
         UserCommand::Add(a) => &a.at,
         UserCommand::Token(t) => &t.at,
@@ -174,27 +174,27 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
     let org = bundle
         .organisation
         .as_ref()
-        .ok_or_else(|| format!("no organisation in {}", at.workflows.display()))?
+        .ok_or_else(|| anyhow::anyhow!("no organisation in {}", at.workflows.display()))?
         .value
         .clone();
-    let store = Store::open(&StoreOptions::new(&at.db))
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = Store::open(&StoreOptions::new(&at.db)).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let result = match cmd {
         UserCommand::Add(a) => {
             if !auth::valid_account_id(&a.id) {
-                return Err("an account id is 2 to 64 letters, digits, `_`, `-` or `.`".into());
+                return Err(anyhow::anyhow!(
+                    "an account id is 2 to 64 letters, digits, `_`, `-` or `.`"
+                ));
             }
-            if store.account(&a.id).await.map_err(|e| e.to_string())?.is_some() {
+            if store.account(&a.id).await?.is_some() {
                 if a.if_missing {
                     return Ok(());
                 }
-                return Err(format!("the account `{}` exists", a.id));
+                return Err(anyhow::anyhow!("the account `{}` exists", a.id));
             }
             let known = org.users.get(&a.id).filter(|_| a.from_organisation);
             if a.from_organisation && known.is_none() {
-                return Err(format!("the organisation has no user `{}`", a.id));
+                return Err(anyhow::anyhow!("the organisation has no user `{}`", a.id));
             }
             let mut roles = a.roles.clone();
             if let Some(u) = known {
@@ -206,13 +206,15 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
                     .iter()
                     .find(|(_, r)| r.admin)
                     .map(|(id, _)| id.clone())
-                    .ok_or("the organisation has no admin role")?;
+                    .ok_or_else(|| anyhow::anyhow!("the organisation has no admin role"))?;
                 roles.push(admin);
             }
             roles.sort();
             roles.dedup();
             if roles.is_empty() {
-                return Err("give the account a role (`--role`), `--admin`, or `--from-organisation`".into());
+                return Err(anyhow::anyhow!(
+                    "give the account a role (`--role`), `--admin`, or `--from-organisation`"
+                ));
             }
             let department = a
                 .department
@@ -259,11 +261,10 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
                 locked_until: None,
                 password_hash: hash,
             };
-            store.add_account(&account, now).await.map_err(|e| e.to_string())?;
+            store.add_account(&account, now).await?;
             store
                 .audit(now, "cli", "account_created", &account.id, &account.roles.join(","))
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             crate::out!("created `{}` ({})", account.id, account.roles.join(", "));
             if let Some(p) = shown {
                 crate::out!("password: {p}");
@@ -272,15 +273,15 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
             Ok(())
         }
         UserCommand::Token(t) if t.list => {
-            if store.account(&t.id).await.map_err(|e| e.to_string())?.is_none() {
-                return Err(format!("there is no account `{}`", t.id));
+            if store.account(&t.id).await?.is_none() {
+                return Err(anyhow::anyhow!("there is no account `{}`", t.id));
             }
             let day = |ms: i64| {
                 chrono::DateTime::from_timestamp_millis(ms)
                     .map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d %H:%M").to_string())
             };
             crate::out!("name\tissued\texpires\tlast used\tstate");
-            for k in store.tokens(&t.id).await.map_err(|e| e.to_string())? {
+            for k in store.tokens(&t.id).await? {
                 let state = if k.revoked {
                     "revoked"
                 } else if k.expires_at <= now {
@@ -300,11 +301,9 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
         }
         UserCommand::Token(t) if t.revoke.is_some() => {
             let name = t.revoke.as_deref().unwrap_or_default();
-            let n = auth::revoke_token(&store, now, "cli", &t.id, name)
-                .await
-                .map_err(|e| e.to_string())?;
+            let n = auth::revoke_token(&store, now, "cli", &t.id, name).await?;
             if n == 0 {
-                return Err(format!("`{}` has no live token named `{name}`", t.id));
+                return Err(anyhow::anyhow!("`{}` has no live token named `{name}`", t.id));
             }
             crate::out!("revoked {n} token(s) named `{name}` of `{}`", t.id);
             Ok(())
@@ -314,9 +313,7 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
                 Some(n) => n.clone(),
                 None => format!("token-{}", &auth::random_secret()?[..8]),
             };
-            let (token, expires) = auth::issue_token(&store, now, "cli", &t.id, &name, t.days)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (token, expires) = auth::issue_token(&store, now, "cli", &t.id, &name, t.days).await?;
             crate::out!("{token}");
             let until = chrono::DateTime::from_timestamp_millis(expires).map(|d| d.format("%Y-%m-%d").to_string());
             eprintln!(
@@ -328,13 +325,10 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
             Ok(())
         }
         UserCommand::Unlock(u) => {
-            if !store.unlock_account(&u.id).await.map_err(|e| e.to_string())? {
-                return Err(format!("there is no account `{}`", u.id));
+            if !store.unlock_account(&u.id).await? {
+                return Err(anyhow::anyhow!("there is no account `{}`", u.id));
             }
-            store
-                .audit(now, "cli", "account_unlocked", &u.id, "")
-                .await
-                .map_err(|e| e.to_string())?;
+            store.audit(now, "cli", "account_unlocked", &u.id, "").await?;
             crate::out!("`{}` may sign in again", u.id);
             Ok(())
         }
@@ -345,20 +339,17 @@ async fn user(cmd: &UserCommand) -> Result<(), String> {
                 (auth::random_password()?, true)
             };
             let hash = auth::hash_password(password.clone()).await?;
-            if !store.set_password(&p.id, &hash).await.map_err(|e| e.to_string())? {
-                return Err(format!("there is no account `{}`", p.id));
+            if !store.set_password(&p.id, &hash).await? {
+                return Err(anyhow::anyhow!("there is no account `{}`", p.id));
             }
-            store
-                .audit(now, "cli", "password_set", &p.id, "")
-                .await
-                .map_err(|e| e.to_string())?;
+            store.audit(now, "cli", "password_set", &p.id, "").await?;
             if shown {
                 crate::out!("password: {password}");
             }
             Ok(())
         }
         UserCommand::List(_) => {
-            for a in store.accounts().await.map_err(|e| e.to_string())? {
+            for a in store.accounts().await? {
                 crate::out!(
                     "{}\t{}\t{}\t{}\t{}{}",
                     a.id,

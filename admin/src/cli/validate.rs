@@ -45,9 +45,9 @@ struct Target {
     only: Option<PathBuf>,
 }
 
-fn target(path: &Path) -> Result<Target, String> {
+fn target(path: &Path) -> anyhow::Result<Target> {
     if !path.exists() {
-        return Err(format!("{}: no such file or directory", path.display()));
+        return Err(anyhow::anyhow!("{}: no such file or directory", path.display()));
     }
     if path.is_dir() && path.join("organisation.yaml").is_file() {
         return Ok(Target {
@@ -65,7 +65,7 @@ fn target(path: &Path) -> Result<Target, String> {
             root,
             only: Some(path.to_path_buf()),
         }),
-        None => Err(format!(
+        None => Err(anyhow::anyhow!(
             "{}: not inside a workflows directory (no organisation.yaml found above it)",
             path.display()
         )),

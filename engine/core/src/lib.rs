@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod core;
 pub mod diag;
 pub mod duration;
+pub mod error;
 pub mod expr;
 pub mod load;
 pub mod model;
@@ -21,4 +22,5 @@ pub mod schema;
 pub mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use error::Error;
 pub use load::{Bundle, LoadOptions, load_dir};

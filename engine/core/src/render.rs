@@ -139,7 +139,7 @@ impl Renderer {
         templates: &BTreeMap<String, Vec<TemplateSource>>,
         centre: &str,
         base_url: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::Error> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(handlebars::no_escape);
@@ -150,15 +150,18 @@ impl Renderer {
             let mut ls = Vec::new();
             for t in sources {
                 let name = format!("{id}.{}", t.locale);
+                let bad = |e: handlebars::TemplateError| crate::Error::Template {
+                    template: name.clone(),
+                    problem: e.to_string(),
+                };
                 hb.register_template_string(&format!("{name}.body"), &t.body)
-                    .map_err(|e| format!("{name}: {e}"))?;
+                    .map_err(bad)?;
                 if let Some(s) = &t.header.subject {
                     hb.register_template_string(&format!("{name}.subject"), s)
-                        .map_err(|e| format!("{name}: {e}"))?;
+                        .map_err(bad)?;
                 }
                 if let Some(s) = &t.header.sms {
-                    hb.register_template_string(&format!("{name}.sms"), s)
-                        .map_err(|e| format!("{name}: {e}"))?;
+                    hb.register_template_string(&format!("{name}.sms"), s).map_err(bad)?;
                 }
                 ls.push(t.locale.clone());
             }
@@ -252,23 +255,26 @@ impl Renderer {
     }
 
     /// Renders `template` in `locale` (zh-CN when that locale is missing).
-    pub fn render(&self, template: &str, locale: &str, ctx: &Value) -> Result<Rendered, String> {
-        let locales = self
-            .locales
-            .get(template)
-            .ok_or_else(|| format!("no template `{template}`"))?;
+    pub fn render(&self, template: &str, locale: &str, ctx: &Value) -> Result<Rendered, crate::Error> {
+        let locales = self.locales.get(template).ok_or_else(|| crate::Error::Template {
+            template: template.to_owned(),
+            problem: "there is no such template".into(),
+        })?;
         let locale = if locales.iter().any(|l| l == locale) {
             locale
         } else {
             "zh-CN"
         };
         let name = format!("{template}.{locale}");
-        let part = |p: &str| -> Result<Option<String>, String> {
+        let part = |p: &str| -> Result<Option<String>, crate::Error> {
             let key = format!("{name}.{p}");
             if self.hb.get_template(&key).is_none() {
                 return Ok(None);
             }
-            self.hb.render(&key, ctx).map(Some).map_err(|e| format!("{key}: {e}"))
+            self.hb.render(&key, ctx).map(Some).map_err(|e| crate::Error::Template {
+                template: key.clone(),
+                problem: e.to_string(),
+            })
         };
         Ok(Rendered {
             // A subject is one header line: line breaks and other control characters in the

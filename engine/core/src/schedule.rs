@@ -15,14 +15,14 @@ use cron::Schedule;
 use crate::calendar::{CalendarError, WorkCalendar};
 
 /// Parses a cron expression, with a message an author can act on.
-pub fn parse(expr: &str) -> Result<Schedule, String> {
+pub fn parse(expr: &str) -> Result<Schedule, crate::Error> {
     let fields = expr.split_whitespace().count();
     if !(6..=7).contains(&fields) {
-        return Err(format!(
+        return Err(crate::Error::Schedule(format!(
             "`{expr}` has {fields} fields; a schedule has 6 or 7 (seconds first, the year last and optional)"
-        ));
+        )));
     }
-    Schedule::from_str(expr).map_err(|e| format!("`{expr}` is not a valid schedule: {e}"))
+    Schedule::from_str(expr).map_err(|e| crate::Error::Schedule(format!("`{expr}` is not a valid schedule: {e}")))
 }
 
 /// The first run strictly after `after`, in the calendar's time zone; moved to the next working

@@ -33,6 +33,11 @@ pub struct Period {
     pub end: NaiveDate,
 }
 
+/// A period that is not a month, an ISO week or a year.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a period: write a month `2026-11`, a week `2026-W47` or a year `2026`")]
+pub struct PeriodError(pub String);
+
 impl Period {
     /// The month holding `d`.
     pub fn month_of(d: NaiveDate) -> Period {
@@ -81,9 +86,9 @@ impl Period {
     }
 
     /// Parses `2026-11` (a month), `2026-W47` (an ISO week) or `2026` (a year).
-    pub fn parse(s: &str) -> Result<Period, String> {
+    pub fn parse(s: &str) -> Result<Period, PeriodError> {
         let s = s.trim();
-        let bad = || format!("`{s}` is not a period: write a month `2026-11`, a week `2026-W47` or a year `2026`");
+        let bad = || PeriodError(s.to_owned());
         if let Some((y, w)) = s.split_once("-W") {
             let y: i32 = y.parse().map_err(|_| bad())?;
             let w: u32 = w.parse().map_err(|_| bad())?;

@@ -109,7 +109,7 @@ impl Scheduler {
 
     /// Runs every due period of every job not yet in the ledger, and every run whose retry is
     /// due; returns what ran: (job, period, outcome).
-    pub async fn tick(&self) -> Result<Vec<(String, String, Result<Saved, String>)>, StoreError> {
+    pub async fn tick(&self) -> Result<Vec<(String, String, Result<Saved, JobError>)>, StoreError> {
         let now = self.engine.now();
         let store = self.engine.store();
         let mut todo: Vec<(String, Period, DateTime<Utc>)> = Vec::new();
@@ -173,7 +173,7 @@ impl Scheduler {
                     store
                         .fail_job_run(&job, &period.id(), &node, &e.to_string(), retry_at.timestamp_millis())
                         .await?;
-                    ran.push((job, period.id(), Err(e.to_string())));
+                    ran.push((job, period.id(), Err(e)));
                 }
             }
         }

@@ -37,17 +37,21 @@ impl CompiledCaseType {
         version: i64,
         calendar: WorkCalendar,
         ladder: Option<LadderFile>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::Error> {
+        let problem = |problem: String| crate::Error::Definition {
+            case_type: def.id.clone(),
+            problem,
+        };
         let mut guards = HashMap::new();
         for (id, a) in &def.actions {
             if let Some(g) = &a.guard {
-                let e = expr::parse(g).map_err(|e| format!("action `{id}`: guard: {}", e.message))?;
+                let e = expr::parse(g).map_err(|e| problem(format!("action `{id}`: guard: {}", e.message)))?;
                 guards.insert(id.clone(), e);
             }
         }
         let mut timers = HashMap::new();
         for (id, t) in &def.timers {
-            let d = Duration::from_str(&t.after).map_err(|e| format!("timer `{id}`: {e}"))?;
+            let d = Duration::from_str(&t.after).map_err(|e| problem(format!("timer `{id}`: {e}")))?;
             timers.insert(id.clone(), d);
         }
         let warn_at = def

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::Error;
 use crate::core::definition::CompiledCaseType;
 use crate::load::Bundle;
 use crate::model::{CaseTypeFile, LadderFile};
@@ -20,13 +21,16 @@ pub struct Definitions {
 
 impl Definitions {
     /// Definitions straight from a bundle, all at `version` (tests, simulations, benchmarks).
-    pub fn from_bundle(bundle: &Bundle, version: i64) -> Result<Definitions, String> {
+    pub fn from_bundle(bundle: &Bundle, version: i64) -> Result<Definitions, Error> {
         let mut defs = Definitions::default();
         for ct in &bundle.case_types {
             let cal = bundle
                 .calendar_for(&ct.value)
                 .cloned()
-                .ok_or_else(|| format!("{}: no calendar", ct.value.id))?;
+                .ok_or_else(|| Error::Definition {
+                    case_type: ct.value.id.clone(),
+                    problem: "it has no calendar".into(),
+                })?;
             let c = CompiledCaseType::compile(ct.value.clone(), version, cal, ladder_for(bundle, &ct.value))?;
             defs.set_current(&ct.value.id, version);
             defs.insert(c);
@@ -35,11 +39,11 @@ impl Definitions {
     }
 
     /// Compiles one deployed version of a case type against the bundle's calendars and ladders.
-    pub fn compile(bundle: &Bundle, def: CaseTypeFile, version: i64) -> Result<CompiledCaseType, String> {
-        let calendar = bundle
-            .calendar_for(&def)
-            .cloned()
-            .ok_or_else(|| format!("{} v{version}: its calendar is gone", def.id))?;
+    pub fn compile(bundle: &Bundle, def: CaseTypeFile, version: i64) -> Result<CompiledCaseType, Error> {
+        let calendar = bundle.calendar_for(&def).cloned().ok_or_else(|| Error::Definition {
+            case_type: def.id.clone(),
+            problem: format!("version {version}: its calendar is gone"),
+        })?;
         let ladder = ladder_for(bundle, &def);
         CompiledCaseType::compile(def, version, calendar, ladder)
     }

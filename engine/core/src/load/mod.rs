@@ -194,7 +194,7 @@ pub fn find_root(file: &Path) -> Option<PathBuf> {
 
 /// Parses the text of one case type (a deployed version kept in the database), checking its
 /// structure; cross-file references are not checked again.
-pub fn parse_case_type(text: &str) -> Result<CaseTypeFile, String> {
+pub fn parse_case_type(text: &str) -> Result<CaseTypeFile, crate::Error> {
     let mut diags = Diagnostics::new();
     let opts = LoadOptions {
         today: chrono::NaiveDate::default(),
@@ -211,11 +211,13 @@ pub fn parse_case_type(text: &str) -> Result<CaseTypeFile, String> {
     )
     .map(|(v, _, _)| v)
     .ok_or_else(|| {
-        diags
-            .sorted()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::Error::Source(
+            diags
+                .sorted()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
     })
 }

@@ -71,7 +71,7 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
             diags
                 .at(file, spans.value(&format!("{p}.cron")), format!("{p}.cron"))
                 .hint("seven fields: `sec min hour day-of-month month day-of-week year`, e.g. `0 0 9 * * MON *`; day-of-week 1 = Sunday")
-                .error("Y0801", e);
+                .error("Y0801", e.to_string());
         }
         if let Some(t) = &j.template
             && !ctx.bundle.templates.contains_key(t)

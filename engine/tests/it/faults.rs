@@ -2,7 +2,7 @@
 //! once), a database that refuses writes (commands refused with a clear error, nothing half
 //! written, work resumes when it accepts them again).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

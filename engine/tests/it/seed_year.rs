@@ -8,7 +8,7 @@
 //! `YIMEN_SEED_YEAR_KEEP=<file>` keeps the database there, to look at the reports with
 //! `yimen report … --db sqlite://<file>`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! sign-in attempts, sessions and tokens, the bounded views, and migrating a store from every
 //! earlier schema version to the latest.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

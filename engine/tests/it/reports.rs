@@ -1,7 +1,7 @@
 //! The monthly bulletin against known ground truth, and the job ledger: each period once across
 //! engines, missed periods caught up oldest first, a re-run that reports whether figures changed.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

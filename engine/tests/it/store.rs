@@ -4,7 +4,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`); each test makes its own database and drops it.
 //! `scripts/test.sh` starts the server when it is installed but stopped.
 
-mod common;
+use crate::common;
 
 use common::{PgScratch, per_backend};
 use yimen_engine::store::{Store, StoreOptions};

@@ -1,6 +1,6 @@
 //! SLA clocks and the supervision ladder through the durable engine.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

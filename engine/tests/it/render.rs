@@ -1,6 +1,6 @@
 //! Every bundled template renders for a real case, with personal data masked.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The durable engine on both backends: acknowledged commands, conflicts, idempotency, durable
 //! timers across restarts and across two engines, fencing, versions and the audit chain.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! Intake on both backends: routing a request to a case type, linking a repeated complaint to
 //! the open case, and giving pool tasks to the least-loaded holder with the right specialism.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
