@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::per_backend;
+
 use std::collections::BTreeMap;
 
 use common::App;
@@ -110,9 +112,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/admin/audit", "admin"),
 ];
 
-#[tokio::test]
-async fn every_route_has_a_rule_in_the_matrix_and_it_is_the_enforced_one() {
-    let app = App::start().await;
+per_backend!(every_route_has_a_rule_in_the_matrix_and_it_is_the_enforced_one);
+async fn every_route_has_a_rule_in_the_matrix_and_it_is_the_enforced_one(backend: &str) {
+    let app = App::on(backend).await;
     let table: BTreeMap<(String, String), String> = app
         .routes
         .iter()
@@ -146,9 +148,9 @@ fn allowed(app: &App, role: Option<&str>, rule: &str) -> bool {
     }
 }
 
-#[tokio::test]
-async fn every_role_gets_what_each_route_allows_and_a_403_otherwise() {
-    let app = App::start().await;
+per_backend!(every_role_gets_what_each_route_allows_and_a_403_otherwise);
+async fn every_role_gets_what_each_route_allows_and_a_403_otherwise(backend: &str) {
+    let app = App::on(backend).await;
     // A case with a task and a supervision record, for the routes that name one.
     let opened = app
         .json(
@@ -267,9 +269,9 @@ async fn every_role_gets_what_each_route_allows_and_a_403_otherwise() {
     assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
 }
 
-#[tokio::test]
-async fn another_department_or_unit_cannot_open_a_case_by_its_url() {
-    let app = App::start().await;
+per_backend!(another_department_or_unit_cannot_open_a_case_by_its_url);
+async fn another_department_or_unit_cannot_open_a_case_by_its_url(backend: &str) {
+    let app = App::on(backend).await;
     let opened = app
         .json(
             "clerk_wang",
@@ -345,9 +347,9 @@ async fn another_department_or_unit_cannot_open_a_case_by_its_url() {
     assert!(!kinds.contains(&"commented".to_owned()), "{kinds:?}");
 }
 
-#[tokio::test]
-async fn personal_data_is_masked_for_roles_that_need_not_see_it_and_revealing_is_audited() {
-    let app = App::start().await;
+per_backend!(personal_data_is_masked_for_roles_that_need_not_see_it_and_revealing_is_audited);
+async fn personal_data_is_masked_for_roles_that_need_not_see_it_and_revealing_is_audited(backend: &str) {
+    let app = App::on(backend).await;
     let opened = app
         .json(
             "clerk_wang",

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::per_backend;
+
 use common::App;
 use serde_json::json;
 
@@ -17,9 +19,9 @@ async fn source(app: &App) -> String {
     r.json()["source"].as_str().expect("source").to_owned()
 }
 
-#[tokio::test]
-async fn a_broken_edit_is_reported_at_its_line_and_changes_nothing() {
-    let app = App::start().await;
+per_backend!(a_broken_edit_is_reported_at_its_line_and_changes_nothing);
+async fn a_broken_edit_is_reported_at_its_line_and_changes_nothing(backend: &str) {
+    let app = App::on(backend).await;
     let original = source(&app).await;
     let broken = original.replacen("to: dispatched", "to: dispached", 1);
     assert_ne!(broken, original);
@@ -77,9 +79,9 @@ async fn a_broken_edit_is_reported_at_its_line_and_changes_nothing() {
     assert_eq!(me["current"], 1);
 }
 
-#[tokio::test]
-async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version() {
-    let app = App::start().await;
+per_backend!(a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version);
+async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version(backend: &str) {
+    let app = App::on(backend).await;
     let original = source(&app).await;
     // A longer time limit breaks the scenarios that expect the three-day due instant: refused.
     let slower = original.replacen("budget: 3 working days", "budget: 5 working days", 1);
@@ -199,9 +201,9 @@ async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version(
     assert!(svg.body.starts_with("<svg") && svg.body.contains("已派单（待签收）"));
 }
 
-#[tokio::test]
-async fn an_admin_adds_stops_and_rekeys_an_account() {
-    let app = App::start().await;
+per_backend!(an_admin_adds_stops_and_rekeys_an_account);
+async fn an_admin_adds_stops_and_rekeys_an_account(backend: &str) {
+    let app = App::on(backend).await;
     let r = app
         .json(
             "admin_qin",

@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{App, Resp};
+use common::{App, Resp, per_backend};
 use serde_json::json;
 use tower::ServiceExt;
 use yimen_service::limits::LimitSettings;
@@ -32,9 +32,9 @@ async fn audit_actions(app: &App, user: &str) -> Vec<String> {
 
 // --- 2. and 8. Password guessing: atomic attempts, one answer for every failure ---------------
 
-#[tokio::test]
-async fn thirty_simultaneous_wrong_passwords_get_at_most_five_password_checks() {
-    let app = App::start().await;
+per_backend!(thirty_simultaneous_wrong_passwords_get_at_most_five_password_checks);
+async fn thirty_simultaneous_wrong_passwords_get_at_most_five_password_checks(backend: &str) {
+    let app = App::on(backend).await;
     app.with_password("supervisor_han", "correct horse 2026").await;
     let guesses: Vec<String> = (0..30).map(|i| format!("guess {i}")).collect();
     let attempts = guesses
@@ -68,9 +68,9 @@ async fn thirty_simultaneous_wrong_passwords_get_at_most_five_password_checks() 
     );
 }
 
-#[tokio::test]
-async fn a_known_locked_name_and_an_unknown_name_get_the_same_answer() {
-    let app = App::start().await;
+per_backend!(a_known_locked_name_and_an_unknown_name_get_the_same_answer);
+async fn a_known_locked_name_and_an_unknown_name_get_the_same_answer(backend: &str) {
+    let app = App::on(backend).await;
     app.with_password("admin_qin", "correct horse 2026").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
@@ -100,13 +100,16 @@ async fn a_known_locked_name_and_an_unknown_name_get_the_same_answer() {
     );
 }
 
-#[tokio::test]
-async fn one_address_is_throttled_before_it_can_lock_accounts_out() {
-    let app = App::start_with(LimitSettings {
-        sign_ins_per_minute: 4,
-        openings_per_minute: 1_000,
-        ..LimitSettings::default()
-    })
+per_backend!(one_address_is_throttled_before_it_can_lock_accounts_out);
+async fn one_address_is_throttled_before_it_can_lock_accounts_out(backend: &str) {
+    let app = App::on_with(
+        backend,
+        LimitSettings {
+            sign_ins_per_minute: 4,
+            openings_per_minute: 1_000,
+            ..LimitSettings::default()
+        },
+    )
     .await;
     app.with_password("head_legal", "correct horse 2026").await;
     let attacker = [192, 0, 2, 7];
@@ -135,9 +138,9 @@ async fn one_address_is_throttled_before_it_can_lock_accounts_out() {
 
 // --- 3. Nothing unbounded reaches the store from a stranger ---------------------------------
 
-#[tokio::test]
-async fn an_oversized_or_odd_sign_in_name_is_refused_before_anything_is_stored() {
-    let app = App::start().await;
+per_backend!(an_oversized_or_odd_sign_in_name_is_refused_before_anything_is_stored);
+async fn an_oversized_or_odd_sign_in_name_is_refused_before_anything_is_stored(backend: &str) {
+    let app = App::on(backend).await;
     let before = app
         .engine
         .store()
@@ -201,9 +204,9 @@ async fn an_oversized_or_odd_sign_in_name_is_refused_before_anything_is_stored()
 
 // --- 7. Credentials end when they should --------------------------------------------------------
 
-#[tokio::test]
-async fn a_reset_or_a_stop_ends_every_session_and_token_and_a_revoked_or_expired_token_never_returns() {
-    let app = App::start().await;
+per_backend!(a_reset_or_a_stop_ends_every_session_and_token_and_a_revoked_or_expired_token_never_returns);
+async fn a_reset_or_a_stop_ends_every_session_and_token_and_a_revoked_or_expired_token_never_returns(backend: &str) {
+    let app = App::on(backend).await;
     app.with_password("clerk_wang", "correct horse 2026").await;
     let issue = |name: &str, days: Option<i64>| {
         let mut b = json!({"name": name});

@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{StatusCode, header};
-use common::{App, Resp};
+use common::{App, Resp, per_backend};
 use serde_json::{Value, json};
 use yimen_service::limits::LimitSettings;
 
@@ -20,9 +20,11 @@ fn market_complaint(facts: &str) -> Value {
 
 // --- 1. A repeat linked to a case the caller may not see -------------------------------------
 
-#[tokio::test]
-async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_state_department_and_due() {
-    let app = App::start().await;
+per_backend!(a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_state_department_and_due);
+async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_state_department_and_due(
+    backend: &str,
+) {
+    let app = App::on(backend).await;
     // The four platforms' handler registers the first complaint (the hotline cannot see it).
     let first = app
         .json(
@@ -165,9 +167,9 @@ fn lands_on(location: &str) -> url::Url {
     base.join(location).expect("a browser can follow it")
 }
 
-#[tokio::test]
-async fn redirects_after_a_language_switch_or_sign_in_stay_on_this_site() {
-    let app = App::start().await;
+per_backend!(redirects_after_a_language_switch_or_sign_in_stay_on_this_site);
+async fn redirects_after_a_language_switch_or_sign_in_stay_on_this_site(backend: &str) {
+    let app = App::on(backend).await;
     let evil = [
         "//evil.example",
         "/%09/evil.example",
@@ -218,9 +220,9 @@ async fn redirects_after_a_language_switch_or_sign_in_stay_on_this_site() {
 
 // --- 5. Another person's task ---------------------------------------------------------------
 
-#[tokio::test]
-async fn a_task_held_by_one_lawyer_is_not_finished_by_another_and_a_head_takes_it_over_with_a_reason() {
-    let app = App::start().await;
+per_backend!(a_task_held_by_one_lawyer_is_not_finished_by_another_and_a_head_takes_it_over_with_a_reason);
+async fn a_task_held_by_one_lawyer_is_not_finished_by_another_and_a_head_takes_it_over_with_a_reason(backend: &str) {
+    let app = App::on(backend).await;
     let r = app
         .json("clerk_wang", "POST", "/api/v1/cases", json!({"case_type": "new_resident_rights", "channel": "hotline_12345",
             "fields": {"applicant": "石磊", "applicant_phone": "13700001111", "matter": "wages", "facts": "工地欠薪三个月"}}))
@@ -311,9 +313,9 @@ async fn a_task_held_by_one_lawyer_is_not_finished_by_another_and_a_head_takes_i
 
 // --- 6. Masked data is not confirmed by searching --------------------------------------------
 
-#[tokio::test]
-async fn a_grid_worker_searching_the_inbox_never_matches_what_is_masked() {
-    let app = App::start().await;
+per_backend!(a_grid_worker_searching_the_inbox_never_matches_what_is_masked);
+async fn a_grid_worker_searching_the_inbox_never_matches_what_is_masked(backend: &str) {
+    let app = App::on(backend).await;
     for place in ["沈家门渔港路12号", "沈家门渔港路14号"] {
         let r = app
             .json(
@@ -384,13 +386,16 @@ async fn a_grid_worker_searching_the_inbox_never_matches_what_is_masked() {
 
 // --- 10. Rate limits on openings --------------------------------------------------------------
 
-#[tokio::test]
-async fn openings_are_limited_per_account_with_retry_after() {
-    let app = App::start_with(LimitSettings {
-        openings_per_minute: 3,
-        sign_ins_per_minute: 1_000,
-        ..LimitSettings::default()
-    })
+per_backend!(openings_are_limited_per_account_with_retry_after);
+async fn openings_are_limited_per_account_with_retry_after(backend: &str) {
+    let app = App::on_with(
+        backend,
+        LimitSettings {
+            openings_per_minute: 3,
+            sign_ins_per_minute: 1_000,
+            ..LimitSettings::default()
+        },
+    )
     .await;
     let open = |who: &'static str, n: usize| {
         app.json(who, "POST", "/api/v1/cases", json!({"channel": "hotline_12345",
@@ -412,9 +417,9 @@ async fn openings_are_limited_per_account_with_retry_after() {
 
 // --- 11. The smaller ones ------------------------------------------------------------------------
 
-#[tokio::test]
-async fn a_stranger_cannot_release_a_task_nor_learn_its_state() {
-    let app = App::start().await;
+per_backend!(a_stranger_cannot_release_a_task_nor_learn_its_state);
+async fn a_stranger_cannot_release_a_task_nor_learn_its_state(backend: &str) {
+    let app = App::on(backend).await;
     let r = app
         .json("handler_ma", "POST", "/api/v1/cases", market_complaint("释放测试"))
         .await;
@@ -433,9 +438,9 @@ async fn a_stranger_cannot_release_a_task_nor_learn_its_state() {
     assert!(!r.body.contains("claimed") && !r.body.contains("open"), "{}", r.body);
 }
 
-#[tokio::test]
-async fn answers_with_personal_data_are_never_cached_and_bad_queries_get_problem_details() {
-    let app = App::start().await;
+per_backend!(answers_with_personal_data_are_never_cached_and_bad_queries_get_problem_details);
+async fn answers_with_personal_data_are_never_cached_and_bad_queries_get_problem_details(backend: &str) {
+    let app = App::on(backend).await;
     let r = app
         .json("handler_ma", "POST", "/api/v1/cases", market_complaint("缓存测试"))
         .await;
@@ -466,9 +471,9 @@ async fn answers_with_personal_data_are_never_cached_and_bad_queries_get_problem
     }
 }
 
-#[tokio::test]
-async fn line_breaks_in_one_line_names_are_refused() {
-    let app = App::start().await;
+per_backend!(line_breaks_in_one_line_names_are_refused);
+async fn line_breaks_in_one_line_names_are_refused(backend: &str) {
+    let app = App::on(backend).await;
     let mut doc = market_complaint("换行测试");
     doc["fields"]["complainant"] = json!("周\r\nBcc: x@evil.example");
     let r = app.json("handler_ma", "POST", "/api/v1/cases", doc).await;
@@ -487,9 +492,9 @@ async fn line_breaks_in_one_line_names_are_refused() {
 
 // --- 12. Strict bodies ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn a_body_that_is_not_an_object_changes_nothing() {
-    let app = App::start().await;
+per_backend!(a_body_that_is_not_an_object_changes_nothing);
+async fn a_body_that_is_not_an_object_changes_nothing(backend: &str) {
+    let app = App::on(backend).await;
     app.with_password("clerk_wang", "correct horse 2026").await;
     for body in ["[]", "[1]", "\"x\"", "1", "null"] {
         let r = app
@@ -510,9 +515,11 @@ async fn a_body_that_is_not_an_object_changes_nothing() {
 
 // --- 6. (cont.) Addresses of failed notifications are masked like the case's data -------------
 
-#[tokio::test]
-async fn failed_notifications_show_addresses_masked_to_roles_that_see_them_masked_and_retry_by_reference() {
-    let app = App::start().await;
+per_backend!(failed_notifications_show_addresses_masked_to_roles_that_see_them_masked_and_retry_by_reference);
+async fn failed_notifications_show_addresses_masked_to_roles_that_see_them_masked_and_retry_by_reference(
+    backend: &str,
+) {
+    let app = App::on(backend).await;
     // A complaint's receipt goes by SMS to the complainant; with no gateway it cannot be sent.
     let r = app
         .json("handler_ma", "POST", "/api/v1/cases", market_complaint("回执测试"))

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::per_backend;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::App;
@@ -138,9 +140,9 @@ async fn history_len(app: &App, id: &str) -> usize {
     app.engine.history(id).await.expect("history").len()
 }
 
-#[tokio::test]
-async fn a_form_without_the_session_csrf_token_is_refused_and_changes_nothing() {
-    let app = App::start().await;
+per_backend!(a_form_without_the_session_csrf_token_is_refused_and_changes_nothing);
+async fn a_form_without_the_session_csrf_token_is_refused_and_changes_nothing(backend: &str) {
+    let app = App::on(backend).await;
     with_password(&app, "clerk_wang", "correct horse 2026").await;
     let id = open_case(&app).await;
     let mut b = Browser::new(&app);
@@ -178,9 +180,9 @@ async fn a_form_without_the_session_csrf_token_is_refused_and_changes_nothing() 
     assert!(r.location.as_deref().is_some_and(|l| l.starts_with("/login")));
 }
 
-#[tokio::test]
-async fn a_sign_in_posted_from_elsewhere_and_a_planted_session_id_are_worth_nothing() {
-    let app = App::start().await;
+per_backend!(a_sign_in_posted_from_elsewhere_and_a_planted_session_id_are_worth_nothing);
+async fn a_sign_in_posted_from_elsewhere_and_a_planted_session_id_are_worth_nothing(backend: &str) {
+    let app = App::on(backend).await;
     with_password(&app, "handler_li", "correct horse 2026").await;
     // A sign-in form from another site carries no token matching the sign-in page's cookie.
     let mut b = Browser::new(&app);
@@ -212,9 +214,9 @@ async fn a_sign_in_posted_from_elsewhere_and_a_planted_session_id_are_worth_noth
     assert_eq!(page.status, StatusCode::SEE_OTHER, "signed in already");
 }
 
-#[tokio::test]
-async fn every_response_forbids_foreign_scripts_and_framing() {
-    let app = App::start().await;
+per_backend!(every_response_forbids_foreign_scripts_and_framing);
+async fn every_response_forbids_foreign_scripts_and_framing(backend: &str) {
+    let app = App::on(backend).await;
     for path in ["/login", "/api/v1/openapi.json", "/nowhere", "/static/app.css"] {
         let r = app.send(None, "GET", path, None).await;
         let csp = r
@@ -236,9 +238,9 @@ async fn every_response_forbids_foreign_scripts_and_framing() {
     }
 }
 
-#[tokio::test]
-async fn guessing_passwords_locks_the_account_and_the_right_one_then_fails_too() {
-    let app = App::start().await;
+per_backend!(guessing_passwords_locks_the_account_and_the_right_one_then_fails_too);
+async fn guessing_passwords_locks_the_account_and_the_right_one_then_fails_too(backend: &str) {
+    let app = App::on(backend).await;
     with_password(&app, "supervisor_han", "correct horse 2026").await;
     let mut b = Browser::new(&app);
     for i in 0..5 {
@@ -281,9 +283,9 @@ async fn guessing_passwords_locks_the_account_and_the_right_one_then_fails_too()
 const PAYLOAD: &str =
     "x'); DROP TABLE cases; -- \" onmouseover=\"alert(1) <script>alert('xss')</script> <img src=x onerror=alert(2)>";
 
-#[tokio::test]
-async fn sql_and_html_in_every_text_field_are_stored_as_text_and_shown_escaped() {
-    let app = App::start().await;
+per_backend!(sql_and_html_in_every_text_field_are_stored_as_text_and_shown_escaped);
+async fn sql_and_html_in_every_text_field_are_stored_as_text_and_shown_escaped(backend: &str) {
+    let app = App::on(backend).await;
     let defs = app.engine.definitions();
     let mut opened = 0;
     for d in defs.all_current() {
@@ -374,9 +376,9 @@ async fn sql_and_html_in_every_text_field_are_stored_as_text_and_shown_escaped()
     assert!(audit.broken.is_empty());
 }
 
-#[tokio::test]
-async fn an_oversized_form_or_body_is_refused_before_anything_is_read_into_the_store() {
-    let app = App::start().await;
+per_backend!(an_oversized_form_or_body_is_refused_before_anything_is_read_into_the_store);
+async fn an_oversized_form_or_body_is_refused_before_anything_is_read_into_the_store(backend: &str) {
+    let app = App::on(backend).await;
     let id = open_case(&app).await;
     let before = history_len(&app, &id).await;
     let big = "长".repeat(200_000);

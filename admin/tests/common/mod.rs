@@ -30,7 +30,79 @@ pub struct App {
     /// For each role, the account that holds it (and only it).
     pub by_role: BTreeMap<String, String>,
     pub _dir: tempfile::TempDir,
+    /// The scratch PostgreSQL database, dropped with the app.
+    pub pg: Option<PgScratch>,
 }
+
+/// A scratch PostgreSQL database for one app, dropped (with its connections) when the app is.
+pub struct PgScratch {
+    base: String,
+    name: String,
+}
+
+impl PgScratch {
+    async fn new() -> (PgScratch, String) {
+        let base = std::env::var("YIMEN_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        use std::hash::{BuildHasher, RandomState};
+        let tag = RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000_000;
+        let name = format!("yimen_app_{}_{tag}", std::process::id());
+        let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+            panic!("cannot reach PostgreSQL at {base}: {e}; scripts/test.sh starts it and sets YIMEN_TEST_DATABASE_URL")
+        });
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        let url = match base.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/{name}"),
+            None => panic!("YIMEN_TEST_DATABASE_URL must name a database"),
+        };
+        (PgScratch { base, name }, url)
+    }
+}
+
+impl Drop for PgScratch {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // A runtime of its own: the test's runtime may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&base).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Makes `async fn NAME(backend: &str)` a router test per database: `NAME::sqlite` and
+/// `NAME::postgres`.
+#[allow(unused_macros)]
+macro_rules! per_backend {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name("sqlite").await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name("postgres").await
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use per_backend;
 
 /// A response, read whole.
 pub struct Resp {
@@ -49,19 +121,33 @@ pub fn workflows() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows")
 }
 
+/// Generous rate limits: tests of the limits themselves set their own.
+fn generous() -> yimen_service::limits::LimitSettings {
+    yimen_service::limits::LimitSettings {
+        sign_ins_per_minute: 1_000_000,
+        openings_per_minute: 1_000_000,
+        ..Default::default()
+    }
+}
+
 impl App {
+    /// The application on SQLite.
     pub async fn start() -> App {
-        // Generous rate limits: tests of the limits themselves set their own.
-        Self::start_with(yimen_service::limits::LimitSettings {
-            sign_ins_per_minute: 1_000_000,
-            openings_per_minute: 1_000_000,
-            ..Default::default()
-        })
-        .await
+        Self::on_with("sqlite", generous()).await
     }
 
-    /// The application with these limits.
+    /// The application on `backend` (`sqlite` or `postgres`).
+    pub async fn on(backend: &str) -> App {
+        Self::on_with(backend, generous()).await
+    }
+
+    /// The application on SQLite with these limits.
     pub async fn start_with(limits: yimen_service::limits::LimitSettings) -> App {
+        Self::on_with("sqlite", limits).await
+    }
+
+    /// The application on `backend` with these limits.
+    pub async fn on_with(backend: &str, limits: yimen_service::limits::LimitSettings) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         // Authoring writes deployed files back: give it its own copy of the workflows.
         let wf = dir.path().join("workflows");
@@ -72,7 +158,13 @@ impl App {
         };
         let (bundle, diags) = load_dir(&wf, &opts);
         assert!(!diags.has_errors(), "the bundled workflows load");
-        let url = format!("sqlite://{}", dir.path().join("app.db").display());
+        let (url, pg) = match backend {
+            "sqlite" => (format!("sqlite://{}", dir.path().join("app.db").display()), None),
+            _ => {
+                let (pg, url) = PgScratch::new().await;
+                (url, Some(pg))
+            }
+        };
         let store = Store::open(&StoreOptions::new(&url)).await.expect("store");
         let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, 0)
             .await
@@ -141,6 +233,7 @@ impl App {
             tokens: std::sync::Mutex::new(tokens),
             by_role,
             _dir: dir,
+            pg,
         }
     }
 
