@@ -426,7 +426,7 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
     for _ in 0..args.runs.max(1) {
         let t = Instant::now();
         let b = bulletin::compute(
-            store.pool(),
+            &store,
             engine.org(),
             &cal,
             &names,
@@ -441,7 +441,7 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
         month_cases = b.total.received;
         let t = Instant::now();
         let y = bulletin::compute(
-            store.pool(),
+            &store,
             engine.org(),
             &cal,
             &names,

@@ -158,7 +158,7 @@ async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
     // The year's bulletin, computed from the cases and their history, beside the ground truth.
     let names = std::collections::HashMap::new();
     let year = bulletin::compute(
-        store.pool(),
+        &store,
         engine.org(),
         &cal,
         &names,

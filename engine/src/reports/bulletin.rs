@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use futures_util::TryStreamExt;
 use serde::Serialize;
 
 use super::{Period, percentile};
@@ -20,7 +19,7 @@ use chrono::{DateTime, Utc};
 use crate::model::Tier;
 use crate::model::organisation::DepartmentKind;
 use crate::model::schedule::Criticise;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// What the bulletin reads of a stored case (the rest of the aggregate is skipped, not built).
 #[derive(Debug, serde::Deserialize)]
@@ -184,7 +183,7 @@ pub struct Bulletin {
 
 /// Computes the bulletin for `period` from the store.
 pub async fn compute(
-    pool: &sqlx::AnyPool,
+    store: &Store,
     org: &Organisation,
     calendar: &WorkCalendar,
     case_type_names: &HashMap<String, String>,
@@ -195,123 +194,36 @@ pub async fn compute(
     let (start, end) = period.bounds(calendar.timezone());
     let (s, e) = (start.timestamp_millis(), end.timestamp_millis());
     // The warnings and breaches in the period, by case: fewer than the cases, so these are held
-    // while the cases stream past.
-    let mut flagged: HashMap<String, (u64, u64)> = HashMap::new();
-    {
-        let mut events = sqlx::query_as::<_, (String, String)>(
-            "SELECT case_id, kind FROM case_events WHERE kind IN ('sla_warning', 'sla_breached') AND at >= $1 AND at < $2",
-        )
-        .bind(s)
-        .bind(e)
-        .fetch(pool);
-        while let Some((case_id, kind)) = events.try_next().await? {
-            let n = flagged.entry(case_id).or_default();
-            if kind == "sla_warning" {
-                n.0 += 1;
-            } else {
-                n.1 += 1;
-            }
-        }
-    }
-    // The cases active in the period, as four disjoint ranges each served by an index: opened
-    // in it; opened before it and closed in it; opened before it and still open; opened before
-    // it and closed after it. They stream: each case is read, counted and let go, so memory
-    // does not grow with the number of cases (a year of a province's cases included).
+    // while the cases stream past (memory does not grow with the number of cases).
+    let mut flagged = store.sla_flags_between(s, e).await?;
     let mut total = Figures::default();
     let mut by: [BTreeMap<String, Figures>; 3] = Default::default();
-    let day = calendar.day_seconds().max(1) as f64;
-    for (sql, binds) in [
-        (
-            "SELECT id, data FROM cases WHERE opened_at >= $1 AND opened_at < $2",
-            vec![s, e],
-        ),
-        (
-            "SELECT id, data FROM cases WHERE closed_at >= $1 AND closed_at < $2 AND opened_at < $1",
-            vec![s, e],
-        ),
-        (
-            "SELECT id, data FROM cases WHERE closed_at IS NULL AND opened_at < $1",
-            vec![s],
-        ),
-        (
-            "SELECT id, data FROM cases WHERE closed_at >= $1 AND opened_at < $2",
-            vec![e, s],
-        ),
-    ] {
-        let mut q = sqlx::query_as::<_, (String, String)>(sql);
-        for b in binds {
-            q = q.bind(b);
-        }
-        let mut rows = q.fetch(pool);
-        while let Some((id, data)) = rows.try_next().await? {
-            let (warnings, breaches) = flagged.remove(&id).unwrap_or_default();
+    let within = Window { start, end, calendar };
+    store
+        .for_each_case_active_between(s, e, |id, data| {
+            let flags = flagged.remove(&id).unwrap_or_default();
             let case: CaseFacts =
                 serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
-            // Spot-check reviews are not cases of the department: they count only as its
-            // spot-check results (reviews drawn in the period and decided so far).
-            if review_case_type == Some(case.case_type.as_str()) {
-                if case.opened_at >= start && case.opened_at < end && case.state != "to_review" {
-                    let mut f = Figures {
-                        spot_checked: 1,
-                        ..Figures::default()
-                    };
-                    if case.state == "passed" {
-                        f.spot_passed = 1;
-                    }
-                    add(by[0].entry(case.department.clone()).or_default(), &f);
-                    add(&mut total, &f);
-                }
-                continue;
-            }
-            let k = [
-                case.department.clone(),
-                case.tier.as_str().to_owned(),
-                case.case_type.clone(),
-            ];
-            let mut f = Figures::default();
-            if case.opened_at >= start && case.opened_at < end {
-                f.received = 1;
-            }
-            let closed_in = case.closed_at.is_some_and(|c| c >= start && c < end);
-            if closed_in {
-                f.closed = 1;
-                if !case.sla.as_ref().is_some_and(|c| c.breached) {
-                    f.on_time = 1;
-                }
-                if let Some(c) = case.closed_at
-                    && let Ok((secs, _)) = calendar.working_seconds_between(case.opened_at, c)
-                {
-                    f.days.push(secs as f64 / day);
-                }
-                match case.visits {
-                    0 => f.zero_trip = 1,
-                    1 => f.one_trip = 1,
-                    _ => {}
-                }
-                if let Some(r) = case.fields.satisfaction.as_ref().and_then(serde_json::Value::as_str) {
-                    if matches!(r, "satisfied" | "basically_satisfied" | "unsatisfied") {
-                        f.rated = 1;
-                    }
-                    if matches!(r, "satisfied" | "basically_satisfied") {
-                        f.satisfied = 1;
-                    }
-                }
-            } else if case.closed_at.is_none_or(|c| c >= end) {
-                f.open_at_end = 1;
-            }
-            for r in &case.supervision {
-                if r.opened_at >= start && r.opened_at < end && (1..=3).contains(&r.level) {
-                    f.escalations[usize::from(r.level - 1)] += 1;
-                }
-            }
-            f.warnings += warnings;
-            f.breaches += breaches;
-            for (i, key) in k.iter().enumerate() {
-                add(by[i].entry(key.clone()).or_default(), &f);
+            let (f, keys) = if review_case_type == Some(case.case_type.as_str()) {
+                // Spot-check reviews are not cases of the department: they count only as its
+                // spot-check results (reviews drawn in the period and decided so far).
+                (within.review(&case), vec![case.department.clone()])
+            } else {
+                let keys = vec![
+                    case.department.clone(),
+                    case.tier.as_str().to_owned(),
+                    case.case_type.clone(),
+                ];
+                (within.case(&case, flags), keys)
+            };
+            let Some(f) = f else { return Ok(()) };
+            for (i, key) in keys.into_iter().enumerate() {
+                add(by[i].entry(key).or_default(), &f);
             }
             add(&mut total, &f);
-        }
-    }
+            Ok(())
+        })
+        .await?;
     total.finish();
     let [mut depts, tiers, types] = by;
 
@@ -406,6 +318,72 @@ pub async fn compute(
         tiers: rows(tiers, &tier_name),
         case_types: rows(types, &type_name),
     })
+}
+
+/// The period a bulletin counts, on the centre's calendar.
+struct Window<'a> {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    calendar: &'a WorkCalendar,
+}
+
+impl Window<'_> {
+    fn contains(&self, t: DateTime<Utc>) -> bool {
+        t >= self.start && t < self.end
+    }
+
+    /// What a spot-check review adds to its department: drawn in the period and decided.
+    fn review(&self, case: &CaseFacts) -> Option<Figures> {
+        (self.contains(case.opened_at) && case.state != "to_review").then(|| Figures {
+            spot_checked: 1,
+            spot_passed: u64::from(case.state == "passed"),
+            ..Figures::default()
+        })
+    }
+
+    /// What a case adds to its department, tier and case type in the period; `flags` are its
+    /// (warnings, breaches) in the period.
+    fn case(&self, case: &CaseFacts, (warnings, breaches): (u64, u64)) -> Option<Figures> {
+        let day = self.calendar.day_seconds().max(1) as f64;
+        let mut f = Figures::default();
+        if self.contains(case.opened_at) {
+            f.received = 1;
+        }
+        if case.closed_at.is_some_and(|c| self.contains(c)) {
+            f.closed = 1;
+            if !case.sla.as_ref().is_some_and(|c| c.breached) {
+                f.on_time = 1;
+            }
+            if let Some(c) = case.closed_at
+                && let Ok((secs, _)) = self.calendar.working_seconds_between(case.opened_at, c)
+            {
+                f.days.push(secs as f64 / day);
+            }
+            match case.visits {
+                0 => f.zero_trip = 1,
+                1 => f.one_trip = 1,
+                _ => {}
+            }
+            if let Some(r) = case.fields.satisfaction.as_ref().and_then(serde_json::Value::as_str) {
+                if matches!(r, "satisfied" | "basically_satisfied" | "unsatisfied") {
+                    f.rated = 1;
+                }
+                if matches!(r, "satisfied" | "basically_satisfied") {
+                    f.satisfied = 1;
+                }
+            }
+        } else if case.closed_at.is_none_or(|c| c >= self.end) {
+            f.open_at_end = 1;
+        }
+        for r in &case.supervision {
+            if self.contains(r.opened_at) && (1..=3).contains(&r.level) {
+                f.escalations[usize::from(r.level - 1)] += 1;
+            }
+        }
+        f.warnings += warnings;
+        f.breaches += breaches;
+        Some(f)
+    }
 }
 
 fn add(into: &mut Figures, f: &Figures) {

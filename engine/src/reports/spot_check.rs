@@ -105,7 +105,7 @@ pub struct Draw<'a> {
 /// Draws the week's sample from the cases closed in the period, leaving out the review case
 /// type itself.
 pub async fn draw(
-    pool: &sqlx::AnyPool,
+    store: &crate::store::Store,
     org: &Organisation,
     tz: chrono_tz::Tz,
     what: &Draw<'_>,
@@ -125,15 +125,9 @@ pub async fn draw(
         review: None,
     };
     let (start, end) = period.bounds(tz);
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, case_type, department FROM cases WHERE status = 'closed' AND closed_at >= $1 AND closed_at < $2 \
-         AND case_type <> $3",
-    )
-    .bind(start.timestamp_millis())
-    .bind(end.timestamp_millis())
-    .bind(exclude)
-    .fetch_all(pool)
-    .await?;
+    let rows = store
+        .closed_between(start.timestamp_millis(), end.timestamp_millis(), exclude)
+        .await?;
     let rate = parse_rate(&sample.rate).unwrap_or(0.0);
     // department → case type → cases in draw order.
     let mut strata: BTreeMap<String, BTreeMap<String, Vec<(String, String)>>> = BTreeMap::new();

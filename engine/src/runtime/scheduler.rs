@@ -246,14 +246,8 @@ impl Scheduler {
                     seed: &seed,
                     exclude: &review.case_type,
                 };
-                let mut draw = spot_check::draw(
-                    store.pool(),
-                    self.engine.org(),
-                    self.calendar.timezone(),
-                    &what,
-                    &self.names,
-                )
-                .await?;
+                let mut draw =
+                    spot_check::draw(store, self.engine.org(), self.calendar.timezone(), &what, &self.names).await?;
                 // One review per drawn case; the idempotency key makes a re-run (after a crash
                 // half-way, or by hand) find the reviews already opened instead of opening more.
                 for d in &mut draw.departments {
@@ -347,7 +341,7 @@ impl Scheduler {
         rules: Option<&crate::model::schedule::Criticise>,
     ) -> Result<bulletin::Bulletin, JobError> {
         Ok(bulletin::compute(
-            self.engine.store().pool(),
+            self.engine.store(),
             self.engine.org(),
             &self.calendar,
             &self.names,

@@ -14,6 +14,7 @@ pub mod cases;
 mod inbox;
 pub mod jobs;
 pub mod outbox;
+mod reports;
 pub mod timers;
 pub mod views;
 

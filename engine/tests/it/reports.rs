@@ -101,7 +101,7 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
         .criticise
         .clone();
     let got = bulletin::compute(
-        e.store().pool(),
+        e.store(),
         e.org(),
         cal,
         &names,
@@ -151,7 +151,7 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
     assert_eq!((idle.figures.received, idle.rank), (0, None));
     // October saw nothing; December sees the 4 still open at its start and end.
     let dec = bulletin::compute(
-        e.store().pool(),
+        e.store(),
         e.org(),
         cal,
         &names,
@@ -409,7 +409,7 @@ async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin(bac
     let b = common::bundle();
     let cal = b.calendars.get("cn-mainland").expect("calendar");
     let month = bulletin::compute(
-        e.store().pool(),
+        e.store(),
         e.org(),
         cal,
         &names,
