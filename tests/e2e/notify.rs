@@ -203,7 +203,7 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
     assert!(server.wait().0.success());
     // Restarting sends nothing twice.
     let server = Server::start(&db, &["--smtp", &url]);
-    std::thread::sleep(Duration::from_secs(2));
+    server.wait_passes("yimen_dispatch_rounds_total", 2);
     assert_eq!(read_maildir(&maildir).len(), 2);
     server.signal("-TERM");
     assert!(server.wait().0.success());
@@ -509,7 +509,7 @@ fn an_smtp_server_that_vanishes_mid_burst_loses_nothing_and_the_backlog_drains_w
         }
     }
     // While it is gone, deliveries wait (retrying), none is failed or lost.
-    std::thread::sleep(Duration::from_secs(3));
+    server.wait_passes("yimen_dispatch_rounds_total", 3);
     let admin = server.client("admin_qin");
     let failed = admin.get("/api/v1/deliveries/failed").json();
     let email_failed = failed["failed"]

@@ -266,7 +266,7 @@ fn the_citizen_and_the_supervisors_get_their_sms_in_chinese_once() {
     assert!(server.wait().0.success());
     // After a restart nothing is sent again.
     let server = start(&db);
-    std::thread::sleep(Duration::from_secs(2));
+    server.wait_passes("yimen_dispatch_rounds_total", 2);
     assert_eq!(kannel.received.lock().expect("lock").len(), 3);
     server.signal("-TERM");
     assert!(server.wait().0.success());
@@ -296,7 +296,7 @@ fn no_sms_in_quiet_hours_below_the_allowed_level() {
     });
     let r = server.client("clerk_wang").post("/api/v1/cases", &body);
     assert_eq!(r.status, 201);
-    std::thread::sleep(Duration::from_secs(3));
+    server.wait_passes("yimen_dispatch_rounds_total", 3);
     assert!(
         kannel.received.lock().expect("lock").is_empty(),
         "an SMS went out in quiet hours"
@@ -338,7 +338,7 @@ fn sms_waits_while_the_gateway_is_down_and_drains_when_it_returns() {
         );
     }
     // The gateway is down: the receipts are retried, not lost.
-    std::thread::sleep(Duration::from_secs(2));
+    server.wait_passes("yimen_dispatch_rounds_total", 2);
     let counts = server.client("admin_qin").get("/api/v1/deliveries/failed").json();
     assert!(
         counts["counts"]
@@ -354,7 +354,7 @@ fn sms_waits_while_the_gateway_is_down_and_drains_when_it_returns() {
     while kannel.received.lock().expect("lock").len() < 5 && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(200));
     }
-    std::thread::sleep(Duration::from_secs(1));
+    server.wait_passes("yimen_dispatch_rounds_total", 2);
     let got = kannel.received.lock().expect("lock").clone();
     assert_eq!(got.len(), 5, "{got:?}");
     for i in 0..5 {

@@ -128,6 +128,31 @@ impl Server {
         }
     }
 
+    /// The value of counter `name` in the server's `/metrics` (0 before it first counts).
+    pub fn counter(&self, name: &str) -> u64 {
+        let body = self.client("admin_qin").get("/metrics").body;
+        body.lines()
+            .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|v| v as u64)
+            .sum()
+    }
+
+    /// Waits until the loop counted by `name` has made `n` more passes than now: whatever was
+    /// due before this call has then been handled, so a test can check that something did
+    /// *not* happen without trusting a sleep to have been long enough.
+    pub fn wait_passes(&self, name: &str, n: u64) {
+        let start = self.counter(name);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.counter(name) < start + n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "`{name}` did not advance by {n} within 60 s (from {start})"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// An API token for `user` (made once per server).
     pub fn token(&self, user: &str) -> String {
         if let Some(t) = self.tokens.borrow().get(user) {

@@ -557,6 +557,9 @@ impl Dispatcher {
                         false
                     }
                 };
+                // A round done: what was due before it began has been expanded and tried (tests
+                // wait for rounds to check that something did not happen).
+                metrics::counter!("yimen_dispatch_rounds_total").increment(1);
                 if busy {
                     continue;
                 }

@@ -413,6 +413,7 @@ impl Engine {
                     workload_at = Some(std::time::Instant::now());
                 }
                 while in_flight.try_join_next().is_some() {}
+                metrics::counter!("yimen_timer_passes_total").increment(1);
                 let claimed = match engine.claim_and_enqueue().await {
                     Ok(w) => w,
                     Err(EngineError::Shutdown) => break,
