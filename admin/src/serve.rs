@@ -241,8 +241,12 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         .map(|o| o.value.centre.name.get("zh-CN").to_owned())
         .unwrap_or_default();
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    // Delivery reports come back to `/api/v1/sms/reports` with this token.
-    let report_token = args.notify.sms_report_token.clone().unwrap_or_else(random_token);
+    // Delivery reports come back to `/api/v1/sms/reports` with this token: from the settings,
+    // else 32 bytes from the operating system's random source for this run.
+    let report_token = match args.notify.sms_report_token.clone() {
+        Some(t) => t,
+        None => yimen_service::auth::random_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
     let renderer = Arc::new(
         yimen_engine::render::Renderer::new(&bundle.templates, &centre, &base_url)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?,
@@ -326,12 +330,4 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("interrupted; shutting down");
     })
-}
-
-/// A random token (128 bits, hex) for callbacks from gateways.
-fn random_token() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    let a = RandomState::new().hash_one(std::time::SystemTime::now());
-    let b = RandomState::new().hash_one(std::process::id());
-    format!("{a:016x}{b:016x}")
 }

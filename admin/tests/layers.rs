@@ -254,3 +254,20 @@ fn every_sql_statement_lives_under_the_store() {
     let store = std::fs::read_to_string(workspace().join("engine/src/store/cases.rs")).expect("read");
     assert!(store.contains("sqlx::query"));
 }
+
+#[test]
+fn no_source_file_is_over_six_hundred_lines() {
+    // Tests aside (`tests.rs` and `tests/`): a longer file is two rooms that share a door.
+    let mut long = Vec::new();
+    for src in SOURCES {
+        let mut files = Vec::new();
+        rust_files(&workspace().join(src), &mut files);
+        for f in files.iter().filter(|f| f.file_name().is_none_or(|n| n != "tests.rs")) {
+            let lines = std::fs::read_to_string(f).expect("read").lines().count();
+            if lines > 600 {
+                long.push(format!("{}: {lines} lines", f.display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "{long:#?}");
+}

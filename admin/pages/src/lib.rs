@@ -20,6 +20,7 @@ mod intake;
 mod login;
 mod ops;
 mod reports;
+mod texts;
 
 use std::sync::Arc;
 

@@ -6,8 +6,10 @@
 //! `yimen validate` reports agree.
 
 mod check;
+mod spans;
 
-pub use check::{SpanIndex, check_document, to_json};
+pub use check::check_document;
+pub use spans::{SpanIndex, to_json};
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;

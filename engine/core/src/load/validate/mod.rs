@@ -3,6 +3,7 @@
 
 mod actions;
 mod case_type;
+mod clocks;
 mod organisation;
 mod periodic;
 mod scenario;
