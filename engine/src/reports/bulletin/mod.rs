@@ -228,9 +228,46 @@ pub async fn compute(
         })
         .await?;
     total.finish();
-    let [mut depts, tiers, types] = by;
+    let [depts, tiers, types] = by;
 
-    // Every resident department appears, with zeros when it had nothing.
+    let departments = ranked_departments(org, depts, rules);
+    let rows = |m: BTreeMap<String, Figures>, name: &dyn Fn(&str) -> String| -> Vec<Row> {
+        m.into_iter()
+            .map(|(id, mut f)| {
+                f.finish();
+                Row {
+                    name: name(&id),
+                    id,
+                    figures: f,
+                    rank: None,
+                    criticised: Vec::new(),
+                }
+            })
+            .collect()
+    };
+    let tier_name = |t: &str| match t {
+        "district" => "区级".to_owned(),
+        "town" => "镇（街道）级".to_owned(),
+        "community" => "村（社区）级".to_owned(),
+        other => other.to_owned(),
+    };
+    let type_name = |t: &str| case_type_names.get(t).cloned().unwrap_or_else(|| t.to_owned());
+    Ok(Bulletin {
+        centre: org.file.centre.name.get("zh-CN").to_owned(),
+        period: period.id(),
+        from: period.start.to_string(),
+        to: (period.end - chrono::Duration::days(1)).to_string(),
+        total,
+        departments,
+        tiers: rows(tiers, &tier_name),
+        case_types: rows(types, &type_name),
+    })
+}
+
+/// The department table: every resident department (with zeros when it had nothing), those
+/// the rules name for criticism with the reason, ranked by on-time rate, then average working
+/// days, then id; departments that closed nothing after the ranked ones.
+fn ranked_departments(org: &Organisation, mut depts: BTreeMap<String, Figures>, rules: Option<&Criticise>) -> Vec<Row> {
     for (id, d) in &org.file.departments {
         if d.kind == DepartmentKind::Resident {
             depts.entry(id.clone()).or_default();
@@ -276,8 +313,6 @@ pub async fn compute(
             }
         })
         .collect();
-    // Rank: on-time rate, then average working days, then id; departments that closed nothing
-    // are listed after the ranked ones.
     departments.sort_by(|a, b| {
         (b.figures.closed > 0)
             .cmp(&(a.figures.closed > 0))
@@ -290,37 +325,7 @@ pub async fn compute(
             r.rank = Some(i + 1);
         }
     }
-    let rows = |m: BTreeMap<String, Figures>, name: &dyn Fn(&str) -> String| -> Vec<Row> {
-        m.into_iter()
-            .map(|(id, mut f)| {
-                f.finish();
-                Row {
-                    name: name(&id),
-                    id,
-                    figures: f,
-                    rank: None,
-                    criticised: Vec::new(),
-                }
-            })
-            .collect()
-    };
-    let tier_name = |t: &str| match t {
-        "district" => "区级".to_owned(),
-        "town" => "镇（街道）级".to_owned(),
-        "community" => "村（社区）级".to_owned(),
-        other => other.to_owned(),
-    };
-    let type_name = |t: &str| case_type_names.get(t).cloned().unwrap_or_else(|| t.to_owned());
-    Ok(Bulletin {
-        centre: org.file.centre.name.get("zh-CN").to_owned(),
-        period: period.id(),
-        from: period.start.to_string(),
-        to: (period.end - chrono::Duration::days(1)).to_string(),
-        total,
-        departments,
-        tiers: rows(tiers, &tier_name),
-        case_types: rows(types, &type_name),
-    })
+    departments
 }
 
 /// The period a bulletin counts, on the centre's calendar.
