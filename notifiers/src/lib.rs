@@ -2,6 +2,7 @@
 //! comes in, a receipt or an error goes out, and the error says at the type level whether
 //! retrying can help.
 #![warn(missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 pub mod email;
 pub mod sms;

@@ -2,6 +2,7 @@
 //! the OpenAPI document made from the route table. Every handler is thin: it reads the request,
 //! asks the engine or the service layer, and answers JSON or problem details
 //! ([`yimen_http::ApiError`]).
+#![warn(clippy::too_many_lines)]
 
 mod cases;
 mod inbox;

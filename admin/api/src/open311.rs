@@ -248,6 +248,78 @@ fn description_field(d: &CompiledCaseType) -> Option<String> {
         .map(|(id, _)| id.clone())
 }
 
+/// The actor an Open311 `api_key` stands for: the account of a live API token.
+async fn key_holder(s: &AppState, key: &str, fmt: Format) -> Result<Actor, Response> {
+    let invalid = || error(StatusCode::FORBIDDEN, fmt, "api_key is not valid");
+    let user = match s
+        .engine
+        .store()
+        .token_user(key, s.engine.now().timestamp_millis())
+        .await
+    {
+        Ok(Some(u)) => u,
+        Ok(None) => return Err(invalid()),
+        Err(e) => {
+            tracing::error!("open311: {e}");
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                fmt,
+                "the service is unavailable; try again shortly",
+            ));
+        }
+    };
+    match s.engine.store().account(&user).await {
+        Ok(Some(a)) => yimen_service::auth::actor(s.engine.org(), &a).ok_or_else(invalid),
+        _ => Err(invalid()),
+    }
+}
+
+/// The case's fields from a GeoReport request: `attribute[code]` values, the citizen's name and
+/// phone, the description and the place, each into the field the case type declares for it.
+fn request_fields(
+    d: &CompiledCaseType,
+    pairs: &[(String, String)],
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Map<String, Value>, &'static str> {
+    let mut fields = Map::new();
+    for (k, v) in pairs {
+        if let Some(code) = k.strip_prefix("attribute[").and_then(|x| x.strip_suffix(']')) {
+            let v = v.trim();
+            if !v.is_empty() {
+                fields.insert(code.to_owned(), Value::String(v.to_owned()));
+            }
+        }
+    }
+    if let Some(c) = &d.def.citizen {
+        let name = [get("last_name"), get("first_name")]
+            .into_iter()
+            .flatten()
+            .collect::<String>();
+        if !name.is_empty() {
+            fields.entry(c.name.clone()).or_insert(Value::String(name));
+        }
+        if let (Some(f), Some(p)) = (&c.phone, get("phone")) {
+            fields.entry(f.clone()).or_insert(Value::String(p));
+        }
+    }
+    if let (Some(f), Some(text)) = (description_field(d), get("description")) {
+        if text.chars().count() > 4000 {
+            return Err("description is longer than 4000 characters");
+        }
+        fields.entry(f).or_insert(Value::String(text));
+    }
+    if d.def.fields.contains_key("address") {
+        let place = get("address_string").or_else(|| match (get("lat"), get("long")) {
+            (Some(a), Some(b)) => Some(format!("{a},{b}")),
+            _ => None,
+        });
+        if let Some(p) = place {
+            fields.entry("address".to_owned()).or_insert(Value::String(p));
+        }
+    }
+    Ok(fields)
+}
+
 /// `POST /open311/v2/requests.{fmt}`: a form with `api_key`, `service_code`, GeoReport's own
 /// fields and `attribute[code]`.
 pub async fn create_request(
@@ -289,29 +361,9 @@ pub async fn create_request(
     let Some(key) = get("api_key") else {
         return error(StatusCode::FORBIDDEN, fmt, "api_key is required");
     };
-    let user = match s
-        .engine
-        .store()
-        .token_user(&key, s.engine.now().timestamp_millis())
-        .await
-    {
-        Ok(Some(u)) => u,
-        Ok(None) => return error(StatusCode::FORBIDDEN, fmt, "api_key is not valid"),
-        Err(e) => {
-            tracing::error!("open311: {e}");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                fmt,
-                "the service is unavailable; try again shortly",
-            );
-        }
-    };
-    let actor: Actor = match s.engine.store().account(&user).await {
-        Ok(Some(a)) => match yimen_service::auth::actor(s.engine.org(), &a) {
-            Some(actor) => actor,
-            None => return error(StatusCode::FORBIDDEN, fmt, "api_key is not valid"),
-        },
-        _ => return error(StatusCode::FORBIDDEN, fmt, "api_key is not valid"),
+    let actor = match key_holder(&s, &key, fmt).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     if let Err(wait) = s.limits.opening(&actor.id) {
         let refused = error(
@@ -334,46 +386,10 @@ pub async fn create_request(
             "give a location: lat and long, address_string or address_id",
         );
     }
-    let mut fields = Map::new();
-    for (k, v) in &pairs {
-        if let Some(code) = k.strip_prefix("attribute[").and_then(|x| x.strip_suffix(']')) {
-            let v = v.trim();
-            if !v.is_empty() {
-                fields.insert(code.to_owned(), Value::String(v.to_owned()));
-            }
-        }
-    }
-    if let Some(c) = &d.def.citizen {
-        let name = [get("last_name"), get("first_name")]
-            .into_iter()
-            .flatten()
-            .collect::<String>();
-        if !name.is_empty() {
-            fields.entry(c.name.clone()).or_insert(Value::String(name));
-        }
-        if let (Some(f), Some(p)) = (&c.phone, get("phone")) {
-            fields.entry(f.clone()).or_insert(Value::String(p));
-        }
-    }
-    if let (Some(f), Some(text)) = (description_field(&d), get("description")) {
-        if text.chars().count() > 4000 {
-            return error(
-                StatusCode::BAD_REQUEST,
-                fmt,
-                "description is longer than 4000 characters",
-            );
-        }
-        fields.entry(f).or_insert(Value::String(text));
-    }
-    if d.def.fields.contains_key("address") {
-        let place = get("address_string").or_else(|| match (get("lat"), get("long")) {
-            (Some(a), Some(b)) => Some(format!("{a},{b}")),
-            _ => None,
-        });
-        if let Some(p) = place {
-            fields.entry("address".to_owned()).or_insert(Value::String(p));
-        }
-    }
+    let fields = match request_fields(&d, &pairs, &get) {
+        Ok(f) => f,
+        Err(too_long) => return error(StatusCode::BAD_REQUEST, fmt, too_long),
+    };
     match s.engine.open_case(&d.def.id, CHANNEL, fields, None, actor, None).await {
         Ok(out) => answer(
             StatusCode::CREATED,

@@ -2,6 +2,7 @@
 //! renders, sends through the configured notifiers, and records every outcome — delivered,
 //! retrying with exponential backoff and jitter, failed for good, or undeliverable because no
 //! server is configured for the channel. Several nodes share the work by leases.
+#![warn(clippy::too_many_lines)]
 
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, RandomState};

@@ -4,6 +4,7 @@
 //! ([`extract::authenticate`]); a refusal is RFC 9457 problem details for the API
 //! ([`ApiError`]) and a plain page for people ([`error_page`]); [`finish`] puts the fallback,
 //! the body limits and the headers on every response. No database text ever reaches a response.
+#![warn(clippy::too_many_lines)]
 
 mod error;
 pub mod extract;

@@ -279,13 +279,11 @@ fn text_width(s: &str) -> f64 {
     s.chars().map(|c| if c.is_ascii() { 7.5 } else { 13.5 }).sum()
 }
 
-/// The state machine as SVG: states in columns by their distance from the initial state,
-/// terminal states outlined thicker, one arrow per (from, to) pair labelled with its actions;
-/// arrows going back are dashed and red.
-pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
+/// Each state's column: its breadth-first distance from the initial state; unreachable states
+/// after the last.
+fn layers(d: &CaseTypeFile) -> BTreeMap<&str, usize> {
     let states: Vec<&String> = d.states.keys().collect();
-    let initial = d.states.iter().find(|(_, s)| s.initial).map(|(k, _)| k.clone());
-    // Layers by breadth-first distance from the initial state; unreachable states last.
+    let initial = d.states.iter().find(|(_, s)| s.initial).map(|(k, _)| k);
     let mut layer: BTreeMap<&str, usize> = BTreeMap::new();
     if let Some(i) = &initial {
         layer.insert(i.as_str(), 0);
@@ -309,6 +307,15 @@ pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
     for s in &states {
         layer.entry(s.as_str()).or_insert(max_layer + 1);
     }
+    layer
+}
+
+/// The state machine as SVG: states in columns by their distance from the initial state,
+/// terminal states outlined thicker, one arrow per (from, to) pair labelled with its actions;
+/// arrows going back are dashed and red.
+pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
+    let states: Vec<&String> = d.states.keys().collect();
+    let layer = layers(d);
     let mut columns: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for s in &states {
         columns.entry(layer[s.as_str()]).or_default().push(s.as_str());

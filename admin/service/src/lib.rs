@@ -3,6 +3,7 @@
 //! ([`limits`]), finds the cases an actor may see ([`cases`]) and checks and deploys edited
 //! workflows ([`authoring`]). It knows no HTTP framework: its one error, [`Error`], says which
 //! kind of refusal it is, and the API and the pages each say it in their own form.
+#![warn(clippy::too_many_lines)]
 
 pub mod access;
 pub mod auth;

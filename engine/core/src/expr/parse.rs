@@ -116,6 +116,42 @@ enum Tok {
     End,
 }
 
+/// The string literal opening at `chars[start]` (its quote): its text, and where the lexer goes
+/// on after the closing quote.
+fn string(chars: &[char], start: usize, col: u32) -> Result<(String, usize), ParseError> {
+    let quote = chars[start];
+    let mut i = start + 1;
+    let mut s = String::new();
+    loop {
+        match chars.get(i) {
+            None => {
+                return Err(ParseError {
+                    col,
+                    message: "this string is not closed".into(),
+                });
+            }
+            Some('\\') => {
+                match chars.get(i + 1) {
+                    Some(e @ ('\\' | '"' | '\'')) => s.push(*e),
+                    Some('n') => s.push('\n'),
+                    _ => {
+                        return Err(ParseError {
+                            col: i as u32 + 1,
+                            message: "unknown escape; use \\\\, \\\", \\' or \\n".into(),
+                        });
+                    }
+                }
+                i += 2;
+            }
+            Some(ch) if *ch == quote => return Ok((s, i + 1)),
+            Some(ch) => {
+                s.push(*ch);
+                i += 1;
+            }
+        }
+    }
+}
+
 fn lex(src: &str) -> Result<Vec<(Tok, u32)>, ParseError> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
@@ -149,41 +185,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, u32)>, ParseError> {
             continue;
         }
         if c == '"' || c == '\'' {
-            let quote = c;
-            i += 1;
-            let mut s = String::new();
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(ParseError {
-                            col,
-                            message: "this string is not closed".into(),
-                        });
-                    }
-                    Some('\\') => {
-                        match chars.get(i + 1) {
-                            Some(e @ ('\\' | '"' | '\'')) => s.push(*e),
-                            Some('n') => s.push('\n'),
-                            _ => {
-                                return Err(ParseError {
-                                    col: i as u32 + 1,
-                                    message: "unknown escape; use \\\\, \\\", \\' or \\n".into(),
-                                });
-                            }
-                        }
-                        i += 2;
-                    }
-                    Some(ch) if *ch == quote => {
-                        i += 1;
-                        break;
-                    }
-                    Some(ch) => {
-                        s.push(*ch);
-                        i += 1;
-                    }
-                }
-            }
-            out.push((Tok::Str(s), col));
+            let (text, next) = string(&chars, i, col)?;
+            out.push((Tok::Str(text), col));
+            i = next;
             continue;
         }
         let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();

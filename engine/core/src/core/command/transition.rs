@@ -31,6 +31,70 @@ fn runs_in(list: &[String], state: Option<&str>) -> bool {
     state.is_some_and(|s| list.iter().any(|x| x == s))
 }
 
+/// Opens task `name` on `case`: its department, unit and role from the task's assignment, and
+/// its holder when the assignment pools it (the least-loaded holder of the role, by specialism
+/// when asked), with the assignment in the history.
+fn open_task(cx: &Context<'_>, case: &mut Case, name: &str, td: &crate::model::case_type::Task, out: &mut Out) {
+    let Context { org, actor, now, .. } = *cx;
+    let department = match td.assign.department.as_deref() {
+        None | Some("handling" | "any") => case.department.clone(),
+        Some(d) => d.to_owned(),
+    };
+    let unit = match (td.assign.tier, case.tier) {
+        (Some(Tier::District), _) | (None, Tier::District) => None,
+        // A task for a tier below the case's: the staff of the unit at that tier where
+        // the matter arose (a grid worker checks in their own community).
+        (Some(t), ct) if t > ct => case
+            .origin_unit
+            .as_deref()
+            .and_then(|o| unit_at_tier(org, o, t))
+            .or_else(|| case.unit.clone()),
+        _ => case.unit.clone(),
+    };
+    let role = td.assign.role.clone().unwrap_or_default();
+    // Pool assignment: the least-loaded holder of the role, by specialism when asked.
+    let specialism = td.assign.specialism.clone().or_else(|| {
+        td.assign
+            .specialism_from
+            .as_ref()
+            .and_then(|f| case.fields.get(f))
+            .and_then(|v| v.as_str().map(str::to_owned))
+    });
+    let pooled = td.assign.least_loaded || td.assign.specialism.is_some() || td.assign.specialism_from.is_some();
+    let assignee = if pooled {
+        let pool_department = (td.assign.department.as_deref() != Some("any")).then_some(department.as_str());
+        org.pick_assignee(&role, pool_department, unit.as_deref(), specialism.as_deref())
+    } else {
+        None
+    };
+    let id = format!("{}:t{}", case.id, case.tasks.len() + 1);
+    if let Some(u) = &assignee {
+        out.events.push(Event {
+            actor: actor.id.clone(),
+            at: now,
+            kind: EventKind::TaskAssigned {
+                task: id.clone(),
+                to_user: u.clone(),
+            },
+        });
+    }
+    case.tasks.push(TaskInstance {
+        id,
+        name: name.to_owned(),
+        state: if assignee.is_some() {
+            TaskState::Claimed
+        } else {
+            TaskState::Open
+        },
+        department,
+        role,
+        unit,
+        assignee,
+        created_at: now,
+        closed_at: None,
+    });
+}
+
 /// Moves `case` (already at its new version) from `from` (None when opening) into `to`.
 /// `completing` names the action that caused the move, so its tasks complete rather than cancel.
 pub(super) fn enter(
@@ -41,7 +105,7 @@ pub(super) fn enter(
     completing: Option<&str>,
     out: &mut Out,
 ) -> Result<(), Rejection> {
-    let Context { def, org, actor, now } = *cx;
+    let Context { def, actor, now, .. } = *cx;
     case.state = to.to_owned();
     let terminal = def.def.states.get(to).and_then(|s| s.terminal);
 
@@ -67,64 +131,7 @@ pub(super) fn enter(
             {
                 continue;
             }
-            let department = match td.assign.department.as_deref() {
-                None | Some("handling" | "any") => case.department.clone(),
-                Some(d) => d.to_owned(),
-            };
-            let unit = match (td.assign.tier, case.tier) {
-                (Some(Tier::District), _) | (None, Tier::District) => None,
-                // A task for a tier below the case's: the staff of the unit at that tier where
-                // the matter arose (a grid worker checks in their own community).
-                (Some(t), ct) if t > ct => case
-                    .origin_unit
-                    .as_deref()
-                    .and_then(|o| unit_at_tier(org, o, t))
-                    .or_else(|| case.unit.clone()),
-                _ => case.unit.clone(),
-            };
-            let role = td.assign.role.clone().unwrap_or_default();
-            // Pool assignment: the least-loaded holder of the role, by specialism when asked.
-            let specialism = td.assign.specialism.clone().or_else(|| {
-                td.assign
-                    .specialism_from
-                    .as_ref()
-                    .and_then(|f| case.fields.get(f))
-                    .and_then(|v| v.as_str().map(str::to_owned))
-            });
-            let pooled =
-                td.assign.least_loaded || td.assign.specialism.is_some() || td.assign.specialism_from.is_some();
-            let assignee = if pooled {
-                let pool_department = (td.assign.department.as_deref() != Some("any")).then_some(department.as_str());
-                org.pick_assignee(&role, pool_department, unit.as_deref(), specialism.as_deref())
-            } else {
-                None
-            };
-            let id = format!("{}:t{}", case.id, case.tasks.len() + 1);
-            if let Some(u) = &assignee {
-                out.events.push(Event {
-                    actor: actor.id.clone(),
-                    at: now,
-                    kind: EventKind::TaskAssigned {
-                        task: id.clone(),
-                        to_user: u.clone(),
-                    },
-                });
-            }
-            case.tasks.push(TaskInstance {
-                id,
-                name: name.clone(),
-                state: if assignee.is_some() {
-                    TaskState::Claimed
-                } else {
-                    TaskState::Open
-                },
-                department,
-                role,
-                unit,
-                assignee,
-                created_at: now,
-                closed_at: None,
-            });
+            open_task(cx, case, name, td, out);
         }
     }
 
