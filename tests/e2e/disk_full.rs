@@ -57,16 +57,25 @@ impl Tmpfs {
 
     /// Grows or shrinks it (never below what is in use).
     fn resize(&self, bytes: u64) {
-        let out = Command::new("mount")
-            .args(["-o", &format!("remount,size={bytes}")])
-            .arg(&self.0)
-            .output()
-            .expect("mount runs");
-        assert!(
-            out.status.success(),
-            "resize the tmpfs: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // mount(8) looks the mount point up in the mount table; while another test mounts or
+        // lazily unmounts its own tmpfs the read can miss this one ("not mounted"): ask again.
+        let mut why = String::new();
+        for _ in 0..10 {
+            let out = Command::new("mount")
+                .args(["-o", &format!("remount,size={bytes}")])
+                .arg(&self.0)
+                .output()
+                .expect("mount runs");
+            if out.status.success() {
+                return;
+            }
+            why = String::from_utf8_lossy(&out.stderr).into_owned();
+            if !why.contains("not mounted") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("resize the tmpfs: {why}");
     }
 }
 

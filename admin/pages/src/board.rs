@@ -47,6 +47,88 @@ struct BoardPage {
     sections: Vec<Section>,
 }
 
+/// The cases the board lists: those with a ladder rung fired (most recent first, at most
+/// `LIMIT`), then the open spot-check reviews (case types filed only through the centre's own
+/// channel).
+async fn board_cases(s: &AppState) -> Result<Vec<String>, yimen_engine::store::StoreError> {
+    let (store, org, defs) = (s.engine.store(), s.engine.org(), s.engine.definitions());
+    let fired = store.supervised_open(LIMIT * 4).await?;
+    let mut ids: Vec<String> = Vec::new();
+    for f in &fired {
+        if !ids.contains(&f.case_id) && ids.len() < LIMIT as usize {
+            ids.push(f.case_id.clone());
+        }
+    }
+    for d in defs.all_current() {
+        let internal = !d.def.channels.is_empty()
+            && d.def.channels.iter().all(|ch| {
+                org.file
+                    .channels
+                    .get(ch)
+                    .is_some_and(|c| c.kind == ChannelKind::Internal)
+            });
+        if internal {
+            for id in store.open_cases_of_type(&d.def.id, LIMIT).await? {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The counts at the top and the sections below: answers to review, overdue answers, each
+/// level from the highest, and the spot-checks.
+fn sections(
+    lang: super::Lang,
+    mut by_level: BTreeMap<u8, Vec<Row>>,
+    overdue: Vec<Row>,
+    to_review: Vec<Row>,
+    spot: Vec<Row>,
+) -> (Vec<(String, usize, &'static str)>, Vec<Section>) {
+    let counts = vec![
+        (
+            t(lang, "board.level1").to_owned(),
+            by_level.get(&1).map_or(0, Vec::len),
+            "l1",
+        ),
+        (
+            t(lang, "board.level2").to_owned(),
+            by_level.get(&2).map_or(0, Vec::len),
+            "l2",
+        ),
+        (
+            t(lang, "board.level3").to_owned(),
+            by_level.get(&3).map_or(0, Vec::len),
+            "l3",
+        ),
+        (t(lang, "board.overdue_answers").to_owned(), overdue.len(), "late"),
+        (t(lang, "board.to_review").to_owned(), to_review.len(), "review"),
+    ];
+    let mut sections = vec![
+        Section {
+            title: t(lang, "board.to_review").to_owned(),
+            rows: to_review,
+        },
+        Section {
+            title: t(lang, "board.overdue_answers").to_owned(),
+            rows: overdue,
+        },
+    ];
+    for l in (1..=3u8).rev() {
+        sections.push(Section {
+            title: t(lang, &format!("board.level{l}")).to_owned(),
+            rows: by_level.remove(&l).unwrap_or_default(),
+        });
+    }
+    sections.push(Section {
+        title: t(lang, "board.spot_checks").to_owned(),
+        rows: spot,
+    });
+    (counts, sections)
+}
+
 pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let actor = match ctx.actor() {
         Ok(a) => a.clone(),
@@ -58,40 +140,10 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let store = s.engine.store();
     let defs = s.engine.definitions();
     let now = s.engine.now();
-    let fired = match store.supervised_open(LIMIT * 4).await {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!("board: {e}");
-            return super::error_page(StatusCode::SERVICE_UNAVAILABLE, t(lang, "error.store"));
-        }
+    let ids = match board_cases(&s).await {
+        Ok(ids) => ids,
+        Err(e) => return super::store_down(lang, e),
     };
-    let mut ids: Vec<String> = Vec::new();
-    for f in &fired {
-        if !ids.contains(&f.case_id) && ids.len() < LIMIT as usize {
-            ids.push(f.case_id.clone());
-        }
-    }
-    // The spot-check's review cases: case types filed only through the centre's own channel.
-    for d in defs.all_current() {
-        let internal = !d.def.channels.is_empty()
-            && d.def.channels.iter().all(|ch| {
-                org.file
-                    .channels
-                    .get(ch)
-                    .is_some_and(|c| c.kind == ChannelKind::Internal)
-            });
-        if internal {
-            let open = match store.open_cases_of_type(&d.def.id, LIMIT).await {
-                Ok(o) => o,
-                Err(e) => return super::store_down(lang, e),
-            };
-            for id in open {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
-    }
     let cases = match store.cases_by_ids(&ids).await {
         Ok(c) => c,
         Err(e) => return super::store_down(lang, e),
@@ -172,45 +224,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             spot.push(row(c, String::new(), String::new(), String::new(), false));
         }
     }
-    let counts = vec![
-        (
-            t(lang, "board.level1").to_owned(),
-            by_level.get(&1).map_or(0, Vec::len),
-            "l1",
-        ),
-        (
-            t(lang, "board.level2").to_owned(),
-            by_level.get(&2).map_or(0, Vec::len),
-            "l2",
-        ),
-        (
-            t(lang, "board.level3").to_owned(),
-            by_level.get(&3).map_or(0, Vec::len),
-            "l3",
-        ),
-        (t(lang, "board.overdue_answers").to_owned(), overdue.len(), "late"),
-        (t(lang, "board.to_review").to_owned(), to_review.len(), "review"),
-    ];
-    let mut sections = vec![
-        Section {
-            title: t(lang, "board.to_review").to_owned(),
-            rows: to_review,
-        },
-        Section {
-            title: t(lang, "board.overdue_answers").to_owned(),
-            rows: overdue,
-        },
-    ];
-    for l in (1..=3u8).rev() {
-        sections.push(Section {
-            title: t(lang, &format!("board.level{l}")).to_owned(),
-            rows: by_level.remove(&l).unwrap_or_default(),
-        });
-    }
-    sections.push(Section {
-        title: t(lang, "board.spot_checks").to_owned(),
-        rows: spot,
-    });
+    let (counts, sections) = sections(lang, by_level, overdue, to_review, spot);
     let c = chrome(&s, &ctx, "nav.supervision", t(lang, "board.title"));
     render(StatusCode::OK, &BoardPage { c, counts, sections })
 }

@@ -140,6 +140,226 @@ pub async fn page(
     show(&s, &ctx, &id, false, notice, None).await
 }
 
+/// What the case page's parts are drawn from: the case, its definition and the reader.
+struct View<'a> {
+    s: &'a AppState,
+    def: &'a yimen_engine::core::CompiledCaseType,
+    case: &'a yimen_engine::core::Case,
+    actor: &'a yimen_engine::core::Actor,
+    lang: super::Lang,
+    open: bool,
+}
+
+impl View<'_> {
+    /// The case's fields as the reader may see them, and whether any is masked.
+    fn fields(&self, unmasked: bool) -> (Vec<FieldRow>, bool) {
+        let (d, case, lang) = (&self.def.def, self.case, self.lang);
+        let loc = lang.tag();
+        let mut fields = Vec::new();
+        let mut masked = false;
+        for (fid, f) in &d.fields {
+            let Some(v) = case.fields.get(fid) else { continue };
+            let is_masked = !unmasked && is_personal(f) && !v.is_null();
+            masked |= is_masked;
+            fields.push(FieldRow {
+                label: f.label.get(loc).to_owned(),
+                value: display(Some(f), v, lang, unmasked),
+                masked: is_masked,
+            });
+        }
+        (fields, masked)
+    }
+
+    /// The live tasks, with who holds them and whether the reader may claim them.
+    fn tasks(&self) -> Vec<TaskRow> {
+        let View {
+            s, case, actor, lang, ..
+        } = *self;
+        let (d, loc, org) = (&self.def.def, lang.tag(), s.engine.org());
+        case.tasks
+            .iter()
+            .filter(|t| t.is_active())
+            .map(|tk| {
+                let dept = super::department_name(s, &tk.department, loc);
+                let role = org
+                    .file
+                    .roles
+                    .get(&tk.role)
+                    .map_or_else(|| tk.role.clone(), |x| x.name.get(loc).to_owned());
+                let mine = tk.assignee.as_deref() == Some(actor.id.as_str());
+                let claimable = tk.state == TaskState::Open
+                    && actor.department.as_deref() == Some(tk.department.as_str())
+                    && actor.roles.contains(&tk.role);
+                TaskRow {
+                    id: tk.id.clone(),
+                    name: d
+                        .tasks
+                        .get(&tk.name)
+                        .map_or_else(|| tk.name.clone(), |x| x.name.get(loc).to_owned()),
+                    whose: format!("{dept} · {role}"),
+                    holder: tk.assignee.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
+                    claimable,
+                    mine,
+                }
+            })
+            .collect()
+    }
+
+    /// The forms of the actions the reader may take now (the one whose form failed kept open
+    /// with what was sent and the error beside its field).
+    fn actions(&self, failed: &Failed) -> Vec<ActionForm> {
+        let View {
+            case,
+            actor,
+            lang,
+            open,
+            ..
+        } = *self;
+        let (d, loc) = (&self.def.def, lang.tag());
+        let mut actions = Vec::new();
+        if open {
+            for (aid, a) in &d.actions {
+                let Some(allowed) = &a.allowed else { continue };
+                if !a.from.as_slice().contains(&case.state) || !allowed.roles.iter().any(|r| actor.roles.contains(r)) {
+                    continue;
+                }
+                let this = failed.action.as_deref() == Some(aid.as_str());
+                let inputs = a
+                    .requires
+                    .iter()
+                    .filter_map(|fid| d.fields.get(fid).map(|f| (fid, f)))
+                    .map(|(fid, f)| {
+                        let sent = if this {
+                            failed.sent.get(fid)
+                        } else {
+                            case.fields.get(fid)
+                        };
+                        let value = sent
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                            .unwrap_or_default();
+                        let error =
+                            (this && failed.field.as_deref() == Some(fid.as_str())).then(|| failed.message.clone());
+                        input(fid, f, lang, true, value, error)
+                    })
+                    .collect();
+                actions.push(ActionForm {
+                    id: aid.clone(),
+                    name: a.name.get(loc).to_owned(),
+                    inputs,
+                    comment: a.comment_required,
+                    open: this,
+                });
+            }
+        }
+        actions
+    }
+
+    /// The SLA clock's status and due instant, and what will fire when (nothing once closed).
+    fn clock(&self, now: chrono::DateTime<chrono::Utc>) -> (&'static str, String, Vec<UpcomingRow>) {
+        let View {
+            s,
+            def,
+            case,
+            lang,
+            open,
+            ..
+        } = *self;
+        let loc = lang.tag();
+        let (status, upcoming) = if open {
+            timeline(def, case, now)
+        } else {
+            (case.sla.as_ref().map(|c| c.status(None, now)), Vec::new())
+        };
+        let sla = match (&case.sla, status) {
+            (Some(_), Some(st)) => st.as_str(),
+            _ => "none",
+        };
+        let (_, due) = super::inbox::sla_of(s, case);
+        let upcoming = upcoming
+            .into_iter()
+            .map(|u| UpcomingRow {
+                at: super::local(s, u.at),
+                what: match u.kind {
+                    "sla_warning" => format!("{} {}", t(lang, "up.sla_warning"), u.name),
+                    "sla_due" => format!("{} ({})", t(lang, "up.sla_due"), u.name),
+                    "rung" => format!(
+                        "{} {}",
+                        t(lang, "up.rung"),
+                        def.ladder
+                            .as_ref()
+                            .and_then(|l| l.rungs.get(&u.name))
+                            .map_or_else(|| u.name.clone(), |x| x.name.get(loc).to_owned())
+                    ),
+                    _ => format!("{} {}", t(lang, "up.timer"), u.name),
+                },
+                estimate: u.estimate,
+                provisional: u.provisional,
+            })
+            .collect();
+        (sla, due, upcoming)
+    }
+
+    /// The case's notifications, addresses masked unless the reader may see them.
+    async fn notifications(&self, unmasked: bool) -> Result<Vec<NotificationRow>, yimen_engine::store::StoreError> {
+        let View { s, case, lang, .. } = *self;
+        let notifications = s.engine.store().case_deliveries(&case.id).await?;
+        Ok(notifications
+            .into_iter()
+            .map(|n| NotificationRow {
+                channel: n.channel,
+                to: format!(
+                    "{} {}",
+                    who(s, &n.recipient, lang),
+                    if unmasked {
+                        n.address
+                    } else {
+                        access::mask_address(&n.address)
+                    }
+                ),
+                template: n.template,
+                state: t(lang, &format!("delivery.{}", n.state)).to_owned(),
+                attempts: n.attempts,
+            })
+            .collect())
+    }
+
+    /// The supervision records, with what the reader may do with each.
+    fn records(&self, level: u8, now: chrono::DateTime<chrono::Utc>) -> Vec<RecordRow> {
+        let View {
+            s,
+            def,
+            case,
+            actor,
+            lang,
+            open,
+        } = *self;
+        let loc = lang.tag();
+        case.supervision
+            .iter()
+            .map(|r| {
+                let active = matches!(r.state, SupervisionState::Awaiting | SupervisionState::Returned);
+                RecordRow {
+                    id: r.id.clone(),
+                    level: r.level,
+                    rung: def
+                        .ladder
+                        .as_ref()
+                        .and_then(|l| l.rungs.get(&r.rung))
+                        .map_or_else(|| r.rung.clone(), |x| x.name.get(loc).to_owned()),
+                    opened: super::local(s, r.opened_at),
+                    due: super::local(s, r.answer_due),
+                    state: t(lang, &format!("record.{}", record_state(r.state))).to_owned(),
+                    answer: r.answer.clone().unwrap_or_default(),
+                    answered_by: r.answered_by.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
+                    overdue: active && now > r.answer_due,
+                    can_answer: open && active && actor.department.as_deref() == Some(case.department.as_str()),
+                    can_review: open && r.state == SupervisionState::Answered && level >= r.level,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Draws the case page for the acting user.
 pub async fn show(
     s: &AppState,
@@ -168,83 +388,20 @@ pub async fn show(
     let now = s.engine.now();
     let failed = failed.unwrap_or_default();
 
-    let mut fields = Vec::new();
-    let mut masked = false;
-    for (fid, f) in &d.fields {
-        let Some(v) = case.fields.get(fid) else { continue };
-        let is_masked = !unmasked && is_personal(f) && !v.is_null();
-        masked |= is_masked;
-        fields.push(FieldRow {
-            label: f.label.get(loc).to_owned(),
-            value: display(Some(f), v, lang, unmasked),
-            masked: is_masked,
-        });
-    }
+    let v = View {
+        s,
+        def: &def,
+        case: &case,
+        actor: &actor,
+        lang,
+        open: !case.is_closed(),
+    };
+    let (fields, masked) = v.fields(unmasked);
 
-    let open = !case.is_closed();
-    let tasks = case
-        .tasks
-        .iter()
-        .filter(|t| t.is_active())
-        .map(|tk| {
-            let dept = super::department_name(s, &tk.department, loc);
-            let role = org
-                .file
-                .roles
-                .get(&tk.role)
-                .map_or_else(|| tk.role.clone(), |x| x.name.get(loc).to_owned());
-            let mine = tk.assignee.as_deref() == Some(actor.id.as_str());
-            let claimable = tk.state == TaskState::Open
-                && actor.department.as_deref() == Some(tk.department.as_str())
-                && actor.roles.contains(&tk.role);
-            TaskRow {
-                id: tk.id.clone(),
-                name: d
-                    .tasks
-                    .get(&tk.name)
-                    .map_or_else(|| tk.name.clone(), |x| x.name.get(loc).to_owned()),
-                whose: format!("{dept} · {role}"),
-                holder: tk.assignee.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
-                claimable,
-                mine,
-            }
-        })
-        .collect();
+    let open = v.open;
+    let tasks = v.tasks();
 
-    let mut actions = Vec::new();
-    if open {
-        for (aid, a) in &d.actions {
-            let Some(allowed) = &a.allowed else { continue };
-            if !a.from.as_slice().contains(&case.state) || !allowed.roles.iter().any(|r| actor.roles.contains(r)) {
-                continue;
-            }
-            let this = failed.action.as_deref() == Some(aid.as_str());
-            let inputs = a
-                .requires
-                .iter()
-                .filter_map(|fid| d.fields.get(fid).map(|f| (fid, f)))
-                .map(|(fid, f)| {
-                    let sent = if this {
-                        failed.sent.get(fid)
-                    } else {
-                        case.fields.get(fid)
-                    };
-                    let value = sent
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                        .unwrap_or_default();
-                    let error = (this && failed.field.as_deref() == Some(fid.as_str())).then(|| failed.message.clone());
-                    input(fid, f, lang, true, value, error)
-                })
-                .collect();
-            actions.push(ActionForm {
-                id: aid.clone(),
-                name: a.name.get(loc).to_owned(),
-                inputs,
-                comment: a.comment_required,
-                open: this,
-            });
-        }
-    }
+    let actions = v.actions(&failed);
     let level = org.supervision_level(&actor.roles);
     let can_extend = open
         && d.sla
@@ -253,89 +410,18 @@ pub async fn show(
             .is_some_and(|e| e.approvers.iter().any(|r| actor.roles.contains(r)));
     let can_escalate = open && level > 0 && def.ladder.is_some();
 
-    let records = case
-        .supervision
-        .iter()
-        .map(|r| {
-            let active = matches!(r.state, SupervisionState::Awaiting | SupervisionState::Returned);
-            RecordRow {
-                id: r.id.clone(),
-                level: r.level,
-                rung: def
-                    .ladder
-                    .as_ref()
-                    .and_then(|l| l.rungs.get(&r.rung))
-                    .map_or_else(|| r.rung.clone(), |x| x.name.get(loc).to_owned()),
-                opened: super::local(s, r.opened_at),
-                due: super::local(s, r.answer_due),
-                state: t(lang, &format!("record.{}", record_state(r.state))).to_owned(),
-                answer: r.answer.clone().unwrap_or_default(),
-                answered_by: r.answered_by.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
-                overdue: active && now > r.answer_due,
-                can_answer: open && active && actor.department.as_deref() == Some(case.department.as_str()),
-                can_review: open && r.state == SupervisionState::Answered && level >= r.level,
-            }
-        })
-        .collect();
+    let records = v.records(level, now);
 
-    let (status, upcoming) = if open {
-        timeline(&def, &case, now)
-    } else {
-        (case.sla.as_ref().map(|c| c.status(None, now)), Vec::new())
-    };
-    let sla = match (&case.sla, status) {
-        (Some(_), Some(st)) => st.as_str(),
-        _ => "none",
-    };
-    let (_, due) = super::inbox::sla_of(s, &case);
-    let upcoming = upcoming
-        .into_iter()
-        .map(|u| UpcomingRow {
-            at: super::local(s, u.at),
-            what: match u.kind {
-                "sla_warning" => format!("{} {}", t(lang, "up.sla_warning"), u.name),
-                "sla_due" => format!("{} ({})", t(lang, "up.sla_due"), u.name),
-                "rung" => format!(
-                    "{} {}",
-                    t(lang, "up.rung"),
-                    def.ladder
-                        .as_ref()
-                        .and_then(|l| l.rungs.get(&u.name))
-                        .map_or_else(|| u.name.clone(), |x| x.name.get(loc).to_owned())
-                ),
-                _ => format!("{} {}", t(lang, "up.timer"), u.name),
-            },
-            estimate: u.estimate,
-            provisional: u.provisional,
-        })
-        .collect();
+    let (sla, due, upcoming) = v.clock(now);
 
     let history = history
         .iter()
         .map(|e| describe(s, d, def.ladder.as_ref(), e, lang, unmasked))
         .collect();
-    let notifications = match s.engine.store().case_deliveries(&case.id).await {
+    let notifications = match v.notifications(unmasked).await {
         Ok(n) => n,
         Err(e) => return super::store_down(lang, e),
     };
-    let notifications = notifications
-        .into_iter()
-        .map(|n| NotificationRow {
-            channel: n.channel,
-            to: format!(
-                "{} {}",
-                who(s, &n.recipient, lang),
-                if unmasked {
-                    n.address
-                } else {
-                    access::mask_address(&n.address)
-                }
-            ),
-            template: n.template,
-            state: t(lang, &format!("delivery.{}", n.state)).to_owned(),
-            attempts: n.attempts,
-        })
-        .collect();
 
     let name_of_unit = |u: Option<&str>| {
         u.and_then(|u| org.file.units.get(u))

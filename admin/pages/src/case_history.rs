@@ -63,16 +63,6 @@ pub fn describe(
         task.rsplit_once(":t")
             .map_or_else(|| task.to_owned(), |(_, n)| format!("#{n}"))
     };
-    let fields_text = |m: &Map<String, Value>| {
-        m.iter()
-            .map(|(k, v)| {
-                let f = d.fields.get(k);
-                let label = f.map_or_else(|| k.clone(), |f| f.label.get(loc).to_owned());
-                format!("{label}：{}", display(f, v, lang, unmasked))
-            })
-            .collect::<Vec<_>>()
-            .join("；")
-    };
     let org = s.engine.org();
     let (what, detail) = match &e.event.kind {
         EventKind::Opened { channel, .. } => (
@@ -97,7 +87,7 @@ pub fn describe(
                 .actions
                 .get(action)
                 .map_or_else(|| action.clone(), |a| a.name.get(loc).to_owned());
-            let mut detail = fields_text(fields);
+            let mut detail = fields_text(d, fields, lang, unmasked);
             if let Some(c) = comment {
                 if !detail.is_empty() {
                     detail.push('；');
@@ -144,6 +134,48 @@ pub fn describe(
             ),
             String::new(),
         ),
+        EventKind::Closed { outcome } => (
+            format!("{}（{}）", t(lang, "ev.closed"), t(lang, &format!("outcome.{outcome}"))),
+            String::new(),
+        ),
+        other @ (EventKind::TierRaised { .. }
+        | EventKind::SupervisionRequested { .. }
+        | EventKind::SlaStarted { .. }
+        | EventKind::SlaPaused
+        | EventKind::SlaResumed
+        | EventKind::SlaExtended { .. }
+        | EventKind::SlaRecomputed { .. }
+        | EventKind::SlaStopped { .. }
+        | EventKind::SlaWarning { .. }
+        | EventKind::SlaBreached
+        | EventKind::RungFired { .. }
+        | EventKind::RecipientsMissing { .. }
+        | EventKind::SupervisionAnswered { .. }
+        | EventKind::SupervisionReviewed { .. }) => clock_event(s, other, lang, &rung_name),
+    };
+    HistoryRow {
+        at: super::local(s, e.event.at),
+        who: who(s, &e.event.actor, lang),
+        what,
+        detail,
+    }
+}
+
+/// An action's fields as `label：value` pairs, masked unless the reader may see them.
+fn fields_text(d: &CaseTypeFile, m: &Map<String, Value>, lang: Lang, unmasked: bool) -> String {
+    m.iter()
+        .map(|(k, v)| {
+            let f = d.fields.get(k);
+            let label = f.map_or_else(|| k.clone(), |f| f.label.get(lang.tag()).to_owned());
+            format!("{label}：{}", display(f, v, lang, unmasked))
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// The history's words for what the SLA clock and the supervision ladder did: (what, detail).
+fn clock_event(s: &AppState, kind: &EventKind, lang: Lang, rung_name: &dyn Fn(&str) -> String) -> (String, String) {
+    match kind {
         EventKind::TierRaised { tier } => (
             format!("{} {}", t(lang, "ev.tier"), t(lang, &format!("tier.{tier}"))),
             String::new(),
@@ -179,15 +211,7 @@ pub fn describe(
             t(lang, if *accepted { "ev.accepted" } else { "ev.returned" }).to_owned(),
             comment.clone().unwrap_or_default(),
         ),
-        EventKind::Closed { outcome } => (
-            format!("{}（{}）", t(lang, "ev.closed"), t(lang, &format!("outcome.{outcome}"))),
-            String::new(),
-        ),
-    };
-    HistoryRow {
-        at: super::local(s, e.event.at),
-        who: who(s, &e.event.actor, lang),
-        what,
-        detail,
+        // `describe` hands over only the kinds above.
+        _ => (String::new(), String::new()),
     }
 }

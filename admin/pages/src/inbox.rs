@@ -95,6 +95,78 @@ fn href(state: &str, case_type: &str, q: &str, page: i64) -> String {
     )
 }
 
+/// What an inbox row is drawn from: the reader, the definitions and the page's cases.
+struct Seen<'a> {
+    s: &'a AppState,
+    ctx: &'a Ctx,
+    actor: &'a yimen_engine::core::Actor,
+    defs: &'a yimen_engine::runtime::Definitions,
+    cases: &'a HashMap<String, Case>,
+    unmasked: bool,
+}
+
+impl Seen<'_> {
+    /// One task as its row: names in the page's language, the subject as the reader may see it.
+    fn row(&self, i: yimen_engine::store::InboxItem) -> Row {
+        let Seen {
+            s,
+            ctx,
+            actor,
+            defs,
+            cases,
+            unmasked,
+        } = *self;
+        let lang = ctx.lang.tag();
+        let org = s.engine.org();
+        let case = cases.get(&i.case_id);
+        let def = case.and_then(|c| defs.get(&c.case_type, c.definition_version));
+        let (sla, due) = case.map(|c| sla_of(s, c)).unwrap_or(("none", String::new()));
+        let task_name = def
+            .as_ref()
+            .and_then(|d| d.def.tasks.get(&i.name))
+            .map_or_else(|| i.name.clone(), |t| t.name.get(lang).to_owned());
+        let case_type = def
+            .as_ref()
+            .map_or_else(|| i.case_type.clone(), |d| d.def.name.get(lang).to_owned());
+        let case_state = def
+            .as_ref()
+            .and_then(|d| d.def.states.get(&i.case_state))
+            .map_or_else(|| i.case_state.clone(), |st| st.name.get(lang).to_owned());
+        let subject = match (case, &def) {
+            (Some(c), Some(d)) => super::fields::summary(&d.def, c, unmasked),
+            _ => i.case_id.clone(),
+        };
+        let unit = i
+            .unit
+            .as_deref()
+            .or(case.and_then(|c| c.unit.as_deref()))
+            .and_then(|u| org.file.units.get(u).map(|x| x.name.get(lang).to_owned()))
+            .unwrap_or_default();
+        let mine = i.assignee.as_deref() == Some(actor.id.as_str());
+        Row {
+            claimable: i.state == "open",
+            mine,
+            case_short: super::fields::short_id(&i.case_id),
+            assignee: i
+                .assignee
+                .as_deref()
+                .map(|a| org.user(a).map_or_else(|| a.to_owned(), |u| u.name.clone()))
+                .unwrap_or_default(),
+            created: super::local_ms(s, i.created_at),
+            task_id: i.id,
+            task_name,
+            case_id: i.case_id,
+            subject,
+            case_type,
+            case_state,
+            unit,
+            sla,
+            sla_label: super::i18n::t(ctx.lang, &format!("sla.{sla}")),
+            due,
+        }
+    }
+}
+
 pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<InboxQuery>) -> Response {
     let actor = match ctx.actor() {
         Ok(a) => a.clone(),
@@ -147,59 +219,15 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
         Err(e) => return super::store_down(ctx.lang, e),
     };
     let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.clone(), c)).collect();
-    let org = s.engine.org();
-    let unmasked = yimen_service::access::sees_personal_data(org, &actor);
-    let rows = items
-        .into_iter()
-        .map(|i| {
-            let case = cases.get(&i.case_id);
-            let def = case.and_then(|c| defs.get(&c.case_type, c.definition_version));
-            let (sla, due) = case.map(|c| sla_of(&s, c)).unwrap_or(("none", String::new()));
-            let task_name = def
-                .as_ref()
-                .and_then(|d| d.def.tasks.get(&i.name))
-                .map_or_else(|| i.name.clone(), |t| t.name.get(lang).to_owned());
-            let case_type = def
-                .as_ref()
-                .map_or_else(|| i.case_type.clone(), |d| d.def.name.get(lang).to_owned());
-            let case_state = def
-                .as_ref()
-                .and_then(|d| d.def.states.get(&i.case_state))
-                .map_or_else(|| i.case_state.clone(), |st| st.name.get(lang).to_owned());
-            let subject = match (case, &def) {
-                (Some(c), Some(d)) => super::fields::summary(&d.def, c, unmasked),
-                _ => i.case_id.clone(),
-            };
-            let unit = i
-                .unit
-                .as_deref()
-                .or(case.and_then(|c| c.unit.as_deref()))
-                .and_then(|u| org.file.units.get(u).map(|x| x.name.get(lang).to_owned()))
-                .unwrap_or_default();
-            let mine = i.assignee.as_deref() == Some(actor.id.as_str());
-            Row {
-                claimable: i.state == "open",
-                mine,
-                case_short: super::fields::short_id(&i.case_id),
-                assignee: i
-                    .assignee
-                    .as_deref()
-                    .map(|a| org.user(a).map_or_else(|| a.to_owned(), |u| u.name.clone()))
-                    .unwrap_or_default(),
-                created: super::local_ms(&s, i.created_at),
-                task_id: i.id,
-                task_name,
-                case_id: i.case_id,
-                subject,
-                case_type,
-                case_state,
-                unit,
-                sla,
-                sla_label: super::i18n::t(ctx.lang, &format!("sla.{sla}")),
-                due,
-            }
-        })
-        .collect();
+    let seen = Seen {
+        s: &s,
+        ctx: &ctx,
+        actor: &actor,
+        defs: &defs,
+        cases: &cases,
+        unmasked: yimen_service::access::sees_personal_data(s.engine.org(), &actor),
+    };
+    let rows = items.into_iter().map(|i| seen.row(i)).collect();
     let title = super::i18n::t(ctx.lang, "inbox.title");
     let c = chrome(&s, &ctx, "nav.inbox", title);
     let back = href(&state, &case_type, &search, page);

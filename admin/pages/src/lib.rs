@@ -6,6 +6,7 @@
 //! Templates are askama files under `admin/pages/templates/`, compiled and type-checked with the
 //! binary; every value is HTML-escaped unless a template says otherwise (only the reports'
 //! own HTML and server-made SVG are inserted as they are).
+#![warn(clippy::too_many_lines)]
 
 mod accounts;
 mod authoring;
