@@ -67,40 +67,9 @@ fn init_tracing(s: &Settings) {
 async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     // Before anything records: what happens from the first batch on is counted.
     yimen_service::metrics::install();
-    let opts = LoadOptions {
-        today: today_in_centre(),
-        limits: Limits::default(),
-    };
-    if !args.workflows.is_dir() {
-        anyhow::bail!("the workflows directory {} does not exist", args.workflows.display());
-    }
-    let (bundle, diags) = load::load_dir(&args.workflows, &opts);
-    let bundle = Arc::new(bundle);
-    let diags = diags.sorted();
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-    for d in &diags {
-        match d.severity {
-            Severity::Error => eprintln!("{d}"),
-            Severity::Warning => tracing::warn!("{d}"),
-        }
-    }
-    if errors > 0 {
-        tracing::error!(
-            errors,
-            "the workflows have errors; fix them (see `yimen validate`) before serving"
-        );
+    let Some(bundle) = load_valid(&args)? else {
         return Ok(ExitCode::from(1));
-    }
-    tracing::info!(
-        workflows = %args.workflows.display(),
-        files = bundle.file_count(),
-        case_types = bundle.case_types.len(),
-        calendars = bundle.calendars.len(),
-        ladders = bundle.ladders.len(),
-        templates = bundle.templates.len(),
-        scenarios = bundle.scenarios.len(),
-        "workflows loaded and valid"
-    );
+    };
 
     let store = Store::open(&StoreOptions::new(&args.db))
         .await
@@ -124,25 +93,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         ..EngineOptions::default()
     };
     let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), engine_opts);
-    // A calendar whose data changed since the last start (a new year's notice, a correction):
-    // derive every running clock's instants again, in the background.
-    let mut calendar_changed = false;
-    for c in &bundle.calendar_files {
-        let sha = yimen_engine::store::sha256_hex(&c.source);
-        calendar_changed |= store
-            .calendar_changed(&c.value.id, &sha, now_ms)
-            .await
-            .context("failed to record the calendars")?;
-    }
-    if calendar_changed {
-        let e = engine.clone();
-        tokio::spawn(async move {
-            match e.recompute_clocks().await {
-                Ok(n) => tracing::info!(cases = n, "calendar data changed; SLA instants recomputed"),
-                Err(err) => tracing::warn!("recomputing SLA instants failed: {err}"),
-            }
-        });
-    }
+    recompute_if_calendars_changed(&store, &engine, &bundle, now_ms).await?;
     let demo_accounts = if args.demo {
         let accounts = crate::demo::accounts(&engine)
             .await
@@ -159,33 +110,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx.clone());
-    // Another node (or this one's pages) may deploy a new version: reload when the store's
-    // versions change, so every node starts new cases on the same version.
-    let reloading = {
-        let (engine, store, bundle, mut stop) = (engine.clone(), store.clone(), bundle.clone(), stop_rx.clone());
-        tokio::spawn(async move {
-            let mut last = store.definitions_stamp().await.ok();
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
-                }
-                let Ok(now) = store.definitions_stamp().await else {
-                    continue;
-                };
-                if Some(now) != last {
-                    match yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await {
-                        Ok(d) => {
-                            engine.replace_definitions(d);
-                            tracing::info!("a new definition version was deployed; definitions reloaded");
-                            last = Some(now);
-                        }
-                        Err(e) => tracing::warn!("reloading definitions failed: {e}"),
-                    }
-                }
-            }
-        })
-    };
+    let reloading = spawn_reloader(engine.clone(), store.clone(), bundle.clone(), stop_rx.clone());
     // Periodic jobs (the monthly bulletin): each period once across nodes, caught up at start.
     let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
         (Some(s), Some(cal)) => Some(yimen_engine::runtime::scheduler::Scheduler::new(
@@ -212,29 +137,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("failed to listen on {}", args.bind))?;
     let addr = listener.local_addr().context("failed to read the bound address")?;
     // Notifications: the outbox dispatcher with whatever servers are configured.
-    let email: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.smtp {
-        Some(url) => Some(Arc::new(
-            yimen_notifiers::EmailNotifier::from_url(url).context("the SMTP URL is not usable")?,
-        )),
-        None => {
-            tracing::warn!(
-                "no SMTP server is configured (YIMEN_SMTP_URL): email stays in the outbox, marked undeliverable"
-            );
-            None
-        }
-    };
-    let sms: Option<Arc<dyn yimen_notifiers::Notifier>> = match &args.sms {
-        Some(url) => Some(Arc::new(
-            yimen_notifiers::KannelNotifier::from_url_with_timeout(url, args.notify.sms_timeout)
-                .context("the SMS gateway URL is not usable")?,
-        )),
-        None => {
-            tracing::warn!(
-                "no SMS gateway is configured (YIMEN_SMS_URL): SMS stays in the outbox, marked undeliverable"
-            );
-            None
-        }
-    };
+    let (email, sms) = notifiers(&args)?;
     let centre = bundle
         .organisation
         .as_ref()
@@ -291,6 +194,137 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workflows, loaded and checked: every problem printed; `None` when any is an error.
+fn load_valid(args: &Settings) -> anyhow::Result<Option<Arc<load::Bundle>>> {
+    let opts = LoadOptions {
+        today: today_in_centre(),
+        limits: Limits::default(),
+    };
+    if !args.workflows.is_dir() {
+        anyhow::bail!("the workflows directory {} does not exist", args.workflows.display());
+    }
+    let (bundle, diags) = load::load_dir(&args.workflows, &opts);
+    let bundle = Arc::new(bundle);
+    let diags = diags.sorted();
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    for d in &diags {
+        match d.severity {
+            Severity::Error => eprintln!("{d}"),
+            Severity::Warning => tracing::warn!("{d}"),
+        }
+    }
+    if errors > 0 {
+        tracing::error!(
+            errors,
+            "the workflows have errors; fix them (see `yimen validate`) before serving"
+        );
+        return Ok(None);
+    }
+    tracing::info!(
+        workflows = %args.workflows.display(),
+        files = bundle.file_count(),
+        case_types = bundle.case_types.len(),
+        calendars = bundle.calendars.len(),
+        ladders = bundle.ladders.len(),
+        templates = bundle.templates.len(),
+        scenarios = bundle.scenarios.len(),
+        "workflows loaded and valid"
+    );
+    Ok(Some(bundle))
+}
+
+/// A calendar whose data changed since the last start (a new year's notice, a correction):
+/// every running clock's instants are derived again, in the background.
+async fn recompute_if_calendars_changed(
+    store: &Store,
+    engine: &Engine,
+    bundle: &load::Bundle,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let mut calendar_changed = false;
+    for c in &bundle.calendar_files {
+        let sha = yimen_engine::store::sha256_hex(&c.source);
+        calendar_changed |= store
+            .calendar_changed(&c.value.id, &sha, now_ms)
+            .await
+            .context("failed to record the calendars")?;
+    }
+    if calendar_changed {
+        let e = engine.clone();
+        tokio::spawn(async move {
+            match e.recompute_clocks().await {
+                Ok(n) => tracing::info!(cases = n, "calendar data changed; SLA instants recomputed"),
+                Err(err) => tracing::warn!("recomputing SLA instants failed: {err}"),
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Another node (or this one's pages) may deploy a new version: the definitions are reloaded
+/// when the store's versions change, so every node starts new cases on the same version.
+fn spawn_reloader(
+    engine: Engine,
+    store: Store,
+    bundle: Arc<load::Bundle>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last = store.definitions_stamp().await.ok();
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            }
+            let Ok(now) = store.definitions_stamp().await else {
+                continue;
+            };
+            if Some(now) != last {
+                match yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await {
+                    Ok(d) => {
+                        engine.replace_definitions(d);
+                        tracing::info!("a new definition version was deployed; definitions reloaded");
+                        last = Some(now);
+                    }
+                    Err(e) => tracing::warn!("reloading definitions failed: {e}"),
+                }
+            }
+        }
+    })
+}
+
+/// A channel's notifier, when one is configured.
+type Notifier = Option<Arc<dyn yimen_notifiers::Notifier>>;
+
+/// The notifiers the settings configure (email over SMTP, SMS through Kannel); a channel
+/// without one keeps its messages in the outbox, marked undeliverable.
+fn notifiers(args: &Settings) -> anyhow::Result<(Notifier, Notifier)> {
+    let email: Notifier = match &args.smtp {
+        Some(url) => Some(Arc::new(
+            yimen_notifiers::EmailNotifier::from_url(url).context("the SMTP URL is not usable")?,
+        )),
+        None => {
+            tracing::warn!(
+                "no SMTP server is configured (YIMEN_SMTP_URL): email stays in the outbox, marked undeliverable"
+            );
+            None
+        }
+    };
+    let sms: Notifier = match &args.sms {
+        Some(url) => Some(Arc::new(
+            yimen_notifiers::KannelNotifier::from_url_with_timeout(url, args.notify.sms_timeout)
+                .context("the SMS gateway URL is not usable")?,
+        )),
+        None => {
+            tracing::warn!(
+                "no SMS gateway is configured (YIMEN_SMS_URL): SMS stays in the outbox, marked undeliverable"
+            );
+            None
+        }
+    };
+    Ok((email, sms))
 }
 
 /// Prints the demo accounts for a newcomer.
