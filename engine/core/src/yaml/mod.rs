@@ -297,13 +297,15 @@ pub fn read_str(text: &str, limits: Limits) -> Result<Document, ReadError> {
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
-    let mut total_nodes = 0usize;
-    let mut root: Option<(Node, usize)> = None;
+    let mut t = Tree {
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        total_nodes: 0,
+        root: None,
+        duplicates: Vec::new(),
+    };
     let mut docs = 0usize;
-    let mut duplicates = Vec::new();
-
     while let Some(ev) = parser.next_event() {
         let (event, span) = ev.map_err(|e| {
             let pos = Pos::new(e.marker().line() as u32, e.marker().col() as u32 + 1);
@@ -333,132 +335,159 @@ pub fn read_str(text: &str, limits: Limits) -> Result<Document, ReadError> {
                 None
             }
             Event::Alias(id) => {
-                let Some((node, count)) = anchors.get(&id) else {
+                let Some((node, count)) = t.anchors.get(&id).cloned() else {
                     return Err(ReadError::UnknownAlias { pos });
                 };
-                total_nodes = total_nodes.saturating_add(*count);
-                if total_nodes > limits.max_nodes {
-                    return Err(ReadError::TooManyNodes {
-                        pos,
-                        limit: limits.max_nodes,
-                        via_alias: true,
-                    });
-                }
-                Some((node.clone(), 0, *count))
+                t.count(count, pos, true)?;
+                Some((node, 0, count))
             }
             Event::Scalar(value, style, anchor, _tag) => {
-                total_nodes += 1;
-                if total_nodes > limits.max_nodes {
-                    return Err(ReadError::TooManyNodes {
-                        pos,
-                        limit: limits.max_nodes,
-                        via_alias: false,
-                    });
-                }
+                t.count(1, pos, false)?;
                 let scalar = Scalar {
                     text: value.into_owned(),
                     plain: matches!(style, ScalarStyle::Plain),
                 };
-                Some((
-                    Node {
-                        kind: NodeKind::Scalar(scalar),
-                        pos,
-                    },
-                    anchor,
-                    1,
-                ))
+                let kind = NodeKind::Scalar(scalar);
+                Some((Node { kind, pos }, anchor, 1))
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if stack.len() >= limits.max_depth {
-                    return Err(ReadError::TooDeep {
-                        pos,
-                        limit: limits.max_depth,
-                    });
-                }
-                if let Some(Frame::Map { key: None, .. }) = stack.last() {
-                    return Err(ReadError::ComplexKey { pos });
-                }
-                total_nodes += 1;
-                if total_nodes > limits.max_nodes {
-                    return Err(ReadError::TooManyNodes {
-                        pos,
-                        limit: limits.max_nodes,
-                        via_alias: false,
-                    });
-                }
-                if matches!(event, Event::SequenceStart(..)) {
-                    stack.push(Frame::Seq {
-                        pos,
-                        anchor,
-                        items: Vec::new(),
-                        nodes: 1,
-                    });
-                } else {
-                    let path = current_path(&stack);
-                    stack.push(Frame::Map {
-                        pos,
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
-                        seen: HashMap::new(),
-                        nodes: 1,
-                        path,
-                    });
-                }
-                None
+            Event::SequenceStart(anchor, _) => t.open(true, anchor, pos).map(|()| None)?,
+            Event::MappingStart(anchor, _) => t.open(false, anchor, pos).map(|()| None)?,
+            Event::SequenceEnd => Some(t.close(true, pos)?),
+            Event::MappingEnd => Some(t.close(false, pos)?),
+        };
+        if let Some((node, anchor, count)) = finished {
+            if anchor != 0 {
+                t.anchors.insert(anchor, (node.clone(), count));
             }
-            Event::SequenceEnd => match stack.pop() {
+            t.attach(node, count)?;
+        }
+    }
+    let (root, duplicates) = (t.root, t.duplicates);
+    match root {
+        None => Err(ReadError::Empty),
+        Some((node, _)) => {
+            if let NodeKind::Scalar(s) = &node.kind
+                && s.is_null()
+            {
+                return Err(ReadError::Empty);
+            }
+            Ok(Document { root: node, duplicates })
+        }
+    }
+}
+
+/// The tree being built from the parser's events.
+struct Tree {
+    limits: Limits,
+    /// The collections still open, innermost last.
+    stack: Vec<Frame>,
+    /// Anchored nodes with their node counts (an alias counts them again).
+    anchors: HashMap<usize, (Node, usize)>,
+    total_nodes: usize,
+    root: Option<(Node, usize)>,
+    duplicates: Vec<DuplicateKey>,
+}
+
+impl Tree {
+    /// Counts `n` more nodes, refusing past the limit (`via_alias`: they came through an alias).
+    fn count(&mut self, n: usize, pos: Pos, via_alias: bool) -> Result<(), ReadError> {
+        self.total_nodes = self.total_nodes.saturating_add(n);
+        if self.total_nodes > self.limits.max_nodes {
+            return Err(ReadError::TooManyNodes {
+                pos,
+                limit: self.limits.max_nodes,
+                via_alias,
+            });
+        }
+        Ok(())
+    }
+
+    /// Opens a sequence or a mapping, within the depth limit and never as a key.
+    fn open(&mut self, seq: bool, anchor: usize, pos: Pos) -> Result<(), ReadError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(ReadError::TooDeep {
+                pos,
+                limit: self.limits.max_depth,
+            });
+        }
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err(ReadError::ComplexKey { pos });
+        }
+        self.count(1, pos, false)?;
+        if seq {
+            self.stack.push(Frame::Seq {
+                pos,
+                anchor,
+                items: Vec::new(),
+                nodes: 1,
+            });
+        } else {
+            let path = current_path(&self.stack);
+            self.stack.push(Frame::Map {
+                pos,
+                anchor,
+                entries: Vec::new(),
+                key: None,
+                seen: HashMap::new(),
+                nodes: 1,
+                path,
+            });
+        }
+        Ok(())
+    }
+
+    /// Closes the innermost collection (a sequence when `seq`): the node, its anchor, its count.
+    fn close(&mut self, seq: bool, at: Pos) -> Result<(Node, usize, usize), ReadError> {
+        match (seq, self.stack.pop()) {
+            (
+                true,
                 Some(Frame::Seq {
                     pos,
                     anchor,
                     items,
                     nodes,
-                }) => Some((
-                    Node {
-                        kind: NodeKind::Seq(items),
-                        pos,
-                    },
-                    anchor,
-                    nodes,
-                )),
-                _ => {
-                    return Err(ReadError::Syntax {
-                        pos,
-                        message: "unbalanced sequence end".into(),
-                    });
-                }
-            },
-            Event::MappingEnd => match stack.pop() {
+                }),
+            ) => Ok((
+                Node {
+                    kind: NodeKind::Seq(items),
+                    pos,
+                },
+                anchor,
+                nodes,
+            )),
+            (
+                false,
                 Some(Frame::Map {
                     pos,
                     anchor,
                     entries,
                     nodes,
                     ..
-                }) => Some((
-                    Node {
-                        kind: NodeKind::Map(entries),
-                        pos,
-                    },
-                    anchor,
-                    nodes,
-                )),
-                _ => {
-                    return Err(ReadError::Syntax {
-                        pos,
-                        message: "unbalanced mapping end".into(),
-                    });
-                }
-            },
-        };
-        let Some((node, anchor, count)) = finished else {
-            continue;
-        };
-        if anchor != 0 {
-            anchors.insert(anchor, (node.clone(), count));
+                }),
+            ) => Ok((
+                Node {
+                    kind: NodeKind::Map(entries),
+                    pos,
+                },
+                anchor,
+                nodes,
+            )),
+            _ => Err(ReadError::Syntax {
+                pos: at,
+                message: if seq {
+                    "unbalanced sequence end".into()
+                } else {
+                    "unbalanced mapping end".into()
+                },
+            }),
         }
-        match stack.last_mut() {
-            None => root = Some((node, count)),
+    }
+
+    /// Attaches a finished node to its parent: an item, a key, or a key's value (a key seen
+    /// before is recorded as a duplicate and its second value dropped); the root otherwise.
+    fn attach(&mut self, node: Node, count: usize) -> Result<(), ReadError> {
+        match self.stack.last_mut() {
+            None => self.root = Some((node, count)),
             Some(Frame::Seq { items, nodes, .. }) => {
                 *nodes = nodes.saturating_add(count);
                 items.push(node);
@@ -484,7 +513,7 @@ pub fn read_str(text: &str, limits: Limits) -> Result<Document, ReadError> {
                     }
                     Some(k) => {
                         if let Some(first) = seen.get(&k.name) {
-                            duplicates.push(DuplicateKey {
+                            self.duplicates.push(DuplicateKey {
                                 name: k.name.clone(),
                                 pos: k.pos,
                                 first: *first,
@@ -498,17 +527,7 @@ pub fn read_str(text: &str, limits: Limits) -> Result<Document, ReadError> {
                 }
             }
         }
-    }
-    match root {
-        None => Err(ReadError::Empty),
-        Some((node, _)) => {
-            if let NodeKind::Scalar(s) = &node.kind
-                && s.is_null()
-            {
-                return Err(ReadError::Empty);
-            }
-            Ok(Document { root: node, duplicates })
-        }
+        Ok(())
     }
 }
 
