@@ -36,8 +36,6 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
     let Some(l) = &ctx.bundle.organisation else { return };
     let (file, spans) = (&l.file, &l.spans);
     let units: Vec<&str> = org.units.keys().map(String::as_str).collect();
-    let roles: Vec<&str> = org.roles.keys().map(String::as_str).collect();
-    let depts: Vec<&str> = org.departments.keys().map(String::as_str).collect();
     if !ctx
         .bundle
         .calendar_files
@@ -71,58 +69,7 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             diags,
         );
     }
-    let mut roots = 0;
-    for (id, u) in &org.units {
-        match &u.parent {
-            None => {
-                roots += 1;
-                if u.tier != Tier::District {
-                    diags
-                        .at(file, spans.value(&format!("units.{id}")), format!("units.{id}"))
-                        .hint("give it a `parent:` unit")
-                        .error(
-                            "Y0305",
-                            format!("unit `{id}` has no parent but is not at the district tier"),
-                        );
-                }
-            }
-            Some(p) => {
-                let path = format!("units.{id}.parent");
-                if check_ref(
-                    Site { file, spans },
-                    &path,
-                    p,
-                    "unit",
-                    "Y0305",
-                    units.iter().copied(),
-                    diags,
-                ) && let Some(parent) = org.units.get(p)
-                    && parent.tier >= u.tier
-                {
-                    diags
-                        .at(file, spans.value(&path), path)
-                        .hint("a town's parent is the district, a community's parent is a town")
-                        .error(
-                            "Y0305",
-                            format!(
-                                "`{p}` ({}) cannot be the parent of a {} unit",
-                                parent.tier.as_str(),
-                                u.tier.as_str()
-                            ),
-                        );
-                }
-            }
-        }
-    }
-    if roots != 1 {
-        diags
-            .at(file, spans.value("units"), "units")
-            .hint("declare exactly one district-tier unit without a parent; every other unit hangs under it")
-            .error(
-                "Y0305",
-                format!("the organisation has {roots} top-level units, not one"),
-            );
-    }
+    check_units(Site { file, spans }, org, diags);
     for (id, d) in &org.departments {
         check_ref(
             Site { file, spans },
@@ -175,6 +122,78 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             .hint("mark the comprehensive window with `takes_any: true` so nothing is turned away")
             .warning("Y0310", "no intake channel takes every case type");
     }
+    check_users(Site { file, spans }, org, diags);
+}
+
+pub(super) fn is_mobile(s: &str) -> bool {
+    s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The units: one district root, every other unit under a unit of a higher tier.
+fn check_units(site: Site<'_>, org: &OrganisationFile, diags: &mut Diagnostics) {
+    let Site { file, spans } = site;
+    let units: Vec<&str> = org.units.keys().map(String::as_str).collect();
+    let mut roots = 0;
+    for (id, u) in &org.units {
+        match &u.parent {
+            None => {
+                roots += 1;
+                if u.tier != Tier::District {
+                    diags
+                        .at(file, spans.value(&format!("units.{id}")), format!("units.{id}"))
+                        .hint("give it a `parent:` unit")
+                        .error(
+                            "Y0305",
+                            format!("unit `{id}` has no parent but is not at the district tier"),
+                        );
+                }
+            }
+            Some(p) => {
+                let path = format!("units.{id}.parent");
+                if check_ref(
+                    Site { file, spans },
+                    &path,
+                    p,
+                    "unit",
+                    "Y0305",
+                    units.iter().copied(),
+                    diags,
+                ) && let Some(parent) = org.units.get(p)
+                    && parent.tier >= u.tier
+                {
+                    diags
+                        .at(file, spans.value(&path), path)
+                        .hint("a town's parent is the district, a community's parent is a town")
+                        .error(
+                            "Y0305",
+                            format!(
+                                "`{p}` ({}) cannot be the parent of a {} unit",
+                                parent.tier.as_str(),
+                                u.tier.as_str()
+                            ),
+                        );
+                }
+            }
+        }
+    }
+    if roots != 1 {
+        diags
+            .at(file, spans.value("units"), "units")
+            .hint("declare exactly one district-tier unit without a parent; every other unit hangs under it")
+            .error(
+                "Y0305",
+                format!("the organisation has {roots} top-level units, not one"),
+            );
+    }
+}
+
+/// The users: known roles, department and unit; a mainland mobile number and an email address
+/// when given.
+fn check_users(site: Site<'_>, org: &OrganisationFile, diags: &mut Diagnostics) {
+    let Site { file, spans } = site;
+    let units: Vec<&str> = org.units.keys().map(String::as_str).collect();
+    let roles: Vec<&str> = org.roles.keys().map(String::as_str).collect();
+    let depts: Vec<&str> = org.departments.keys().map(String::as_str).collect();
     for (id, u) in &org.users {
         for (i, r) in u.roles.iter().enumerate() {
             check_ref(
@@ -225,8 +244,4 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
                 .error("Y0205", format!("`{e}` is not an email address"));
         }
     }
-}
-
-pub(super) fn is_mobile(s: &str) -> bool {
-    s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit())
 }

@@ -101,60 +101,75 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                 parse_duration(file, spans, &dp, d, diags);
             }
             crate::model::scenario::Step::Expect(e) => {
-                if let Some(st) = &e.state {
-                    check_ref(
-                        Site { file, spans },
-                        &format!("{p}.expect.state"),
-                        st,
-                        "state",
-                        "Y0301",
-                        c.states.keys().map(String::as_str),
-                        diags,
-                    );
-                }
-                for (j, t) in e.tasks.iter().flatten().enumerate() {
-                    check_ref(
-                        Site { file, spans },
-                        &format!("{p}.expect.tasks[{j}]"),
-                        t,
-                        "task",
-                        "Y0302",
-                        c.tasks.keys().map(String::as_str),
-                        diags,
-                    );
-                }
-                for (j, r) in e.rungs.iter().flatten().enumerate().filter(|_| !ladder_broken) {
-                    check_ref(
-                        Site { file, spans },
-                        &format!("{p}.expect.rungs[{j}]"),
-                        r,
-                        "rung",
-                        "Y0314",
-                        rungs.iter().map(String::as_str),
-                        diags,
-                    );
-                }
-                if let Some(sla) = &e.sla {
-                    check_ref(
-                        Site { file, spans },
-                        &format!("{p}.expect.sla"),
-                        sla,
-                        "SLA status",
-                        "Y0204",
-                        ["on_time", "warning", "breached", "paused", "stopped"],
-                        diags,
-                    );
-                }
-                if let Some(due) = &e.due
-                    && chrono::NaiveDateTime::parse_from_str(due, "%Y-%m-%dT%H:%M").is_err()
-                {
-                    let dp = format!("{p}.expect.due");
-                    diags
-                        .at(file, spans.value(&dp), dp)
-                        .hint("write a local date and time, e.g. `2026-10-10T16:00`")
-                        .error("Y0205", format!("`{due}` is not a date and time"));
-                }
+                let rungs = (!ladder_broken).then_some(rungs.as_slice());
+                check_expectation(Site { file, spans }, c, &p, e, rungs, diags);
             }
         }
+    }
+}
+
+/// A scenario's `expect` step: known state, tasks and rungs (`rungs` is `None` when the ladder
+/// failed to load, reported in its own file), an SLA status and a local due date and time.
+fn check_expectation(
+    site: Site<'_>,
+    c: &crate::model::CaseTypeFile,
+    p: &str,
+    e: &crate::model::scenario::Expect,
+    rungs: Option<&[String]>,
+    diags: &mut Diagnostics,
+) {
+    let Site { file, spans } = site;
+    if let Some(st) = &e.state {
+        check_ref(
+            Site { file, spans },
+            &format!("{p}.expect.state"),
+            st,
+            "state",
+            "Y0301",
+            c.states.keys().map(String::as_str),
+            diags,
+        );
+    }
+    for (j, t) in e.tasks.iter().flatten().enumerate() {
+        check_ref(
+            Site { file, spans },
+            &format!("{p}.expect.tasks[{j}]"),
+            t,
+            "task",
+            "Y0302",
+            c.tasks.keys().map(String::as_str),
+            diags,
+        );
+    }
+    for (j, r) in e.rungs.iter().flatten().enumerate().filter(|_| rungs.is_some()) {
+        check_ref(
+            Site { file, spans },
+            &format!("{p}.expect.rungs[{j}]"),
+            r,
+            "rung",
+            "Y0314",
+            rungs.unwrap_or_default().iter().map(String::as_str),
+            diags,
+        );
+    }
+    if let Some(sla) = &e.sla {
+        check_ref(
+            Site { file, spans },
+            &format!("{p}.expect.sla"),
+            sla,
+            "SLA status",
+            "Y0204",
+            ["on_time", "warning", "breached", "paused", "stopped"],
+            diags,
+        );
+    }
+    if let Some(due) = &e.due
+        && chrono::NaiveDateTime::parse_from_str(due, "%Y-%m-%dT%H:%M").is_err()
+    {
+        let dp = format!("{p}.expect.due");
+        diags
+            .at(file, spans.value(&dp), dp)
+            .hint("write a local date and time, e.g. `2026-10-10T16:00`")
+            .error("Y0205", format!("`{due}` is not a date and time"));
     }
 }
