@@ -105,37 +105,98 @@ fn err(errs: &mut Vec<CheckError>, col: u32, code: &'static str, message: String
     });
 }
 
+/// A call's type: the function's result when its arguments have the types it takes.
+fn call_type(e: &Expr, name: &str, args: &[Expr], names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprType> {
+    match name {
+        "has" => {
+            match args {
+                [
+                    Expr {
+                        kind: ExprKind::Name { .. },
+                        ..
+                    },
+                ] => {
+                    type_of(&args[0], names, errs)?;
+                }
+                _ => {
+                    err(
+                        errs,
+                        e.col,
+                        "Y0503",
+                        "`has` takes one field name, e.g. `has(employer)`".into(),
+                        None,
+                    );
+                    return None;
+                }
+            }
+            Some(ExprType::Bool)
+        }
+        "len" => {
+            if args.len() != 1 {
+                err(errs, e.col, "Y0503", "`len` takes one argument".into(), None);
+                return None;
+            }
+            match type_of(&args[0], names, errs)? {
+                ExprType::Text | ExprType::List(_) => Some(ExprType::Number),
+                t => {
+                    err(
+                        errs,
+                        args[0].col,
+                        "Y0503",
+                        format!("`len` needs a text or a list, not {}", t.describe()),
+                        None,
+                    );
+                    None
+                }
+            }
+        }
+        other => {
+            err(
+                errs,
+                e.col,
+                "Y0503",
+                format!("unknown function `{other}`"),
+                suggest(other, ["has", "len"]).or_else(|| Some("the functions are `has` and `len`".into())),
+            );
+            None
+        }
+    }
+}
+
+/// A list's type: a list of its items' one type.
+fn list_type(items: &[Expr], names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprType> {
+    let mut elem = None;
+    for it in items {
+        let t = type_of(it, names, errs)?;
+        match &elem {
+            None => elem = Some(t),
+            Some(prev) if *prev == t => {}
+            Some(prev) => {
+                err(
+                    errs,
+                    it.col,
+                    "Y0503",
+                    format!(
+                        "a list holds values of one type; this is {} after {}",
+                        t.describe(),
+                        prev.describe()
+                    ),
+                    None,
+                );
+                return None;
+            }
+        }
+    }
+    Some(ExprType::List(Box::new(elem.unwrap_or(ExprType::Null))))
+}
+
 fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprType> {
     match &e.kind {
         ExprKind::Null => Some(ExprType::Null),
         ExprKind::Bool(_) => Some(ExprType::Bool),
         ExprKind::Number(_) => Some(ExprType::Number),
         ExprKind::Str(_) => Some(ExprType::Text),
-        ExprKind::List(items) => {
-            let mut elem = None;
-            for it in items {
-                let t = type_of(it, names, errs)?;
-                match &elem {
-                    None => elem = Some(t),
-                    Some(prev) if *prev == t => {}
-                    Some(prev) => {
-                        err(
-                            errs,
-                            it.col,
-                            "Y0503",
-                            format!(
-                                "a list holds values of one type; this is {} after {}",
-                                t.describe(),
-                                prev.describe()
-                            ),
-                            None,
-                        );
-                        return None;
-                    }
-                }
-            }
-            Some(ExprType::List(Box::new(elem.unwrap_or(ExprType::Null))))
-        }
+        ExprKind::List(items) => list_type(items, names, errs),
         ExprKind::Name { scope: None, name } => match names.fields.get(name) {
             Some(t) => Some(t.clone()),
             None => {
@@ -189,60 +250,7 @@ fn type_of(e: &Expr, names: &Names, errs: &mut Vec<CheckError>) -> Option<ExprTy
                 }
             }
         }
-        ExprKind::Call { name, args } => match name.as_str() {
-            "has" => {
-                match args.as_slice() {
-                    [
-                        Expr {
-                            kind: ExprKind::Name { .. },
-                            ..
-                        },
-                    ] => {
-                        type_of(&args[0], names, errs)?;
-                    }
-                    _ => {
-                        err(
-                            errs,
-                            e.col,
-                            "Y0503",
-                            "`has` takes one field name, e.g. `has(employer)`".into(),
-                            None,
-                        );
-                        return None;
-                    }
-                }
-                Some(ExprType::Bool)
-            }
-            "len" => {
-                if args.len() != 1 {
-                    err(errs, e.col, "Y0503", "`len` takes one argument".into(), None);
-                    return None;
-                }
-                match type_of(&args[0], names, errs)? {
-                    ExprType::Text | ExprType::List(_) => Some(ExprType::Number),
-                    t => {
-                        err(
-                            errs,
-                            args[0].col,
-                            "Y0503",
-                            format!("`len` needs a text or a list, not {}", t.describe()),
-                            None,
-                        );
-                        None
-                    }
-                }
-            }
-            other => {
-                err(
-                    errs,
-                    e.col,
-                    "Y0503",
-                    format!("unknown function `{other}`"),
-                    suggest(other, ["has", "len"]).or_else(|| Some("the functions are `has` and `len`".into())),
-                );
-                None
-            }
-        },
+        ExprKind::Call { name, args } => call_type(e, name, args, names, errs),
         ExprKind::Not(inner) => {
             let t = type_of(inner, names, errs)?;
             if t != ExprType::Bool {
