@@ -133,6 +133,100 @@ pub fn run(bundle: &Bundle, defs: &Definitions, sc: &Loaded<ScenarioFile>) -> Sc
     }
 }
 
+impl Run<'_> {
+    /// Checks step `n`'s expectations against the case as it now is.
+    fn expect(&self, n: usize, e: &crate::model::scenario::Expect) -> Result<(), Failure> {
+        let def = self
+            .defs
+            .get(&self.case.case_type, self.case.definition_version)
+            .ok_or_else(|| fail(n, "expect", "a definition", "none"))?;
+        if let Some(state) = &e.state
+            && *state != self.case.state
+        {
+            return Err(fail(n, "state", state.clone(), self.case.state.clone()));
+        }
+        if let Some(tasks) = &e.tasks {
+            let mut want = tasks.clone();
+            want.sort();
+            let mut got: Vec<String> = self
+                .case
+                .tasks
+                .iter()
+                .filter(|t| t.is_active())
+                .map(|t| t.name.clone())
+                .collect();
+            got.sort();
+            if want != got {
+                return Err(fail(n, "open tasks", format!("{want:?}"), format!("{got:?}")));
+            }
+        }
+        if let Some(users) = &e.assigned {
+            let mut want = users.clone();
+            want.sort();
+            let mut got: Vec<String> = self
+                .case
+                .tasks
+                .iter()
+                .filter(|t| t.is_active())
+                .filter_map(|t| t.assignee.clone())
+                .collect();
+            got.sort();
+            if want != got {
+                return Err(fail(n, "task holders", format!("{want:?}"), format!("{got:?}")));
+            }
+        }
+        let derived = self
+            .case
+            .sla
+            .as_ref()
+            .and_then(|c| c.derive(&def.calendar, &def.warn_at, self.now).ok().flatten());
+        if let Some(sla) = &e.sla {
+            let got = self
+                .case
+                .sla
+                .as_ref()
+                .map_or("not started", |c| c.status(derived.as_ref(), self.now).as_str());
+            if sla != got {
+                return Err(fail(n, "SLA status", sla.clone(), got));
+            }
+        }
+        if let Some(due) = &e.due {
+            let got = derived
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), |d| self.local(d.due));
+            if *due != got {
+                return Err(fail(n, "SLA due", due.clone(), got));
+            }
+        }
+        if let Some(rungs) = &e.rungs
+            && *rungs != self.case.rungs
+        {
+            return Err(fail(
+                n,
+                "rungs fired",
+                format!("{rungs:?}"),
+                format!("{:?}", self.case.rungs),
+            ));
+        }
+        if let Some(tier) = &e.tier
+            && tier != self.case.tier.as_str()
+        {
+            return Err(fail(n, "tier", tier.clone(), self.case.tier.as_str()));
+        }
+        if let Some(notified) = &e.notified
+            && *notified != self.notified
+        {
+            return Err(fail(
+                n,
+                "messages queued",
+                format!("{notified:?}"),
+                format!("{:?}", self.notified),
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(), Failure> {
     let def = defs.current(&sc.case_type).ok_or_else(|| {
         fail(
@@ -231,91 +325,7 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
                     .map_err(|e| fail(n, format!("advance {d}"), "timers fire", e))?;
             }
             Step::Expect(e) => {
-                let def = run
-                    .defs
-                    .get(&run.case.case_type, run.case.definition_version)
-                    .ok_or_else(|| fail(n, "expect", "a definition", "none"))?;
-                if let Some(state) = &e.state
-                    && *state != run.case.state
-                {
-                    return Err(fail(n, "state", state.clone(), run.case.state.clone()));
-                }
-                if let Some(tasks) = &e.tasks {
-                    let mut want = tasks.clone();
-                    want.sort();
-                    let mut got: Vec<String> = run
-                        .case
-                        .tasks
-                        .iter()
-                        .filter(|t| t.is_active())
-                        .map(|t| t.name.clone())
-                        .collect();
-                    got.sort();
-                    if want != got {
-                        return Err(fail(n, "open tasks", format!("{want:?}"), format!("{got:?}")));
-                    }
-                }
-                if let Some(users) = &e.assigned {
-                    let mut want = users.clone();
-                    want.sort();
-                    let mut got: Vec<String> = run
-                        .case
-                        .tasks
-                        .iter()
-                        .filter(|t| t.is_active())
-                        .filter_map(|t| t.assignee.clone())
-                        .collect();
-                    got.sort();
-                    if want != got {
-                        return Err(fail(n, "task holders", format!("{want:?}"), format!("{got:?}")));
-                    }
-                }
-                let derived = run
-                    .case
-                    .sla
-                    .as_ref()
-                    .and_then(|c| c.derive(&def.calendar, &def.warn_at, run.now).ok().flatten());
-                if let Some(sla) = &e.sla {
-                    let got = run
-                        .case
-                        .sla
-                        .as_ref()
-                        .map_or("not started", |c| c.status(derived.as_ref(), run.now).as_str());
-                    if sla != got {
-                        return Err(fail(n, "SLA status", sla.clone(), got));
-                    }
-                }
-                if let Some(due) = &e.due {
-                    let got = derived.as_ref().map_or_else(|| "none".to_owned(), |d| run.local(d.due));
-                    if *due != got {
-                        return Err(fail(n, "SLA due", due.clone(), got));
-                    }
-                }
-                if let Some(rungs) = &e.rungs
-                    && *rungs != run.case.rungs
-                {
-                    return Err(fail(
-                        n,
-                        "rungs fired",
-                        format!("{rungs:?}"),
-                        format!("{:?}", run.case.rungs),
-                    ));
-                }
-                if let Some(tier) = &e.tier
-                    && tier != run.case.tier.as_str()
-                {
-                    return Err(fail(n, "tier", tier.clone(), run.case.tier.as_str()));
-                }
-                if let Some(notified) = &e.notified
-                    && *notified != run.notified
-                {
-                    return Err(fail(
-                        n,
-                        "messages queued",
-                        format!("{notified:?}"),
-                        format!("{:?}", run.notified),
-                    ));
-                }
+                run.expect(n, e)?;
             }
         }
     }
