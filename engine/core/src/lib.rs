@@ -6,6 +6,7 @@
 //! checked by `tests/purity.rs`: it may never gain sqlx, tokio or a network crate. Everything
 //! specific to one centre is data read from its workflows directory.
 #![warn(missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 pub mod calendar;
 pub mod core;

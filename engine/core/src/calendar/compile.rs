@@ -71,6 +71,108 @@ fn parse_month_days(s: &str) -> Option<Vec<(u32, u32)>> {
     )
 }
 
+/// The office hours as (start, end) seconds of the day, in order without overlaps; the whole
+/// day when none are listed.
+fn office_hours(file: &Path, cal: &CalendarFile, spans: &SpanIndex, diags: &mut Diagnostics) -> Vec<(u32, u32)> {
+    let mut office = Vec::new();
+    for (i, range) in cal.office_hours.iter().enumerate() {
+        let p = format!("office_hours[{i}]");
+        let parsed = range
+            .split_once('-')
+            .and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?)));
+        match parsed {
+            Some((s, e)) if s < e => {
+                if office.last().is_some_and(|&(_, prev_end)| s < prev_end) {
+                    diags
+                        .at(file, spans.value(&p), p)
+                        .hint("list office hours in order, without overlaps")
+                        .error("Y0706", format!("`{range}` overlaps or precedes the range before it"));
+                } else {
+                    office.push((s, e));
+                }
+            }
+            _ => {
+                diags
+                    .at(file, spans.value(&p), p)
+                    .hint("write `HH:MM-HH:MM` with the start before the end, e.g. `08:30-12:00`")
+                    .error("Y0706", format!("`{range}` is not a range of office hours"));
+            }
+        }
+    }
+    if cal.office_hours.is_empty() {
+        office.push((0, 24 * 3600));
+    }
+    office
+}
+
+/// One year's published data: its holidays and its make-up working days (rest days worked),
+/// each checked to be in the year and not both.
+fn year_data(
+    file: &Path,
+    spans: &SpanIndex,
+    yp: &str,
+    year: i32,
+    y: &crate::model::calendar::Year,
+    rest: &[bool; 7],
+    diags: &mut Diagnostics,
+) -> YearData {
+    let mut data = YearData {
+        source: y.source.clone(),
+        ..YearData::default()
+    };
+    for (i, h) in y.holidays.iter().enumerate() {
+        let p = format!("{yp}.holidays[{i}].dates");
+        let Some(days) = parse_dates(&h.dates) else {
+            diags
+                .at(file, spans.value(&p), p)
+                .hint("write `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`, a block of at most a month, in order")
+                .error("Y0704", format!("`{}` is not a valid date or date range", h.dates));
+            continue;
+        };
+        for d in days {
+            if d.year() != year {
+                diags
+                    .at(file, spans.value(&p), &p)
+                    .hint(format!("list it under year {}", d.year()))
+                    .error("Y0704", format!("{d} is not in {year}"));
+            } else if data.holidays.insert(d, h.name.clone()).is_some() {
+                diags
+                    .at(file, spans.value(&p), &p)
+                    .warning("Y0704", format!("{d} is listed as a holiday twice"));
+            }
+        }
+    }
+    for (i, w) in y.working_days.iter().enumerate() {
+        let p = format!("{yp}.working_days[{i}]");
+        let Ok(d) = NaiveDate::parse_from_str(w, "%Y-%m-%d") else {
+            diags
+                .at(file, spans.value(&p), p)
+                .hint("write `YYYY-MM-DD`")
+                .error("Y0704", format!("`{w}` is not a date"));
+            continue;
+        };
+        if d.year() != year {
+            diags
+                .at(file, spans.value(&p), p)
+                .hint(format!("list it under year {}", d.year()))
+                .error("Y0704", format!("{d} is not in {year}"));
+        } else if data.holidays.contains_key(&d) {
+            diags
+                .at(file, spans.value(&p), p)
+                .hint("a day is either a holiday or a make-up working day; check the notice")
+                .error("Y0704", format!("{d} is both a holiday and a make-up working day"));
+        } else if !rest[d.weekday().num_days_from_monday() as usize] {
+            diags
+                .at(file, spans.value(&p), p)
+                .hint("make-up working days are rest days (weekends) that are worked; check the notice")
+                .warning("Y0704", format!("{d} is a {} and already a working day", d.weekday()));
+        } else {
+            data.working_days.insert(d);
+        }
+    }
+    data
+}
+
 /// Compiles a calendar, pushing every problem into `diags`; returns `None` when it has errors.
 pub fn compile(file: &Path, cal: &CalendarFile, spans: &SpanIndex, diags: &mut Diagnostics) -> Option<WorkCalendar> {
     let before = diags.error_count();
@@ -104,34 +206,7 @@ pub fn compile(file: &Path, cal: &CalendarFile, spans: &SpanIndex, diags: &mut D
         );
     }
 
-    let mut office = Vec::new();
-    for (i, range) in cal.office_hours.iter().enumerate() {
-        let p = format!("office_hours[{i}]");
-        let parsed = range
-            .split_once('-')
-            .and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?)));
-        match parsed {
-            Some((s, e)) if s < e => {
-                if office.last().is_some_and(|&(_, prev_end)| s < prev_end) {
-                    diags
-                        .at(file, spans.value(&p), p)
-                        .hint("list office hours in order, without overlaps")
-                        .error("Y0706", format!("`{range}` overlaps or precedes the range before it"));
-                } else {
-                    office.push((s, e));
-                }
-            }
-            _ => {
-                diags
-                    .at(file, spans.value(&p), p)
-                    .hint("write `HH:MM-HH:MM` with the start before the end, e.g. `08:30-12:00`")
-                    .error("Y0706", format!("`{range}` is not a range of office hours"));
-            }
-        }
-    }
-    if cal.office_hours.is_empty() {
-        office.push((0, 24 * 3600));
-    }
+    let office = office_hours(file, cal, spans, diags);
 
     let mut years = BTreeMap::new();
     for (key, y) in &cal.years {
@@ -139,60 +214,7 @@ pub fn compile(file: &Path, cal: &CalendarFile, spans: &SpanIndex, diags: &mut D
         let Ok(year) = key.parse::<i32>() else {
             continue; // the schema's key pattern has reported it
         };
-        let mut data = YearData {
-            source: y.source.clone(),
-            ..YearData::default()
-        };
-        for (i, h) in y.holidays.iter().enumerate() {
-            let p = format!("{yp}.holidays[{i}].dates");
-            let Some(days) = parse_dates(&h.dates) else {
-                diags
-                    .at(file, spans.value(&p), p)
-                    .hint("write `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`, a block of at most a month, in order")
-                    .error("Y0704", format!("`{}` is not a valid date or date range", h.dates));
-                continue;
-            };
-            for d in days {
-                if d.year() != year {
-                    diags
-                        .at(file, spans.value(&p), &p)
-                        .hint(format!("list it under year {}", d.year()))
-                        .error("Y0704", format!("{d} is not in {year}"));
-                } else if data.holidays.insert(d, h.name.clone()).is_some() {
-                    diags
-                        .at(file, spans.value(&p), &p)
-                        .warning("Y0704", format!("{d} is listed as a holiday twice"));
-                }
-            }
-        }
-        for (i, w) in y.working_days.iter().enumerate() {
-            let p = format!("{yp}.working_days[{i}]");
-            let Ok(d) = NaiveDate::parse_from_str(w, "%Y-%m-%d") else {
-                diags
-                    .at(file, spans.value(&p), p)
-                    .hint("write `YYYY-MM-DD`")
-                    .error("Y0704", format!("`{w}` is not a date"));
-                continue;
-            };
-            if d.year() != year {
-                diags
-                    .at(file, spans.value(&p), p)
-                    .hint(format!("list it under year {}", d.year()))
-                    .error("Y0704", format!("{d} is not in {year}"));
-            } else if data.holidays.contains_key(&d) {
-                diags
-                    .at(file, spans.value(&p), p)
-                    .hint("a day is either a holiday or a make-up working day; check the notice")
-                    .error("Y0704", format!("{d} is both a holiday and a make-up working day"));
-            } else if !rest[d.weekday().num_days_from_monday() as usize] {
-                diags
-                    .at(file, spans.value(&p), p)
-                    .hint("make-up working days are rest days (weekends) that are worked; check the notice")
-                    .warning("Y0704", format!("{d} is a {} and already a working day", d.weekday()));
-            } else {
-                data.working_days.insert(d);
-            }
-        }
+        let data = year_data(file, spans, &yp, year, y, &rest, diags);
         years.insert(year, data);
     }
     if let (Some(first), Some(last)) = (years.keys().next().copied(), years.keys().next_back().copied()) {
