@@ -6,6 +6,7 @@
 //! those in. Every SQL statement lives under [`store`]. Everything specific to one centre is
 //! data read from its workflows directory.
 #![warn(missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 /// The core's error (a definition, a deployed source, a schedule or a template that fails).
 pub use yimen_core::Error as CoreError;

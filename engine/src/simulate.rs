@@ -239,6 +239,147 @@ async fn run_all(e: &Engine, cmds: Vec<(String, Command, Actor)>, commands: &mut
     Ok(())
 }
 
+/// The working days of `year`, and the days the simulation steps through: those, then the
+/// first half of January after.
+fn year_days(cal: &WorkCalendar, year: i32) -> Result<(Vec<NaiveDate>, Vec<NaiveDate>), String> {
+    let mut days = Vec::new();
+    let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or("bad year")?;
+    while d.year() == year {
+        if cal.day(d).map_err(|x| x.to_string())?.working {
+            days.push(d);
+        }
+        d = d.succ_opt().ok_or("date overflow")?;
+    }
+    let mut step_days = days.clone();
+    let mut d = NaiveDate::from_ymd_opt(year + 1, 1, 2).ok_or("bad year")?;
+    while d <= NaiveDate::from_ymd_opt(year + 1, 1, 16).ok_or("bad year")? {
+        step_days.push(d);
+        d = d.succ_opt().ok_or("date overflow")?;
+    }
+    Ok((days, step_days))
+}
+
+/// Takes the closing actions of the cases closing now.
+async fn close_cases(
+    e: &Engine,
+    live: &HashMap<usize, (Truth, String)>,
+    now_closing: &[usize],
+    commands: &mut u64,
+) -> Result<(), String> {
+    for round in 0..2 {
+        let mut cmds = Vec::new();
+        for &i in now_closing {
+            let (t, id) = &live[&i];
+            if let Some((a, u, f)) = closing(t.case_type).get(round).cloned() {
+                cmds.push((
+                    id.clone(),
+                    act(a, f),
+                    Actor::for_user(e.org(), u).ok_or_else(|| format!("the organisation has no user `{u}`"))?,
+                ));
+            }
+        }
+        run_all(e, cmds, commands).await?;
+    }
+    Ok(())
+}
+
+/// Puts each late case among `opened` on the day it closes: the first day after its due instant
+/// (holidays and make-up days as the calendar has them).
+fn schedule_late(
+    cal: &WorkCalendar,
+    live: &HashMap<usize, (Truth, String)>,
+    opened: &[usize],
+    pending: &mut BTreeMap<NaiveDate, Vec<usize>>,
+) -> Result<(), String> {
+    for &i in opened.iter().filter(|i| live[*i].0.late) {
+        let t = &live[&i].0;
+        let d: crate::duration::Duration = budget(t.case_type).parse().map_err(|x| format!("{x}"))?;
+        let due = cal.add(t.opened, d).map_err(|x| x.to_string())?.at;
+        pending
+            .entry(local_date(cal, due) + Duration::days(1))
+            .or_default()
+            .push(i);
+    }
+    Ok(())
+}
+
+/// `hm` (hours, minutes) on day `d` in the centre's time zone.
+fn local_at(tz: chrono_tz::Tz, d: NaiveDate, hm: (u32, u32)) -> Result<DateTime<Utc>, String> {
+    d.and_hms_opt(hm.0, hm.1, 0)
+        .and_then(|n| tz.from_local_datetime(&n).single())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("no local time {d} {}:{}", hm.0, hm.1))
+}
+
+/// Opens the day's cases, at most `IN_FLIGHT` at once; their ids in order (`first` is the
+/// index of the first, for its generated fields).
+async fn open_day(e: &Engine, clerk: &Actor, todays: &[&'static str], first: usize) -> Result<Vec<String>, String> {
+    let mut set = tokio::task::JoinSet::new();
+    let mut new_ids = vec![String::new(); todays.len()];
+    let mut take = |r: Result<Result<(usize, String, bool), String>, tokio::task::JoinError>| {
+        let (k, id, linked) = r.map_err(|x| x.to_string())??;
+        if linked {
+            return Err("a generated case was linked as a repeat".to_owned());
+        }
+        new_ids[k] = id;
+        Ok::<(), String>(())
+    };
+    for (k, ct) in todays.iter().enumerate() {
+        if set.len() >= IN_FLIGHT
+            && let Some(r) = set.join_next().await
+        {
+            take(r)?;
+        }
+        let i = first + k;
+        let (channel, unit) = intake(ct);
+        let (e2, clerk2) = (e.clone(), clerk.clone());
+        let ct = *ct;
+        set.spawn(async move {
+            e2.open_case(ct, channel, open_fields(ct, i), unit.map(str::to_owned), clerk2, None)
+                .await
+                .map(|o| (k, o.case.id, o.linked))
+                .map_err(|x| format!("open {ct}: {x}"))
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        take(r)?;
+    }
+    Ok(new_ids)
+}
+
+/// Records the day's cases' visits and takes their first actions.
+async fn start_cases(
+    e: &Engine,
+    live: &HashMap<usize, (Truth, String)>,
+    opened: &[usize],
+    clerk: &Actor,
+    commands: &mut u64,
+) -> Result<(), String> {
+    let mut cmds = Vec::new();
+    for &i in opened {
+        let (t, id) = &live[&i];
+        for _ in 0..t.visits {
+            cmds.push((id.clone(), Command::RecordVisit, clerk.clone()));
+        }
+    }
+    run_all(e, cmds, commands).await?;
+    for round in 0..2 {
+        let mut cmds = Vec::new();
+        for &i in opened {
+            let (t, id) = &live[&i];
+            if let Some((a, u)) = starting(t.case_type).get(round) {
+                cmds.push((
+                    id.clone(),
+                    act(a, json!({})),
+                    Actor::for_user(e.org(), u).ok_or_else(|| format!("the organisation has no user `{u}`"))?,
+                ));
+            }
+        }
+        run_all(e, cmds, commands).await?;
+    }
+    Ok(())
+}
+
 /// Why a simulated year stopped: the day, the case or the job, and what went wrong.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
@@ -267,22 +408,11 @@ async fn run_year(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Outcome, String> {
     let tz = cal.timezone();
-    let local = |d: NaiveDate, hm: (u32, u32)| -> Result<DateTime<Utc>, String> {
-        d.and_hms_opt(hm.0, hm.1, 0)
-            .and_then(|n| tz.from_local_datetime(&n).single())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| format!("no local time {d} {}:{}", hm.0, hm.1))
-    };
+    let local = |d: NaiveDate, hm: (u32, u32)| local_at(tz, d, hm);
     let user = |id: &str| Actor::for_user(e.org(), id).ok_or_else(|| format!("the organisation has no user `{id}`"));
-    // The year's working days, and each type's cases spread evenly over them.
-    let mut days = Vec::new();
-    let mut d = NaiveDate::from_ymd_opt(opts.year, 1, 1).ok_or("bad year")?;
-    while d.year() == opts.year {
-        if cal.day(d).map_err(|x| x.to_string())?.working {
-            days.push(d);
-        }
-        d = d.succ_opt().ok_or("date overflow")?;
-    }
+    // The year's working days, and each type's cases spread evenly over them; the days the
+    // clock steps through go on into January so late cases close and the year's jobs run.
+    let (days, step_days) = year_days(cal, opts.year)?;
     let mut per_day: Vec<Vec<&'static str>> = vec![Vec::new(); days.len()];
     for (ct, _, n) in MIX {
         let n = (n * opts.scale).round() as usize;
@@ -304,13 +434,6 @@ async fn run_year(
     let mut job_runs = 0usize;
     // Late closures waiting for their day: local date → case indexes.
     let mut pending: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
-    // Keep going into January of the next year so late cases close and the year's last jobs run.
-    let mut step_days = days.clone();
-    let mut d = NaiveDate::from_ymd_opt(opts.year + 1, 1, 2).ok_or("bad year")?;
-    while d <= NaiveDate::from_ymd_opt(opts.year + 1, 1, 16).ok_or("bad year")? {
-        step_days.push(d);
-        d = d.succ_opt().ok_or("date overflow")?;
-    }
     let clerk = user("clerk_wang")?;
     for (di, day) in step_days.iter().enumerate() {
         clock.set(local(*day, (9, 0))?);
@@ -328,36 +451,7 @@ async fn run_year(
         let todays: &[&'static str] = per_day.get(di).map_or(&[], Vec::as_slice);
         clock.set(local(*day, (9, 40))?);
         let mut opened = Vec::new();
-        let mut set = tokio::task::JoinSet::new();
-        let mut new_ids = vec![String::new(); todays.len()];
-        let mut take = |r: Result<Result<(usize, String, bool), String>, tokio::task::JoinError>| {
-            let (k, id, linked) = r.map_err(|x| x.to_string())??;
-            if linked {
-                return Err("a generated case was linked as a repeat".to_owned());
-            }
-            new_ids[k] = id;
-            Ok::<(), String>(())
-        };
-        for (k, ct) in todays.iter().enumerate() {
-            if set.len() >= IN_FLIGHT
-                && let Some(r) = set.join_next().await
-            {
-                take(r)?;
-            }
-            let i = opened_count + k;
-            let (channel, unit) = intake(ct);
-            let (e2, clerk2) = (e.clone(), clerk.clone());
-            let ct = *ct;
-            set.spawn(async move {
-                e2.open_case(ct, channel, open_fields(ct, i), unit.map(str::to_owned), clerk2, None)
-                    .await
-                    .map(|o| (k, o.case.id, o.linked))
-                    .map_err(|x| format!("open {ct}: {x}"))
-            });
-        }
-        while let Some(r) = set.join_next().await {
-            take(r)?;
-        }
+        let mut new_ids = open_day(e, &clerk, todays, opened_count).await?;
         commands += todays.len() as u64;
         let now = clock.now();
         for (k, ct) in todays.iter().enumerate() {
@@ -392,54 +486,17 @@ async fn run_year(
                 ),
             );
         }
-        // Record visits; start them.
-        let mut cmds = Vec::new();
-        for &i in &opened {
-            let (t, id) = &live[&i];
-            for _ in 0..t.visits {
-                cmds.push((id.clone(), Command::RecordVisit, clerk.clone()));
-            }
-        }
-        run_all(e, cmds, &mut commands).await?;
-        for round in 0..2 {
-            let mut cmds = Vec::new();
-            for &i in &opened {
-                let (t, id) = &live[&i];
-                if let Some((a, u)) = starting(t.case_type).get(round) {
-                    cmds.push((id.clone(), act(a, json!({})), user(u)?));
-                }
-            }
-            run_all(e, cmds, &mut commands).await?;
-        }
+        start_cases(e, &live, &opened, &clerk, &mut commands).await?;
         // On-time cases close within the hour; late ones wait past their limit.
         clock.set(local(*day, (10, 30))?);
         settle(e, &mut commands).await?;
         let mut closing_now: Vec<usize> = opened.iter().copied().filter(|i| !live[i].0.late).collect();
-        // A late case closes on the first day after its due instant (holidays and make-up days as
-        // the calendar has them).
-        for &i in opened.iter().filter(|i| live[*i].0.late) {
-            let t = &live[&i].0;
-            let d: crate::duration::Duration = budget(t.case_type).parse().map_err(|x| format!("{x}"))?;
-            let due = cal.add(t.opened, d).map_err(|x| x.to_string())?.at;
-            pending
-                .entry(local_date(cal, due) + Duration::days(1))
-                .or_default()
-                .push(i);
-        }
+        schedule_late(cal, &live, &opened, &mut pending)?;
         let due: Vec<NaiveDate> = pending.range(..=*day).map(|(d, _)| *d).collect();
         for d in due {
             closing_now.extend(pending.remove(&d).unwrap_or_default());
         }
-        for round in 0..2 {
-            let mut cmds = Vec::new();
-            for &i in &closing_now {
-                let (t, id) = &live[&i];
-                if let Some((a, u, f)) = closing(t.case_type).get(round).cloned() {
-                    cmds.push((id.clone(), act(a, f), user(u)?));
-                }
-            }
-            run_all(e, cmds, &mut commands).await?;
-        }
+        close_cases(e, &live, &closing_now, &mut commands).await?;
         let now = clock.now();
         for &i in &closing_now {
             let Some((mut t, _)) = live.remove(&i) else { continue };
