@@ -4,6 +4,7 @@
 //!
 //! The binary is a thin `main`; everything is in this library so that the end-to-end tests can
 //! build the same program as their own binary target.
+#![warn(clippy::too_many_lines)]
 
 pub use yimen_engine::out;
 

@@ -128,27 +128,7 @@ async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
     };
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
-    let mut last_month = 0;
-    let mut progress = |p: &Progress| {
-        use chrono::Datelike;
-        let line = format!(
-            "{} day {}/{}: {} cases, {} commands, {:.0} s",
-            p.day,
-            p.done,
-            p.days,
-            p.cases,
-            p.commands,
-            started.elapsed().as_secs_f64()
-        );
-        if tty {
-            let width = 30;
-            let filled = p.done * width / p.days.max(1);
-            eprint!("\r[{}{}] {line}   ", "#".repeat(filled), " ".repeat(width - filled));
-        } else if p.day.month() != last_month {
-            last_month = p.day.month();
-            eprintln!("{line}");
-        }
-    };
+    let mut progress = progress_printer(tty, started);
     let out = simulate::run(&engine, &clock, scheduler.as_ref(), &cal, &sim, &mut progress).await;
     if tty {
         eprintln!();
@@ -178,46 +158,7 @@ async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
         store.backend_name(),
         out.cases as f64 / secs
     );
-    crate::out!("\n{} bulletin for the year:\n", args.year);
-    crate::out!("| department | received | closed | on time | zero-trip | one-trip | breaches | level 1/2/3 |");
-    crate::out!("|---|---|---|---|---|---|---|---|");
-    let row = |name: &str, f: &bulletin::Figures| {
-        crate::out!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {}/{}/{} |",
-            f.received,
-            f.closed,
-            pct(f.on_time_rate),
-            pct(f.zero_trip_rate()),
-            pct(f.one_trip_rate()),
-            f.breaches,
-            f.escalations[0],
-            f.escalations[1],
-            f.escalations[2]
-        );
-    };
-    for r in year.departments.iter().filter(|r| r.figures.received > 0) {
-        row(&r.name, &r.figures);
-    }
-    let f = &year.total;
-    row("**all**", f);
-    let agrees = truth.received == f.received
-        && truth.closed == f.closed
-        && truth.on_time == f.on_time
-        && truth.zero == f.zero_trip
-        && truth.one == f.one_trip;
-    crate::out!(
-        "\nground truth: {} received, {} closed, {} on time, {} zero-trip, {} one-trip — {}",
-        truth.received,
-        truth.closed,
-        truth.on_time,
-        truth.zero,
-        truth.one,
-        if agrees {
-            "the bulletin agrees"
-        } else {
-            "THE BULLETIN DIFFERS"
-        }
-    );
+    let agrees = print_year(args.year, &year, truth);
     let queued = store.outbox_counts().await?;
     let queued: Vec<String> = queued.iter().map(|(t, n)| format!("{t} {n}")).collect();
     crate::out!("notifications queued (counted, not sent): {}", queued.join(", "));
@@ -238,5 +179,75 @@ async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         Err(anyhow::anyhow!("the year's bulletin does not equal the ground truth"))
+    }
+}
+
+/// Prints the year's bulletin table beside the ground truth; whether they agree.
+fn print_year(year_number: i32, b: &bulletin::Bulletin, truth: &yimen_engine::simulate::Count) -> bool {
+    crate::out!("\n{} bulletin for the year:\n", year_number);
+    crate::out!("| department | received | closed | on time | zero-trip | one-trip | breaches | level 1/2/3 |");
+    crate::out!("|---|---|---|---|---|---|---|---|");
+    let row = |name: &str, f: &bulletin::Figures| {
+        crate::out!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {}/{}/{} |",
+            f.received,
+            f.closed,
+            pct(f.on_time_rate),
+            pct(f.zero_trip_rate()),
+            pct(f.one_trip_rate()),
+            f.breaches,
+            f.escalations[0],
+            f.escalations[1],
+            f.escalations[2]
+        );
+    };
+    for r in b.departments.iter().filter(|r| r.figures.received > 0) {
+        row(&r.name, &r.figures);
+    }
+    let f = &b.total;
+    row("**all**", f);
+    let agrees = truth.received == f.received
+        && truth.closed == f.closed
+        && truth.on_time == f.on_time
+        && truth.zero == f.zero_trip
+        && truth.one == f.one_trip;
+    crate::out!(
+        "\nground truth: {} received, {} closed, {} on time, {} zero-trip, {} one-trip — {}",
+        truth.received,
+        truth.closed,
+        truth.on_time,
+        truth.zero,
+        truth.one,
+        if agrees {
+            "the bulletin agrees"
+        } else {
+            "THE BULLETIN DIFFERS"
+        }
+    );
+    agrees
+}
+
+/// Prints the year's progress on standard error: a bar on a terminal, a line a month otherwise.
+fn progress_printer(tty: bool, started: Instant) -> impl FnMut(&Progress) + Send {
+    let mut last_month = 0;
+    move |p: &Progress| {
+        use chrono::Datelike;
+        let line = format!(
+            "{} day {}/{}: {} cases, {} commands, {:.0} s",
+            p.day,
+            p.done,
+            p.days,
+            p.cases,
+            p.commands,
+            started.elapsed().as_secs_f64()
+        );
+        if tty {
+            let width = 30;
+            let filled = p.done * width / p.days.max(1);
+            eprint!("\r[{}{}] {line}   ", "#".repeat(filled), " ".repeat(width - filled));
+        } else if p.day.month() != last_month {
+            last_month = p.day.month();
+            eprintln!("{line}");
+        }
     }
 }

@@ -180,98 +180,7 @@ async fn user(cmd: &UserCommand) -> anyhow::Result<()> {
     let store = Store::open(&StoreOptions::new(&at.db)).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let result = match cmd {
-        UserCommand::Add(a) => {
-            if !auth::valid_account_id(&a.id) {
-                return Err(anyhow::anyhow!(
-                    "an account id is 2 to 64 letters, digits, `_`, `-` or `.`"
-                ));
-            }
-            if store.account(&a.id).await?.is_some() {
-                if a.if_missing {
-                    return Ok(());
-                }
-                return Err(anyhow::anyhow!("the account `{}` exists", a.id));
-            }
-            let known = org.users.get(&a.id).filter(|_| a.from_organisation);
-            if a.from_organisation && known.is_none() {
-                return Err(anyhow::anyhow!("the organisation has no user `{}`", a.id));
-            }
-            let mut roles = a.roles.clone();
-            if let Some(u) = known {
-                roles.extend(u.roles.iter().cloned());
-            }
-            if a.admin {
-                let admin = org
-                    .roles
-                    .iter()
-                    .find(|(_, r)| r.admin)
-                    .map(|(id, _)| id.clone())
-                    .ok_or_else(|| anyhow::anyhow!("the organisation has no admin role"))?;
-                roles.push(admin);
-            }
-            roles.sort();
-            roles.dedup();
-            if roles.is_empty() {
-                return Err(anyhow::anyhow!(
-                    "give the account a role (`--role`), `--admin`, or `--from-organisation`"
-                ));
-            }
-            let department = a
-                .department
-                .clone()
-                .or_else(|| known.and_then(|u| u.department.clone()));
-            let district = org
-                .units
-                .iter()
-                .find(|(_, u)| u.parent.is_none())
-                .map(|(k, _)| k.clone())
-                .unwrap_or_default();
-            let unit = a
-                .unit
-                .clone()
-                .or_else(|| known.map(|u| u.unit.clone()))
-                .unwrap_or(district);
-            auth::check_account(&org, &roles, department.as_deref(), &unit)?;
-            let (password, shown) = if a.no_password {
-                (None, None)
-            } else if a.password_stdin {
-                (Some(read_password()?), None)
-            } else {
-                let p = auth::random_password()?;
-                (Some(p.clone()), Some(p))
-            };
-            let hash = match password {
-                Some(p) => Some(auth::hash_password(p).await?),
-                None => None,
-            };
-            let account = Account {
-                id: a.id.clone(),
-                name: a
-                    .name
-                    .clone()
-                    .or_else(|| known.map(|u| u.name.clone()))
-                    .unwrap_or_else(|| a.id.clone()),
-                roles,
-                department,
-                unit,
-                email: a.email.clone().or_else(|| known.and_then(|u| u.email.clone())),
-                mobile: a.mobile.clone().or_else(|| known.and_then(|u| u.mobile.clone())),
-                active: true,
-                failed_attempts: 0,
-                locked_until: None,
-                password_hash: hash,
-            };
-            store.add_account(&account, now).await?;
-            store
-                .audit(now, "cli", "account_created", &account.id, &account.roles.join(","))
-                .await?;
-            crate::out!("created `{}` ({})", account.id, account.roles.join(", "));
-            if let Some(p) = shown {
-                crate::out!("password: {p}");
-                crate::out!("(shown once; change it with `yimen user password {}`)", account.id);
-            }
-            Ok(())
-        }
+        UserCommand::Add(a) => add(a, &org, &store, now).await,
         UserCommand::Token(t) if t.list => {
             if store.account(&t.id).await?.is_none() {
                 return Err(anyhow::anyhow!("there is no account `{}`", t.id));
@@ -348,25 +257,128 @@ async fn user(cmd: &UserCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        UserCommand::List(_) => {
-            for a in store.accounts().await? {
-                crate::out!(
-                    "{}\t{}\t{}\t{}\t{}{}",
-                    a.id,
-                    a.name,
-                    a.roles.join(","),
-                    a.department.as_deref().unwrap_or("-"),
-                    a.unit,
-                    if a.locked_until.is_some_and(|t| t > now) {
-                        "\tlocked"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            Ok(())
-        }
+        UserCommand::List(_) => list(&store, now).await,
     };
     store.close().await;
     result
+}
+
+/// `yimen user add`: a new account, from the organisation's user or as given, with a password
+/// generated (shown once) unless one is read from standard input.
+async fn add(
+    a: &AddArgs,
+    org: &yimen_engine::model::organisation::OrganisationFile,
+    store: &Store,
+    now: i64,
+) -> anyhow::Result<()> {
+    if !auth::valid_account_id(&a.id) {
+        return Err(anyhow::anyhow!(
+            "an account id is 2 to 64 letters, digits, `_`, `-` or `.`"
+        ));
+    }
+    if store.account(&a.id).await?.is_some() {
+        if a.if_missing {
+            return Ok(());
+        }
+        return Err(anyhow::anyhow!("the account `{}` exists", a.id));
+    }
+    let known = org.users.get(&a.id).filter(|_| a.from_organisation);
+    if a.from_organisation && known.is_none() {
+        return Err(anyhow::anyhow!("the organisation has no user `{}`", a.id));
+    }
+    let mut roles = a.roles.clone();
+    if let Some(u) = known {
+        roles.extend(u.roles.iter().cloned());
+    }
+    if a.admin {
+        let admin = org
+            .roles
+            .iter()
+            .find(|(_, r)| r.admin)
+            .map(|(id, _)| id.clone())
+            .ok_or_else(|| anyhow::anyhow!("the organisation has no admin role"))?;
+        roles.push(admin);
+    }
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return Err(anyhow::anyhow!(
+            "give the account a role (`--role`), `--admin`, or `--from-organisation`"
+        ));
+    }
+    let department = a
+        .department
+        .clone()
+        .or_else(|| known.and_then(|u| u.department.clone()));
+    let district = org
+        .units
+        .iter()
+        .find(|(_, u)| u.parent.is_none())
+        .map(|(k, _)| k.clone())
+        .unwrap_or_default();
+    let unit = a
+        .unit
+        .clone()
+        .or_else(|| known.map(|u| u.unit.clone()))
+        .unwrap_or(district);
+    auth::check_account(org, &roles, department.as_deref(), &unit)?;
+    let (password, shown) = if a.no_password {
+        (None, None)
+    } else if a.password_stdin {
+        (Some(read_password()?), None)
+    } else {
+        let p = auth::random_password()?;
+        (Some(p.clone()), Some(p))
+    };
+    let hash = match password {
+        Some(p) => Some(auth::hash_password(p).await?),
+        None => None,
+    };
+    let account = Account {
+        id: a.id.clone(),
+        name: a
+            .name
+            .clone()
+            .or_else(|| known.map(|u| u.name.clone()))
+            .unwrap_or_else(|| a.id.clone()),
+        roles,
+        department,
+        unit,
+        email: a.email.clone().or_else(|| known.and_then(|u| u.email.clone())),
+        mobile: a.mobile.clone().or_else(|| known.and_then(|u| u.mobile.clone())),
+        active: true,
+        failed_attempts: 0,
+        locked_until: None,
+        password_hash: hash,
+    };
+    store.add_account(&account, now).await?;
+    store
+        .audit(now, "cli", "account_created", &account.id, &account.roles.join(","))
+        .await?;
+    crate::out!("created `{}` ({})", account.id, account.roles.join(", "));
+    if let Some(p) = shown {
+        crate::out!("password: {p}");
+        crate::out!("(shown once; change it with `yimen user password {}`)", account.id);
+    }
+    Ok(())
+}
+
+/// `yimen user list`: every account, one per line, tab-separated, locked ones marked.
+async fn list(store: &Store, now: i64) -> anyhow::Result<()> {
+    for a in store.accounts().await? {
+        crate::out!(
+            "{}\t{}\t{}\t{}\t{}{}",
+            a.id,
+            a.name,
+            a.roles.join(","),
+            a.department.as_deref().unwrap_or("-"),
+            a.unit,
+            if a.locked_until.is_some_and(|t| t > now) {
+                "\tlocked"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }
