@@ -271,3 +271,22 @@ fn no_source_file_is_over_six_hundred_lines() {
     }
     assert!(long.is_empty(), "{long:#?}");
 }
+
+#[test]
+fn every_crate_denies_long_functions() {
+    // clippy.toml sets the bound (120 lines); each crate's root turns the lint on for its code
+    // (tests aside), and the suite's clippy run makes a warning an error.
+    let missing: Vec<&str> = SOURCES
+        .iter()
+        .filter(|src| {
+            let root = workspace().join(src).join("lib.rs");
+            !std::fs::read_to_string(root)
+                .unwrap_or_default()
+                .contains("#![warn(clippy::too_many_lines)]")
+        })
+        .copied()
+        .collect();
+    assert!(missing.is_empty(), "crates without the lint: {missing:?}");
+    let toml = std::fs::read_to_string(workspace().join("clippy.toml")).expect("clippy.toml");
+    assert!(toml.contains("too-many-lines-threshold = 120"), "{toml}");
+}

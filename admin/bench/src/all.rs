@@ -102,18 +102,14 @@ pub fn all(args: &AllArgs) -> ExitCode {
     }
 }
 
-fn run_all(args: &AllArgs) -> Result<Vec<String>, String> {
-    let dir = &args.dir;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let goals = dir.join("goals.jsonl");
-    let _ = std::fs::remove_file(&goals);
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let workflows = args.workflows.display().to_string();
+/// Each benchmark's name and the `yimen` arguments that run it, at full or quick sizes, each
+/// on its own scratch database (the reports and pages share the big one).
+fn plan(args: &AllArgs, dir: &Path) -> Result<Vec<(&'static str, Vec<String>)>, String> {
     let q = args.quick;
     let n = |full: usize, quick: usize| if q { quick } else { full }.to_string();
     let big = scratch(dir, if q { "quick-store.db" } else { "store.db" }, true)?;
     let cases = n(args.cases, 3_000);
-    let runs: Vec<(&str, Vec<String>)> = vec![
+    Ok(vec![
         (
             "W1",
             vec![
@@ -191,7 +187,18 @@ fn run_all(args: &AllArgs) -> Result<Vec<String>, String> {
                 if q { "0.01".into() } else { "1".into() },
             ],
         ),
-    ];
+    ])
+}
+
+fn run_all(args: &AllArgs) -> Result<Vec<String>, String> {
+    let dir = &args.dir;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let goals = dir.join("goals.jsonl");
+    let _ = std::fs::remove_file(&goals);
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let workflows = args.workflows.display().to_string();
+    let q = args.quick;
+    let runs = plan(args, dir)?;
     let mut failed = Vec::new();
     let started = Instant::now();
     for (name, argv) in runs {

@@ -2,6 +2,7 @@
 //!
 //! `yimen bench w1`: case lifecycles through the real engine and store, durable before
 //! acknowledgement. Prints a table; exits non-zero only when it cannot run.
+#![warn(clippy::too_many_lines)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

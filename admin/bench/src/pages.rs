@@ -151,6 +151,56 @@ fn pct(v: &[f64], p: f64) -> f64 {
     v[i.clamp(1, v.len()) - 1]
 }
 
+/// Opens and dispatches `missing` 12345 requests, 64 clients at a time; their ids.
+async fn open_requests(
+    engine: &Engine,
+    clerk: &yimen_engine::core::Actor,
+    missing: usize,
+) -> Result<Vec<String>, String> {
+    let mut opened = Vec::new();
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    let per = missing.div_ceil(64);
+    for c in 0..64 {
+        let n = per.min(missing.saturating_sub(c * per));
+        let (engine, clerk) = (engine.clone(), clerk.clone());
+        handles.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..n {
+                let fields = json!({"caller": "市民", "caller_phone": "13800138000", "category": "request", "content": format!("路灯不亮 {c}-{i}")});
+                let out = engine
+                    .open_case(
+                        "service_request_12345",
+                        "hotline_12345",
+                        fields.as_object().cloned().unwrap_or_default(),
+                        None,
+                        clerk.clone(),
+                        None,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let cmd = Command::Act {
+                    action: "dispatch".into(),
+                    fields: serde_json::Map::new(),
+                    comment: None,
+                    expected_version: None,
+                };
+                engine
+                    .command(&out.case.id, cmd, clerk.clone(), None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                ids.push(out.case.id);
+            }
+            Ok::<_, String>(ids)
+        }));
+    }
+    for h in handles {
+        opened.extend(h.await.map_err(|e| e.to_string())??);
+    }
+    eprintln!("opened {missing} requests in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(opened)
+}
+
 /// Runs the benchmark.
 pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../w1.yaml"))?;
@@ -181,46 +231,7 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let missing = args.open.saturating_sub(open.len());
     if missing > 0 {
-        let started = Instant::now();
-        let mut handles = Vec::new();
-        let per = missing.div_ceil(64);
-        for c in 0..64 {
-            let n = per.min(missing.saturating_sub(c * per));
-            let (engine, clerk) = (engine.clone(), clerk.clone());
-            handles.push(tokio::spawn(async move {
-                let mut ids = Vec::new();
-                for i in 0..n {
-                    let fields = json!({"caller": "市民", "caller_phone": "13800138000", "category": "request", "content": format!("路灯不亮 {c}-{i}")});
-                    let out = engine
-                        .open_case(
-                            "service_request_12345",
-                            "hotline_12345",
-                            fields.as_object().cloned().unwrap_or_default(),
-                            None,
-                            clerk.clone(),
-                            None,
-                        )
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let cmd = Command::Act {
-                        action: "dispatch".into(),
-                        fields: serde_json::Map::new(),
-                        comment: None,
-                        expected_version: None,
-                    };
-                    engine
-                        .command(&out.case.id, cmd, clerk.clone(), None)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    ids.push(out.case.id);
-                }
-                Ok::<_, String>(ids)
-            }));
-        }
-        for h in handles {
-            open.extend(h.await.map_err(|e| e.to_string())??);
-        }
-        eprintln!("opened {missing} requests in {:.0} s", started.elapsed().as_secs_f64());
+        open.extend(open_requests(&engine, &clerk, missing).await?);
     }
     let (total, events) = store.size().await.map_err(|e| e.to_string())?;
     // The handler who loads the pages, with an API token.

@@ -64,11 +64,11 @@ async fn open_many(engine: &Engine, clerk: &Actor, case_type: &'static str, n: u
     Ok(())
 }
 
-/// Runs the benchmark.
-pub async fn startup(args: &StartupArgs) -> Result<(), String> {
-    // The bundled workflows with the two benchmark case types beside them.
+/// The bundled workflows with the two benchmark case types beside them, in a scratch
+/// directory (removed by the caller), loaded.
+fn startup_workflows(workflows: &std::path::Path) -> Result<(std::path::PathBuf, yimen_engine::load::Bundle), String> {
     let dir = std::env::temp_dir().join(format!("yimen-bench-startup-{}", std::process::id()));
-    crate::copy_dir(&args.workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
+    crate::copy_dir(workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
     std::fs::write(dir.join("cases/w1.yaml"), include_str!("../w1.yaml")).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("cases/idle.yaml"), include_str!("../idle.yaml")).map_err(|e| e.to_string())?;
     let opts = LoadOptions {
@@ -79,6 +79,12 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
     if diags.has_errors() {
         return Err("the benchmark workflows do not validate".into());
     }
+    Ok((dir, bundle))
+}
+
+/// Runs the benchmark.
+pub async fn startup(args: &StartupArgs) -> Result<(), String> {
+    let (dir, bundle) = startup_workflows(&args.workflows)?;
     let now = chrono::Utc::now().timestamp_millis();
     let crate::Setup {
         store,
