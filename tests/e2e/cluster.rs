@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::notify::{read_maildir, start_smtp};
+use crate::smtp::{read_maildir, start_smtp};
 use crate::support::{Client, Server};
 
 /// A case type whose SLA runs out a minute after opening, on the standard ladder.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::cluster::{count, drop_database, psql, scratch_database};
-use crate::notify::{read_maildir, start_smtp};
+use crate::smtp::{read_maildir, start_smtp};
 use crate::support::Server;
 
 #[test]

@@ -20,6 +20,7 @@ mod schemathesis;
 mod serve;
 mod simulate;
 mod sms;
+mod smtp;
 mod support;
 mod validate;
 

@@ -14,7 +14,7 @@ use std::process::Command;
 use crate::support::Server;
 
 fn schemathesis() -> PathBuf {
-    let python = PathBuf::from(crate::notify::python());
+    let python = PathBuf::from(crate::smtp::python());
     python.with_file_name("schemathesis")
 }
 
@@ -24,7 +24,7 @@ fn the_api_answers_as_its_openapi_document_says_for_an_admin_and_a_grid_worker()
     assert!(
         exe.is_file(),
         "schemathesis is not installed beside {} (scripts/test.sh installs it)",
-        crate::notify::python()
+        crate::smtp::python()
     );
     let dir = tempfile::tempdir().expect("tempdir");
     // Deploying from the API writes the workflows back: give the server its own copy.

@@ -26,17 +26,12 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full("yimen_writer_batch_commands".into()), BATCH));
-            match builder.map(PrometheusBuilder::install_recorder) {
-                Ok(Ok(handle)) => Some(handle),
-                Ok(Err(e)) => {
-                    tracing::warn!("metrics are not recorded: {e}");
-                    None
-                }
-                Err(e) => {
-                    tracing::warn!("metrics are not recorded: {e}");
-                    None
-                }
-            }
+            let installed = builder
+                .map_err(|e| e.to_string())
+                .and_then(|b| b.install_recorder().map_err(|e| e.to_string()));
+            installed
+                .inspect_err(|e| tracing::warn!("metrics are not recorded: {e}"))
+                .ok()
         })
         .as_ref()
 }

@@ -9,6 +9,7 @@ mod corpus;
 mod faults;
 mod hostile;
 mod intake;
+mod migration;
 mod render;
 mod reports;
 mod runtime;

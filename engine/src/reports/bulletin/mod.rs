@@ -217,7 +217,7 @@ pub async fn compute(
                     case.tier.as_str().to_owned(),
                     case.case_type.clone(),
                 ];
-                (within.case(&case, flags), keys)
+                (Some(within.case(&case, flags)), keys)
             };
             let Some(f) = f else { return Ok(()) };
             for (i, key) in keys.into_iter().enumerate() {
@@ -351,7 +351,7 @@ impl Window<'_> {
 
     /// What a case adds to its department, tier and case type in the period; `flags` are its
     /// (warnings, breaches) in the period.
-    fn case(&self, case: &CaseFacts, (warnings, breaches): (u64, u64)) -> Option<Figures> {
+    fn case(&self, case: &CaseFacts, (warnings, breaches): (u64, u64)) -> Figures {
         let day = self.calendar.day_seconds().max(1) as f64;
         let mut f = Figures::default();
         if self.contains(case.opened_at) {
@@ -390,7 +390,7 @@ impl Window<'_> {
         }
         f.warnings += warnings;
         f.breaches += breaches;
-        Some(f)
+        f
     }
 }
 
