@@ -13,7 +13,6 @@ use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use crate::app::router;
-use crate::cli::today_in_centre;
 pub use crate::settings::ServeArgs;
 use crate::settings::{LogFormat, Settings};
 use yimen_service::AppState;
@@ -64,6 +63,17 @@ fn init_tracing(s: &Settings) {
     };
 }
 
+/// The periodic jobs of `bundle` over `engine`, their reports in the centre's language.
+fn scheduler(bundle: &load::Bundle, engine: &Engine) -> Option<yimen_engine::runtime::scheduler::Scheduler> {
+    let (s, cal) = (bundle.schedules.as_ref()?, bundle.default_calendar()?);
+    Some(yimen_engine::runtime::scheduler::Scheduler::new(
+        engine.clone(),
+        s.value.clone(),
+        cal.clone(),
+        Arc::new(yimen_reports::Reports::new(&engine.org().file.centre.locale)),
+    ))
+}
+
 async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     // Before anything records: what happens from the first batch on is counted.
     yimen_service::metrics::install();
@@ -88,10 +98,13 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     let Some(org) = bundle.organisation.as_ref().map(|o| Organisation::new(o.value.clone())) else {
         anyhow::bail!("the workflows have no organisation");
     };
-    let engine_opts = EngineOptions {
+    let mut engine_opts = EngineOptions {
         timer_lease: args.timer_lease,
         ..EngineOptions::default()
     };
+    if let Some(cal) = bundle.default_calendar() {
+        engine_opts.zone = cal.timezone();
+    }
     let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), engine_opts);
     recompute_if_calendars_changed(&store, &engine, &bundle, now_ms).await?;
     let demo_accounts = if args.demo {
@@ -112,18 +125,11 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     let timers = engine.spawn_timer_loop(stop_rx.clone());
     let reloading = spawn_reloader(engine.clone(), store.clone(), bundle.clone(), stop_rx.clone());
     // Periodic jobs (the monthly bulletin): each period once across nodes, caught up at start.
-    let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
-        (Some(s), Some(cal)) => Some(yimen_engine::runtime::scheduler::Scheduler::new(
-            engine.clone(),
-            s.value.clone(),
-            cal.clone(),
-        )),
-        _ => None,
-    };
+    let scheduler = scheduler(&bundle, &engine);
     if args.demo
         && let Some(sc) = &scheduler
     {
-        crate::demo::reports(sc, today_in_centre()).await;
+        crate::demo::reports(sc, sc.today()).await;
     }
     let scheduling = scheduler
         .clone()
@@ -199,7 +205,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
 /// The workflows, loaded and checked: every problem printed; `None` when any is an error.
 fn load_valid(args: &Settings) -> anyhow::Result<Option<Arc<load::Bundle>>> {
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     if !args.workflows.is_dir() {

@@ -526,7 +526,7 @@ async fn failed_notifications_show_addresses_masked_to_roles_that_see_them_maske
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let opts = yimen_engine::load::LoadOptions {
-        today: chrono::Utc::now().date_naive(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: yimen_engine::yaml::Limits::default(),
     };
     let (bundle, _) = yimen_engine::load::load_dir(&common::workflows(), &opts);

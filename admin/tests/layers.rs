@@ -77,6 +77,20 @@ const WALLS: &[(&str, &[&str])] = &[
         ],
     ),
     ("yimen-bench", &["yimen-api", "yimen-pages", "yimen-dispatch"]),
+    (
+        "yimen-reports",
+        &[
+            "axum",
+            "hyper",
+            "yimen-notifiers",
+            "yimen-service",
+            "yimen-http",
+            "yimen-api",
+            "yimen-pages",
+            "yimen-dispatch",
+            "yimen-bench",
+        ],
+    ),
 ];
 
 #[test]
@@ -113,6 +127,7 @@ const SOURCES: &[&str] = &[
     "admin/http/src",
     "admin/api/src",
     "admin/pages/src",
+    "admin/reports/src",
     "admin/dispatch/src",
     "admin/bench/src",
     "admin/src",

@@ -10,7 +10,7 @@
 
 /// The core's error (a definition, a deployed source, a schedule or a template that fails).
 pub use yimen_core::Error as CoreError;
-pub use yimen_core::{Bundle, Diagnostic, Diagnostics, LoadOptions, Severity, load_dir};
+pub use yimen_core::{Bundle, Diagnostic, Diagnostics, LoadOptions, Severity, Today, load_dir};
 pub use yimen_core::{calendar, core, diag, duration, expr, load, model, render, scenario, schedule, schema, yaml};
 
 /// Prints a line to standard output for a command; when the reader has gone (`yimen … | head`),
@@ -26,15 +26,6 @@ macro_rules! out {
             }
         }
     }};
-}
-
-/// Today's date in China (UTC+8 all year, the zone of the bundled calendars), for the checks a
-/// command makes while loading workflows, before any calendar has been read (whether next
-/// year's calendar is there). Once a calendar is loaded, its own zone gives the date.
-pub fn today_in_centre() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
 }
 
 pub mod reports;

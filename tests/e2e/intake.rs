@@ -15,7 +15,7 @@ use crate::support::Server;
 fn every_case_type_opens_through_the_api_and_walks_to_closure() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
     let opts = LoadOptions {
-        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
         limits: yimen_engine::yaml::Limits::default(),
     };
     let (bundle, diags) = load_dir(&root, &opts);

@@ -354,7 +354,7 @@ fn a_bulletin_run_by_hand_is_served_and_emailed_to_its_distribution_list() {
     // each, in Chinese, with the link to the page.
     let root = yimen_tests::root().join("workflows");
     let opts = yimen_engine::load::LoadOptions {
-        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
         limits: yimen_engine::yaml::Limits::default(),
     };
     let (bundle, _) = yimen_engine::load::load_dir(&root, &opts);

@@ -20,12 +20,12 @@ use clap::{Args, Subcommand};
 use serde_json::{Map, json};
 use yimen_engine::core::{Actor, Command, Organisation};
 use yimen_engine::load::{self, LoadOptions};
+use yimen_engine::reports::Render as _;
 use yimen_engine::runtime::{Definitions, Engine, EngineOptions, SystemClock};
 use yimen_engine::store::{Durability, Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use yimen_engine::out;
-use yimen_engine::today_in_centre;
 
 /// Builds the application's router over a state (the binary passes its own, so the pages
 /// benchmark measures the routes people use).
@@ -177,7 +177,7 @@ pub(crate) fn bench_bundle(
     copy_dir(workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
     std::fs::write(dir.join(format!("cases/{name}.yaml")), yaml).map_err(|e| e.to_string())?;
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, diags) = load::load_dir(&dir, &opts);
@@ -421,39 +421,29 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
         .as_ref()
         .and_then(|s| s.value.jobs.values().find_map(|j| j.scoring.clone()))
         .ok_or("no assessment scoring in the workflows")?;
+    let satisfaction = bundle.schedules.as_ref().and_then(|s| s.value.satisfaction.clone());
+    let render = yimen_reports::Reports::new(&engine.org().file.centre.locale);
     let mut month_times = Vec::new();
     let mut year_times = Vec::new();
     let mut month_cases = 0;
     for _ in 0..args.runs.max(1) {
         let t = Instant::now();
-        let b = bulletin::compute(
-            &store,
-            engine.org(),
-            &cal,
-            &names,
-            Period::parse("2025-06").map_err(|e| e.to_string())?,
-            None,
-            None,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        let _ = (bulletin::html(&b, Some(0.9)), bulletin::csv(&b));
+        let rules = bulletin::Rules {
+            satisfaction: satisfaction.as_ref(),
+            ..bulletin::Rules::counting(engine.org(), &cal, &names)
+        };
+        let b = bulletin::compute(&store, &rules, Period::parse("2025-06").map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = render.bulletin(&b);
         month_times.push(t.elapsed().as_secs_f64());
         month_cases = b.total.received;
         let t = Instant::now();
-        let y = bulletin::compute(
-            &store,
-            engine.org(),
-            &cal,
-            &names,
-            Period::parse("2025").map_err(|e| e.to_string())?,
-            None,
-            None,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let y = bulletin::compute(&store, &rules, Period::parse("2025").map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
         let a = assessment::score(&y, &scoring);
-        let _ = (assessment::html(&a), assessment::csv(&a));
+        let _ = render.assessment(&a);
         year_times.push(t.elapsed().as_secs_f64());
     }
     engine.shutdown().await;

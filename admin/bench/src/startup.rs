@@ -18,8 +18,6 @@ use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
 use yimen_engine::store::StoreOptions;
 use yimen_engine::yaml::Limits;
 
-use yimen_engine::today_in_centre;
-
 /// Arguments of `yimen bench startup`.
 #[derive(Debug, Args)]
 pub struct StartupArgs {
@@ -72,7 +70,7 @@ fn startup_workflows(workflows: &std::path::Path) -> Result<(std::path::PathBuf,
     std::fs::write(dir.join("cases/w1.yaml"), include_str!("../w1.yaml")).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("cases/idle.yaml"), include_str!("../idle.yaml")).map_err(|e| e.to_string())?;
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, diags) = load::load_dir(&dir, &opts);

@@ -305,7 +305,7 @@ impl Dispatcher {
                 .and_then(|c| self.engine.definitions().get(&c.case_type, c.definition_version));
             let tz = def
                 .as_ref()
-                .map_or(chrono_tz::Asia::Shanghai, |d| d.calendar.timezone());
+                .map_or_else(|| self.engine.zone(), |d| d.calendar.timezone());
             let local = now.with_timezone(&tz);
             let minute = chrono::Timelike::hour(&local) * 60 + chrono::Timelike::minute(&local);
             let quiet = if start <= end {

@@ -20,7 +20,8 @@ impl Dispatcher {
             .report_data(job, period)
             .await?
             .ok_or(DispatchError::Gone("the report is gone"))?;
-        let (title, summary) = yimen_engine::reports::describe(&kind, &data);
+        let locale = self.engine.org().file.centre.locale.clone();
+        let (title, summary) = yimen_reports::describe(&locale, &kind, &data);
         let name = self
             .engine
             .org()
@@ -28,7 +29,7 @@ impl Dispatcher {
             .map_or_else(|| "您好".to_owned(), |u| u.name.clone());
         let path = format!("/api/v1/reports/{job}/{period}/html");
         let ctx = self.renderer.report_context(&title, period, &path, &summary, &name);
-        let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
+        let r = self.renderer.render(&d.template, &locale, &ctx)?;
         Ok(Message {
             to: d.address.clone(),
             to_name: Some(name),
@@ -73,7 +74,7 @@ impl Dispatcher {
             },
             self.engine.now(),
         );
-        let r = self.renderer.render(&d.template, "zh-CN", &ctx)?;
+        let r = self.renderer.render(&d.template, &org.file.centre.locale, &ctx)?;
         let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
         Ok(if d.channel == "sms" {
             let report_url = self.opts.reports.as_ref().map(|(base, token)| {

@@ -109,7 +109,7 @@ fn copy_dir(from: &Path, to: &Path, depth: usize) -> std::io::Result<()> {
 
 fn options(today: chrono::NaiveDate) -> LoadOptions {
     LoadOptions {
-        today,
+        today: today.into(),
         limits: Limits::default(),
     }
 }

@@ -19,5 +19,18 @@ pub use error::{Error, Kind};
 pub use session::{Authed, Session};
 pub use state::{AppState, MAX_BODY, RouteInfo, is_api_path};
 
-/// HTML-escapes text for an element or an attribute.
-pub use yimen_engine::reports::bulletin::esc;
+/// Text escaped for HTML (element content and quoted attributes).
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}

@@ -36,15 +36,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The centre's time zone (from its calendar; Asia/Shanghai before any is deployed).
+    /// The centre's time zone: its organisation's calendar's, else the engine's.
     pub fn centre_tz(&self) -> chrono_tz::Tz {
         *self.tz.get_or_init(|| {
-            self.engine
-                .definitions()
-                .all_current()
-                .first()
-                .map(|d| d.calendar.timezone())
-                .unwrap_or(chrono_tz::Asia::Shanghai)
+            self.bundle
+                .as_ref()
+                .and_then(|b| b.default_calendar())
+                .map_or_else(|| self.engine.zone(), yimen_engine::calendar::WorkCalendar::timezone)
         })
     }
 

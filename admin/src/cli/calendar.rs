@@ -11,7 +11,7 @@ use yimen_engine::duration::{Duration, Unit};
 use yimen_engine::load::{self, LoadOptions};
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 
 /// Calendar subcommands.
 #[derive(Debug, Subcommand)]
@@ -79,7 +79,7 @@ fn load_calendar(src: &CalendarSource) -> anyhow::Result<WorkCalendar> {
         ));
     }
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (mut bundle, diags) = load::load_dir(&src.workflows, &opts);

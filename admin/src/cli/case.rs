@@ -9,7 +9,7 @@ use yimen_engine::load::{self, LoadOptions};
 use yimen_engine::store::{Store, StoreOptions, cases};
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 
 /// Case subcommands.
 #[derive(Debug, Subcommand)]
@@ -55,7 +55,7 @@ pub fn run(cmd: &CaseCommand) -> ExitCode {
 
 async fn show(args: &TimelineArgs) -> anyhow::Result<()> {
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, _) = load::load_dir(&args.workflows, &opts);

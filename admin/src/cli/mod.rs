@@ -12,7 +12,5 @@ pub mod test;
 pub mod user;
 pub mod validate;
 
-pub use yimen_engine::today_in_centre;
-
 /// Exit code for problems with the command itself or its files (not with their content).
 pub const EXIT_USAGE: u8 = 2;

@@ -15,7 +15,7 @@ use yimen_engine::store::jobs::Saved;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 
 /// Arguments of `yimen report`.
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
 async fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let period = Period::parse(&args.period)?;
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);
@@ -101,7 +101,8 @@ async fn report(args: &ReportArgs) -> anyhow::Result<()> {
         Arc::new(SystemClock),
         EngineOptions::default(),
     );
-    let sched = Scheduler::new(engine.clone(), jobs, cal);
+    let render = std::sync::Arc::new(yimen_reports::Reports::new(&engine.org().file.centre.locale));
+    let sched = Scheduler::new(engine.clone(), jobs, cal, render);
     let result = sched.run_by_hand(&args.job, period).await;
     let outcome = match result {
         Ok((saved, sha)) => {

@@ -21,7 +21,7 @@ use yimen_engine::simulate::{self, Options, Progress};
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 
 /// Arguments of `yimen simulate`.
 #[derive(Debug, Args)]
@@ -71,7 +71,7 @@ fn pct(x: f64) -> String {
 
 async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     if !args.workflows.is_dir() {
@@ -116,10 +116,10 @@ async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
     );
     let clock = Arc::new(ManualClock::new(begin));
     let engine = Engine::start(store.clone(), defs, org, clock.clone(), EngineOptions::default());
-    let scheduler = bundle
-        .schedules
-        .as_ref()
-        .map(|s| Scheduler::new(engine.clone(), s.value.clone(), cal.clone()));
+    let scheduler = bundle.schedules.as_ref().map(|s| {
+        let render = Arc::new(yimen_reports::Reports::new(&engine.org().file.centre.locale));
+        Scheduler::new(engine.clone(), s.value.clone(), cal.clone(), render)
+    });
     let sim = Options {
         seed: args.seed,
         scale: args.scale,
@@ -137,17 +137,13 @@ async fn simulate_year(args: &SimulateArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     // The year's bulletin, computed from the cases and their history, beside the ground truth.
     let names = std::collections::HashMap::new();
-    let year = bulletin::compute(
-        &store,
-        engine.org(),
-        &cal,
-        &names,
-        Period::year_of(start),
-        None,
+    let rules = bulletin::Rules {
         // The spot-check's review cases are the centre's own, not citizens'.
-        scheduler.as_ref().and_then(Scheduler::review_case_type),
-    )
-    .await?;
+        review_case_type: scheduler.as_ref().and_then(Scheduler::review_case_type),
+        satisfaction: bundle.schedules.as_ref().and_then(|s| s.value.satisfaction.as_ref()),
+        ..bulletin::Rules::counting(engine.org(), &cal, &names)
+    };
+    let year = bulletin::compute(&store, &rules, Period::year_of(start)).await?;
     let truth = &out.year;
     crate::out!(
         "\nsimulated {} ({} cases, {} commands, {} job runs) in {secs:.1} s on {}: {:.0} cases/s",

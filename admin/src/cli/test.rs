@@ -12,7 +12,7 @@ use yimen_engine::runtime::Definitions;
 use yimen_engine::scenario;
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 
 /// Arguments of `yimen test`.
 #[derive(Debug, Args)]
@@ -37,7 +37,7 @@ pub fn run(args: &TestArgs) -> ExitCode {
         }
     }
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, diags) = load::load_dir(&args.workflows, &opts);

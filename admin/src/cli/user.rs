@@ -11,7 +11,7 @@ use yimen_engine::store::accounts::Account;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 use yimen_service::auth;
 
 /// Account subcommands.
@@ -167,7 +167,7 @@ async fn user(cmd: &UserCommand) -> anyhow::Result<()> {
         UserCommand::List(d) => d,
     };
     let opts = LoadOptions {
-        today: today_in_centre(),
+        today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, _) = load::load_dir(&at.workflows, &opts);

@@ -14,7 +14,7 @@ use yimen_engine::load::{self, Bundle, LoadOptions};
 use yimen_engine::schedule;
 use yimen_engine::yaml::Limits;
 
-use super::{EXIT_USAGE, today_in_centre};
+use super::EXIT_USAGE;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,7 +80,10 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         args.paths.clone()
     };
     let opts = LoadOptions {
-        today: args.today.unwrap_or_else(today_in_centre),
+        today: args.today.map_or_else(
+            || yimen_engine::Today::At(chrono::Utc::now()),
+            yimen_engine::Today::Date,
+        ),
         limits: Limits::default(),
     };
     let mut all: Vec<Diagnostic> = Vec::new();

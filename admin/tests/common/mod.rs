@@ -153,7 +153,7 @@ impl App {
         let wf = dir.path().join("workflows");
         copy(&workflows(), &wf);
         let opts = LoadOptions {
-            today: chrono::Utc::now().date_naive(),
+            today: yimen_engine::Today::At(chrono::Utc::now()),
             limits: Limits::default(),
         };
         let (bundle, diags) = load_dir(&wf, &opts);
@@ -173,7 +173,12 @@ impl App {
         let org = Organisation::new(org_file.clone());
         let engine = Engine::start(store, defs, org, Arc::new(SystemClock), EngineOptions::default());
         let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
-            (Some(s), Some(cal)) => Some(Scheduler::new(engine.clone(), s.value.clone(), cal.clone())),
+            (Some(s), Some(cal)) => Some(Scheduler::new(
+                engine.clone(),
+                s.value.clone(),
+                cal.clone(),
+                Arc::new(yimen_reports::Reports::new(&engine.org().file.centre.locale)),
+            )),
             _ => None,
         };
         // The organisation's users as accounts, and one account per role holding only it.

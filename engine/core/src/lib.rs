@@ -24,4 +24,4 @@ pub mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use error::Error;
-pub use load::{Bundle, LoadOptions, load_dir};
+pub use load::{Bundle, LoadOptions, Today, load_dir};

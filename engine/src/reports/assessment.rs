@@ -2,18 +2,29 @@
 //! year's figures (the bulletin's, over twelve months) with the weights, deductions and veto of
 //! `schedules.yaml`, ranked, with every line of the score kept so it can be explained.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
-use super::bulletin::{Bulletin, Figures, bars, esc, field, pct};
+use super::bulletin::{Bulletin, Figures};
 use crate::model::schedule::{Metric, Scoring};
+
+/// What a line of a score is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Item {
+    /// A weighted rate.
+    Metric(Metric),
+    /// The deduction for supervision records at a level.
+    Deduction {
+        /// The level (1–3).
+        level: u8,
+    },
+}
 
 /// One line of a department's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Line {
     /// What it is.
-    pub item: String,
+    pub item: Item,
     /// The rate or count it is computed from (`None`: no data; the item is left out and the
     /// other items are scaled up to the full score).
     pub input: Option<f64>,
@@ -59,16 +70,6 @@ pub struct Assessment {
     pub departments: Vec<Score>,
 }
 
-fn metric_name(m: Metric) -> &'static str {
-    match m {
-        Metric::OnTimeRate => "按时办结率",
-        Metric::SatisfactionRate => "群众满意率",
-        Metric::SpotCheckPassRate => "抽查合格率",
-        Metric::ZeroTripRate => "零跑率",
-        Metric::OneTripOrBetterRate => "最多跑一次率",
-    }
-}
-
 fn metric(f: &Figures, m: Metric) -> Option<f64> {
     let closed = (f.closed > 0).then_some(());
     match m {
@@ -105,7 +106,7 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
             for (m, w) in &scoring.items {
                 let input = metric(f, *m);
                 lines.push(Line {
-                    item: metric_name(*m).to_owned(),
+                    item: Item::Metric(*m),
                     input,
                     weight: *w,
                     points: input.map_or(0.0, |x| round2(x * w * scale)),
@@ -119,7 +120,7 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
                     .unwrap_or(0);
                 if n > 0 {
                     lines.push(Line {
-                        item: format!("第{level}级督办 {n} 件"),
+                        item: Item::Deduction { level: *level },
                         input: Some(n as f64),
                         weight: *per,
                         points: round2(-(n as f64) * per),
@@ -167,145 +168,6 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
     }
 }
 
-/// How the department's items were scaled, when some had no data.
-fn scaled_note(a: &Assessment, d: &Score) -> String {
-    let full: f64 = a.scoring.items.values().sum();
-    let counted: f64 = d
-        .lines
-        .iter()
-        .take(a.scoring.items.len())
-        .filter(|l| l.input.is_some())
-        .map(|l| l.weight)
-        .sum();
-    if counted > 0.0 && (counted - full).abs() > 1e-9 {
-        format!("（有数据的指标权重合计 {counted}，各项按 {full}/{counted} 折算）")
-    } else {
-        String::new()
-    }
-}
-
-/// The CSV: one row per department with each line's points.
-pub fn csv(a: &Assessment) -> String {
-    let mut out =
-        String::from("\u{feff}排名 rank,部门 department,编号 id,得分 score,合格 passed,一票否决 vetoed,明细 lines\n");
-    for d in &a.departments {
-        let lines: Vec<String> = d.lines.iter().map(|l| format!("{} {:+.2}", l.item, l.points)).collect();
-        let _ = writeln!(
-            out,
-            "{},{},{},{:.2},{},{},{}",
-            d.rank.map(|r| r.to_string()).unwrap_or_else(|| "未参评".into()),
-            field(&d.name),
-            field(&d.id),
-            d.score,
-            if d.passed { "是" } else { "否" },
-            if d.vetoed { "是" } else { "否" },
-            field(&lines.join("；"))
-        );
-    }
-    out
-}
-
-/// The page: ranking chart, table, and each department's score explained line by line.
-pub fn html(a: &Assessment) -> String {
-    let mut h = String::new();
-    let title = format!("{} {} 年度考核", a.centre, a.period);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <style>body{{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;color:#222;margin:24px;max-width:1100px}}\
-         table{{border-collapse:collapse;margin:12px 0 24px;font-size:13px}}th,td{{border:1px solid #bbb;padding:4px 8px;text-align:right}}\
-         th{{background:#eef2f7}}td.l,th.l{{text-align:left}}tr.veto td{{background:#fdecea}}h2{{font-size:17px;margin-top:28px}}</style></head><body>\
-         <h1 style=\"font-size:22px\">{t}</h1><p>依据全年案件及其历史记录计算；各项得分 = 指标 × 权重，减去督办扣分；\
-         某项指标无数据的，不计该项，其余各项按比例折算为满分；全年无案件的部门列出但不参评。</p>",
-        t = esc(&title)
-    );
-    let max: f64 = a.scoring.items.values().sum();
-    let chart: Vec<(String, f64, String)> = a
-        .departments
-        .iter()
-        .filter(|d| d.assessed)
-        .map(|d| (d.name.clone(), d.score.max(0.0), format!("{:.2}", d.score)))
-        .collect();
-    h.push_str(&bars("得分 Score", &chart, max, a.scoring.pass_score));
-    h.push_str(
-        "<table><tr><th>排名</th><th class=\"l\">部门</th><th>得分</th><th>合格</th><th>一票否决</th><th>按时办结率</th>\
-         <th>满意率</th><th>抽查合格率</th><th>二级督办</th><th>三级督办</th></tr>",
-    );
-    for d in &a.departments {
-        let f = &d.figures;
-        let _ = write!(
-            h,
-            "<tr{}><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if d.vetoed { " class=\"veto\"" } else { "" },
-            d.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
-            esc(&d.name),
-            if d.assessed {
-                format!("{:.2}", d.score)
-            } else {
-                "未参评".into()
-            },
-            if !d.assessed {
-                "—"
-            } else if d.passed {
-                "是"
-            } else {
-                "否"
-            },
-            if d.vetoed { "是" } else { "否" },
-            if f.closed > 0 {
-                pct(f.on_time_rate)
-            } else {
-                "—".into()
-            },
-            f.satisfaction_rate().map(pct).unwrap_or_else(|| "—".into()),
-            f.spot_check_pass_rate().map(pct).unwrap_or_else(|| "—".into()),
-            f.escalations[1],
-            f.escalations[2],
-        );
-    }
-    h.push_str("</table><h2>得分明细 How each score is made</h2>");
-    for d in a.departments.iter().filter(|d| d.assessed) {
-        let _ = write!(
-            h,
-            "<h3 style=\"font-size:15px\">{}：{:.2}{}</h3><table><tr><th class=\"l\">项目</th><th>指标</th><th>权重/每件扣分</th><th>得分</th></tr>",
-            esc(&d.name),
-            d.score,
-            scaled_note(a, d)
-        );
-        for l in &d.lines {
-            let input = match l.input {
-                None => "无数据，按其余指标折算".to_owned(),
-                Some(x) if l.points < 0.0 => format!("{x:.0} 件"),
-                Some(x) => pct(x),
-            };
-            let _ = write!(
-                h,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{:+.2}</td></tr>",
-                esc(&l.item),
-                input,
-                l.weight,
-                l.points
-            );
-        }
-        h.push_str("</table>");
-    }
-    let idle: Vec<_> = a
-        .departments
-        .iter()
-        .filter(|d| !d.assessed)
-        .map(|d| esc(&d.name))
-        .collect();
-    if !idle.is_empty() {
-        let _ = write!(
-            h,
-            "<p>全年无案件、未参评 Not assessed (no cases in the year)：{}</p>",
-            idle.join("、")
-        );
-    }
-    h.push_str("</body></html>\n");
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use indexmap::IndexMap;
@@ -341,6 +203,7 @@ mod tests {
             period: "2026".into(),
             from: "2026-01-01".into(),
             to: "2026-12-31".into(),
+            on_time_below: None,
             total: Figures::default(),
             departments: vec![
                 row("a", 100, 95, [3, 1, 0], 50, 45),
@@ -375,10 +238,5 @@ mod tests {
             let sum: f64 = d.lines.iter().map(|l| l.points).sum();
             assert!((sum - d.score).abs() < 1e-9);
         }
-        let page = html(&a);
-        assert!(page.contains("无数据，按其余指标折算") && page.contains("<svg") && !page.contains("<script"));
-        // The idle department has no score breakdown, only a line saying it was not assessed.
-        assert!(!page.contains("idle：0.00") && page.contains("未参评 Not assessed (no cases in the year)：idle"));
-        assert_eq!(csv(&a).lines().count(), 4);
     }
 }

@@ -127,64 +127,25 @@ impl Period {
     }
 }
 
-/// A report's title and a one-paragraph summary for the email that announces it, from its kind
-/// and stored data.
-pub fn describe(kind: &str, data: &str) -> (String, String) {
-    let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-    let centre = v["centre"].as_str().unwrap_or_default();
-    let period = v["period"].as_str().unwrap_or_default();
-    let pct = |x: f64| format!("{:.1}%", x * 100.0);
-    match kind {
-        "bulletin" => {
-            let t = &v["total"];
-            let criticised: Vec<&str> = v["departments"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter(|d| d["criticised"].as_array().is_some_and(|c| !c.is_empty()))
-                        .filter_map(|d| d["name"].as_str())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (
-                format!("{centre} {period} 月度通报"),
-                format!(
-                    "本期受理 {} 件，办结 {} 件，按时办结率 {}；通报批评：{}。",
-                    t["received"].as_u64().unwrap_or(0),
-                    t["closed"].as_u64().unwrap_or(0),
-                    pct(t["on_time_rate"].as_f64().unwrap_or(0.0)),
-                    if criticised.is_empty() {
-                        "无".to_owned()
-                    } else {
-                        criticised.join("、")
-                    }
-                ),
-            )
-        }
-        "spot_check" => {
-            let n: usize = v["departments"]
-                .as_array()
-                .map(|a| a.iter().map(|d| d["drawn"].as_array().map_or(0, Vec::len)).sum())
-                .unwrap_or(0);
-            (
-                format!("{centre} {period} 每周抽查"),
-                format!(
-                    "本周抽取 {n} 件已办结案件待复核，随机种子 {}。",
-                    v["seed"].as_str().unwrap_or_default()
-                ),
-            )
-        }
-        _ => {
-            let first = v["departments"][0]["name"].as_str().unwrap_or("—");
-            let vetoed = v["departments"]
-                .as_array()
-                .map_or(0, |a| a.iter().filter(|d| d["vetoed"] == true).count());
-            (
-                format!("{centre} {period} 年度考核"),
-                format!("第一名：{first}；一票否决 {vetoed} 个部门。"),
-            )
-        }
-    }
+/// A report laid out for people: a self-contained page and a spreadsheet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// The page (HTML, no scripts, no external resources).
+    pub html: String,
+    /// The table (CSV, UTF-8).
+    pub csv: String,
+}
+
+/// Lays reports out for people. The engine computes and stores the figures, which every
+/// rendering is made from; the application words them in the centre's language and lays them
+/// out (`yimen-reports`).
+pub trait Render: Send + Sync + std::fmt::Debug {
+    /// The monthly bulletin.
+    fn bulletin(&self, b: &bulletin::Bulletin) -> Rendered;
+    /// The annual assessment.
+    fn assessment(&self, a: &assessment::Assessment) -> Rendered;
+    /// The weekly spot-check.
+    fn spot_check(&self, s: &spot_check::SpotCheck) -> Rendered;
 }
 
 /// The nearest-rank percentile `p` (0–100) of `values`, which must be sorted; 0 when empty.

@@ -7,13 +7,11 @@
 //! can redraw the same sample from the same data.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Period;
-use super::bulletin::{esc, field};
 use crate::core::Organisation;
 use crate::model::schedule::Sample;
 use crate::store::StoreError;
@@ -185,80 +183,6 @@ pub async fn draw(
         minimum: sample.minimum,
         departments,
     })
-}
-
-/// The CSV: one row per drawn case.
-pub fn csv(s: &SpotCheck) -> String {
-    let mut out = String::from(
-        "\u{feff}部门 department,编号 id,本周办结 closed,抽中案件 case,案件类型 case_type,复核单 review\n",
-    );
-    for d in &s.departments {
-        for c in &d.drawn {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{}",
-                field(&d.name),
-                field(&d.id),
-                d.closed,
-                field(&c.number),
-                field(&c.case_id),
-                field(&c.case_type),
-                field(c.review.as_deref().unwrap_or(""))
-            );
-        }
-    }
-    out
-}
-
-/// The page: the draw per department, with the seed to redraw it.
-pub fn html(s: &SpotCheck) -> String {
-    let mut h = String::new();
-    let title = format!("{} {} 每周抽查", s.centre, s.period);
-    let total: usize = s.departments.iter().map(|d| d.drawn.len()).sum();
-    let closed: u64 = s.departments.iter().map(|d| d.closed).sum();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <style>body{{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;color:#222;margin:24px;max-width:1100px}}\
-         table{{border-collapse:collapse;margin:12px 0 24px;font-size:13px}}th,td{{border:1px solid #bbb;padding:4px 8px;text-align:left}}\
-         th{{background:#eef2f7}}code{{font-size:12px}}</style></head><body><h1 style=\"font-size:22px\">{t}</h1>\
-         <p>抽查期间 Week: {from} 至 {to}。本周办结 {closed} 件，按 {rate}（每部门至少 {min} 件）分部门、分类型抽取 {total} 件。\
-         随机种子 Seed: <code>{seed}</code>（以同一数据和种子可复现抽样）。</p>\
-         <table><tr><th>部门</th><th>本周办结</th><th>抽中</th><th>案件</th><th>类型</th><th>复核单</th></tr>",
-        t = esc(&title),
-        from = s.from,
-        to = s.to,
-        rate = esc(&s.rate),
-        min = s.minimum,
-        seed = esc(&s.seed),
-    );
-    for d in &s.departments {
-        for (i, c) in d.drawn.iter().enumerate() {
-            let _ = write!(h, "<tr>");
-            if i == 0 {
-                let _ = write!(
-                    h,
-                    "<td rowspan=\"{n}\">{name}</td><td rowspan=\"{n}\">{closed}</td><td rowspan=\"{n}\">{n}</td>",
-                    n = d.drawn.len(),
-                    name = esc(&d.name),
-                    closed = d.closed
-                );
-            }
-            let _ = write!(
-                h,
-                "<td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
-                esc(&c.number),
-                esc(&c.type_name),
-                esc(&c
-                    .review
-                    .as_deref()
-                    .map(crate::render::number_of)
-                    .unwrap_or_else(|| "—".into()))
-            );
-        }
-    }
-    h.push_str("</table></body></html>\n");
-    h
 }
 
 #[cfg(test)]

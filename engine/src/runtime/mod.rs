@@ -44,10 +44,14 @@ pub struct EngineOptions {
     pub timer_batch: i64,
     /// How often the timer loop looks for due timers when none is known to be due sooner.
     pub timer_poll: StdDuration,
+    /// The centre's time zone (its organisation's calendar's), for what is dated in the centre
+    /// rather than by a case type's calendar: today's date, a report's period.
+    pub zone: chrono_tz::Tz,
 }
 
 impl Default for EngineOptions {
-    /// A random node id, batches of 512, 30-second leases, 1,000 timers a claim, a 200 ms poll.
+    /// A random node id, batches of 512, 30-second leases, 1,000 timers a claim, a 200 ms poll,
+    /// UTC until the organisation's calendar says otherwise.
     fn default() -> Self {
         Self {
             node_id: format!("node-{}", uuid::Uuid::now_v7().simple()),
@@ -55,6 +59,7 @@ impl Default for EngineOptions {
             timer_lease: chrono::Duration::seconds(30),
             timer_batch: 1000,
             timer_poll: StdDuration::from_millis(200),
+            zone: chrono_tz::UTC,
         }
     }
 }
@@ -191,6 +196,11 @@ impl Engine {
             tx,
             writer: Arc::new(tokio::sync::Mutex::new(Some(handle))),
         }
+    }
+
+    /// The centre's time zone.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.shared.opts.zone
     }
 
     /// The store.

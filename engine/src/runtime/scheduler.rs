@@ -3,6 +3,7 @@
 //! for an admin.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Engine;
 use crate::calendar::WorkCalendar;
 use crate::model::schedule::{Job, JobKind, SchedulesFile};
-use crate::reports::{Period, assessment, bulletin, spot_check};
+use crate::reports::{Period, Render, Rendered, assessment, bulletin, spot_check};
 use crate::store::StoreError;
 use crate::store::jobs::{NewReport, Saved};
 
@@ -21,6 +22,7 @@ pub struct Scheduler {
     jobs: SchedulesFile,
     calendar: WorkCalendar,
     names: HashMap<String, String>,
+    render: Arc<dyn Render>,
     /// How long a claimed run is this node's.
     pub lease: Duration,
     /// The first retry's delay (doubled for each further attempt).
@@ -49,22 +51,30 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, JobError> {
 }
 
 impl Scheduler {
-    /// A scheduler for `jobs` on `engine`, in `calendar`'s time zone and working days.
-    pub fn new(engine: Engine, jobs: SchedulesFile, calendar: WorkCalendar) -> Scheduler {
+    /// A scheduler for `jobs` on `engine`, in `calendar`'s time zone and working days, whose
+    /// reports `render` lays out.
+    pub fn new(engine: Engine, jobs: SchedulesFile, calendar: WorkCalendar, render: Arc<dyn Render>) -> Scheduler {
+        let locale = engine.org().file.centre.locale.clone();
         let names = engine
             .definitions()
             .all_current()
             .iter()
-            .map(|c| (c.def.id.clone(), c.def.name.get("zh-CN").to_owned()))
+            .map(|c| (c.def.id.clone(), c.def.name.get(&locale).to_owned()))
             .collect();
         Scheduler {
             engine,
             jobs,
             calendar,
             names,
+            render,
             lease: Duration::minutes(10),
             retry: Duration::minutes(5),
         }
+    }
+
+    /// Today's date in the centre, by the engine's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.engine.now().with_timezone(&self.calendar.timezone()).date_naive()
     }
 
     /// The jobs this engine runs.
@@ -193,12 +203,8 @@ impl Scheduler {
         match job.kind {
             JobKind::Bulletin => {
                 let b = self.bulletin(period, job.criticise.as_ref()).await?;
-                let threshold = job
-                    .criticise
-                    .as_ref()
-                    .and_then(|r| r.on_time_below.as_deref())
-                    .and_then(crate::reports::spot_check::parse_rate);
                 let data = json(&b)?;
+                let Rendered { html, csv } = self.render.bulletin(&b);
                 Ok(store
                     .save_report(
                         NewReport {
@@ -206,8 +212,8 @@ impl Scheduler {
                             period: &period.id(),
                             kind: "bulletin",
                             data: &data,
-                            html: &bulletin::html(&b, threshold),
-                            csv: &bulletin::csv(&b),
+                            html: &html,
+                            csv: &csv,
                         },
                         now_ms,
                     )
@@ -221,6 +227,7 @@ impl Scheduler {
                 let year = self.bulletin(period, None).await?;
                 let a = assessment::score(&year, scoring);
                 let data = json(&a)?;
+                let Rendered { html, csv } = self.render.assessment(&a);
                 Ok(store
                     .save_report(
                         NewReport {
@@ -228,8 +235,8 @@ impl Scheduler {
                             period: &period.id(),
                             kind: "assessment",
                             data: &data,
-                            html: &assessment::html(&a),
-                            csv: &assessment::csv(&a),
+                            html: &html,
+                            csv: &csv,
                         },
                         now_ms,
                     )
@@ -278,6 +285,7 @@ impl Scheduler {
                     }
                 }
                 let data = json(&draw)?;
+                let Rendered { html, csv } = self.render.spot_check(&draw);
                 Ok(store
                     .save_report(
                         NewReport {
@@ -285,8 +293,8 @@ impl Scheduler {
                             period: &period.id(),
                             kind: "spot_check",
                             data: &data,
-                            html: &spot_check::html(&draw),
-                            csv: &spot_check::csv(&draw),
+                            html: &html,
+                            csv: &csv,
                         },
                         now_ms,
                     )
@@ -340,16 +348,15 @@ impl Scheduler {
         period: Period,
         rules: Option<&crate::model::schedule::Criticise>,
     ) -> Result<bulletin::Bulletin, JobError> {
-        Ok(bulletin::compute(
-            self.engine.store(),
-            self.engine.org(),
-            &self.calendar,
-            &self.names,
-            period,
-            rules,
-            self.review_case_type(),
-        )
-        .await?)
+        let rules = bulletin::Rules {
+            org: self.engine.org(),
+            calendar: &self.calendar,
+            case_type_names: &self.names,
+            criticise: rules,
+            review_case_type: self.review_case_type(),
+            satisfaction: self.jobs.satisfaction.as_ref(),
+        };
+        Ok(bulletin::compute(self.engine.store(), &rules, period).await?)
     }
 
     /// Runs [`Scheduler::tick`] every `poll` until `stop` turns true.

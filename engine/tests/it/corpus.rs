@@ -37,7 +37,7 @@ fn bundled() -> PathBuf {
 fn options() -> LoadOptions {
     LoadOptions {
         // Before November, so the bundled calendar's "next year missing" warning stays quiet.
-        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
         limits: Limits::default(),
     }
 }

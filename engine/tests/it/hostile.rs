@@ -11,7 +11,7 @@ use yimen_engine::yaml::{Limits, read_bytes};
 
 fn options() -> LoadOptions {
     LoadOptions {
-        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
         limits: Limits::default(),
     }
 }
@@ -125,12 +125,48 @@ fn a_calendar_that_does_not_reach_a_deadline_is_an_error_at_the_duration() {
 #[test]
 fn november_warns_that_next_year_is_missing() {
     let late = LoadOptions {
-        today: NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
+        today: NaiveDate::from_ymd_opt(2026, 11, 2).expect("date").into(),
         limits: Limits::default(),
     };
     let (_, diags) = load_dir(&bundled(), &late);
     let codes: Vec<&str> = diags.sorted().iter().map(|d| d.code).collect();
     assert_eq!(codes, vec!["Y0703"]);
+}
+
+#[test]
+fn the_date_is_read_in_the_calendars_zone() {
+    // 16:30 UTC on 31 October is already 1 November in the calendar's zone (UTC+8): the
+    // November warning is due, though the UTC date is still October.
+    let at = |h: u32, m: u32| {
+        NaiveDate::from_ymd_opt(2026, 10, 31)
+            .and_then(|d| d.and_hms_opt(h, m, 0))
+            .expect("instant")
+            .and_utc()
+    };
+    let codes = |today| {
+        let opts = LoadOptions {
+            today,
+            limits: Limits::default(),
+        };
+        let (_, diags) = load_dir(&bundled(), &opts);
+        diags.sorted().iter().map(|d| d.code).collect::<Vec<_>>()
+    };
+    assert_eq!(codes(yimen_engine::Today::At(at(16, 30))), vec!["Y0703"]);
+    assert!(codes(yimen_engine::Today::At(at(15, 30))).is_empty());
+}
+
+#[test]
+fn a_satisfaction_rule_that_would_count_nobody_is_refused() {
+    let bundled_text = std::fs::read_to_string(bundled().join("schedules.yaml")).expect("read");
+    let misspelt = bundled_text.replace(
+        "satisfied: [satisfied, basically_satisfied]",
+        "satisfied: [satisfied, basicaly_satisfied]",
+    );
+    assert_ne!(misspelt, bundled_text, "the bundled rule has changed; update this test");
+    assert_eq!(codes_for("schedules.yaml", misspelt.as_bytes()), vec!["Y0802"]);
+    let no_field = bundled_text.replace("field: satisfaction", "field: verdict");
+    assert_eq!(codes_for("schedules.yaml", no_field.as_bytes()), vec!["Y0802"]);
+    assert!(codes_for("schedules.yaml", bundled_text.as_bytes()).is_empty());
 }
 
 /// Cases per property: the default, or `YIMEN_FUZZ_CASES` for a long run by hand

@@ -17,7 +17,6 @@ use chrono::{Datelike, Duration, NaiveDate};
 use common::at;
 use serde_json::Value;
 use yimen_engine::runtime::ManualClock;
-use yimen_engine::runtime::scheduler::Scheduler;
 use yimen_engine::simulate::{self, Count, MIX, Options, local_date, truth_for};
 
 fn reported(f: &Value) -> Count {
@@ -44,7 +43,7 @@ async fn the_seed_year_reports_its_ground_truth() {
     let e = common::engine(&url, "a", clock.clone()).await;
     let b = common::bundle();
     let cal = b.calendars.get("cn-mainland").expect("calendar").clone();
-    let sched = Scheduler::new(e.clone(), b.schedules.expect("schedules").value, cal.clone());
+    let sched = common::scheduler_with(&e, b.schedules.expect("schedules").value, cal.clone());
     let opts = Options {
         scale,
         keep_truth: true,

@@ -15,7 +15,7 @@ fn mainland() -> &'static WorkCalendar {
     CAL.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
         let opts = LoadOptions {
-            today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+            today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
             limits: Limits::default(),
         };
         let (mut bundle, diags) = load_dir(&root, &opts);

@@ -23,11 +23,37 @@ use crate::model::{CalendarFile, CaseTypeFile, LadderFile, OrganisationFile, Sce
 use crate::schema::FileKind;
 use crate::yaml::Limits;
 
+/// Today, for the checks that depend on the date (a calendar's next year, whether a deadline
+/// started today can be computed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Today {
+    /// This date, whatever the zone (`yimen validate --today`, tests).
+    Date(NaiveDate),
+    /// This instant, read as a date in each calendar's own time zone.
+    At(chrono::DateTime<chrono::Utc>),
+}
+
+impl Today {
+    /// The date in `tz`.
+    pub fn in_zone(self, tz: chrono_tz::Tz) -> NaiveDate {
+        match self {
+            Today::Date(d) => d,
+            Today::At(t) => t.with_timezone(&tz).date_naive(),
+        }
+    }
+}
+
+impl From<NaiveDate> for Today {
+    fn from(d: NaiveDate) -> Today {
+        Today::Date(d)
+    }
+}
+
 /// Options for loading.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
-    /// Today's date in the centre, for checks that depend on it (a calendar's next year).
-    pub today: NaiveDate,
+    /// Today, for checks that depend on it.
+    pub today: Today,
     /// Limits on each file.
     pub limits: Limits,
 }
@@ -197,7 +223,7 @@ pub fn find_root(file: &Path) -> Option<PathBuf> {
 pub fn parse_case_type(text: &str) -> Result<CaseTypeFile, crate::Error> {
     let mut diags = Diagnostics::new();
     let opts = LoadOptions {
-        today: chrono::NaiveDate::default(),
+        today: Today::Date(chrono::NaiveDate::default()),
         limits: Limits::default(),
     };
     let schemas = read::Schemas::default();

@@ -14,6 +14,10 @@ use super::{Channel, Text, Tier};
 pub struct OrganisationFile {
     /// The centre itself.
     pub centre: Centre,
+    /// The names of the three tiers as reports print them (e.g. 区级, 镇（街道）级, 村（社区）级);
+    /// a tier without a name is printed by its word in the files.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub tiers: IndexMap<Tier, Text>,
     /// Units: the district, its towns and streets, their communities and grids.
     pub units: IndexMap<String, Unit>,
     /// Departments (resident departments, the supervision office, the discipline commission).
@@ -29,6 +33,22 @@ pub struct OrganisationFile {
     /// Users known from the start (demo users; real accounts live in the database).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub users: IndexMap<String, User>,
+}
+
+impl OrganisationFile {
+    /// The name of `tier` in `locale`.
+    pub fn tier_name(&self, tier: Tier, locale: &str) -> String {
+        self.tiers
+            .get(&tier)
+            .map_or_else(|| tier.as_str().to_owned(), |t| t.get(locale).to_owned())
+    }
+
+    /// The name of department `id` in `locale` (its id when it is not in the file).
+    pub fn department_name(&self, id: &str, locale: &str) -> String {
+        self.departments
+            .get(id)
+            .map_or_else(|| id.to_owned(), |d| d.name.get(locale).to_owned())
+    }
 }
 
 /// A matter of the catalogue and the case type it is routed to.

@@ -14,6 +14,32 @@ use super::Text;
 pub struct SchedulesFile {
     /// The jobs, keyed by id.
     pub jobs: IndexMap<String, Job>,
+    /// How a citizen's verdict on the answer is counted in the satisfaction rate of bulletins
+    /// and assessments; without it no case counts as rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// Which field holds the citizen's verdict (满意度) and which of its values count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Satisfaction {
+    /// The `enum` field holding the verdict, in the case types that record one.
+    pub field: String,
+    /// Values that count as satisfied (e.g. satisfied and basically satisfied).
+    pub satisfied: Vec<String>,
+    /// Values that count as rated but not satisfied; any other value (unreachable, say) is not
+    /// a rating.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsatisfied: Vec<String>,
+}
+
+impl Satisfaction {
+    /// Whether `value` is a rating, and whether it is a satisfied one.
+    pub fn judge(&self, value: &str) -> (bool, bool) {
+        let satisfied = self.satisfied.iter().any(|v| v == value);
+        (satisfied || self.unsatisfied.iter().any(|v| v == value), satisfied)
+    }
 }
 
 /// A periodic job.

@@ -17,16 +17,12 @@ use chrono::{DateTime, Utc};
 
 use crate::model::Tier;
 use crate::model::organisation::DepartmentKind;
-use crate::model::schedule::Criticise;
+use crate::model::schedule::{Criticise, Satisfaction};
 use crate::store::{Store, StoreError};
-
-mod render;
-pub(crate) use render::{bars, field, pct};
-pub use render::{csv, esc, html};
 
 /// What the bulletin reads of a stored case (the rest of the aggregate is skipped, not built).
 #[derive(Debug, serde::Deserialize)]
-struct CaseFacts {
+struct CaseFacts<'a> {
     case_type: String,
     department: String,
     tier: Tier,
@@ -40,8 +36,9 @@ struct CaseFacts {
     sla: Option<SlaFacts>,
     #[serde(default)]
     supervision: Vec<RecordFacts>,
-    #[serde(default)]
-    fields: FieldFacts,
+    /// The fields, left unparsed: only the satisfaction field is read from them.
+    #[serde(default, borrow)]
+    fields: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -54,12 +51,6 @@ struct SlaFacts {
 struct RecordFacts {
     opened_at: DateTime<Utc>,
     level: u8,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct FieldFacts {
-    #[serde(default)]
-    satisfaction: Option<serde_json::Value>,
 }
 
 /// The figures of one group (a department, a tier, a case type, or everything).
@@ -160,7 +151,27 @@ pub struct Row {
     pub rank: Option<usize>,
     /// Why the department is named for criticism (empty: it is not).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub criticised: Vec<String>,
+    pub criticised: Vec<Criticism>,
+}
+
+/// A rule of `criticise:` that names a department, with the figures that broke it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Criticism {
+    /// Its on-time rate was below the threshold.
+    OnTimeBelow {
+        /// The department's on-time rate (0–1).
+        rate: f64,
+        /// The rule's threshold (0–1).
+        threshold: f64,
+    },
+    /// Cases of it reached the level (or above).
+    Escalated {
+        /// Supervision records at the level or above in the period.
+        records: u64,
+        /// The rule's level.
+        level: u8,
+    },
 }
 
 /// A computed bulletin.
@@ -174,6 +185,9 @@ pub struct Bulletin {
     pub from: String,
     /// The last day.
     pub to: String,
+    /// The on-time rate below which a department is named for criticism (0–1), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_time_below: Option<f64>,
     /// Every case together.
     pub total: Figures,
     /// Per resident department, in rank order (departments without closed cases last).
@@ -184,16 +198,47 @@ pub struct Bulletin {
     pub case_types: Vec<Row>,
 }
 
+/// What a bulletin counts and how it names what it counts; names are in the centre's language.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// The organisation (departments, tiers and their names).
+    pub org: &'a Organisation,
+    /// The centre's calendar (the period's bounds, working time).
+    pub calendar: &'a WorkCalendar,
+    /// Case types' names by id (an id without one is printed as it is).
+    pub case_type_names: &'a HashMap<String, String>,
+    /// When a department is named for criticism.
+    pub criticise: Option<&'a Criticise>,
+    /// The case type of spot-check reviews, counted as their departments' results, not as cases.
+    pub review_case_type: Option<&'a str>,
+    /// How the citizen's verdict counts (no case is rated without it).
+    pub satisfaction: Option<&'a Satisfaction>,
+}
+
+impl<'a> Rules<'a> {
+    /// Rules that only count: no criticism, no reviews, no satisfaction, no names.
+    pub fn counting(org: &'a Organisation, calendar: &'a WorkCalendar, names: &'a HashMap<String, String>) -> Self {
+        Rules {
+            org,
+            calendar,
+            case_type_names: names,
+            criticise: None,
+            review_case_type: None,
+            satisfaction: None,
+        }
+    }
+}
+
 /// Computes the bulletin for `period` from the store.
-pub async fn compute(
-    store: &Store,
-    org: &Organisation,
-    calendar: &WorkCalendar,
-    case_type_names: &HashMap<String, String>,
-    period: Period,
-    rules: Option<&Criticise>,
-    review_case_type: Option<&str>,
-) -> Result<Bulletin, StoreError> {
+pub async fn compute(store: &Store, rules: &Rules<'_>, period: Period) -> Result<Bulletin, StoreError> {
+    let Rules {
+        org,
+        calendar,
+        case_type_names,
+        criticise,
+        review_case_type,
+        satisfaction,
+    } = *rules;
     let (start, end) = period.bounds(calendar.timezone());
     let (s, e) = (start.timestamp_millis(), end.timestamp_millis());
     // The warnings and breaches in the period, by case: fewer than the cases, so these are held
@@ -201,7 +246,12 @@ pub async fn compute(
     let mut flagged = store.sla_flags_between(s, e).await?;
     let mut total = Figures::default();
     let mut by: [BTreeMap<String, Figures>; 3] = Default::default();
-    let within = Window { start, end, calendar };
+    let within = Window {
+        start,
+        end,
+        calendar,
+        satisfaction,
+    };
     store
         .for_each_case_active_between(s, e, |id, data| {
             let flags = flagged.remove(&id).unwrap_or_default();
@@ -230,7 +280,9 @@ pub async fn compute(
     total.finish();
     let [depts, tiers, types] = by;
 
-    let departments = ranked_departments(org, depts, rules);
+    let locale = org.file.centre.locale.as_str();
+    let threshold = threshold(criticise);
+    let departments = ranked_departments(org, depts, criticise);
     let rows = |m: BTreeMap<String, Figures>, name: &dyn Fn(&str) -> String| -> Vec<Row> {
         m.into_iter()
             .map(|(id, mut f)| {
@@ -245,18 +297,19 @@ pub async fn compute(
             })
             .collect()
     };
-    let tier_name = |t: &str| match t {
-        "district" => "区级".to_owned(),
-        "town" => "镇（街道）级".to_owned(),
-        "community" => "村（社区）级".to_owned(),
-        other => other.to_owned(),
+    let tier_name = |t: &str| {
+        [Tier::District, Tier::Town, Tier::Community]
+            .into_iter()
+            .find(|x| x.as_str() == t)
+            .map_or_else(|| t.to_owned(), |x| org.file.tier_name(x, locale))
     };
     let type_name = |t: &str| case_type_names.get(t).cloned().unwrap_or_else(|| t.to_owned());
     Ok(Bulletin {
-        centre: org.file.centre.name.get("zh-CN").to_owned(),
+        centre: org.file.centre.name.get(locale).to_owned(),
         period: period.id(),
         from: period.start.to_string(),
         to: (period.end - chrono::Duration::days(1)).to_string(),
+        on_time_below: threshold,
         total,
         departments,
         tiers: rows(tiers, &tier_name),
@@ -273,35 +326,28 @@ fn ranked_departments(org: &Organisation, mut depts: BTreeMap<String, Figures>, 
             depts.entry(id.clone()).or_default();
         }
     }
-    let threshold = rules
-        .and_then(|r| r.on_time_below.as_deref())
-        .and_then(|t| t.trim().trim_end_matches('%').trim().parse::<f64>().ok())
-        .map(|p| p / 100.0);
+    let threshold = threshold(rules);
+    let locale = org.file.centre.locale.as_str();
     let level = rules.and_then(|r| r.escalation_level);
     let mut departments: Vec<Row> = depts
         .into_iter()
         .map(|(id, mut f)| {
             f.finish();
-            let name = org
-                .file
-                .departments
-                .get(&id)
-                .map_or_else(|| id.clone(), |d| d.name.get("zh-CN").to_owned());
+            let name = org.file.department_name(&id, locale);
             let mut criticised = Vec::new();
             if let Some(t) = threshold
                 && f.closed > 0
                 && f.on_time_rate < t
             {
-                criticised.push(format!(
-                    "按时办结率 {:.1}% 低于 {:.0}%",
-                    f.on_time_rate * 100.0,
-                    t * 100.0
-                ));
+                criticised.push(Criticism::OnTimeBelow {
+                    rate: f.on_time_rate,
+                    threshold: t,
+                });
             }
             if let Some(l) = level {
                 let n: u64 = f.escalations[usize::from(l.clamp(1, 3) - 1)..].iter().sum();
                 if n > 0 {
-                    criticised.push(format!("{n} 件升至第{l}级及以上督办"));
+                    criticised.push(Criticism::Escalated { records: n, level: l });
                 }
             }
             Row {
@@ -328,11 +374,19 @@ fn ranked_departments(org: &Organisation, mut depts: BTreeMap<String, Figures>, 
     departments
 }
 
+/// The on-time threshold of the rules (0–1), if they have one.
+fn threshold(rules: Option<&Criticise>) -> Option<f64> {
+    rules
+        .and_then(|r| r.on_time_below.as_deref())
+        .and_then(super::spot_check::parse_rate)
+}
+
 /// The period a bulletin counts, on the centre's calendar.
 struct Window<'a> {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     calendar: &'a WorkCalendar,
+    satisfaction: Option<&'a Satisfaction>,
 }
 
 impl Window<'_> {
@@ -372,13 +426,12 @@ impl Window<'_> {
                 1 => f.one_trip = 1,
                 _ => {}
             }
-            if let Some(r) = case.fields.satisfaction.as_ref().and_then(serde_json::Value::as_str) {
-                if matches!(r, "satisfied" | "basically_satisfied" | "unsatisfied") {
-                    f.rated = 1;
-                }
-                if matches!(r, "satisfied" | "basically_satisfied") {
-                    f.satisfied = 1;
-                }
+            if let Some(rule) = self.satisfaction
+                && let Some(v) = case.fields.and_then(|raw| text_field(raw.get(), &rule.field))
+            {
+                let (rated, satisfied) = rule.judge(&v);
+                f.rated = u64::from(rated);
+                f.satisfied = u64::from(satisfied);
             }
         } else if case.closed_at.is_none_or(|c| c >= self.end) {
             f.open_at_end = 1;
@@ -392,6 +445,39 @@ impl Window<'_> {
         f.breaches += breaches;
         f
     }
+}
+
+/// The text value of field `name` in a case's fields (a JSON object), without building the rest.
+fn text_field(fields: &str, name: &str) -> Option<String> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    struct Pick<'n>(&'n str);
+    impl<'de> Visitor<'de> for Pick<'_> {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of fields")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.0 {
+                    found = map.next_value::<serde_json::Value>()?.as_str().map(str::to_owned);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Pick<'_> {
+        type Value = Option<String>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    Pick(name)
+        .deserialize(&mut serde_json::Deserializer::from_str(fields))
+        .ok()
+        .flatten()
 }
 
 fn add(into: &mut Figures, f: &Figures) {

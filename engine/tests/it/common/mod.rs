@@ -57,7 +57,7 @@ fn rand_suffix() -> u64 {
 pub fn bundle() -> Bundle {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
     let opts = LoadOptions {
-        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
         limits: Limits::default(),
     };
     let (b, d) = load_dir(&root, &opts);
@@ -93,9 +93,11 @@ pub async fn engine(url: &str, node: &str, clock: Arc<ManualClock>) -> Engine {
     let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &b, clock_ms(&clock))
         .await
         .expect("deploy");
+    let zone = b.default_calendar().expect("calendar").timezone();
     let org = Organisation::new(b.organisation.expect("org").value);
     let opts = EngineOptions {
         node_id: node.to_owned(),
+        zone,
         ..EngineOptions::default()
     };
     Engine::start(store, defs, org, clock, opts)
@@ -165,4 +167,38 @@ pub fn act(action: &str, f: serde_json::Value) -> yimen_engine::core::Command {
         comment: Some("理由".into()),
         expected_version: None,
     }
+}
+
+/// Reports laid out as their data: the engine's tests check figures and what is stored, the
+/// real layout is `yimen-reports`' (tested there).
+#[derive(Debug)]
+pub struct AsData;
+
+impl yimen_engine::reports::Render for AsData {
+    fn bulletin(&self, b: &yimen_engine::reports::bulletin::Bulletin) -> yimen_engine::reports::Rendered {
+        as_data(b)
+    }
+    fn assessment(&self, a: &yimen_engine::reports::assessment::Assessment) -> yimen_engine::reports::Rendered {
+        as_data(a)
+    }
+    fn spot_check(&self, s: &yimen_engine::reports::spot_check::SpotCheck) -> yimen_engine::reports::Rendered {
+        as_data(s)
+    }
+}
+
+fn as_data<T: serde::Serialize>(v: &T) -> yimen_engine::reports::Rendered {
+    let json = serde_json::to_string(v).expect("json");
+    yimen_engine::reports::Rendered {
+        html: format!("<pre>{json}</pre>"),
+        csv: json,
+    }
+}
+
+/// A scheduler over `e` with the bundled jobs (or `jobs`), laying reports out as their data.
+pub fn scheduler_with(
+    e: &Engine,
+    jobs: yimen_engine::model::schedule::SchedulesFile,
+    cal: yimen_engine::calendar::WorkCalendar,
+) -> yimen_engine::runtime::scheduler::Scheduler {
+    yimen_engine::runtime::scheduler::Scheduler::new(e.clone(), jobs, cal, Arc::new(AsData))
 }

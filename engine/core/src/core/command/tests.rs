@@ -30,7 +30,7 @@ fn bundle() -> &'static Bundle {
     B.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
         let opts = LoadOptions {
-            today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+            today: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date").into(),
             limits: Limits::default(),
         };
         let (b, d) = load_dir(&root, &opts);

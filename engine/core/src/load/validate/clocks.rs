@@ -194,8 +194,9 @@ pub(super) fn check_coverage(k: &Scope<'_>, durations: &[(String, Duration)], di
         && !cal.has_provisional_rule()
     {
         let last = cal.years().map(|(y, _)| y).max().unwrap_or(0);
+        let today = opts.today.in_zone(cal.timezone());
         for (p, d) in durations {
-            let reach = opts.today + Span::days(d.approx_days().ceil() as i64);
+            let reach = today + Span::days(d.approx_days().ceil() as i64);
             if reach.year() > last {
                 diags
                     .at(file, spans.value(p), p.clone())

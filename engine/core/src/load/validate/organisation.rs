@@ -9,14 +9,15 @@ pub(super) fn check_next_year(
     opts: &LoadOptions,
     diags: &mut Diagnostics,
 ) {
-    let year = opts.today.year();
+    let today = opts.today.in_zone(cal.timezone());
+    let year = today.year();
     if !cal.is_published(year) && !cal.has_provisional_rule() {
         diags
             .at(&c.file, c.spans.value("years"), "years")
             .hint("add this year's holiday notice, or a `provisional:` rule")
             .error("Y0702", format!("the calendar has no data for the current year {year}"));
     }
-    if opts.today.month() >= 11 && !cal.is_published(year + 1) {
+    if today.month() >= 11 && !cal.is_published(year + 1) {
         let consequence = if cal.has_provisional_rule() {
             "deadlines that reach into it are provisional until it is added"
         } else {

@@ -65,6 +65,9 @@ pub(super) fn check_ladder(ctx: &Ctx, l: &Loaded<crate::model::LadderFile>, diag
 pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>, diags: &mut Diagnostics) {
     let (file, spans) = (s.file.as_path(), &s.spans);
     let roles: Vec<&str> = ctx.org.roles.keys().map(String::as_str).collect();
+    if let Some(sat) = &s.value.satisfaction {
+        check_satisfaction(ctx, Site { file, spans }, sat, diags);
+    }
     for (jid, j) in &s.value.jobs {
         let p = format!("jobs.{jid}");
         if let Err(e) = crate::schedule::parse(&j.cron) {
@@ -145,6 +148,39 @@ pub(super) fn check_schedules(ctx: &Ctx, s: &Loaded<crate::model::SchedulesFile>
                         .hint("supervision levels are 1, 2 and 3")
                         .error("Y0206", format!("there is no supervision level {level}"));
                 }
+            }
+        }
+    }
+}
+
+/// The satisfaction field must be an `enum` field of some case type, and every value counted
+/// must be one of its values there: a misspelt value would silently count nobody.
+fn check_satisfaction(ctx: &Ctx, site: Site<'_>, sat: &crate::model::schedule::Satisfaction, diags: &mut Diagnostics) {
+    let Site { file, spans } = site;
+    let options: Vec<&str> = ctx
+        .bundle
+        .case_types
+        .iter()
+        .filter_map(|c| c.value.fields.get(&sat.field))
+        .filter(|f| f.ty == crate::model::case_type::FieldType::Enum)
+        .filter_map(|f| f.values.as_ref())
+        .flat_map(|v| v.keys().map(String::as_str))
+        .collect();
+    if options.is_empty() {
+        diags
+            .at(file, spans.value("satisfaction.field"), "satisfaction.field")
+            .hint("name the `enum` field where the follow-up call records the citizen's verdict")
+            .error("Y0802", format!("no case type has an `enum` field `{}`", sat.field));
+        return;
+    }
+    for (key, values) in [("satisfied", &sat.satisfied), ("unsatisfied", &sat.unsatisfied)] {
+        for (i, v) in values.iter().enumerate() {
+            if !options.contains(&v.as_str()) {
+                let p = format!("satisfaction.{key}[{i}]");
+                diags
+                    .at(file, spans.value(&p), p)
+                    .hint(format!("the values of `{}` are {}", sat.field, options.join(", ")))
+                    .error("Y0802", format!("`{v}` is not a value of the field `{}`", sat.field));
             }
         }
     }

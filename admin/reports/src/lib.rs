@@ -1,0 +1,167 @@
+//! The reports as people read them. The engine computes each report's figures and keeps them;
+//! this crate words them in the centre's language and lays them out: a self-contained page
+//! (one askama template, `templates/page.html`, with SVG charts and no script, so it reads the
+//! same in a browser and a mail client) and a CSV for spreadsheets; and the title and summary of
+//! the email that announces a report.
+#![warn(clippy::too_many_lines)]
+
+mod assessment;
+mod bulletin;
+mod csv;
+mod page;
+mod spot_check;
+mod text;
+mod texts;
+
+pub use text::Lang;
+use yimen_engine::reports::assessment::Assessment;
+use yimen_engine::reports::bulletin::Bulletin;
+use yimen_engine::reports::spot_check::SpotCheck;
+use yimen_engine::reports::{Render, Rendered};
+
+/// Reports in one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Reports {
+    lang: Lang,
+}
+
+impl Reports {
+    /// Reports in `locale` (the centre's, from `organisation.yaml`).
+    pub fn new(locale: &str) -> Reports {
+        Reports { lang: Lang::of(locale) }
+    }
+}
+
+impl Render for Reports {
+    fn bulletin(&self, b: &Bulletin) -> Rendered {
+        Rendered {
+            html: bulletin::html(self.lang, b),
+            csv: bulletin::csv(self.lang, b),
+        }
+    }
+
+    fn assessment(&self, a: &Assessment) -> Rendered {
+        Rendered {
+            html: assessment::html(self.lang, a),
+            csv: assessment::csv(self.lang, a),
+        }
+    }
+
+    fn spot_check(&self, s: &SpotCheck) -> Rendered {
+        Rendered {
+            html: spot_check::html(self.lang, s),
+            csv: spot_check::csv(self.lang, s),
+        }
+    }
+}
+
+/// A report's title and a one-paragraph summary for the email that announces it, from its kind
+/// and stored data (a report whose data does not read gets an empty summary, never an error:
+/// the announcement still goes out with the link).
+pub fn describe(locale: &str, kind: &str, data: &str) -> (String, String) {
+    let lang = Lang::of(locale);
+    match kind {
+        "bulletin" => serde_json::from_value::<BulletinFacts>(parse(data)).or_empty(|b| {
+            let named: Vec<&str> = b
+                .departments
+                .iter()
+                .filter(|d| d.criticised.as_ref().is_some_and(|c| !c.is_empty()))
+                .map(|d| d.name.as_str())
+                .collect();
+            (
+                lang.fill("b.title", &[("centre", &b.centre), ("period", &b.period)]),
+                lang.fill(
+                    "b.summary_mail",
+                    &[
+                        ("received", &b.total.received),
+                        ("closed", &b.total.closed),
+                        ("on_time", &text::pct(b.total.on_time_rate)),
+                        (
+                            "criticised",
+                            &if named.is_empty() {
+                                lang.t("b.nobody").to_owned()
+                            } else {
+                                named.join(lang.t("list_sep"))
+                            },
+                        ),
+                    ],
+                ),
+            )
+        }),
+        "spot_check" => serde_json::from_value::<SpotFacts>(parse(data)).or_empty(|s| {
+            let n: usize = s.departments.iter().map(|d| d.drawn.len()).sum();
+            (
+                lang.fill("s.title", &[("centre", &s.centre), ("period", &s.period)]),
+                lang.fill("s.summary_mail", &[("n", &n), ("seed", &s.seed)]),
+            )
+        }),
+        _ => serde_json::from_value::<AssessmentFacts>(parse(data)).or_empty(|a| {
+            let first = a.departments.first().map_or(lang.t("none"), |d| d.name.as_str());
+            let vetoed = a.departments.iter().filter(|d| d.vetoed).count();
+            (
+                lang.fill("a.title", &[("centre", &a.centre), ("period", &a.period)]),
+                lang.fill("a.summary_mail", &[("first", &first), ("vetoed", &vetoed)]),
+            )
+        }),
+    }
+}
+
+fn parse(data: &str) -> serde_json::Value {
+    serde_json::from_str(data).unwrap_or_default()
+}
+
+/// For the summaries: a title and summary, or two empty strings.
+trait OrEmpty<T> {
+    fn or_empty(self, f: impl FnOnce(T) -> (String, String)) -> (String, String);
+}
+
+impl<T, E> OrEmpty<T> for Result<T, E> {
+    fn or_empty(self, f: impl FnOnce(T) -> (String, String)) -> (String, String) {
+        self.map_or_else(|_| (String::new(), String::new()), f)
+    }
+}
+
+/// What the announcement reads of a stored bulletin.
+#[derive(serde::Deserialize)]
+struct BulletinFacts {
+    centre: String,
+    period: String,
+    total: TotalFacts,
+    departments: Vec<DepartmentFacts>,
+}
+
+#[derive(serde::Deserialize)]
+struct TotalFacts {
+    received: u64,
+    closed: u64,
+    on_time_rate: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct DepartmentFacts {
+    name: String,
+    #[serde(default)]
+    criticised: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    vetoed: bool,
+    #[serde(default)]
+    drawn: Vec<serde_json::Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct SpotFacts {
+    centre: String,
+    period: String,
+    seed: String,
+    departments: Vec<DepartmentFacts>,
+}
+
+#[derive(serde::Deserialize)]
+struct AssessmentFacts {
+    centre: String,
+    period: String,
+    departments: Vec<DepartmentFacts>,
+}
+
+#[cfg(test)]
+mod tests;
