@@ -77,7 +77,15 @@ fn three_nodes_catching_up_a_year_of_periodic_jobs_run_each_period_once() {
         );
         std::thread::sleep(Duration::from_secs(1));
     };
-    std::thread::sleep(Duration::from_secs(2));
+    // Every node's scheduler looks once more after the backlog (its pass counter moves; the
+    // poll is 30 s) and finds nothing left to run.
+    let passes = "yimen_scheduler_passes_total";
+    let before: Vec<u64> = nodes.iter().map(|n| n.counter(passes)).collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while nodes.iter().zip(&before).any(|(n, b)| n.counter(passes) <= *b) {
+        assert!(Instant::now() < deadline, "a node's scheduler stopped passing");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // Once each: claimed once, finished, one stored output per period.
     assert_eq!(
         count(&url, "SELECT COUNT(*) FROM job_runs"),

@@ -467,8 +467,16 @@ impl Dispatcher {
                 if busy {
                     continue;
                 }
+                // Until a retry's back-off ends on the engine's clock, or the poll interval of
+                // real time (for what other nodes and commands queue meanwhile).
+                let now = self.engine.now();
+                let poll = self.opts.poll;
+                let next = match self.engine.store().next_delivery_due(now.timestamp_millis()).await {
+                    Ok(Some(due)) => chrono::DateTime::from_timestamp_millis(due).unwrap_or(now),
+                    _ => now + chrono::Duration::from_std(poll).unwrap_or(chrono::Duration::MAX),
+                };
                 tokio::select! {
-                    () = tokio::time::sleep(self.opts.poll) => {}
+                    () = self.engine.sleep_until(next, poll) => {}
                     _ = stop.changed() => {}
                 }
             }

@@ -16,7 +16,7 @@ pub mod scheduler;
 mod writer;
 
 pub use crate::core::Definitions;
-pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, Sleep, SystemClock};
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -196,6 +196,11 @@ impl Engine {
             tx,
             writer: Arc::new(tokio::sync::Mutex::new(Some(handle))),
         }
+    }
+
+    /// A wait on the engine's clock (see [`Clock::sleep_until`]).
+    pub fn sleep_until(&self, until: chrono::DateTime<chrono::Utc>, at_most: StdDuration) -> Sleep {
+        self.shared.clock.sleep_until(until, at_most)
     }
 
     /// The centre's time zone.
@@ -402,8 +407,9 @@ impl Engine {
         self.settle(waiting).await
     }
 
-    /// Runs the timer loop until `stop` turns true: fires what is due, then sleeps until the
-    /// next due instant or the poll interval, whichever is sooner.
+    /// Runs the timer loop until `stop` turns true: fires what is due, then waits on the
+    /// engine's clock until the next due instant, or the poll interval of real time, whichever
+    /// is sooner.
     pub fn spawn_timer_loop(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
@@ -448,18 +454,16 @@ impl Engine {
                     }
                     continue;
                 }
-                let mut wait = engine.shared.opts.timer_poll;
-                if let Ok(Some(due)) = engine
-                    .shared
-                    .store
-                    .next_timer_due(engine.now().timestamp_millis())
-                    .await
-                {
-                    let ms = due - engine.now().timestamp_millis();
-                    wait = wait.min(StdDuration::from_millis(ms.clamp(0, i64::MAX) as u64));
-                }
+                // Until the next known due instant on the engine's clock, or the poll interval
+                // for timers not yet known (set by another node).
+                let poll = engine.shared.opts.timer_poll;
+                let now = engine.now();
+                let next = match engine.shared.store.next_timer_due(now.timestamp_millis()).await {
+                    Ok(Some(due)) => chrono::DateTime::from_timestamp_millis(due).unwrap_or(now),
+                    _ => now + chrono::Duration::from_std(poll).unwrap_or(chrono::Duration::MAX),
+                };
                 tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
+                    () = engine.shared.clock.sleep_until(next, poll) => {}
                     _ = stop.changed() => {}
                 }
             }

@@ -359,7 +359,39 @@ impl Scheduler {
         Ok(bulletin::compute(self.engine.store(), &rules, period).await?)
     }
 
-    /// Runs [`Scheduler::tick`] every `poll` until `stop` turns true.
+    /// The next instant after `now` at which a job falls due (moved to a working day where the
+    /// job says so: a fire that fell on a holiday before `now` may still be due after it, so
+    /// fires from a fortnight back are looked at); retries are not counted, the poll finds them.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let tz = self.calendar.timezone();
+        let from = (now - Duration::days(15)).with_timezone(&tz);
+        self.jobs
+            .jobs
+            .values()
+            .filter_map(|job| {
+                let schedule = crate::schedule::parse(&job.cron).ok()?;
+                schedule
+                    .after(&from)
+                    .take(1_000)
+                    .map(|nominal| {
+                        let nominal = nominal.with_timezone(&Utc);
+                        if job.on_working_day {
+                            crate::schedule::next_after(&schedule, nominal - Duration::seconds(1), &self.calendar, true)
+                                .ok()
+                                .flatten()
+                                .unwrap_or(nominal)
+                        } else {
+                            nominal
+                        }
+                    })
+                    .find(|due| *due > now)
+            })
+            .min()
+    }
+
+    /// Runs [`Scheduler::tick`] until `stop` turns true: after each pass it waits on the
+    /// engine's clock until the next job falls due, or `poll` of real time (for retries and
+    /// runs another node left), whichever is sooner.
     pub fn spawn(self, poll: StdDuration, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
@@ -377,8 +409,13 @@ impl Scheduler {
                     }
                     Err(e) => tracing::warn!("the scheduler failed: {e}"),
                 }
+                metrics::counter!("yimen_scheduler_passes_total").increment(1);
+                let now = self.engine.now();
+                let next = self
+                    .next_due(now)
+                    .unwrap_or_else(|| now + Duration::from_std(poll).unwrap_or(Duration::MAX));
                 tokio::select! {
-                    () = tokio::time::sleep(poll) => {}
+                    () = self.engine.sleep_until(next, poll) => {}
                     _ = stop.changed() => {}
                 }
             }

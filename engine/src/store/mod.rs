@@ -11,6 +11,8 @@ pub mod accounts;
 mod audit;
 pub mod batch;
 pub mod cases;
+mod dump;
+pub use dump::CASE_TABLES;
 mod inbox;
 pub mod jobs;
 pub mod outbox;

@@ -179,6 +179,19 @@ impl Store {
         Ok(true)
     }
 
+    /// The next instant (UTC ms) after `now_ms` at which a waiting delivery falls due (a retry's
+    /// back-off ending), if any: the dispatcher waits until then on the engine's clock.
+    pub async fn next_delivery_due(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        let (min,): (Option<i64>,) = sqlx::query_as(
+            "SELECT CAST(MIN(next_attempt_at) AS BIGINT) FROM deliveries \
+             WHERE state IN ('pending', 'retrying') AND next_attempt_at > $1",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(min)
+    }
+
     /// Claims deliveries that are due on the given channels.
     pub async fn claim_deliveries(
         &self,

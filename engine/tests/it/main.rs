@@ -14,5 +14,6 @@ mod render;
 mod reports;
 mod runtime;
 mod seed_year;
+mod snapshots;
 mod store;
 mod supervision;

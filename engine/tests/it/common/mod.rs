@@ -88,6 +88,16 @@ pub async fn database(backend: &str, dir: &Path, tag: &str) -> (String, Option<P
 
 /// An engine over `url` with the bundled workflows deployed, on a manual clock.
 pub async fn engine(url: &str, node: &str, clock: Arc<ManualClock>) -> Engine {
+    engine_with(url, node, clock, |_| {}).await
+}
+
+/// The same, with options changed by `tune`.
+pub async fn engine_with(
+    url: &str,
+    node: &str,
+    clock: Arc<ManualClock>,
+    tune: impl FnOnce(&mut EngineOptions),
+) -> Engine {
     let b = bundle();
     let store = Store::open(&StoreOptions::new(url)).await.expect("open store");
     let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &b, clock_ms(&clock))
@@ -100,6 +110,8 @@ pub async fn engine(url: &str, node: &str, clock: Arc<ManualClock>) -> Engine {
         zone,
         ..EngineOptions::default()
     };
+    let mut opts = opts;
+    tune(&mut opts);
     Engine::start(store, defs, org, clock, opts)
 }
 
@@ -201,4 +213,17 @@ pub fn scheduler_with(
     cal: yimen_engine::calendar::WorkCalendar,
 ) -> yimen_engine::runtime::scheduler::Scheduler {
     yimen_engine::runtime::scheduler::Scheduler::new(e.clone(), jobs, cal, Arc::new(AsData))
+}
+
+/// Waits (up to a minute of real time) until `check` holds, polling it.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
