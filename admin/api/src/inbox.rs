@@ -58,7 +58,7 @@ pub async fn inbox(
         ));
     }
     let filter = InboxFilter {
-        user: actor.id.clone(),
+        user: actor.id.to_string(),
         department: actor.department.clone(),
         roles: actor.roles.clone(),
         unit: actor.unit.clone(),
@@ -102,7 +102,9 @@ pub async fn claim(
         .engine
         .command(
             case_of(&task)?,
-            Command::Claim { task: task.clone() },
+            Command::Claim {
+                task: task.as_str().into(),
+            },
             actor.clone(),
             idem,
         )
@@ -122,7 +124,9 @@ pub async fn release(
         .engine
         .command(
             case_of(&task)?,
-            Command::Release { task: task.clone() },
+            Command::Release {
+                task: task.as_str().into(),
+            },
             actor.clone(),
             idem,
         )
@@ -147,8 +151,8 @@ pub async fn reassign(
     let idem = body.idempotency_for(&actor);
     let b = body.value;
     let cmd = Command::Reassign {
-        task: task.clone(),
-        to_user: b.to_user,
+        task: task.as_str().into(),
+        to_user: b.to_user.map(Into::into),
         to_department: b.to_department,
     };
     yimen_service::cases::check_visible(&s, &actor, case_of(&task)?).await?;

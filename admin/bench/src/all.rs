@@ -5,6 +5,7 @@
 //! A figure that misses its goal is shown as missed, never turned into a failure: the command
 //! exits non-zero only when a benchmark could not run.
 
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, ExitCode};
 use std::time::Instant;
@@ -74,13 +75,13 @@ pub fn goal(what: &str, measured: String, goal: &str, met: bool) {
 }
 
 /// A scratch SQLite database in `dir`, removed first unless `keep`.
-fn scratch(dir: &Path, name: &str, keep: bool) -> Result<String, String> {
+fn scratch(dir: &Path, name: &str, keep: bool) -> anyhow::Result<String> {
     let path = dir.join(name);
     if !keep {
         for suffix in ["", "-wal", "-shm"] {
             let p = PathBuf::from(format!("{}{suffix}", path.display()));
             if p.exists() {
-                std::fs::remove_file(&p).map_err(|e| format!("cannot remove {}: {e}", p.display()))?;
+                std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
             }
         }
     }
@@ -96,7 +97,7 @@ pub fn all(args: &AllArgs) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -104,7 +105,7 @@ pub fn all(args: &AllArgs) -> ExitCode {
 
 /// Each benchmark's name and the `yimen` arguments that run it, at full or quick sizes, each
 /// on its own scratch database (the reports and pages share the big one).
-fn plan(args: &AllArgs, dir: &Path) -> Result<Vec<(&'static str, Vec<String>)>, String> {
+fn plan(args: &AllArgs, dir: &Path) -> anyhow::Result<Vec<(&'static str, Vec<String>)>> {
     let q = args.quick;
     let n = |full: usize, quick: usize| if q { quick } else { full }.to_string();
     let big = scratch(dir, if q { "quick-store.db" } else { "store.db" }, true)?;
@@ -190,12 +191,12 @@ fn plan(args: &AllArgs, dir: &Path) -> Result<Vec<(&'static str, Vec<String>)>, 
     ])
 }
 
-fn run_all(args: &AllArgs) -> Result<Vec<String>, String> {
+fn run_all(args: &AllArgs) -> anyhow::Result<Vec<String>> {
     let dir = &args.dir;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let goals = dir.join("goals.jsonl");
     let _ = std::fs::remove_file(&goals);
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe()?;
     let workflows = args.workflows.display().to_string();
     let q = args.quick;
     let runs = plan(args, dir)?;
@@ -209,7 +210,7 @@ fn run_all(args: &AllArgs) -> Result<Vec<String>, String> {
             .args(["--workflows", &workflows])
             .env(GOALS_VAR, &goals)
             .status()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+            .with_context(|| format!("cannot start {}", exe.display()))?;
         yimen_engine::out!("\n({name}: {:.0} s)", t.elapsed().as_secs_f64());
         if !status.success() {
             failed.push(name.to_owned());

@@ -4,6 +4,7 @@
 //! acknowledgement. Prints a table; exits non-zero only when it cannot run.
 #![warn(clippy::too_many_lines)]
 
+use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -161,7 +162,7 @@ pub fn run(cmd: &BenchCommand, app: App) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -172,10 +173,10 @@ pub(crate) fn bench_bundle(
     workflows: &std::path::Path,
     name: &str,
     yaml: &str,
-) -> Result<yimen_engine::load::Bundle, String> {
+) -> anyhow::Result<yimen_engine::load::Bundle> {
     let dir = tempfile_dir()?;
-    copy_dir(workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
-    std::fs::write(dir.join(format!("cases/{name}.yaml")), yaml).map_err(|e| e.to_string())?;
+    copy_dir(workflows, &dir).context("cannot copy the workflows")?;
+    std::fs::write(dir.join(format!("cases/{name}.yaml")), yaml)?;
     let opts = LoadOptions {
         today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
@@ -183,7 +184,7 @@ pub(crate) fn bench_bundle(
     let (bundle, diags) = load::load_dir(&dir, &opts);
     let _ = std::fs::remove_dir_all(&dir);
     if diags.has_errors() {
-        return Err(format!("the benchmark workflows do not validate: {:?}", diags.sorted()));
+        anyhow::bail!("the benchmark workflows do not validate: {:?}", diags.sorted());
     }
     Ok(bundle)
 }
@@ -203,13 +204,11 @@ pub(crate) async fn setup(
     opts: &StoreOptions,
     bundle: yimen_engine::load::Bundle,
     deployed_at: i64,
-) -> Result<Setup, String> {
-    let store = Store::open(opts).await.map_err(|e| e.to_string())?;
-    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, deployed_at)
-        .await
-        .map_err(|e| e.to_string())?;
-    let org = Organisation::new(bundle.organisation.as_ref().ok_or("no organisation")?.value.clone());
-    let clerk = Actor::for_user(&org, "clerk_wang").ok_or("no clerk_wang in the organisation")?;
+) -> anyhow::Result<Setup> {
+    let store = Store::open(opts).await?;
+    let (defs, _) = yimen_engine::runtime::definitions::deploy(&store, &bundle, deployed_at).await?;
+    let org = Organisation::new(bundle.organisation.as_ref().context("no organisation")?.value.clone());
+    let clerk = Actor::for_user(&org, "clerk_wang").context("no clerk_wang in the organisation")?;
     Ok(Setup {
         bundle,
         store,
@@ -219,7 +218,7 @@ pub(crate) async fn setup(
     })
 }
 
-async fn w1(args: &W1Args) -> Result<(), String> {
+async fn w1(args: &W1Args) -> anyhow::Result<()> {
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../w1.yaml"))?;
     let mut so = StoreOptions::new(&args.db);
     so.durability = if args.normal_sync {
@@ -252,11 +251,11 @@ async fn w1(args: &W1Args) -> Result<(), String> {
     }
     let mut done = 0;
     for h in handles {
-        done += h.await.map_err(|e| e.to_string())??;
+        done += h.await??;
     }
     let secs = started.elapsed().as_secs_f64();
     engine.shutdown().await;
-    let timers = store.timer_counts().await.map_err(|e| e.to_string())?;
+    let timers = store.timer_counts().await?;
     store.close().await;
     let durability = match (store.backend_name(), args.normal_sync) {
         ("sqlite", false) => "SQLite WAL, synchronous=FULL",
@@ -284,7 +283,7 @@ async fn w1(args: &W1Args) -> Result<(), String> {
     Ok(())
 }
 
-async fn w2(args: &W2Args) -> Result<(), String> {
+async fn w2(args: &W2Args) -> anyhow::Result<()> {
     use yimen_engine::runtime::{ManualClock, OffsetClock};
     let bundle = bench_bundle(&args.workflows, "w2", include_str!("../w2.yaml"))?;
     let Setup {
@@ -326,7 +325,7 @@ async fn w2(args: &W2Args) -> Result<(), String> {
             }));
         }
         for h in handles {
-            h.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+            h.await??;
         }
         opened += n;
     }
@@ -342,7 +341,7 @@ async fn w2(args: &W2Args) -> Result<(), String> {
     let deadline = std::time::Duration::from_secs(args.window + 120);
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let counts = store.timer_counts().await.map_err(|e| e.to_string())?;
+        let counts = store.timer_counts().await?;
         let pending = counts.iter().find(|(s, _)| s == "pending").map_or(0, |c| c.1);
         if pending == 0 || started.elapsed() > deadline {
             break;
@@ -351,7 +350,7 @@ async fn w2(args: &W2Args) -> Result<(), String> {
     let _ = stop_tx.send(true);
     let _ = looping.await;
     engine.shutdown().await;
-    let rows = store.timer_lags("deadline").await.map_err(|e| e.to_string())?;
+    let rows = store.timer_lags("deadline").await?;
     store.close().await;
     let mut lags: Vec<i64> = rows.iter().filter_map(|(due, fired)| fired.map(|f| f - due)).collect();
     let missed = rows.len() - lags.len();
@@ -391,7 +390,7 @@ async fn w2(args: &W2Args) -> Result<(), String> {
     Ok(())
 }
 
-async fn reports(args: &ReportsArgs) -> Result<(), String> {
+async fn reports(args: &ReportsArgs) -> anyhow::Result<()> {
     use yimen_engine::reports::{Period, assessment, bulletin};
     use yimen_engine::runtime::ManualClock;
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../w1.yaml"))?;
@@ -402,25 +401,25 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
         org,
         clerk,
     } = setup(&StoreOptions::new(&args.db), bundle, 0).await?;
-    let cal = bundle.default_calendar().ok_or("no calendar")?.clone();
+    let cal = bundle.default_calendar().context("no calendar")?.clone();
     let tz = cal.timezone();
     let at = |m: u32| {
         use chrono::TimeZone;
         tz.with_ymd_and_hms(2025, m, 15, 10, 0, 0)
             .single()
             .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or("bad date")
+            .context("bad date")
     };
     let clock = Arc::new(ManualClock::new(at(1)?));
     let engine = Engine::start(store.clone(), defs, org, clock.clone(), EngineOptions::default());
     fill(&store, &engine, &clock, &clerk, args.cases, args.clients, &at).await?;
-    let (total, events) = store.size().await.map_err(|e| e.to_string())?;
+    let (total, events) = store.size().await?;
     let names = std::collections::HashMap::new();
     let scoring = bundle
         .schedules
         .as_ref()
         .and_then(|s| s.value.jobs.values().find_map(|j| j.scoring.clone()))
-        .ok_or("no assessment scoring in the workflows")?;
+        .context("no assessment scoring in the workflows")?;
     let satisfaction = bundle.schedules.as_ref().and_then(|s| s.value.satisfaction.clone());
     let render = yimen_reports::Reports::new(&engine.org().file.centre.locale);
     let mut month_times = Vec::new();
@@ -432,16 +431,12 @@ async fn reports(args: &ReportsArgs) -> Result<(), String> {
             satisfaction: satisfaction.as_ref(),
             ..bulletin::Rules::counting(engine.org(), &cal, &names)
         };
-        let b = bulletin::compute(&store, &rules, Period::parse("2025-06").map_err(|e| e.to_string())?)
-            .await
-            .map_err(|e| e.to_string())?;
+        let b = bulletin::compute(&store, &rules, Period::parse("2025-06")?).await?;
         let _ = render.bulletin(&b);
         month_times.push(t.elapsed().as_secs_f64());
         month_cases = b.total.received;
         let t = Instant::now();
-        let y = bulletin::compute(&store, &rules, Period::parse("2025").map_err(|e| e.to_string())?)
-            .await
-            .map_err(|e| e.to_string())?;
+        let y = bulletin::compute(&store, &rules, Period::parse("2025")?).await?;
         let a = assessment::score(&y, &scoring);
         let _ = render.assessment(&a);
         year_times.push(t.elapsed().as_secs_f64());
@@ -495,9 +490,9 @@ pub(crate) async fn fill(
     clerk: &Actor,
     cases: usize,
     clients: usize,
-    at: &dyn Fn(u32) -> Result<chrono::DateTime<chrono::Utc>, &'static str>,
-) -> Result<(), String> {
-    let (held, _) = store.size().await.map_err(|e| e.to_string())?;
+    at: &dyn Fn(u32) -> anyhow::Result<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<()> {
+    let (held, _) = store.size().await?;
     let missing = cases.saturating_sub(usize::try_from(held).unwrap_or(0));
     if missing > 0 {
         let started = Instant::now();
@@ -512,7 +507,7 @@ pub(crate) async fn fill(
                 handles.push(tokio::spawn(async move { lifecycle(&engine, &clerk, n).await }));
             }
             for h in handles {
-                h.await.map_err(|e| e.to_string())??;
+                h.await??;
             }
             eprintln!(
                 "filled 2025-{m:02}: {month} cases ({:.0} s so far)",
@@ -523,14 +518,13 @@ pub(crate) async fn fill(
     Ok(())
 }
 
-async fn lifecycle(engine: &Engine, clerk: &Actor, n: usize) -> Result<usize, String> {
+async fn lifecycle(engine: &Engine, clerk: &Actor, n: usize) -> anyhow::Result<usize> {
     let mut fields = Map::new();
     fields.insert("caller".into(), json!("市民"));
     for _ in 0..n {
         let out = engine
             .open_case("w1", "hotline_12345", fields.clone(), None, clerk.clone(), None)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let id = out.case.id;
         for (action, f) in [
             ("accept", json!({})),
@@ -547,15 +541,15 @@ async fn lifecycle(engine: &Engine, clerk: &Actor, n: usize) -> Result<usize, St
             engine
                 .command(&id, cmd, clerk.clone(), None)
                 .await
-                .map_err(|e| format!("{action}: {e}"))?;
+                .with_context(|| action.to_string())?;
         }
     }
     Ok(n)
 }
 
-fn tempfile_dir() -> Result<PathBuf, String> {
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("yimen-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 

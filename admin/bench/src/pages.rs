@@ -7,6 +7,7 @@
 //! open case each time) for `--seconds` each. Prints latency percentiles, throughput and the
 //! process's peak memory (server and load generator together).
 
+use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,9 +41,9 @@ struct Conn {
 }
 
 impl Conn {
-    async fn open(addr: std::net::SocketAddr) -> Result<Conn, String> {
-        let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Conn> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
         Ok(Conn {
             stream,
             buf: Vec::with_capacity(64 * 1024),
@@ -50,17 +51,17 @@ impl Conn {
     }
 
     /// GETs `path`; returns the status.
-    async fn get(&mut self, path: &str, token: &str) -> Result<u16, String> {
+    async fn get(&mut self, path: &str, token: &str) -> anyhow::Result<u16> {
         let req = format!(
             "GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nConnection: keep-alive\r\n\r\n"
         );
-        self.stream.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+        self.stream.write_all(req.as_bytes()).await?;
         self.buf.clear();
         let mut chunk = [0u8; 16 * 1024];
         let head_end = loop {
-            let n = self.stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            let n = self.stream.read(&mut chunk).await?;
             if n == 0 {
-                return Err("the server closed the connection".into());
+                anyhow::bail!("the server closed the connection");
             }
             self.buf.extend_from_slice(&chunk[..n]);
             if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -72,7 +73,7 @@ impl Conn {
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse::<u16>().ok())
-            .ok_or("no status line")?;
+            .context("no status line")?;
         let len = head
             .lines()
             .find_map(|l| {
@@ -80,11 +81,11 @@ impl Conn {
                 k.eq_ignore_ascii_case("content-length")
                     .then(|| v.trim().parse::<usize>().ok())?
             })
-            .ok_or("the response has no Content-Length")?;
+            .context("the response has no Content-Length")?;
         while self.buf.len() < head_end + len {
-            let n = self.stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            let n = self.stream.read(&mut chunk).await?;
             if n == 0 {
-                return Err("the server closed the connection mid-body".into());
+                anyhow::bail!("the server closed the connection mid-body");
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
@@ -110,7 +111,7 @@ async fn load(
     clients: usize,
     seconds: u64,
     paths: Arc<Vec<String>>,
-) -> Result<(Vec<f64>, usize), String> {
+) -> anyhow::Result<(Vec<f64>, usize)> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut handles = Vec::new();
     for c in 0..clients.max(1) {
@@ -129,13 +130,13 @@ async fn load(
                     errors += 1;
                 }
             }
-            Ok::<_, String>((lat, errors))
+            Ok::<_, anyhow::Error>((lat, errors))
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
     for h in handles {
-        let (lat, e) = h.await.map_err(|e| e.to_string())??;
+        let (lat, e) = h.await??;
         all.extend(lat);
         errors += e;
     }
@@ -156,8 +157,8 @@ async fn open_requests(
     engine: &Engine,
     clerk: &yimen_engine::core::Actor,
     missing: usize,
-) -> Result<Vec<String>, String> {
-    let mut opened = Vec::new();
+) -> anyhow::Result<Vec<String>> {
+    let mut opened: Vec<String> = Vec::new();
     let started = Instant::now();
     let mut handles = Vec::new();
     let per = missing.div_ceil(64);
@@ -178,7 +179,7 @@ async fn open_requests(
                         None,
                     )
                     .await
-                    .map_err(|e| e.to_string())?;
+                    ?;
                 let cmd = Command::Act {
                     action: "dispatch".into(),
                     fields: serde_json::Map::new(),
@@ -188,21 +189,21 @@ async fn open_requests(
                 engine
                     .command(&out.case.id, cmd, clerk.clone(), None)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    ?;
                 ids.push(out.case.id);
             }
-            Ok::<_, String>(ids)
+            Ok::<_, anyhow::Error>(ids)
         }));
     }
     for h in handles {
-        opened.extend(h.await.map_err(|e| e.to_string())??);
+        opened.extend(h.await??.into_iter().map(String::from));
     }
     eprintln!("opened {missing} requests in {:.0} s", started.elapsed().as_secs_f64());
     Ok(opened)
 }
 
 /// Runs the benchmark.
-pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
+pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../w1.yaml"))?;
     let crate::Setup {
         bundle,
@@ -211,37 +212,34 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
         org,
         clerk,
     } = crate::setup(&StoreOptions::new(&args.db), bundle, 0).await?;
-    let cal = bundle.default_calendar().ok_or("no calendar")?.clone();
+    let cal = bundle.default_calendar().context("no calendar")?.clone();
     let tz = cal.timezone();
     let at = |m: u32| {
         use chrono::TimeZone;
         tz.with_ymd_and_hms(2025, m, 15, 10, 0, 0)
             .single()
             .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or("bad date")
+            .context("bad date")
     };
     let clock = Arc::new(ManualClock::new(at(1)?));
     let engine = Engine::start(store.clone(), defs, org, clock.clone(), EngineOptions::default());
     fill(&store, &engine, &clock, &clerk, args.cases, 256, &at).await?;
     // Open requests in the hotline handlers' inbox, on today's clock.
     clock.set(chrono::Utc::now());
-    let mut open = store
-        .open_cases_of_type("service_request_12345", 5000)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut open = store.open_cases_of_type("service_request_12345", 5000).await?;
     let missing = args.open.saturating_sub(open.len());
     if missing > 0 {
         open.extend(open_requests(&engine, &clerk, missing).await?);
     }
-    let (total, events) = store.size().await.map_err(|e| e.to_string())?;
+    let (total, events) = store.size().await?;
     // The handler who loads the pages, with an API token.
     let now = chrono::Utc::now().timestamp_millis();
-    if store.account("handler_li").await.map_err(|e| e.to_string())?.is_none() {
-        let u = engine.org().user("handler_li").ok_or("no handler_li")?;
+    if store.account("handler_li").await?.is_none() {
+        let u = engine.org().user("handler_li").context("no handler_li")?;
         let a = yimen_service::auth::account_for_user("handler_li", u, None);
-        store.add_account(&a, now).await.map_err(|e| e.to_string())?;
+        store.add_account(&a, now).await?;
     }
-    let token = yimen_service::auth::random_secret().map_err(|e| e.to_string())?;
+    let token = yimen_service::auth::random_secret()?;
     store
         .add_token(
             &token,
@@ -250,8 +248,7 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
             now,
             now + yimen_service::auth::TOKEN_DAYS * 86_400_000,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let state = Arc::new(AppState {
         engine: engine.clone(),
         report_token: String::new(),
@@ -264,10 +261,8 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> Result<(), String> {
         bundle: None,
     });
     let router = app(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let inbox: Vec<String> = (1..=3).map(|p| format!("/inbox?page={p}")).collect();
     let cases: Vec<String> = open.iter().take(5000).map(|id| format!("/cases/{id}")).collect();

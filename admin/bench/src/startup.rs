@@ -4,6 +4,7 @@
 //! process `--runs` times; each run is timed from the spawn to the "listening" line and to the
 //! first answer of `/healthz`, and the server's resident memory is read right after.
 
+use anyhow::Context as _;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
@@ -38,7 +39,7 @@ pub struct StartupArgs {
     pub workflows: PathBuf,
 }
 
-async fn open_many(engine: &Engine, clerk: &Actor, case_type: &'static str, n: usize) -> Result<(), String> {
+async fn open_many(engine: &Engine, clerk: &Actor, case_type: &'static str, n: usize) -> anyhow::Result<()> {
     let per = n.div_ceil(128);
     let mut handles = Vec::new();
     for c in 0..128 {
@@ -50,38 +51,37 @@ async fn open_many(engine: &Engine, clerk: &Actor, case_type: &'static str, n: u
             for _ in 0..count {
                 engine
                     .open_case(case_type, "hotline_12345", fields.clone(), None, clerk.clone(), None)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
             }
-            Ok::<_, String>(())
+            Ok::<_, anyhow::Error>(())
         }));
     }
     for h in handles {
-        h.await.map_err(|e| e.to_string())??;
+        h.await??;
     }
     Ok(())
 }
 
 /// The bundled workflows with the two benchmark case types beside them, in a scratch
 /// directory (removed by the caller), loaded.
-fn startup_workflows(workflows: &std::path::Path) -> Result<(std::path::PathBuf, yimen_engine::load::Bundle), String> {
+fn startup_workflows(workflows: &std::path::Path) -> anyhow::Result<(std::path::PathBuf, yimen_engine::load::Bundle)> {
     let dir = std::env::temp_dir().join(format!("yimen-bench-startup-{}", std::process::id()));
-    crate::copy_dir(workflows, &dir).map_err(|e| format!("cannot copy the workflows: {e}"))?;
-    std::fs::write(dir.join("cases/w1.yaml"), include_str!("../w1.yaml")).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("cases/idle.yaml"), include_str!("../idle.yaml")).map_err(|e| e.to_string())?;
+    crate::copy_dir(workflows, &dir).context("cannot copy the workflows")?;
+    std::fs::write(dir.join("cases/w1.yaml"), include_str!("../w1.yaml"))?;
+    std::fs::write(dir.join("cases/idle.yaml"), include_str!("../idle.yaml"))?;
     let opts = LoadOptions {
         today: yimen_engine::Today::At(chrono::Utc::now()),
         limits: Limits::default(),
     };
     let (bundle, diags) = load::load_dir(&dir, &opts);
     if diags.has_errors() {
-        return Err("the benchmark workflows do not validate".into());
+        anyhow::bail!("the benchmark workflows do not validate");
     }
     Ok((dir, bundle))
 }
 
 /// Runs the benchmark.
-pub async fn startup(args: &StartupArgs) -> Result<(), String> {
+pub async fn startup(args: &StartupArgs) -> anyhow::Result<()> {
     let (dir, bundle) = startup_workflows(&args.workflows)?;
     let now = chrono::Utc::now().timestamp_millis();
     let crate::Setup {
@@ -98,9 +98,9 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
         Arc::new(SystemClock),
         EngineOptions::default(),
     );
-    let timers = store.timer_counts().await.map_err(|e| e.to_string())?;
+    let timers = store.timer_counts().await?;
     let pending = timers.iter().find(|(s, _)| s == "pending").map_or(0, |t| t.1);
-    let held = store.case_count().await.map_err(|e| e.to_string())?;
+    let held = store.case_count().await?;
     let with_timer = args.timers.saturating_sub(usize::try_from(pending).unwrap_or(0));
     let started = Instant::now();
     open_many(&engine, &clerk, "w1", with_timer).await?;
@@ -116,12 +116,12 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
         );
     }
     engine.shutdown().await;
-    let open = store.case_count().await.map_err(|e| e.to_string())?;
-    let timers = store.timer_counts().await.map_err(|e| e.to_string())?;
+    let open = store.case_count().await?;
+    let timers = store.timer_counts().await?;
     let pending = timers.iter().find(|(s, _)| s == "pending").map_or(0, |t| t.1);
     store.close().await;
 
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe()?;
     yimen_engine::out!(
         "| run | backend | open cases | pending timers | to listening s | to first answer s | memory MiB |"
     );
@@ -136,10 +136,9 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
             .env("YIMEN_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
+            .spawn()?;
         // The log goes to standard output.
-        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stdout = child.stdout.take().context("no stdout")?;
         let mut addr = None;
         let mut lines = BufReader::new(stdout).lines();
         for line in lines.by_ref().map_while(Result::ok) {
@@ -151,7 +150,7 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
         let listening = t.elapsed().as_secs_f64();
         // Keep reading the log, so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-        let addr = addr.ok_or("the server did not start")?;
+        let addr = addr.context("the server did not start")?;
         let answered = loop {
             if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
                 use std::io::{Read, Write};
@@ -163,7 +162,7 @@ pub async fn startup(args: &StartupArgs) -> Result<(), String> {
                 }
             }
             if t.elapsed() > Duration::from_secs(120) {
-                return Err("the server did not answer within two minutes".into());
+                anyhow::bail!("the server did not answer within two minutes");
             }
             std::thread::sleep(Duration::from_millis(5));
         };

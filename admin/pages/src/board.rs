@@ -151,18 +151,18 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let cases: HashMap<String, Case> = cases
         .into_iter()
         .filter(|c| access::may_see(org, &actor, c, None))
-        .map(|c| (c.id.clone(), c))
+        .map(|c| (c.id.to_string(), c))
         .collect();
     let unmasked = access::sees_personal_data(org, &actor);
     let row = |c: &Case, rung: String, state: String, due: String, overdue: bool| {
         let def = defs.get(&c.case_type, c.definition_version);
         let (sla, _) = super::inbox::sla_of(&s, c);
         Row {
-            case_id: c.id.clone(),
+            case_id: c.id.to_string(),
             short: super::fields::short_id(&c.id),
             subject: def
                 .as_ref()
-                .map_or_else(|| c.id.clone(), |d| super::fields::summary(&d.def, c, unmasked)),
+                .map_or_else(|| c.id.to_string(), |d| super::fields::summary(&d.def, c, unmasked)),
             case_type: def
                 .as_ref()
                 .map_or_else(|| c.case_type.clone(), |d| d.def.name.get(loc).to_owned()),

@@ -191,7 +191,7 @@ impl View<'_> {
                     && actor.department.as_deref() == Some(tk.department.as_str())
                     && actor.roles.contains(&tk.role);
                 TaskRow {
-                    id: tk.id.clone(),
+                    id: tk.id.to_string(),
                     name: d
                         .tasks
                         .get(&tk.name)
@@ -435,7 +435,7 @@ pub async fn show(
         status_code,
         &CasePage {
             c,
-            id: case.id.clone(),
+            id: case.id.to_string(),
             short_id: short_id(&case.id),
             case_type: title,
             state: d

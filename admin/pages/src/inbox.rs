@@ -196,7 +196,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
         String::new()
     };
     let filter = InboxFilter {
-        user: actor.id.clone(),
+        user: actor.id.to_string(),
         department: actor.department.clone(),
         roles: actor.roles.clone(),
         unit: actor.unit.clone(),
@@ -218,7 +218,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
         Ok(c) => c,
         Err(e) => return super::store_down(ctx.lang, e),
     };
-    let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.to_string(), c)).collect();
     let seen = Seen {
         s: &s,
         ctx: &ctx,
@@ -273,9 +273,9 @@ async fn task_command(s: &AppState, ctx: &Ctx, task: &str, back: &str, claim: bo
         return super::refusal_page(e);
     }
     let cmd = if claim {
-        Command::Claim { task: task.to_owned() }
+        Command::Claim { task: task.into() }
     } else {
-        Command::Release { task: task.to_owned() }
+        Command::Release { task: task.into() }
     };
     match s.engine.command(case_id, cmd, actor, None).await {
         Ok(_) if claim => see_other(&format!("/cases/{case_id}")),

@@ -62,7 +62,7 @@ fn linked_page(s: &AppState, ctx: &Ctx, case: &yimen_engine::core::Case) -> Resp
         StatusCode::OK,
         &LinkedPage {
             c,
-            id: case.id.clone(),
+            id: case.id.to_string(),
             state,
             department,
             due,

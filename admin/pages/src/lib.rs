@@ -205,7 +205,7 @@ pub fn chrome(s: &AppState, ctx: &Ctx, section: &str, title: impl Into<String>) 
         let name = org
             .user(&actor.id)
             .map(|u| u.name.clone())
-            .unwrap_or_else(|| actor.id.clone());
+            .unwrap_or_else(|| actor.id.to_string());
         user = Some(format!("{name} ({})", actor.id));
         roles = actor
             .roles

@@ -119,7 +119,7 @@ pub fn actor(org: &Organisation, a: &Account) -> Option<Actor> {
         return None;
     }
     Some(Actor {
-        id: a.id.clone(),
+        id: a.id.as_str().into(),
         roles: a.roles.clone(),
         department: a.department.clone(),
         unit: Some(a.unit.clone()),

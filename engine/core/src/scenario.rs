@@ -61,6 +61,20 @@ fn fail(step: usize, what: impl Into<String>, expected: impl Into<String>, actua
     }
 }
 
+/// Why a scenario's step could not be taken.
+#[derive(Debug, thiserror::Error)]
+enum Stuck {
+    /// The case's definition version is not among those loaded.
+    #[error("the case type is not deployed")]
+    NotDeployed,
+    /// The core refused the command.
+    #[error("{0}")]
+    Refused(crate::core::Rejection),
+    /// Timers kept firing timers.
+    #[error("more than 10,000 timers fired in one step")]
+    EndlessTimers,
+}
+
 struct Run<'a> {
     defs: &'a Definitions,
     org: Organisation,
@@ -76,18 +90,18 @@ impl Run<'_> {
         t.with_timezone(&self.tz).format("%Y-%m-%dT%H:%M").to_string()
     }
 
-    fn apply(&mut self, cmd: &Command, actor: &Actor) -> Result<(), String> {
+    fn apply(&mut self, cmd: &Command, actor: &Actor) -> Result<(), Stuck> {
         let def = self
             .defs
             .get(&self.case.case_type, self.case.definition_version)
-            .ok_or("the case type is not deployed")?;
+            .ok_or(Stuck::NotDeployed)?;
         let cx = Context {
             def: &def,
             org: &self.org,
             actor,
             now: self.now,
         };
-        let d = decide(&cx, Some(&self.case), cmd).map_err(|r| r.to_string())?;
+        let d = decide(&cx, Some(&self.case), cmd).map_err(Stuck::Refused)?;
         self.record(&d.effects);
         self.case = d.case;
         Ok(())
@@ -103,7 +117,7 @@ impl Run<'_> {
     }
 
     /// Moves the clock to `to`, firing every timer that comes due on the way, in order.
-    fn advance_to(&mut self, to: DateTime<Utc>) -> Result<(), String> {
+    fn advance_to(&mut self, to: DateTime<Utc>) -> Result<(), Stuck> {
         for _ in 0..10_000 {
             let next = self
                 .case
@@ -119,7 +133,7 @@ impl Run<'_> {
             self.now = self.now.max(due);
             self.apply(&Command::FireTimer { key }, &Actor::system())?;
         }
-        Err("more than 10,000 timers fired in one step".into())
+        Err(Stuck::EndlessTimers)
     }
 }
 
@@ -168,7 +182,7 @@ impl Run<'_> {
                 .tasks
                 .iter()
                 .filter(|t| t.is_active())
-                .filter_map(|t| t.assignee.clone())
+                .filter_map(|t| t.assignee.as_ref().map(ToString::to_string))
                 .collect();
             got.sort();
             if want != got {
@@ -322,7 +336,7 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
                     .add(run.now, dur)
                     .map_err(|e| fail(n, format!("advance {d}"), "a computable instant", e.to_string()))?;
                 run.advance_to(to.at)
-                    .map_err(|e| fail(n, format!("advance {d}"), "timers fire", e))?;
+                    .map_err(|e| fail(n, format!("advance {d}"), "timers fire", e.to_string()))?;
             }
             Step::Expect(e) => {
                 run.expect(n, e)?;

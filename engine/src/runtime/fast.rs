@@ -251,14 +251,14 @@ fn decide_job(
         pending.idempotency.push(IdempotencyRow {
             key: k.key.clone(),
             request_hash: k.request_hash.clone(),
-            case_id: decision.case.id.clone(),
+            case_id: decision.case.id.to_string(),
             response: response.clone(),
             at: ms(now),
         });
         read.idem.insert(k.key.clone(), (k.request_hash.clone(), response));
     }
     read.cases.insert(
-        decision.case.id.clone(),
+        decision.case.id.to_string(),
         LoadedCase {
             case: decision.case.clone(),
             event_seq: seq,
@@ -284,10 +284,10 @@ impl Pending {
             let at = ms(e.at);
             let hash = event_hash(&prev, id, seq, at, &e.actor, &payload);
             self.events.push(EventRow {
-                case_id: id.clone(),
+                case_id: id.to_string(),
                 seq,
                 kind: e.kind.name(),
-                actor: e.actor.clone(),
+                actor: e.actor.to_string(),
                 at,
                 payload,
                 prev_hash: std::mem::replace(&mut prev, hash.clone()),
@@ -305,7 +305,7 @@ impl Pending {
                 Effect::StartTimer { key, name, due_at } => {
                     let row = TimerRow {
                         key: key.clone(),
-                        case_id: c.id.clone(),
+                        case_id: c.id.to_string(),
                         name: name.clone(),
                         due_at: ms(*due_at),
                         state: "pending",
@@ -317,7 +317,7 @@ impl Pending {
                     None => self.cancelled_timers.push(key.clone()),
                 },
                 Effect::RungFired { case_id, rung } => self.rungs.push(RungRow {
-                    case_id: case_id.clone(),
+                    case_id: case_id.to_string(),
                     rung: rung.clone(),
                     at: ms(c.updated_at),
                 }),
@@ -328,7 +328,7 @@ impl Pending {
                     channels,
                 } => self.outbox.push(OutboxRow {
                     key: idempotency_key.clone(),
-                    case_id: c.id.clone(),
+                    case_id: c.id.to_string(),
                     template: template.clone(),
                     recipients: json(to)?,
                     channels: json(channels)?,
@@ -343,17 +343,17 @@ impl Pending {
     /// Notes that the case changed (and, for a new one, its repeat key).
     fn touch(&mut self, c: &Case, is_new: bool) {
         if is_new {
-            self.new_cases.insert(c.id.clone());
+            self.new_cases.insert(c.id.to_string());
             if let Some(k) = &c.repeat_key {
                 self.repeat_keys.push(RepeatKeyRow {
                     key: k.clone(),
-                    case_id: c.id.clone(),
+                    case_id: c.id.to_string(),
                     opened_at: ms(c.opened_at),
                 });
             }
         }
-        if !self.touched.contains(&c.id) {
-            self.touched.push(c.id.clone());
+        if !self.touched.contains(&c.id.to_string()) {
+            self.touched.push(c.id.to_string());
         }
     }
 

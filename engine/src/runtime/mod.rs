@@ -316,7 +316,7 @@ impl Engine {
         }
         let case_id = uuid::Uuid::now_v7().to_string();
         let command = Command::Open {
-            case_id: case_id.clone(),
+            case_id: case_id.as_str().into(),
             channel: channel.to_owned(),
             fields,
             unit,

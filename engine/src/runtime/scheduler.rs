@@ -281,7 +281,7 @@ impl Scheduler {
                             )
                             .await
                             .map_err(|e| JobError::Review(e.to_string()))?;
-                        c.review = Some(out.case.id);
+                        c.review = Some(out.case.id.into_string());
                     }
                 }
                 let data = json(&draw)?;

@@ -41,6 +41,7 @@ async fn open_labour(e: &Engine) -> String {
     .expect("opens")
     .case
     .id
+    .into_string()
 }
 
 /// A labour dispute in mediation: it has a task and a running mediation timer.

@@ -83,7 +83,7 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
     clock.advance(Duration::hours(1));
     for (i, id) in ids.iter().enumerate() {
         if i % 3 == 0 {
-            close(id.clone(), if i == 0 { "unreachable" } else { "satisfied" }).await;
+            close(id.to_string(), if i == 0 { "unreachable" } else { "satisfied" }).await;
         }
     }
     // Past the three working days (due 5 Nov 09:00), before the second rung (9 Nov).
@@ -91,7 +91,7 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
     while e.fire_due_timers().await.expect("timers") > 0 {}
     for (i, id) in ids.iter().enumerate() {
         if i % 3 == 1 {
-            close(id.clone(), "basically_satisfied").await;
+            close(id.to_string(), "basically_satisfied").await;
         }
     }
     let b = common::bundle();
@@ -195,7 +195,7 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
         .await
         .expect("run");
     assert_eq!((first, again), (Saved::New, Saved::Unchanged), "{backend}");
-    close(ids[2].clone(), "satisfied").await; // closed now, in November by the clock
+    close(ids[2].to_string(), "satisfied").await; // closed now, in November by the clock
     let (changed, _) = s
         .run("monthly_bulletin", Period::parse("2026-11").expect("p"))
         .await

@@ -383,10 +383,13 @@ async fn the_timer_loop_wakes_when_the_clock_reaches_a_timer(backend: &str) {
     let fired = |e: yimen_engine::runtime::Engine, id: String| async move {
         e.case(&id).await.ok().flatten().is_some_and(|c| c.version > version)
     };
-    assert!(!fired(e.clone(), id.clone()).await, "{backend}: not before it is due");
+    assert!(
+        !fired(e.clone(), id.to_string()).await,
+        "{backend}: not before it is due"
+    );
     clock.set(due + Duration::seconds(1));
     common::eventually("the timer fires once the clock reaches it", || {
-        fired(e.clone(), id.clone())
+        fired(e.clone(), id.to_string())
     })
     .await;
     let _ = stop_tx.send(true);
@@ -519,19 +522,19 @@ async fn editing_deleting_or_reordering_history_is_detected(backend: &str) {
     sqlx::query(
         "UPDATE case_events SET payload = REPLACE(payload, '已电话联系', '未联系') WHERE case_id = $1 AND seq = 3",
     )
-    .bind(&ids[0])
+    .bind(ids[0].as_str())
     .execute(pool)
     .await
     .expect("edit");
     sqlx::query("DELETE FROM case_events WHERE case_id = $1 AND seq = 2")
-        .bind(&ids[1])
+        .bind(ids[1].as_str())
         .execute(pool)
         .await
         .expect("delete");
     for (from, to) in [(2, -1), (3, 2), (-1, 3)] {
         sqlx::query("UPDATE case_events SET seq = $1 WHERE case_id = $2 AND seq = $3")
             .bind(to)
-            .bind(&ids[2])
+            .bind(ids[2].as_str())
             .bind(from)
             .execute(pool)
             .await
@@ -540,7 +543,11 @@ async fn editing_deleting_or_reordering_history_is_detected(backend: &str) {
     let report = e.store().audit_verify().await.expect("audit");
     let mut broken: Vec<(String, i64)> = report.broken.iter().map(|b| (b.case_id.clone(), b.seq)).collect();
     broken.sort();
-    let mut expected = vec![(ids[0].clone(), 3), (ids[1].clone(), 2), (ids[2].clone(), 2)];
+    let mut expected = vec![
+        (ids[0].to_string(), 3),
+        (ids[1].to_string(), 2),
+        (ids[2].to_string(), 2),
+    ];
     expected.sort();
     assert_eq!(broken, expected, "{backend}: {:?}", report.broken);
     e.shutdown().await;

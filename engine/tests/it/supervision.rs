@@ -174,7 +174,7 @@ async fn closing_a_case_closes_its_records_and_cancels_its_rungs() {
     assert_eq!(e.fire_due_timers().await.expect("tick"), 0);
     assert_eq!(e.case(&id).await.expect("read").expect("exists").rungs.len(), 2);
     let (n,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM rung_firings WHERE case_id = $1")
-        .bind(&id)
+        .bind(id.as_str())
         .fetch_one(e.store().pool())
         .await
         .expect("count");

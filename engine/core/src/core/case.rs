@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::ids::{CaseId, TaskId, UserId};
 use super::sla::SlaClock;
 use crate::model::Tier;
 use crate::model::case_type::Outcome;
@@ -24,7 +25,7 @@ pub enum CaseStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     /// Its id.
-    pub id: String,
+    pub id: CaseId,
     /// Its case type.
     pub case_type: String,
     /// The definition version it runs on for its whole life.
@@ -133,7 +134,7 @@ pub enum TaskState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskInstance {
     /// Its id (`<case id>:t<sequence>`).
-    pub id: String,
+    pub id: TaskId,
     /// The task definition's name.
     pub name: String,
     /// Its state.
@@ -145,7 +146,7 @@ pub struct TaskInstance {
     /// The unit, when the task is for one unit's staff.
     pub unit: Option<String>,
     /// The user who claimed it.
-    pub assignee: Option<String>,
+    pub assignee: Option<UserId>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was completed or cancelled.

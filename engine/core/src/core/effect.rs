@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::ids::{CaseId, UserId};
 use crate::model::{Channel, Recipient};
 
 /// An effect of a decision.
@@ -27,7 +28,7 @@ pub enum Effect {
     /// transaction: a second firing cannot commit.
     RungFired {
         /// The case.
-        case_id: String,
+        case_id: CaseId,
         /// The rung.
         rung: String,
     },
@@ -46,7 +47,7 @@ pub enum Effect {
     /// its counts for assignment by load in step. Writes nothing to the store.
     WorkloadChanged {
         /// The assignee.
-        user: String,
+        user: UserId,
         /// +1 or −1.
         delta: i64,
     },

@@ -1,5 +1,6 @@
 //! Events: the append-only history of a case. Every event names who caused it.
 
+use super::ids::{TaskId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -8,7 +9,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Who caused it: a user id, or `system` for timers.
-    pub actor: String,
+    pub actor: UserId,
     /// When.
     pub at: DateTime<Utc>,
     /// What happened.
@@ -44,20 +45,20 @@ pub enum EventKind {
     /// A task was claimed.
     TaskClaimed {
         /// The task.
-        task: String,
+        task: TaskId,
     },
     /// A task was released back to its inbox.
     TaskReleased {
         /// The task.
-        task: String,
+        task: TaskId,
     },
     /// A task was given to someone else or another department.
     TaskReassigned {
         /// The task.
-        task: String,
+        task: TaskId,
         /// The new assignee, if any.
         #[serde(skip_serializing_if = "Option::is_none", default)]
-        to_user: Option<String>,
+        to_user: Option<UserId>,
         /// The new department, if changed.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         to_department: Option<String>,
@@ -85,9 +86,9 @@ pub enum EventKind {
     /// A task was given to a user picked by specialism and load.
     TaskAssigned {
         /// The task.
-        task: String,
+        task: TaskId,
         /// The user.
-        to_user: String,
+        to_user: UserId,
     },
     /// A timer expired.
     TimerFired {

@@ -11,6 +11,7 @@ pub mod definitions;
 pub mod effect;
 pub mod event;
 pub mod fields;
+pub mod ids;
 pub mod preview;
 pub mod reject;
 pub mod sla;
@@ -22,4 +23,5 @@ pub use definition::{CompiledCaseType, Organisation, RouteError, Workload, Workl
 pub use definitions::Definitions;
 pub use effect::Effect;
 pub use event::{Event, EventKind};
+pub use ids::{CaseId, TaskId, UserId};
 pub use reject::Rejection;

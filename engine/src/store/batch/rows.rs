@@ -47,7 +47,7 @@ impl Row for NewCase<'_> {
         let l = self.loaded;
         let c = &l.case;
         vec![
-            Val::Text(c.id.clone()),
+            Val::Text(c.id.to_string()),
             Val::Text(c.case_type.clone()),
             Val::Int(c.definition_version),
             Val::Text(c.state.clone()),
@@ -82,7 +82,7 @@ impl Row for ChangedCase<'_> {
         let l = self.loaded;
         let c = &l.case;
         vec![
-            Val::Text(c.id.clone()),
+            Val::Text(c.id.to_string()),
             Val::Text(c.state.clone()),
             Val::Text(status_name(c).into()),
             Val::Int(c.version),
@@ -149,14 +149,14 @@ impl Row for TaskRow<'_> {
     fn values(&self) -> Vec<Val> {
         let t = self.task;
         vec![
-            Val::Text(t.id.clone()),
+            Val::Text(t.id.to_string()),
             Val::Text(self.case_id.to_owned()),
             Val::Text(t.name.clone()),
             Val::Text(task_state(t.state).into()),
             Val::Text(t.department.clone()),
             Val::Text(t.role.clone()),
             Val::OptText(t.unit.clone()),
-            Val::OptText(t.assignee.clone()),
+            Val::OptText(t.assignee.as_ref().map(ToString::to_string)),
             Val::Int(ms(t.created_at)),
             Val::OptInt(t.closed_at.map(ms)),
         ]

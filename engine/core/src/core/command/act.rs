@@ -125,7 +125,7 @@ pub(super) fn act(
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     let taken_over = held_by_others(def, case, action_id, &action.to, actor);
     if let Some(t) = taken_over.first() {
-        let holder = t.assignee.clone().unwrap_or_default();
+        let holder = t.assignee.as_deref().unwrap_or_default().to_owned();
         if !may_take_over(org, case, t, actor) {
             return Err(Rejection::HeldByOther {
                 task: t.name.clone(),

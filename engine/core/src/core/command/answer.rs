@@ -31,7 +31,7 @@ pub(super) fn answer(cx: &Context<'_>, case: &Case, record: &str, text: &str) ->
     }
     r.state = SupervisionState::Answered;
     r.answer = Some(text.to_owned());
-    r.answered_by = Some(actor.id.clone());
+    r.answered_by = Some(actor.id.to_string());
     let mut out = Out::default();
     out.events.push(Event {
         actor: actor.id.clone(),

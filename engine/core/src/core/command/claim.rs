@@ -32,7 +32,7 @@ pub(super) fn claim(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decisio
             what: format!("claim a task for role `{}` in department `{}`", t.role, t.department),
         });
     }
-    let mut d = note(case, actor, now, EventKind::TaskClaimed { task: task.to_owned() });
+    let mut d = note(case, actor, now, EventKind::TaskClaimed { task: task.into() });
     if let Some(t) = d.case.tasks.iter_mut().find(|x| x.id == task) {
         t.state = TaskState::Claimed;
         t.assignee = Some(actor.id.clone());

@@ -26,6 +26,7 @@ use super::case::Case;
 use super::definition::{CompiledCaseType, Organisation};
 use super::effect::Effect;
 use super::event::Event;
+use super::ids::{CaseId, TaskId, UserId};
 use super::reject::Rejection;
 use crate::model::Tier;
 
@@ -33,7 +34,7 @@ use crate::model::Tier;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     /// The user id, or `system`.
-    pub id: String,
+    pub id: UserId,
     /// Roles held.
     pub roles: Vec<String>,
     /// Department, if any.
@@ -65,7 +66,7 @@ impl Actor {
     pub fn for_user(org: &Organisation, id: &str) -> Option<Self> {
         let u = org.user(id)?;
         Some(Self {
-            id: id.to_owned(),
+            id: id.into(),
             roles: u.roles.clone(),
             department: u.department.clone(),
             unit: Some(u.unit.clone()),
@@ -81,7 +82,7 @@ pub enum Command {
     /// Open a new case with this id.
     Open {
         /// The new case's id (chosen by the shell).
-        case_id: String,
+        case_id: CaseId,
         /// The intake channel.
         channel: String,
         /// The fields given at intake.
@@ -103,19 +104,19 @@ pub enum Command {
     /// Claim a task from the inbox.
     Claim {
         /// The task.
-        task: String,
+        task: TaskId,
     },
     /// Put a claimed task back in the inbox.
     Release {
         /// The task.
-        task: String,
+        task: TaskId,
     },
     /// Give a task to another user or department.
     Reassign {
         /// The task.
-        task: String,
+        task: TaskId,
         /// The new assignee.
-        to_user: Option<String>,
+        to_user: Option<UserId>,
         /// The new department.
         to_department: Option<String>,
     },
@@ -198,7 +199,7 @@ pub struct Decision {
 /// [`Effect::WorkloadChanged`].
 pub fn decide(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<Decision, Rejection> {
     let mut d = decide_inner(cx, case, cmd)?;
-    let active = |c: Option<&Case>| -> Vec<String> {
+    let active = |c: Option<&Case>| -> Vec<UserId> {
         c.map(|c| {
             c.tasks
                 .iter()
@@ -208,7 +209,7 @@ pub fn decide(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<De
         })
         .unwrap_or_default()
     };
-    let mut net: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut net: std::collections::BTreeMap<UserId, i64> = std::collections::BTreeMap::new();
     for u in active(case) {
         *net.entry(u).or_default() -= 1;
     }

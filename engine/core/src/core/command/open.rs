@@ -110,7 +110,7 @@ pub(super) fn open(
         v.clone_into(&mut department);
     }
     let mut case = Case {
-        id: case_id.to_owned(),
+        id: case_id.into(),
         case_type: d.id.clone(),
         definition_version: def.version,
         state: String::new(),

@@ -4,6 +4,7 @@ use super::Context;
 use super::{Decision, note};
 use crate::core::case::{Case, TaskState};
 use crate::core::event::EventKind;
+use crate::core::ids::UserId;
 use crate::core::reject::Rejection;
 
 pub(super) fn reassign(
@@ -60,14 +61,14 @@ pub(super) fn reassign(
         actor,
         now,
         EventKind::TaskReassigned {
-            task: task.to_owned(),
-            to_user: to_user.map(str::to_owned),
+            task: task.into(),
+            to_user: to_user.map(UserId::from),
             to_department: to_department.map(str::to_owned),
         },
     );
     if let Some(t) = d.case.tasks.iter_mut().find(|x| x.id == task) {
         t.department = department;
-        t.assignee = to_user.map(str::to_owned);
+        t.assignee = to_user.map(UserId::from);
         t.state = if to_user.is_some() {
             TaskState::Claimed
         } else {

@@ -20,7 +20,7 @@ pub(super) fn release(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decis
             what: "release a task someone else claimed".into(),
         });
     }
-    let mut d = note(case, actor, now, EventKind::TaskReleased { task: task.to_owned() });
+    let mut d = note(case, actor, now, EventKind::TaskReleased { task: task.into() });
     if let Some(t) = d.case.tasks.iter_mut().find(|x| x.id == task) {
         t.state = TaskState::Open;
         t.assignee = None;

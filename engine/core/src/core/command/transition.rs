@@ -8,6 +8,7 @@ use crate::core::case::{Case, CaseStatus, OpenTimer, TaskInstance, TaskState};
 use crate::core::definition::Organisation;
 use crate::core::effect::Effect;
 use crate::core::event::{Event, EventKind};
+use crate::core::ids::{TaskId, UserId};
 use crate::core::reject::Rejection;
 use crate::model::Tier;
 use crate::model::case_type::Effect as DeclaredEffect;
@@ -64,10 +65,11 @@ fn open_task(cx: &Context<'_>, case: &mut Case, name: &str, td: &crate::model::c
     let assignee = if pooled {
         let pool_department = (td.assign.department.as_deref() != Some("any")).then_some(department.as_str());
         org.pick_assignee(&role, pool_department, unit.as_deref(), specialism.as_deref())
+            .map(UserId::from)
     } else {
         None
     };
-    let id = format!("{}:t{}", case.id, case.tasks.len() + 1);
+    let id = TaskId::from(format!("{}:t{}", case.id, case.tasks.len() + 1));
     if let Some(u) = &assignee {
         out.events.push(Event {
             actor: actor.id.clone(),

@@ -9,6 +9,10 @@
 //! ground truth each case was generated with is returned, so a test (or the `yimen simulate`
 //! summary) can compare the reports with it.
 
+mod error;
+pub use error::SimulationError;
+use error::setup;
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -200,9 +204,9 @@ pub fn local_date(cal: &WorkCalendar, t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&cal.timezone()).date_naive()
 }
 
-async fn settle(e: &Engine, commands: &mut u64) -> Result<(), String> {
+async fn settle(e: &Engine, commands: &mut u64) -> Result<(), SimulationError> {
     loop {
-        let n = e.fire_due_timers().await.map_err(|x| x.to_string())?;
+        let n = e.fire_due_timers().await?;
         *commands += n as u64;
         if n == 0 {
             return Ok(());
@@ -216,45 +220,49 @@ const IN_FLIGHT: usize = 4096;
 
 /// Runs `cmds` (case id, command, actor) concurrently, so the writer commits them in groups; at
 /// most [`IN_FLIGHT`] at a time.
-async fn run_all(e: &Engine, cmds: Vec<(String, Command, Actor)>, commands: &mut u64) -> Result<(), String> {
+async fn run_all(e: &Engine, cmds: Vec<(String, Command, Actor)>, commands: &mut u64) -> Result<(), SimulationError> {
     let mut set = tokio::task::JoinSet::new();
     *commands += cmds.len() as u64;
     for (id, cmd, actor) in cmds {
         if set.len() >= IN_FLIGHT
             && let Some(r) = set.join_next().await
         {
-            r.map_err(|x| x.to_string())??;
+            r??;
         }
         let e = e.clone();
         set.spawn(async move {
             e.command(&id, cmd, actor, None)
                 .await
                 .map(|_| ())
-                .map_err(|err| format!("{id}: {err}"))
+                .map_err(|why| SimulationError::Case { what: id, why })
         });
     }
     while let Some(r) = set.join_next().await {
-        r.map_err(|x| x.to_string())??;
+        r??;
     }
     Ok(())
 }
 
 /// The working days of `year`, and the days the simulation steps through: those, then the
 /// first half of January after.
-fn year_days(cal: &WorkCalendar, year: i32) -> Result<(Vec<NaiveDate>, Vec<NaiveDate>), String> {
+fn year_days(cal: &WorkCalendar, year: i32) -> Result<(Vec<NaiveDate>, Vec<NaiveDate>), SimulationError> {
     let mut days = Vec::new();
-    let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or("bad year")?;
+    let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| setup("bad year"))?;
     while d.year() == year {
-        if cal.day(d).map_err(|x| x.to_string())?.working {
+        if cal
+            .day(d)
+            .map_err(|x| SimulationError::Calendar(x.to_string()))?
+            .working
+        {
             days.push(d);
         }
-        d = d.succ_opt().ok_or("date overflow")?;
+        d = d.succ_opt().ok_or_else(|| setup("date overflow"))?;
     }
     let mut step_days = days.clone();
-    let mut d = NaiveDate::from_ymd_opt(year + 1, 1, 2).ok_or("bad year")?;
-    while d <= NaiveDate::from_ymd_opt(year + 1, 1, 16).ok_or("bad year")? {
+    let mut d = NaiveDate::from_ymd_opt(year + 1, 1, 2).ok_or_else(|| setup("bad year"))?;
+    while d <= NaiveDate::from_ymd_opt(year + 1, 1, 16).ok_or_else(|| setup("bad year"))? {
         step_days.push(d);
-        d = d.succ_opt().ok_or("date overflow")?;
+        d = d.succ_opt().ok_or_else(|| setup("date overflow"))?;
     }
     Ok((days, step_days))
 }
@@ -265,7 +273,7 @@ async fn close_cases(
     live: &HashMap<usize, (Truth, String)>,
     now_closing: &[usize],
     commands: &mut u64,
-) -> Result<(), String> {
+) -> Result<(), SimulationError> {
     for round in 0..2 {
         let mut cmds = Vec::new();
         for &i in now_closing {
@@ -274,7 +282,7 @@ async fn close_cases(
                 cmds.push((
                     id.clone(),
                     act(a, f),
-                    Actor::for_user(e.org(), u).ok_or_else(|| format!("the organisation has no user `{u}`"))?,
+                    Actor::for_user(e.org(), u).ok_or_else(|| setup(format!("the organisation has no user `{u}`")))?,
                 ));
             }
         }
@@ -290,11 +298,16 @@ fn schedule_late(
     live: &HashMap<usize, (Truth, String)>,
     opened: &[usize],
     pending: &mut BTreeMap<NaiveDate, Vec<usize>>,
-) -> Result<(), String> {
+) -> Result<(), SimulationError> {
     for &i in opened.iter().filter(|i| live[*i].0.late) {
         let t = &live[&i].0;
-        let d: crate::duration::Duration = budget(t.case_type).parse().map_err(|x| format!("{x}"))?;
-        let due = cal.add(t.opened, d).map_err(|x| x.to_string())?.at;
+        let d: crate::duration::Duration = budget(t.case_type)
+            .parse()
+            .map_err(|x| SimulationError::Setup(format!("{x}")))?;
+        let due = cal
+            .add(t.opened, d)
+            .map_err(|x| SimulationError::Calendar(x.to_string()))?
+            .at;
         pending
             .entry(local_date(cal, due) + Duration::days(1))
             .or_default()
@@ -304,25 +317,30 @@ fn schedule_late(
 }
 
 /// `hm` (hours, minutes) on day `d` in the centre's time zone.
-fn local_at(tz: chrono_tz::Tz, d: NaiveDate, hm: (u32, u32)) -> Result<DateTime<Utc>, String> {
+fn local_at(tz: chrono_tz::Tz, d: NaiveDate, hm: (u32, u32)) -> Result<DateTime<Utc>, SimulationError> {
     d.and_hms_opt(hm.0, hm.1, 0)
         .and_then(|n| tz.from_local_datetime(&n).single())
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("no local time {d} {}:{}", hm.0, hm.1))
+        .ok_or_else(|| SimulationError::Calendar(format!("no local time {d} {}:{}", hm.0, hm.1)))
 }
 
 /// Opens the day's cases, at most `IN_FLIGHT` at once; their ids in order (`first` is the
 /// index of the first, for its generated fields).
-async fn open_day(e: &Engine, clerk: &Actor, todays: &[&'static str], first: usize) -> Result<Vec<String>, String> {
+async fn open_day(
+    e: &Engine,
+    clerk: &Actor,
+    todays: &[&'static str],
+    first: usize,
+) -> Result<Vec<String>, SimulationError> {
     let mut set = tokio::task::JoinSet::new();
     let mut new_ids = vec![String::new(); todays.len()];
-    let mut take = |r: Result<Result<(usize, String, bool), String>, tokio::task::JoinError>| {
-        let (k, id, linked) = r.map_err(|x| x.to_string())??;
+    let mut take = |r: Result<Result<(usize, String, bool), SimulationError>, tokio::task::JoinError>| {
+        let (k, id, linked) = r??;
         if linked {
-            return Err("a generated case was linked as a repeat".to_owned());
+            return Err(setup("a generated case was linked as a repeat"));
         }
         new_ids[k] = id;
-        Ok::<(), String>(())
+        Ok::<(), SimulationError>(())
     };
     for (k, ct) in todays.iter().enumerate() {
         if set.len() >= IN_FLIGHT
@@ -337,8 +355,11 @@ async fn open_day(e: &Engine, clerk: &Actor, todays: &[&'static str], first: usi
         set.spawn(async move {
             e2.open_case(ct, channel, open_fields(ct, i), unit.map(str::to_owned), clerk2, None)
                 .await
-                .map(|o| (k, o.case.id, o.linked))
-                .map_err(|x| format!("open {ct}: {x}"))
+                .map(|o| (k, o.case.id.into_string(), o.linked))
+                .map_err(|why| SimulationError::Case {
+                    what: format!("open {ct}"),
+                    why,
+                })
         });
     }
     while let Some(r) = set.join_next().await {
@@ -354,7 +375,7 @@ async fn start_cases(
     opened: &[usize],
     clerk: &Actor,
     commands: &mut u64,
-) -> Result<(), String> {
+) -> Result<(), SimulationError> {
     let mut cmds = Vec::new();
     for &i in opened {
         let (t, id) = &live[&i];
@@ -371,7 +392,7 @@ async fn start_cases(
                 cmds.push((
                     id.clone(),
                     act(a, json!({})),
-                    Actor::for_user(e.org(), u).ok_or_else(|| format!("the organisation has no user `{u}`"))?,
+                    Actor::for_user(e.org(), u).ok_or_else(|| setup(format!("the organisation has no user `{u}`")))?,
                 ));
             }
         }
@@ -379,11 +400,6 @@ async fn start_cases(
     }
     Ok(())
 }
-
-/// Why a simulated year stopped: the day, the case or the job, and what went wrong.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct SimulationError(pub String);
 
 /// Runs the year. The clock is moved through it; `scheduler`, when given, ticks every morning.
 pub async fn run(
@@ -394,9 +410,7 @@ pub async fn run(
     opts: &Options,
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Outcome, SimulationError> {
-    run_year(e, clock, scheduler, cal, opts, progress)
-        .await
-        .map_err(SimulationError)
+    run_year(e, clock, scheduler, cal, opts, progress).await
 }
 
 async fn run_year(
@@ -406,10 +420,11 @@ async fn run_year(
     cal: &WorkCalendar,
     opts: &Options,
     progress: &mut (dyn FnMut(&Progress) + Send),
-) -> Result<Outcome, String> {
+) -> Result<Outcome, SimulationError> {
     let tz = cal.timezone();
     let local = |d: NaiveDate, hm: (u32, u32)| local_at(tz, d, hm);
-    let user = |id: &str| Actor::for_user(e.org(), id).ok_or_else(|| format!("the organisation has no user `{id}`"));
+    let user =
+        |id: &str| Actor::for_user(e.org(), id).ok_or_else(|| setup(format!("the organisation has no user `{id}`")));
     // The year's working days, and each type's cases spread evenly over them; the days the
     // clock steps through go on into January so late cases close and the year's jobs run.
     let (days, step_days) = year_days(cal, opts.year)?;
@@ -427,8 +442,8 @@ async fn run_year(
     // id). Closed ones are folded into the year's tally and dropped, so memory does not grow.
     let mut live: HashMap<usize, (Truth, String)> = HashMap::new();
     let mut opened_count = 0usize;
-    let year_start = NaiveDate::from_ymd_opt(opts.year, 1, 1).ok_or("bad year")?;
-    let year_end = NaiveDate::from_ymd_opt(opts.year + 1, 1, 1).ok_or("bad year")?;
+    let year_start = NaiveDate::from_ymd_opt(opts.year, 1, 1).ok_or_else(|| setup("bad year"))?;
+    let year_end = NaiveDate::from_ymd_opt(opts.year + 1, 1, 1).ok_or_else(|| setup("bad year"))?;
     let mut year = Count::default();
     let mut commands = 0u64;
     let mut job_runs = 0usize;
@@ -442,9 +457,9 @@ async fn run_year(
         // assessment) run before the day's work.
         clock.set(local(*day, (9, 30))?);
         if let Some(s) = scheduler {
-            for (job, period, r) in s.tick().await.map_err(|x| x.to_string())? {
+            for (job, period, r) in s.tick().await? {
                 job_runs += 1;
-                r.map_err(|x| format!("{job} {period}: {x}"))?;
+                r.map_err(|why| SimulationError::Job { job, period, why })?;
             }
         }
         // Open the day's cases.
@@ -522,7 +537,7 @@ async fn run_year(
         });
     }
     if !pending.is_empty() {
-        return Err("some late cases were still waiting to close at the end".into());
+        return Err(setup("some late cases were still waiting to close at the end"));
     }
     Ok(Outcome {
         truth,
