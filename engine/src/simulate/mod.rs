@@ -410,17 +410,6 @@ pub async fn run(
     opts: &Options,
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Outcome, SimulationError> {
-    run_year(e, clock, scheduler, cal, opts, progress).await
-}
-
-async fn run_year(
-    e: &Engine,
-    clock: &ManualClock,
-    scheduler: Option<&Scheduler>,
-    cal: &WorkCalendar,
-    opts: &Options,
-    progress: &mut (dyn FnMut(&Progress) + Send),
-) -> Result<Outcome, SimulationError> {
     let tz = cal.timezone();
     let local = |d: NaiveDate, hm: (u32, u32)| local_at(tz, d, hm);
     let user =

@@ -212,20 +212,15 @@ async fn an_idempotency_key_returns_the_first_result(backend: &str) {
     }
 }
 
-per_backend!(a_timer_fires_once_after_a_restart);
-async fn a_timer_fires_once_after_a_restart(backend: &str) {
-    let lag_before = common::metric(&common::metrics().render(), "yimen_timer_lag_seconds_sum");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (url, pg) = database(backend, dir.path(), "restart").await;
-    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
-    let e = engine(&url, "a", clock.clone()).await;
+/// A labour dispute in mediation: its 15-day mediation timer is running.
+async fn mediating(e: &yimen_engine::runtime::Engine) -> yimen_engine::core::CaseId {
     let id = e
         .open_case(
             "labour_dispute",
             "window_labour",
             labour(),
             None,
-            user(&e, "clerk_wang"),
+            user(e, "clerk_wang"),
             None,
         )
         .await
@@ -235,11 +230,22 @@ async fn a_timer_fires_once_after_a_restart(backend: &str) {
     e.command(
         &id,
         act("start_mediation", json!({}), None),
-        user(&e, "clerk_wang"),
+        user(e, "clerk_wang"),
         None,
     )
     .await
     .expect("mediation");
+    id
+}
+
+per_backend!(a_timer_fires_once_after_a_restart);
+async fn a_timer_fires_once_after_a_restart(backend: &str) {
+    let lag_before = common::metric(&common::metrics().render(), "yimen_timer_lag_seconds_sum");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "restart").await;
+    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
+    let e = engine(&url, "a", clock.clone()).await;
+    let id = mediating(&e).await;
     assert_eq!(e.fire_due_timers().await.expect("tick"), 0, "not due yet");
     let pending = e.case(&id).await.expect("read").expect("exists");
     let due = pending
@@ -350,27 +356,7 @@ async fn the_timer_loop_wakes_when_the_clock_reaches_a_timer(backend: &str) {
         o.timer_poll = std::time::Duration::from_secs(3600);
     })
     .await;
-    let id = e
-        .open_case(
-            "labour_dispute",
-            "window_labour",
-            labour(),
-            None,
-            user(&e, "clerk_wang"),
-            None,
-        )
-        .await
-        .expect("opens")
-        .case
-        .id;
-    e.command(
-        &id,
-        act("start_mediation", json!({}), None),
-        user(&e, "clerk_wang"),
-        None,
-    )
-    .await
-    .expect("mediation");
+    let id = mediating(&e).await;
     let case = e.case(&id).await.expect("read").expect("exists");
     let due = case.timers.values().map(|t| t.due_at).min().expect("a running timer");
     let version = case.version;
