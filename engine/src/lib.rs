@@ -30,5 +30,6 @@ macro_rules! out {
 
 pub mod reports;
 pub mod runtime;
+pub mod seal;
 pub mod simulate;
 pub mod store;

@@ -153,30 +153,89 @@ fn a_bad_setting_refuses_the_start_and_creates_nothing() {
         ("YIMEN_LOG_FORMAT", "xml", "`text` or `json`"),
         ("YIMEN_MAX_CONNECTIONS", "0", "from 1 to 1000000"),
     ] {
-        let mut child = yimen()
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .arg("--db")
-            .arg(format!("sqlite://{}", db.display()))
-            .env(var, value)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        // A server that took the bad value would serve on: give it a deadline, not forever.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while child.try_wait().expect("try_wait").is_none() {
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("{var}={value}: serve started instead of refusing");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().expect("output");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{var}={value}: {err}");
+        let db_url = format!("sqlite://{}", db.display());
+        let err = refused(&["serve", "--bind", "127.0.0.1:0", "--db", &db_url], &[(var, value)]);
         assert!(err.contains(says), "{var}={value}: {err}");
         assert!(!db.exists(), "{var}={value}: nothing is created");
     }
+}
+
+/// Runs `yimen` expecting it to refuse to start: its exit code is 1; returns its stderr. A
+/// server that started instead would serve on, so it gets a deadline, not forever.
+fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut child = yimen()
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} {env:?}: serve started instead of refusing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?} {env:?}: {err}");
+    err
+}
+
+#[test]
+fn the_first_start_makes_a_master_key_and_a_store_refuses_any_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("y.db").display());
+    let (a, b) = (dir.path().join("a.key"), dir.path().join("b.key"));
+    let (a_s, b_s) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let args = ["serve", "--bind", "127.0.0.1:0", "--db", db.as_str()];
+    let first = Server::start_with_env(&args, &[("YIMEN_MASTER_KEY_FILE", a_s)]);
+    first.signal("-TERM");
+    let (status, log) = first.wait();
+    assert!(status.success());
+    let log = log.join("\n");
+    assert!(
+        log.contains("created a new master key at") && log.contains(a_s),
+        "{log}"
+    );
+    assert!(log.contains("back it up apart from the database"), "{log}");
+    let text = std::fs::read_to_string(&a).expect("the key file");
+    assert!(text.starts_with("yimen master key v1\n"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&a).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+    }
+    // The same key again: it starts, and says nothing of a new key.
+    let again = Server::start_with_env(&args, &[("YIMEN_MASTER_KEY_FILE", a_s)]);
+    again.signal("-TERM");
+    let (status, log) = again.wait();
+    assert!(status.success() && !log.join("\n").contains("created a new master key"));
+    // Another key, another suite, a damaged secret: each refuses the start, naming why.
+    let err = refused(&args, &[("YIMEN_MASTER_KEY_FILE", b_s)]);
+    assert!(
+        err.contains("this store is sealed under master key") && err.contains(b_s),
+        "{err}"
+    );
+    let err = refused(
+        &args,
+        &[
+            ("YIMEN_MASTER_KEY_FILE", a_s),
+            ("YIMEN_CIPHER_SUITE", "aes256gcm-sha256"),
+        ],
+    );
+    assert!(err.contains("(sm4gcm-sm3), not under"), "{err}");
+    let err = refused(&args, &[("YIMEN_MASTER_KEY", "not a key")]);
+    assert!(err.contains("YIMEN_MASTER_KEY is not a master key"), "{err}");
+    let err = refused(&args, &[("YIMEN_CIPHER_SUITE", "des")]);
+    assert!(err.contains("`sm4gcm-sm3` or `aes256gcm-sha256`"), "{err}");
+    // The key given as a secret works as the file does.
+    let secret = Server::start_with_env(&args, &[("YIMEN_MASTER_KEY", text.as_str())]);
+    secret.signal("-TERM");
+    assert!(secret.wait().0.success());
 }
 
 #[test]
@@ -194,6 +253,10 @@ fn check_prints_the_settings_it_would_use_without_secrets_or_starting() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("notify.lease_ms = 4000"), "{text}");
+    assert!(
+        text.contains("keys.file = yimen-master.key") && text.contains("keys.suite = sm4gcm-sm3"),
+        "{text}"
+    );
     assert!(text.contains("smtp = smtp://mailer:***@127.0.0.1:2525"), "{text}");
     assert!(!text.contains("s3cret") && !text.contains("tok-secret"), "{text}");
     assert!(!db.exists(), "--check opens nothing");

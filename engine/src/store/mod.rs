@@ -12,6 +12,7 @@ mod audit;
 pub mod batch;
 pub mod cases;
 mod dump;
+pub mod keys;
 pub use dump::CASE_TABLES;
 mod inbox;
 pub mod jobs;

@@ -63,6 +63,46 @@ fn ms(s: &str) -> i64 {
     at(s).timestamp_millis()
 }
 
+per_backend!(a_store_is_bound_to_one_master_key);
+async fn a_store_is_bound_to_one_master_key(backend: &str) {
+    use yimen_engine::store::keys::KeyBinding;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "keys").await;
+    let store = Store::open(&StoreOptions::new(&url)).await.expect("open");
+    // Three nodes starting at once: one binds, the others find the same key.
+    let (a, b, c) = tokio::join!(
+        store.bind_master_key("sm4gcm-sm3", "00aa", 1),
+        store.bind_master_key("sm4gcm-sm3", "00aa", 2),
+        store.bind_master_key("sm4gcm-sm3", "00aa", 3),
+    );
+    let mut got = vec![a.expect("bind"), b.expect("bind"), c.expect("bind")];
+    got.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(
+        got,
+        [KeyBinding::Bound, KeyBinding::Same, KeyBinding::Same],
+        "{backend}"
+    );
+    let other = KeyBinding::Other {
+        suite: "sm4gcm-sm3".into(),
+        fingerprint: "00aa".into(),
+    };
+    assert_eq!(
+        store.bind_master_key("sm4gcm-sm3", "00bb", 4).await.expect("compare"),
+        other
+    );
+    assert_eq!(
+        store
+            .bind_master_key("aes256gcm-sha256", "00aa", 5)
+            .await
+            .expect("compare"),
+        other
+    );
+    store.close().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
 per_backend!(only_one_of_two_commands_at_the_same_version_is_taken);
 async fn only_one_of_two_commands_at_the_same_version_is_taken(backend: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
