@@ -26,10 +26,9 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full("yimen_writer_batch_commands".into()), BATCH));
-            let installed = builder
-                .map_err(|e| e.to_string())
-                .and_then(|b| b.install_recorder().map_err(|e| e.to_string()));
-            installed
+            // One error type for both steps (the exporter's own), logged once.
+            builder
+                .and_then(PrometheusBuilder::install_recorder)
                 .inspect_err(|e| tracing::warn!("metrics are not recorded: {e}"))
                 .ok()
         })
