@@ -116,7 +116,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("failed to open the database {}", args.db))?;
     tracing::info!(backend = store.backend_name(), db = %args.db, "database ready");
-    let _master = unlock(&args.keys, &store).await?;
+    let master = unlock(&args.keys, &store).await?;
     // While this server runs, `yimen restore` will not replace its store.
     let _in_use = crate::cli::backup::hold_in_use(&args.db).context("failed to lock the store's lock file")?;
 
@@ -137,6 +137,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     if let Some(cal) = bundle.default_calendar() {
         engine_opts.zone = cal.timezone();
     }
+    engine_opts.master = Some(Arc::new(master));
     let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), engine_opts);
     recompute_if_calendars_changed(&store, &engine, &bundle, now_ms).await?;
     let demo_accounts = if args.demo {

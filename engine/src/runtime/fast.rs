@@ -245,7 +245,7 @@ fn decide_job(
     let (seq, last_hash) = pending.chain_events(&decision, head)?;
     shared.workload.apply(&decision.effects);
     pending.effects(&decision)?;
-    pending.touch(&decision.case, is_new);
+    pending.touch(shared, &decision.case, is_new);
     if let Some(k) = &job.idempotency {
         let response = json(&decision.case)?;
         pending.idempotency.push(IdempotencyRow {
@@ -341,12 +341,12 @@ impl Pending {
     }
 
     /// Notes that the case changed (and, for a new one, its repeat key).
-    fn touch(&mut self, c: &Case, is_new: bool) {
+    fn touch(&mut self, shared: &Shared, c: &Case, is_new: bool) {
         if is_new {
             self.new_cases.insert(c.id.to_string());
             if let Some(k) = &c.repeat_key {
                 self.repeat_keys.push(RepeatKeyRow {
-                    key: k.clone(),
+                    key: shared.repeat_index(k),
                     case_id: c.id.to_string(),
                     opened_at: ms(c.opened_at),
                 });

@@ -47,6 +47,10 @@ pub struct EngineOptions {
     /// The centre's time zone (its organisation's calendar's), for what is dated in the centre
     /// rather than by a case type's calendar: today's date, a report's period.
     pub zone: chrono_tz::Tz,
+    /// The installation's master key, when the shell has one: repeat keys (digests of a
+    /// citizen's phone or ID number and the matter) are stored as its blind indexes, so the
+    /// table cannot be reversed by hashing every phone number.
+    pub master: Option<Arc<crate::seal::MasterKey>>,
 }
 
 impl Default for EngineOptions {
@@ -60,6 +64,7 @@ impl Default for EngineOptions {
             timer_batch: 1000,
             timer_poll: StdDuration::from_millis(200),
             zone: chrono_tz::UTC,
+            master: None,
         }
     }
 }
@@ -149,6 +154,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// How a repeat key is stored and looked up: keyed under the master key when there is one.
+    pub fn repeat_index(&self, key: &str) -> String {
+        self.opts
+            .master
+            .as_ref()
+            .map_or_else(|| key.to_owned(), |m| m.blind_index("repeat", key))
+    }
+
     /// The current definitions.
     pub fn definitions(&self) -> Arc<Definitions> {
         self.defs
@@ -304,6 +317,7 @@ impl Engine {
                 .map(|d| (d.approx_days() * 86_400_000.0).ceil() as i64)
                 .unwrap_or(0);
             let since = self.now().timestamp_millis() - window;
+            let key = self.shared.repeat_index(&key);
             if let Some(existing) = cases::open_repeat_of(self.shared.store.pool(), &key, since).await? {
                 let command = Command::Repeat {
                     channel: channel.to_owned(),

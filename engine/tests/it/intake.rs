@@ -73,6 +73,46 @@ async fn a_request_is_routed_by_case_type_matter_channel_or_fallback() {
     }
 }
 
+per_backend!(repeat_keys_are_stored_keyed_under_the_master_key);
+async fn repeat_keys_are_stored_keyed_under_the_master_key(backend: &str) {
+    use yimen_engine::seal::{MasterKey, Suite};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "keyed").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
+    let master = Arc::new(MasterKey::generate(Suite::Sm4GcmSm3));
+    let e = common::engine_with(&url, "a", clock.clone(), |o| o.master = Some(master.clone())).await;
+    let clerk = user(&e, "clerk_wang");
+    let open = |phone: &'static str| {
+        let (e, clerk) = (e.clone(), clerk.clone());
+        async move {
+            e.open_case(
+                "market_complaint",
+                "platform_12315",
+                complaint(phone, "某海鲜排档"),
+                None,
+                clerk,
+                None,
+            )
+            .await
+            .expect("opens")
+        }
+    };
+    let first = open("13900000031").await;
+    clock.advance(Duration::days(1));
+    assert!(open("139 0000 0031").await.linked, "{backend}: repeats still link");
+    // The stored key is the blind index of the core's digest, not the digest itself: without
+    // the master key, hashing every phone number finds nothing.
+    let digest = first.case.repeat_key.clone().expect("a repeat key");
+    let dump = e.store().dump().await.expect("dump");
+    let stored: Vec<&str> = dump["repeat_keys"].iter().filter_map(|r| r["key"].as_str()).collect();
+    assert_eq!(stored, [master.blind_index("repeat", &digest).as_str()], "{backend}");
+    assert!(!stored.contains(&digest.as_str()));
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
+
 per_backend!(a_repeated_complaint_joins_the_open_case);
 async fn a_repeated_complaint_joins_the_open_case(backend: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
