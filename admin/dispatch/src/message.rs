@@ -21,7 +21,8 @@ impl Dispatcher {
             .await?
             .ok_or(DispatchError::Gone("the report is gone"))?;
         let locale = self.engine.org().file.centre.locale.clone();
-        let (title, summary) = yimen_reports::describe(&locale, &kind, &data);
+        let (title, summary) = yimen_reports::describe(&locale, &kind, &data)
+            .ok_or(DispatchError::Gone("the report's figures do not read"))?;
         let name = self
             .engine
             .org()

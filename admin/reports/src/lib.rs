@@ -56,12 +56,12 @@ impl Render for Reports {
 }
 
 /// A report's title and a one-paragraph summary for the email that announces it, from its kind
-/// and stored data (a report whose data does not read gets an empty summary, never an error:
-/// the announcement still goes out with the link).
-pub fn describe(locale: &str, kind: &str, data: &str) -> (String, String) {
+/// and stored data; `None` when the data does not read as a report of that kind (the
+/// announcement is then refused, not sent with an empty title).
+pub fn describe(locale: &str, kind: &str, data: &str) -> Option<(String, String)> {
     let lang = Lang::of(locale);
     match kind {
-        "bulletin" => serde_json::from_value::<BulletinFacts>(parse(data)).or_empty(|b| {
+        "bulletin" => serde_json::from_str::<BulletinFacts>(data).ok().map(|b| {
             let named: Vec<&str> = b
                 .departments
                 .iter()
@@ -88,14 +88,14 @@ pub fn describe(locale: &str, kind: &str, data: &str) -> (String, String) {
                 ),
             )
         }),
-        "spot_check" => serde_json::from_value::<SpotFacts>(parse(data)).or_empty(|s| {
+        "spot_check" => serde_json::from_str::<SpotFacts>(data).ok().map(|s| {
             let n: usize = s.departments.iter().map(|d| d.drawn.len()).sum();
             (
                 lang.fill("s.title", &[("centre", &s.centre), ("period", &s.period)]),
                 lang.fill("s.summary_mail", &[("n", &n), ("seed", &s.seed)]),
             )
         }),
-        _ => serde_json::from_value::<AssessmentFacts>(parse(data)).or_empty(|a| {
+        _ => serde_json::from_str::<AssessmentFacts>(data).ok().map(|a| {
             let first = a.departments.first().map_or(lang.t("none"), |d| d.name.as_str());
             let vetoed = a.departments.iter().filter(|d| d.vetoed).count();
             (
@@ -103,21 +103,6 @@ pub fn describe(locale: &str, kind: &str, data: &str) -> (String, String) {
                 lang.fill("a.summary_mail", &[("first", &first), ("vetoed", &vetoed)]),
             )
         }),
-    }
-}
-
-fn parse(data: &str) -> serde_json::Value {
-    serde_json::from_str(data).unwrap_or_default()
-}
-
-/// For the summaries: a title and summary, or two empty strings.
-trait OrEmpty<T> {
-    fn or_empty(self, f: impl FnOnce(T) -> (String, String)) -> (String, String);
-}
-
-impl<T, E> OrEmpty<T> for Result<T, E> {
-    fn or_empty(self, f: impl FnOnce(T) -> (String, String)) -> (String, String) {
-        self.map_or_else(|_| (String::new(), String::new()), f)
     }
 }
 

@@ -189,22 +189,21 @@ fn the_spot_check_lists_each_draw_with_its_seed() {
     assert!(zh.html.contains("00ff00ff00ff00ff") && zh.html.contains("rowspan=\"2\""));
     assert!(zh.html.contains("抽取 2 件"));
     assert_eq!(zh.csv.lines().count(), 3);
-    let (title, summary) = describe("zh-CN", "spot_check", &serde_json::to_string(&s).expect("json"));
+    let (title, summary) = describe("zh-CN", "spot_check", &serde_json::to_string(&s).expect("json")).expect("reads");
     assert_eq!(title, "中心 2026-W48 每周抽查");
     assert_eq!(summary, "本周抽取 2 件已办结案件待复核，随机种子 00ff00ff00ff00ff。");
 }
 
 #[test]
-fn the_announcement_names_the_criticised_and_survives_bad_data() {
+fn the_announcement_names_the_criticised_and_refuses_bad_data() {
     let data = serde_json::to_string(&bulletin()).expect("json");
-    let (title, summary) = describe("en", "bulletin", &data);
+    let (title, summary) = describe("en", "bulletin", &data).expect("reads");
     assert_eq!(title, "中心: monthly bulletin 2026-11");
     assert!(
         summary.contains("on time 60.0%") && summary.contains("<script>alert(1)</script>"),
         "{summary}"
     );
-    assert_eq!(
-        describe("zh-CN", "bulletin", "not json"),
-        (String::new(), String::new())
-    );
+    // Data that does not read as the kind's report is refused, not announced with empty words.
+    assert_eq!(describe("zh-CN", "bulletin", "not json"), None);
+    assert_eq!(describe("zh-CN", "assessment", "{\"centre\": 1}"), None);
 }

@@ -162,14 +162,7 @@ impl Run<'_> {
         if let Some(tasks) = &e.tasks {
             let mut want = tasks.clone();
             want.sort();
-            let mut got: Vec<String> = self
-                .case
-                .tasks
-                .iter()
-                .filter(|t| t.is_active())
-                .map(|t| t.name.clone())
-                .collect();
-            got.sort();
+            let got = self.case.open_task_names();
             if want != got {
                 return Err(fail(n, "open tasks", format!("{want:?}"), format!("{got:?}")));
             }
@@ -177,14 +170,7 @@ impl Run<'_> {
         if let Some(users) = &e.assigned {
             let mut want = users.clone();
             want.sort();
-            let mut got: Vec<String> = self
-                .case
-                .tasks
-                .iter()
-                .filter(|t| t.is_active())
-                .filter_map(|t| t.assignee.as_ref().map(ToString::to_string))
-                .collect();
-            got.sort();
+            let got = self.case.task_holders();
             if want != got {
                 return Err(fail(n, "task holders", format!("{want:?}"), format!("{got:?}")));
             }

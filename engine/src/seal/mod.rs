@@ -93,9 +93,15 @@ impl Suite {
 
     /// The keyed digest (HMAC-SHA256 or HMAC-SM3) of `parts`, each length-prefixed so no two
     /// lists of parts collide.
-    pub fn mac(self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-        fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-            let mut m = <M as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+    pub fn mac(self, key: &[u8; 32], parts: &[&[u8]]) -> Vec<u8> {
+        fn run<M: Mac + KeyInit>(key: &[u8; 32], parts: &[&[u8]]) -> Vec<u8> {
+            // HMAC pads a key shorter than its block (64 bytes for SHA-256 and SM3) with zeros:
+            // padding it here gives the same MAC without a fallible constructor.
+            let mut padded = aes_gcm::aead::Key::<M>::default();
+            for (d, s) in padded.iter_mut().zip(key) {
+                *d = *s;
+            }
+            let mut m = <M as KeyInit>::new(&padded);
             for p in parts {
                 m.update(&(p.len() as u64).to_be_bytes());
                 m.update(p);
@@ -149,11 +155,6 @@ impl Suite {
             Suite::Sm4GcmSm3 => run::<Sm4Gcm>(key, aad, sealed),
         }
     }
-}
-
-/// HMAC takes keys of any length: `new_from_slice` cannot fail for it.
-fn unreachable_hmac() -> ! {
-    unreachable!("HMAC accepts a key of any length")
 }
 
 /// The installation's master key and suite: it wraps data keys and derives the index key.
@@ -260,9 +261,15 @@ impl MasterKey {
         hex(&d[..8])
     }
 
-    fn derived(&self, purpose: &[u8]) -> Vec<u8> {
-        let mut k = self.suite.mac(&self.bytes, &[b"yimen key v1", purpose]);
-        k.truncate(self.suite.key_len().max(32));
+    /// A key derived from the master for one purpose (both suites' MACs are 32 bytes).
+    fn derived(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut k = [0u8; 32];
+        for (d, s) in k
+            .iter_mut()
+            .zip(self.suite.mac(&self.bytes, &[b"yimen key v1", purpose]))
+        {
+            *d = s;
+        }
         k
     }
 
@@ -301,7 +308,7 @@ impl MasterKey {
     }
 
     fn wrapping_key(&self) -> Vec<u8> {
-        let mut k = self.derived(b"wrap");
+        let mut k = self.derived(b"wrap").to_vec();
         k.truncate(self.suite.key_len());
         k
     }

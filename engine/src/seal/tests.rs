@@ -85,6 +85,29 @@ fn hmac_sha256_matches_rfc_4231() {
 }
 
 #[test]
+fn the_padded_key_gives_the_same_hmac_as_the_key_itself() {
+    let key = [7u8; 32];
+    for suite in [Suite::Aes256GcmSha256, Suite::Sm4GcmSm3] {
+        let plain = |data: &[u8]| match suite {
+            Suite::Aes256GcmSha256 => {
+                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("key");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            }
+            Suite::Sm4GcmSm3 => {
+                let mut m = <Hmac<Sm3> as Mac>::new_from_slice(&key).expect("key");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            }
+        };
+        // `mac` length-prefixes its one part: the same bytes through plain HMAC.
+        let mut framed = 3u64.to_be_bytes().to_vec();
+        framed.extend(b"abc");
+        assert_eq!(suite.mac(&key, &[b"abc"]), plain(&framed), "{}", suite.name());
+    }
+}
+
+#[test]
 fn a_value_opens_only_in_its_case_and_field_and_with_its_key() {
     for suite in [Suite::Aes256GcmSha256, Suite::Sm4GcmSm3] {
         let master = MasterKey::generate(suite);

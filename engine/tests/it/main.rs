@@ -17,3 +17,4 @@ mod seed_year;
 mod snapshots;
 mod store;
 mod supervision;
+mod waits;

@@ -10,8 +10,8 @@ use common::{act, at, database, engine, fields, per_backend, user};
 use serde_json::json;
 use yimen_engine::core::Command;
 use yimen_engine::reports::{Period, bulletin};
+use yimen_engine::runtime::ManualClock;
 use yimen_engine::runtime::scheduler::Scheduler;
-use yimen_engine::runtime::{Clock as _, ManualClock};
 use yimen_engine::store::jobs::Saved;
 
 fn request(i: usize) -> serde_json::Map<String, serde_json::Value> {
@@ -271,45 +271,6 @@ async fn each_period_runs_once_across_engines_and_missed_periods_catch_up(backen
         "{ledger:?}"
     );
     a.shutdown().await;
-    if let Some(pg) = pg {
-        pg.drop_db().await;
-    }
-}
-
-per_backend!(the_running_scheduler_wakes_when_the_clock_reaches_a_job);
-async fn the_running_scheduler_wakes_when_the_clock_reaches_a_job(backend: &str) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (url, pg) = database(backend, dir.path(), "wakes").await;
-    // Installed on Tuesday 29 December 2026. The next job due is the December bulletin: the
-    // 1st of January is a holiday, so it moves to Monday 4 January 09:00.
-    let clock = Arc::new(ManualClock::new(at("2026-12-29T10:00")));
-    let e = engine(&url, "a", clock.clone()).await;
-    let s = scheduler(&e);
-    assert_eq!(s.next_due(clock.now()), Some(at("2027-01-04T09:00")), "{backend}");
-    // Past the nominal fire on the holiday, the moved run is still the next one due.
-    assert_eq!(s.next_due(at("2027-01-02T12:00")), Some(at("2027-01-04T09:00")));
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // An hour's poll: only the clock can wake it within the test.
-    let running = s.spawn(std::time::Duration::from_secs(3600), stop_rx);
-    let passes = || common::metric(&common::metrics().render(), "yimen_scheduler_passes_total");
-    common::eventually("the first pass", || async { passes() >= 1.0 }).await;
-    assert!(
-        e.store().job_runs(10).await.expect("ledger").is_empty(),
-        "{backend}: nothing due yet"
-    );
-    clock.set(at("2027-01-04T09:00"));
-    common::eventually("the bulletin runs when the clock reaches it", || async {
-        e.store()
-            .job_runs(10)
-            .await
-            .expect("ledger")
-            .iter()
-            .any(|r| r.job == "monthly_bulletin" && r.period == "2026-12" && r.state == "done")
-    })
-    .await;
-    let _ = stop_tx.send(true);
-    running.await.expect("stops");
-    e.shutdown().await;
     if let Some(pg) = pg {
         pg.drop_db().await;
     }

@@ -213,7 +213,7 @@ async fn an_idempotency_key_returns_the_first_result(backend: &str) {
 }
 
 /// A labour dispute in mediation: its 15-day mediation timer is running.
-async fn mediating(e: &yimen_engine::runtime::Engine) -> yimen_engine::core::CaseId {
+pub(crate) async fn mediating(e: &yimen_engine::runtime::Engine) -> yimen_engine::core::CaseId {
     let id = e
         .open_case(
             "labour_dispute",
@@ -343,46 +343,6 @@ async fn two_engines_on_postgres_fire_each_timer_once() {
     b.shutdown().await;
     if let Some(p) = pg {
         p.drop_db().await;
-    }
-}
-
-per_backend!(the_timer_loop_wakes_when_the_clock_reaches_a_timer);
-async fn the_timer_loop_wakes_when_the_clock_reaches_a_timer(backend: &str) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (url, pg) = database(backend, dir.path(), "wake").await;
-    let clock = Arc::new(ManualClock::new(at("2026-09-28T10:00")));
-    // An hour's poll: only the clock can wake the loop within the test.
-    let e = common::engine_with(&url, "a", clock.clone(), |o| {
-        o.timer_poll = std::time::Duration::from_secs(3600);
-    })
-    .await;
-    let id = mediating(&e).await;
-    let case = e.case(&id).await.expect("read").expect("exists");
-    let due = case.timers.values().map(|t| t.due_at).min().expect("a running timer");
-    let version = case.version;
-    // The loop starts, finds the timer not yet due and waits on the clock.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let looping = e.spawn_timer_loop(stop_rx);
-    let passes = || common::metric(&common::metrics().render(), "yimen_timer_passes_total");
-    common::eventually("the loop's first pass", || async { passes() >= 1.0 }).await;
-    // A fired timer is a command on the case: its version moves on.
-    let fired = |e: yimen_engine::runtime::Engine, id: String| async move {
-        e.case(&id).await.ok().flatten().is_some_and(|c| c.version > version)
-    };
-    assert!(
-        !fired(e.clone(), id.to_string()).await,
-        "{backend}: not before it is due"
-    );
-    clock.set(due + Duration::seconds(1));
-    common::eventually("the timer fires once the clock reaches it", || {
-        fired(e.clone(), id.to_string())
-    })
-    .await;
-    let _ = stop_tx.send(true);
-    looping.await.expect("the loop stops");
-    e.shutdown().await;
-    if let Some(pg) = pg {
-        pg.drop_db().await;
     }
 }
 

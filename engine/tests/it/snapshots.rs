@@ -158,14 +158,7 @@ async fn stored_state(sc: &yimen_engine::load::Loaded<yimen_engine::model::Scena
                 if let Some(tasks) = &x.tasks {
                     let mut want = tasks.clone();
                     want.sort();
-                    let mut got: Vec<String> = case
-                        .tasks
-                        .iter()
-                        .filter(|t| t.is_active())
-                        .map(|t| t.name.clone())
-                        .collect();
-                    got.sort();
-                    assert_eq!(got, want, "{} step {}: open tasks", s.name, n + 1);
+                    assert_eq!(case.open_task_names(), want, "{} step {}: open tasks", s.name, n + 1);
                 }
             }
         }

@@ -172,6 +172,30 @@ pub struct OpenTimer {
 }
 
 impl Case {
+    /// The names of its open tasks, sorted (what a scenario's `tasks:` expects).
+    pub fn open_task_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.is_active())
+            .map(|t| t.name.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Who holds its open tasks, sorted (what a scenario's `assigned:` expects).
+    pub fn task_holders(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.is_active())
+            .filter_map(|t| t.assignee.as_ref().map(ToString::to_string))
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Whether the case is closed.
     pub fn is_closed(&self) -> bool {
         matches!(self.status, CaseStatus::Closed(_))
