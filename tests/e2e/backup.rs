@@ -81,9 +81,7 @@ fn a_backup_taken_under_load_restores_with_everything_acknowledged_before_it() {
             .await
             .expect("open the restored store");
         for (marker, id) in &before {
-            let case = yimen_engine::store::cases::get_case(store.pool(), id)
-                .await
-                .expect("read");
+            let case = store.case(id).await.expect("read");
             assert!(
                 case.is_some(),
                 "{marker} ({id}) was acknowledged before the backup and is missing"

@@ -34,7 +34,7 @@ pub async fn failed(State(s): State<Arc<AppState>>, User(actor): User) -> Result
         .map_err(yimen_engine::runtime::EngineError::from)?
         .into_iter()
         .map(|mut d| {
-            let r = yimen_service::access::address_ref(&d.address);
+            let r = yimen_service::access::address_ref(&d.slot);
             if !unmasked {
                 d.address = yimen_service::access::mask_address(&d.address);
             }

@@ -336,7 +336,7 @@ impl Dispatcher {
         let sent = self
             .engine
             .store()
-            .delivered_since("sms", &d.address, since)
+            .delivered_since("sms", &d.slot, since)
             .await
             .unwrap_or(0);
         if sent >= self.opts.sms_per_hour {

@@ -37,7 +37,7 @@ impl Dispatcher {
             subject: r.subject,
             html: Some(html_body(&r.body)),
             text: r.body,
-            idempotency_key: format!("{}/{}/{}", d.outbox_key, d.channel, d.address),
+            idempotency_key: format!("{}/{}/{}", d.outbox_key, d.channel, d.slot),
             report_url: None,
         })
     }
@@ -46,6 +46,11 @@ impl Dispatcher {
     pub(super) async fn message(&self, d: &Delivery) -> Result<Message, DispatchError> {
         if d.case_id.starts_with(REPORT_PREFIX) {
             return self.report_message(d).await;
+        }
+        if d.address.is_empty() {
+            return Err(DispatchError::Gone(
+                "the address was deleted with the case's personal data",
+            ));
         }
         let case = self
             .engine
@@ -76,13 +81,13 @@ impl Dispatcher {
             self.engine.now(),
         );
         let r = self.renderer.render(&d.template, &org.file.centre.locale, &ctx)?;
-        let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.address);
+        let key = format!("{}/{}/{}", d.outbox_key, d.channel, d.slot);
         Ok(if d.channel == "sms" {
             let report_url = self.opts.reports.as_ref().map(|(base, token)| {
                 let q: String = url::form_urlencoded::Serializer::new(String::new())
                     .append_pair("token", token)
                     .append_pair("key", &d.outbox_key)
-                    .append_pair("to", &d.address)
+                    .append_pair("to", &d.slot)
                     .finish();
                 format!("{base}/api/v1/sms/reports?{q}")
             });

@@ -124,7 +124,7 @@ async fn deliveries(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Do
             key: d.outbox_key,
             channel: d.channel,
             recipient: d.recipient,
-            address_ref: yimen_service::access::address_ref(&d.address),
+            address_ref: yimen_service::access::address_ref(&d.slot),
             address: if unmasked {
                 d.address
             } else {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use yimen_engine::core::preview::timeline;
 use yimen_engine::load::{self, LoadOptions};
-use yimen_engine::store::{Store, StoreOptions, cases};
+use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use super::EXIT_USAGE;
@@ -61,7 +61,8 @@ async fn show(args: &TimelineArgs) -> anyhow::Result<()> {
     let (bundle, _) = load::load_dir(&args.workflows, &opts);
     let store = Store::open(&StoreOptions::new(&args.db)).await?;
     let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await?;
-    let case = cases::get_case(store.pool(), &args.id)
+    let case = store
+        .case(&args.id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no case `{}`", args.id))?;
     let def = defs

@@ -17,12 +17,15 @@ use crate::core::case::Case;
 use crate::core::command::{Command, Context, Decision, decide};
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
+use crate::model::case_type::FieldType;
+use crate::render::is_personal;
 use crate::store::StoreError;
 use crate::store::batch::{
-    self, BatchWrites, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, RepeatKeyRow, RungRow, TaskRow,
-    TimerRow,
+    self, BatchWrites, CaseKeyRow, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, PersonRow, RepeatKeyRow,
+    RungRow, TaskRow, TimerRow,
 };
-use crate::store::cases::{GENESIS, LoadedCase, WriteError, event_hash, ms};
+use crate::store::cases::{GENESIS, LoadedCase, WriteError, ms};
+use crate::store::sealed::{CaseKey, Chain, case_json, event_json};
 
 /// Why the fast path gave up (the batch is then replayed on the slow path).
 #[derive(Debug)]
@@ -70,7 +73,7 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
         .iter()
         .map(|job| decide_job(shared, job, now, &mut read, &mut pending))
         .collect();
-    let w = pending.rows(&read)?;
+    let w = pending.rows(shared, &mut read)?;
     let t_decide = t0.elapsed();
     if let Err(e) = write(&mut tx, shared, &w, &pending.failed_timers, ms(now)).await {
         let _ = tx.rollback().await;
@@ -112,8 +115,8 @@ struct Read {
     /// Each loaded case's version and state before the batch (for the compare-and-set and the
     /// task diff).
     originals: HashMap<String, (i64, Case)>,
-    /// Idempotency keys already answered: key → (request hash, answer).
-    idem: BTreeMap<String, (String, String)>,
+    /// Idempotency keys already answered: key → (request hash, the case answered).
+    idem: BTreeMap<String, (String, Case)>,
     /// The batch's timers this node holds the lease on.
     fenced: HashSet<String>,
 }
@@ -128,7 +131,8 @@ async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job]
         .collect();
     ids.sort();
     ids.dedup();
-    let cases = batch::load_cases(tx, backend, &ids).await?;
+    let master = shared.store.master().map(|m| &**m);
+    let cases = batch::load_cases(tx, backend, master, &ids).await?;
     let originals = cases
         .iter()
         .map(|(k, v)| (k.clone(), (v.case.version, v.case.clone())))
@@ -140,7 +144,7 @@ async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job]
     let idem = if keys.is_empty() {
         BTreeMap::new()
     } else {
-        batch::load_idempotency(tx, backend, &keys).await?
+        batch::load_idempotency(tx, backend, master, &keys).await?
     };
     let timer_keys: Vec<String> = batch
         .iter()
@@ -181,6 +185,8 @@ struct Pending {
     /// The cases changed, in the order first changed.
     touched: Vec<String>,
     new_cases: HashSet<String>,
+    /// New cases' data keys.
+    case_keys: Vec<CaseKeyRow>,
 }
 
 /// Step 2, per command: answers a replayed idempotency key from the store, skips a timer
@@ -194,14 +200,13 @@ fn decide_job(
     pending: &mut Pending,
 ) -> Result<Outcome, EngineError> {
     if let Some(k) = &job.idempotency
-        && let Some((hash, response)) = read.idem.get(&k.key)
+        && let Some((hash, case)) = read.idem.get(&k.key)
     {
         if *hash != k.request_hash {
             return Err(EngineError::IdempotencyReused);
         }
-        let case = serde_json::from_str(response).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         return Ok(Outcome {
-            case,
+            case: case.clone(),
             replayed: true,
             linked: false,
         });
@@ -242,47 +247,81 @@ fn decide_job(
     };
     let head = before.map_or((0, GENESIS.to_owned()), |b| (b.event_seq, b.last_hash.clone()));
     let is_new = before.is_none();
-    let (seq, last_hash) = pending.chain_events(&decision, head)?;
+    let (key, chain) = match before {
+        Some(b) => (b.key.clone(), b.chain),
+        None => pending.new_key(shared, &decision.case.id, ms(now))?,
+    };
+    let personal = |name: &str| def.def.fields.get(name).is_some_and(is_personal);
+    let (seq, last_hash) = pending.chain_events(&decision, head, &key, chain, &personal)?;
     shared.workload.apply(&decision.effects);
     pending.effects(&decision)?;
     pending.touch(shared, &decision.case, is_new);
+    let mut case = decision.case;
     if let Some(k) = &job.idempotency {
-        let response = json(&decision.case)?;
+        let response = case_json(&mut case, &key, &personal)?;
         pending.idempotency.push(IdempotencyRow {
             key: k.key.clone(),
             request_hash: k.request_hash.clone(),
-            case_id: decision.case.id.to_string(),
-            response: response.clone(),
+            case_id: case.id.to_string(),
+            response,
             at: ms(now),
         });
-        read.idem.insert(k.key.clone(), (k.request_hash.clone(), response));
+        read.idem.insert(k.key.clone(), (k.request_hash.clone(), case.clone()));
     }
     read.cases.insert(
-        decision.case.id.to_string(),
+        case.id.to_string(),
         LoadedCase {
-            case: decision.case.clone(),
+            case: case.clone(),
             event_seq: seq,
             last_hash,
+            key,
+            chain,
         },
     );
     Ok(Outcome {
-        case: decision.case,
+        case,
         replayed: false,
         linked: false,
     })
 }
 
 impl Pending {
+    /// A new case's key and chain: a fresh data key, wrapped, when the store seals.
+    fn new_key(&mut self, shared: &Shared, case_id: &str, now_ms: i64) -> Result<(CaseKey, Chain), StoreError> {
+        let Some(master) = shared.store.master() else {
+            return Ok((CaseKey::Plain, Chain::Sha256));
+        };
+        let (key, wrapped) = master
+            .new_data_key(case_id)
+            .map_err(|e| StoreError::Sealed(format!("a data key for case {case_id}: {e}")))?;
+        let chain = Chain::of(master.suite());
+        self.case_keys.push(CaseKeyRow {
+            case_id: case_id.to_owned(),
+            wrapped,
+            master: master.fingerprint(),
+            chain: chain.name(),
+            at: now_ms,
+        });
+        Ok((CaseKey::Live(std::sync::Arc::new(key)), chain))
+    }
+
     /// Appends the decision's events to the case's hash chain from `(seq, hash)`; returns the
     /// chain's new head.
-    fn chain_events(&mut self, d: &Decision, head: (i64, String)) -> Result<(i64, String), StoreError> {
+    fn chain_events(
+        &mut self,
+        d: &Decision,
+        head: (i64, String),
+        key: &CaseKey,
+        chain: Chain,
+        personal: &dyn Fn(&str) -> bool,
+    ) -> Result<(i64, String), StoreError> {
         let (mut seq, mut prev) = head;
         let id = &d.case.id;
         for e in &d.events {
             seq += 1;
-            let payload = json(e)?;
+            let payload = event_json(id, seq, e, key, personal)?;
             let at = ms(e.at);
-            let hash = event_hash(&prev, id, seq, at, &e.actor, &payload);
+            let hash = chain.event_hash(&prev, id, seq, at, &e.actor, &payload);
             self.events.push(EventRow {
                 case_id: id.to_string(),
                 seq,
@@ -358,12 +397,48 @@ impl Pending {
     }
 
     /// Step 3: every row the batch writes: each touched case once (new, or changed with the
-    /// version it was loaded at), the tasks that differ from before the batch, the timers.
-    fn rows<'a>(&mut self, read: &'a Read) -> Result<BatchWrites<'a>, StoreError> {
+    /// version it was loaded at, its personal values sealed), the tasks that differ from before
+    /// the batch, the timers, the blind indexes of phone and ID numbers new to a case.
+    fn rows<'a>(&mut self, shared: &Shared, read: &'a mut Read) -> Result<BatchWrites<'a>, StoreError> {
+        let defs = shared.definitions();
+        let mut data = Vec::with_capacity(self.touched.len());
+        let mut persons = Vec::new();
+        for id in &self.touched {
+            let Some(l) = read.cases.get_mut(id) else { continue };
+            let def = defs.get(&l.case.case_type, l.case.definition_version);
+            let field = |name: &str| def.as_ref().and_then(|d| d.def.fields.get(name));
+            let personal = |name: &str| field(name).is_some_and(is_personal);
+            data.push(case_json(&mut l.case, &l.key, &personal)?);
+            if let (Some(master), CaseKey::Live(_)) = (shared.store.master(), &l.key) {
+                let old = read.originals.get(id).map(|(_, c)| &c.fields);
+                for (name, v) in &l.case.fields {
+                    let kind = match field(name).map(|f| f.ty) {
+                        Some(FieldType::Phone) => "phone",
+                        Some(FieldType::IdNumber) => "id_number",
+                        _ => continue,
+                    };
+                    let Some(text) = v.as_str().filter(|t| !t.is_empty()) else {
+                        continue;
+                    };
+                    if old.and_then(|o| o.get(name)) == Some(v) {
+                        continue;
+                    }
+                    persons.push(PersonRow {
+                        kind,
+                        value: master.blind_index(kind, text),
+                        case_id: id.clone(),
+                    });
+                }
+            }
+        }
+        persons.sort();
+        persons.dedup();
+        let read: &'a Read = read;
         let mut w = BatchWrites::default();
+        let mut data = data.into_iter();
         for id in &self.touched {
             let Some(l) = read.cases.get(id) else { continue };
-            let data = json(&l.case)?;
+            let data = data.next().unwrap_or_default();
             if self.new_cases.contains(id) {
                 w.new_cases.push(NewCase { loaded: l, data });
             } else if let Some((loaded_version, _)) = read.originals.get(id) {
@@ -384,6 +459,8 @@ impl Pending {
                 task,
             }));
         }
+        w.persons = persons;
+        w.case_keys = std::mem::take(&mut self.case_keys);
         w.events = std::mem::take(&mut self.events);
         w.outbox = std::mem::take(&mut self.outbox);
         w.rungs = std::mem::take(&mut self.rungs);

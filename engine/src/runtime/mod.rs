@@ -47,9 +47,10 @@ pub struct EngineOptions {
     /// The centre's time zone (its organisation's calendar's), for what is dated in the centre
     /// rather than by a case type's calendar: today's date, a report's period.
     pub zone: chrono_tz::Tz,
-    /// The installation's master key, when the shell has one: repeat keys (digests of a
-    /// citizen's phone or ID number and the matter) are stored as its blind indexes, so the
-    /// table cannot be reversed by hashing every phone number.
+    /// The installation's master key, when the shell has one: personal data is stored sealed
+    /// under per-case data keys it wraps, and repeat keys (digests of a citizen's phone or ID
+    /// number and the matter) and person indexes are its blind indexes, so no table can be
+    /// reversed by hashing every phone number.
     pub master: Option<Arc<crate::seal::MasterKey>>,
 }
 
@@ -184,7 +185,8 @@ type Fired = (String, i64, oneshot::Receiver<Result<Outcome, EngineError>>);
 
 impl Engine {
     /// Starts the writer over `store`. The engine keeps its own workload counts for `org`
-    /// (read from the store by [`Engine::refresh_workload`]).
+    /// (read from the store by [`Engine::refresh_workload`]). With a master key in `opts`, the
+    /// store seals personal data under it (the shell has bound the store to that key).
     pub fn start(
         store: Store,
         defs: Definitions,
@@ -193,6 +195,10 @@ impl Engine {
         opts: EngineOptions,
     ) -> Engine {
         let (tx, rx) = mpsc::channel(opts.batch_max * 4);
+        let store = match &opts.master {
+            Some(m) => store.sealed_by(m.clone()),
+            None => store,
+        };
         let workload = WorkloadCounts::default();
         let org = Organisation::with_workload(org.file, Arc::new(workload.clone()));
         let shared = Arc::new(Shared {
@@ -352,12 +358,12 @@ impl Engine {
 
     /// A case as stored now.
     pub async fn case(&self, id: &str) -> Result<Option<Case>, EngineError> {
-        Ok(cases::get_case(self.shared.store.pool(), id).await?)
+        Ok(self.shared.store.case(id).await?)
     }
 
     /// A case's history.
     pub async fn history(&self, id: &str) -> Result<Vec<StoredEvent>, EngineError> {
-        Ok(cases::history(self.shared.store.pool(), id).await?)
+        Ok(self.shared.store.history(id).await?)
     }
 
     /// Claims the timers due now and hands them to the writer; returns the claimed keys with the

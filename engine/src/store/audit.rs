@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::cases::{GENESIS, event_hash};
+use super::cases::GENESIS;
+use super::sealed::Chain;
 use super::{Store, StoreError};
 
 /// The first broken link of a case's chain.
@@ -29,16 +30,30 @@ pub struct AuditReport {
 
 impl Store {
     /// Verifies every case's history: positions run 1, 2, 3…, each event's recorded previous hash is
-    /// the hash of the event before it, each hash matches the event's content, and the case row
-    /// records the last one.
+    /// the hash of the event before it, each hash matches the event's content (on the case's
+    /// chain: SHA-256, or SM3), and the case row records the last one. Sealed values are checked
+    /// as sealed: no key is needed, and a shredded case's chain is as whole as before.
     pub async fn audit_verify(&self) -> Result<AuditReport, StoreError> {
-        let cases: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT id, event_seq, last_hash FROM cases ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
+        let cases: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT c.id, c.event_seq, c.last_hash, k.chain FROM cases c LEFT JOIN case_keys k ON k.case_id = c.id ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut report = AuditReport::default();
-        for (case_id, event_seq, last_hash) in cases {
+        for (case_id, event_seq, last_hash, chain) in cases {
             report.cases += 1;
+            let chain = match chain.as_deref().map(Chain::parse) {
+                None => Chain::Sha256,
+                Some(Some(c)) => c,
+                Some(None) => {
+                    report.broken.push(BrokenLink {
+                        case_id,
+                        seq: 1,
+                        problem: "its chain names an unknown digest".to_owned(),
+                    });
+                    continue;
+                }
+            };
             let rows: Vec<(i64, i64, String, String, String, String)> = sqlx::query_as(
                 "SELECT seq, at, actor, payload, prev_hash, hash FROM case_events WHERE case_id = $1 ORDER BY seq",
             )
@@ -54,7 +69,7 @@ impl Store {
                     Some(format!("event {expected_seq} is missing (found {seq})"))
                 } else if *prev_hash != prev {
                     Some("the previous-hash link does not match the event before it (deleted or reordered)".to_owned())
-                } else if event_hash(prev_hash, &case_id, *seq, *at, actor, payload) != *hash {
+                } else if chain.event_hash(prev_hash, &case_id, *seq, *at, actor, payload) != *hash {
                     Some("the event's content does not match its hash (edited)".to_owned())
                 } else {
                     None

@@ -1,7 +1,8 @@
 //! Cases as stored: the loaded aggregate with its chain head, the event hash, history and reads.
 //! Writing happens in batches (`store::batch`, driven by the runtime's writer).
 
-use super::{StoreError, sha256_hex};
+use super::sealed::{CaseKey, Chain, KEY_COLUMNS, KeyColumns, case_key, open_case, open_event};
+use super::{Store, StoreError};
 use crate::core::case::{Case, TaskState};
 use crate::core::event::Event;
 
@@ -17,6 +18,10 @@ pub struct LoadedCase {
     pub event_seq: i64,
     /// The hash of the last event.
     pub last_hash: String,
+    /// Its data key (or that it has none, or had one).
+    pub key: CaseKey,
+    /// The digest of its history's chain.
+    pub chain: Chain,
 }
 
 /// One stored history entry.
@@ -63,36 +68,74 @@ pub(crate) fn task_state(s: TaskState) -> &'static str {
     }
 }
 
-/// The hash of an event given the previous hash: SHA-256 over the previous hash, the case, the
-/// position, the time, the actor and the stored payload.
+/// The hash of an event given the previous hash, on a SHA-256 chain (see [`Chain::event_hash`]).
 pub fn event_hash(prev: &str, case_id: &str, seq: i64, at_ms: i64, actor: &str, payload: &str) -> String {
-    sha256_hex(&format!("{prev}\n{case_id}\n{seq}\n{at_ms}\n{actor}\n{payload}"))
+    Chain::Sha256.event_hash(prev, case_id, seq, at_ms, actor, payload)
 }
 
-/// The history of a case, in order.
-pub async fn history(pool: &sqlx::AnyPool, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT seq, payload, hash FROM case_events WHERE case_id = $1 ORDER BY seq")
-            .bind(case_id)
-            .fetch_all(pool)
+/// A row of a case with its key's columns.
+type CaseRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// The SQL that reads [`CaseRow`]s: append a `WHERE` on `c`.
+pub(crate) fn case_select() -> String {
+    format!("SELECT c.id, c.data, {KEY_COLUMNS} FROM cases c LEFT JOIN case_keys k ON k.case_id = c.id")
+}
+
+impl Store {
+    /// A case's key and chain.
+    pub async fn case_key(&self, case_id: &str) -> Result<(CaseKey, Chain), StoreError> {
+        let row: Option<KeyColumns> =
+            sqlx::query_as("SELECT wrapped, chain, shredded_at, shred_rule FROM case_keys WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        case_key(self.master.as_deref(), case_id, row.unwrap_or_default())
+    }
+
+    /// Opens rows read with [`case_select`].
+    pub(crate) fn open_rows(&self, rows: Vec<CaseRow>) -> Result<Vec<Case>, StoreError> {
+        rows.into_iter()
+            .map(|(id, data, w, c, s, r)| {
+                let (key, _) = case_key(self.master.as_deref(), &id, (w, c, s, r))?;
+                open_case(&id, &data, &key)
+            })
+            .collect()
+    }
+
+    /// The history of a case, in order, its sealed values opened.
+    pub async fn history(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT seq, payload, hash FROM case_events WHERE case_id = $1 ORDER BY seq")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (key, _) = self.case_key(case_id).await?;
+        rows.into_iter()
+            .map(|(seq, payload, hash)| {
+                let event = open_event(case_id, seq, &payload, &key)?;
+                Ok(StoredEvent { seq, event, hash })
+            })
+            .collect()
+    }
+
+    /// A case read outside any transaction, its sealed values opened.
+    pub async fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+        let rows: Vec<CaseRow> = sqlx::query_as(&format!("{} WHERE c.id = $1", case_select()))
+            .bind(id)
+            .fetch_all(&self.pool)
             .await?;
-    rows.into_iter()
-        .map(|(seq, payload, hash)| {
-            let event: Event = serde_json::from_str(&payload)
-                .map_err(|e| StoreError::Corrupt(format!("event {case_id}#{seq}: {e}")))?;
-            Ok(StoredEvent { seq, event, hash })
-        })
-        .collect()
-}
-
-/// A case read outside any transaction.
-pub async fn get_case(pool: &sqlx::AnyPool, id: &str) -> Result<Option<Case>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT data FROM cases WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|(data,)| serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}"))))
-        .transpose()
+        Ok(self.open_rows(rows)?.pop())
+    }
 }
 
 /// The most recent open case with `key` opened at or after `since_ms`, if any.

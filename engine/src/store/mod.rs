@@ -18,6 +18,7 @@ mod inbox;
 pub mod jobs;
 pub mod outbox;
 mod reports;
+pub mod sealed;
 pub mod timers;
 pub mod views;
 
@@ -57,6 +58,10 @@ pub enum StoreError {
     /// Stored data that does not decode (edited by hand, or written by a newer version).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Sealed personal data that does not open: a wrong or missing master key, or a changed
+    /// ciphertext (the message names the case).
+    #[error("sealed personal data does not open: {0}")]
+    Sealed(String),
 }
 
 impl StoreError {
@@ -184,6 +189,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The master key personal data is sealed under; none for a store that seals nothing.
+    master: Option<std::sync::Arc<crate::seal::MasterKey>>,
 }
 
 /// A deployed definition version.
@@ -272,7 +279,11 @@ impl Store {
                 pool
             }
         };
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            master: None,
+        })
     }
 
     /// Writes a consistent copy of a SQLite store to `path` while the store is in use
@@ -336,6 +347,18 @@ impl Store {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+
+    /// The store sealing personal data under `master` from now on (it must be the key the
+    /// store is bound to: see [`Store::bind_master_key`]).
+    pub fn sealed_by(mut self, master: std::sync::Arc<crate::seal::MasterKey>) -> Store {
+        self.master = Some(master);
+        self
+    }
+
+    /// The master key personal data is sealed under, if any.
+    pub fn master(&self) -> Option<&std::sync::Arc<crate::seal::MasterKey>> {
+        self.master.as_ref()
     }
 
     /// The pool, for queries elsewhere in the engine.

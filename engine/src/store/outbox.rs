@@ -41,8 +41,14 @@ pub struct Delivery {
     pub outbox_key: String,
     /// The channel.
     pub channel: String,
-    /// The address.
+    /// The address (opened, when it is stored sealed; empty once the case is shredded).
     pub address: String,
+    /// What names the delivery in the store with its outbox key and channel: the address, or
+    /// for a sealed citizen's address its blind index (`sealed:…`). Updates and references use it.
+    pub slot: String,
+    /// The sealed address, when stored sealed.
+    #[serde(skip)]
+    pub sealed_address: Option<String>,
     /// Who.
     pub recipient: String,
     /// The case.
@@ -153,25 +159,30 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
+        let mut slots = Vec::with_capacity(deliveries.len());
         for d in deliveries {
+            slots.push(self.delivery_slot(case_id, d).await?);
+        }
+        for (d, (slot, sealed)) in deliveries.iter().zip(slots) {
             let state = if d.undeliverable.is_some() {
                 "undeliverable"
             } else {
                 "pending"
             };
             sqlx::query(
-                "INSERT INTO deliveries (outbox_key, channel, address, recipient, case_id, template, state, next_attempt_at, last_error, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8) ON CONFLICT (outbox_key, channel, address) DO NOTHING",
+                "INSERT INTO deliveries (outbox_key, channel, address, recipient, case_id, template, state, next_attempt_at, last_error, created_at, updated_at, sealed_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8, $10) ON CONFLICT (outbox_key, channel, address) DO NOTHING",
             )
             .bind(key)
             .bind(&d.channel)
-            .bind(&d.address)
+            .bind(&slot)
             .bind(&d.recipient)
             .bind(case_id)
             .bind(template)
             .bind(state)
             .bind(now_ms)
             .bind(d.undeliverable.as_deref())
+            .bind(sealed)
             .execute(&mut *tx)
             .await?;
         }
@@ -214,7 +225,7 @@ impl Store {
             "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE (outbox_key, channel, address) IN \
              (SELECT outbox_key, channel, address FROM deliveries WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3 \
               AND (lease_until IS NULL OR lease_until < $3) AND $4 LIKE '%,' || channel || ',%' ORDER BY next_attempt_at LIMIT $5{lock}) \
-             RETURNING outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status"
+             RETURNING outbox_key, channel, address, address AS slot, sealed_address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status"
         );
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query_as::<_, Delivery>(&sql)
@@ -226,7 +237,37 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.open_addresses(rows).await
+    }
+
+    /// Opens the sealed citizens' addresses of deliveries.
+    async fn open_addresses(&self, mut rows: Vec<Delivery>) -> Result<Vec<Delivery>, StoreError> {
+        for d in &mut rows {
+            if let Some(sealed) = &d.sealed_address {
+                let (key, _) = self.case_key(&d.case_id).await?;
+                d.address = super::sealed::open_address(&key, &d.case_id, &d.channel, sealed)?;
+            }
+        }
         Ok(rows)
+    }
+
+    /// Where a delivery of `case_id` to `address` is stored: a citizen's address sealed with
+    /// the case's key (named by its blind index), or the address itself.
+    async fn delivery_slot(&self, case_id: &str, d: &NewDelivery) -> Result<(String, Option<String>), StoreError> {
+        let Some(master) = &self.master else {
+            return Ok((d.address.clone(), None));
+        };
+        if d.recipient != "citizen" || d.address.starts_with("<none") {
+            return Ok((d.address.clone(), None));
+        }
+        match self.case_key(case_id).await?.0 {
+            super::sealed::CaseKey::Live(key) => {
+                let sealed = super::sealed::seal_address(&key, case_id, &d.channel, &d.address)?;
+                let index = master.blind_index("address", &format!("{}:{}", d.channel, d.address));
+                Ok((format!("sealed:{index}"), Some(sealed)))
+            }
+            _ => Ok((d.address.clone(), None)),
+        }
     }
 
     /// Renews `node`'s lease on a claimed delivery just before it is sent, so every send starts
@@ -246,7 +287,7 @@ impl Store {
         .bind(lease_until)
         .bind(&d.outbox_key)
         .bind(&d.channel)
-        .bind(&d.address)
+        .bind(&d.slot)
         .bind(node)
         .bind(now_ms)
         .execute(&self.pool)
@@ -280,7 +321,7 @@ impl Store {
         .bind(now_ms)
         .bind(&d.outbox_key)
         .bind(&d.channel)
-        .bind(&d.address)
+        .bind(&d.slot)
         .bind(node)
         .bind(attempt)
         .execute(&self.pool)
@@ -303,13 +344,14 @@ impl Store {
 
     /// Deliveries that need an admin: failed for good, or undeliverable.
     pub async fn failed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
-        Ok(sqlx::query_as::<_, Delivery>(
-            "SELECT outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status \
+        let rows = sqlx::query_as::<_, Delivery>(
+            "SELECT outbox_key, channel, address, address AS slot, sealed_address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status \
              FROM deliveries WHERE state IN ('failed', 'undeliverable') ORDER BY updated_at DESC LIMIT $1",
         )
         .bind(limit.clamp(1, 1000))
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        self.open_addresses(rows).await
     }
 
     /// The addresses of the failed or undeliverable deliveries of one outbox row on one channel.
@@ -327,13 +369,14 @@ impl Store {
 
     /// The deliveries of one case, oldest first.
     pub async fn case_deliveries(&self, case_id: &str) -> Result<Vec<Delivery>, StoreError> {
-        Ok(sqlx::query_as::<_, Delivery>(
-            "SELECT outbox_key, channel, address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status \
+        let rows = sqlx::query_as::<_, Delivery>(
+            "SELECT outbox_key, channel, address, address AS slot, sealed_address, recipient, case_id, template, state, attempts, last_error, gateway_id, report_status \
              FROM deliveries WHERE case_id = $1 ORDER BY created_at, outbox_key, channel, address",
         )
         .bind(case_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        self.open_addresses(rows).await
     }
 
     /// Records a gateway's delivery report; a final failure report marks the delivery failed.

@@ -1,6 +1,7 @@
 //! Reads for the pages and boards: several cases at once, the open cases under supervision, the
 //! cases of a department or unit. Each is bounded (a page, a limit) and served by an index.
 
+use super::cases::case_select;
 use super::{Store, StoreError};
 use crate::core::case::Case;
 
@@ -29,14 +30,12 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(100).take(5) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT id, data FROM cases WHERE id IN ({})", marks.join(", "));
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            let sql = format!("{} WHERE c.id IN ({})", case_select(), marks.join(", "));
+            let mut q = sqlx::query_as(&sql);
             for id in chunk {
                 q = q.bind(id);
             }
-            for (id, data) in q.fetch_all(&self.pool).await? {
-                out.push(serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?);
-            }
+            out.extend(self.open_rows(q.fetch_all(&self.pool).await?)?);
         }
         Ok(out)
     }
@@ -91,15 +90,16 @@ impl Store {
         // identifiers (letters, digits, `_`), so only `_` needs escaping in the pattern.
         let pattern = format!("%\"channel\":\"{}\"%", channel.replace('_', "\\_"));
         let types: Vec<&String> = case_types.iter().take(100).collect();
-        let mut sql = String::from(
-            "SELECT id, data FROM cases WHERE opened_at >= $1 AND opened_at < $2 AND data LIKE $3 ESCAPE '\\'",
+        let mut sql = format!(
+            "{} WHERE c.opened_at >= $1 AND c.opened_at < $2 AND c.data LIKE $3 ESCAPE '\\'",
+            case_select()
         );
         if !types.is_empty() {
             let marks: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 5)).collect();
-            sql.push_str(&format!(" AND case_type IN ({})", marks.join(", ")));
+            sql.push_str(&format!(" AND c.case_type IN ({})", marks.join(", ")));
         }
-        sql.push_str(" ORDER BY opened_at DESC LIMIT $4");
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql)
+        sql.push_str(" ORDER BY c.opened_at DESC LIMIT $4");
+        let mut q = sqlx::query_as(&sql)
             .bind(from_ms)
             .bind(to_ms)
             .bind(pattern)
@@ -107,10 +107,6 @@ impl Store {
         for t in types {
             q = q.bind(t);
         }
-        q.fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|(id, data)| serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}"))))
-            .collect()
+        self.open_rows(q.fetch_all(&self.pool).await?)
     }
 }

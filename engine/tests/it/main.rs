@@ -13,6 +13,7 @@ mod migration;
 mod render;
 mod reports;
 mod runtime;
+mod sealing;
 mod seed_year;
 mod snapshots;
 mod store;

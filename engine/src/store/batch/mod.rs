@@ -11,11 +11,15 @@ use sqlx::query::Query;
 use sqlx::{Any, Arguments, Transaction};
 
 use super::cases::{LoadedCase, WriteError};
+use super::sealed::{KEY_COLUMNS, case_key, open_case};
 use super::{Backend, StoreError};
+use crate::core::case::Case;
+use crate::seal::MasterKey;
 
 mod rows;
 pub use rows::{
-    BatchWrites, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, RepeatKeyRow, RungRow, TaskRow, TimerRow,
+    BatchWrites, CaseKeyRow, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, PersonRow, RepeatKeyRow,
+    RungRow, TaskRow, TimerRow,
 };
 use rows::{Row, Val};
 
@@ -117,12 +121,40 @@ async fn insert_rows<R: Row>(
     Ok(affected)
 }
 
+/// Writes new cases' data keys and the blind indexes of their people.
+async fn write_keys(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    w: &BatchWrites<'_>,
+) -> Result<(), StoreError> {
+    insert_rows(
+        tx,
+        backend,
+        &w.case_keys,
+        "INSERT INTO case_keys (case_id, wrapped, master, chain, created_at)",
+        "",
+        &[],
+    )
+    .await?;
+    insert_rows(
+        tx,
+        backend,
+        &w.persons,
+        "INSERT INTO person_index (kind, value, case_id)",
+        "ON CONFLICT (kind, value, case_id) DO NOTHING",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Writes a batch. Fails with [`WriteError::Conflict`] when a case was changed by someone else.
 pub async fn write_batch(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     w: &BatchWrites<'_>,
 ) -> Result<(), WriteError> {
+    write_keys(tx, backend, w).await?;
     insert_rows(
         tx,
         backend,
@@ -234,6 +266,7 @@ pub async fn write_batch(
 pub async fn load_cases(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
+    master: Option<&MasterKey>,
     ids: &[String],
 ) -> Result<HashMap<String, LoadedCase>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
@@ -241,25 +274,39 @@ pub async fn load_cases(
         // On PostgreSQL, lock the batch's cases up front in one order: batches of different nodes
         // then wait for each other instead of deadlocking.
         let lock = match backend {
-            Backend::Postgres => " ORDER BY id FOR UPDATE",
+            Backend::Postgres => " ORDER BY c.id FOR UPDATE OF c",
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({}){lock}",
+            "SELECT c.id, c.data, c.event_seq, c.last_hash, {KEY_COLUMNS} FROM cases c \
+             LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id IN ({}){lock}",
             placeholders(backend, 1, chunk.len())
         );
-        let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
+        type Loaded = (
+            String,
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
+        let mut q = sqlx::query_as::<_, Loaded>(&sql);
         for id in chunk {
             q = q.bind(id);
         }
-        for (id, data, event_seq, last_hash) in q.fetch_all(&mut **tx).await? {
-            let case = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
+        for (id, data, event_seq, last_hash, w, c, sh, r) in q.fetch_all(&mut **tx).await? {
+            let (key, chain) = case_key(master, &id, (w, c, sh, r))?;
+            let case = open_case(&id, &data, &key)?;
             out.insert(
                 id,
                 LoadedCase {
                     case,
                     event_seq,
                     last_hash,
+                    key,
+                    chain,
                 },
             );
         }
@@ -267,24 +314,38 @@ pub async fn load_cases(
     Ok(out)
 }
 
-/// Looks up several idempotency keys at once: key → (request hash, response).
+/// Looks up several idempotency keys at once: key → (request hash, the case as answered, its
+/// sealed values opened).
 pub async fn load_idempotency(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
+    master: Option<&MasterKey>,
     keys: &[String],
-) -> Result<BTreeMap<String, (String, String)>, StoreError> {
+) -> Result<BTreeMap<String, (String, Case)>, StoreError> {
     let mut out = BTreeMap::new();
     for chunk in keys.chunks(MAX_PARAMS) {
         let sql = format!(
-            "SELECT key, request_hash, response FROM idempotency WHERE key IN ({})",
+            "SELECT i.key, i.request_hash, i.case_id, i.response, {KEY_COLUMNS} FROM idempotency i \
+             LEFT JOIN case_keys k ON k.case_id = i.case_id WHERE i.key IN ({})",
             placeholders(backend, 1, chunk.len())
         );
-        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+        type Answer = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
+        let mut q = sqlx::query_as::<_, Answer>(&sql);
         for k in chunk {
             q = q.bind(k);
         }
-        for (k, h, r) in q.fetch_all(&mut **tx).await? {
-            out.insert(k, (h, r));
+        for (k, h, id, r, w, c, sh, rule) in q.fetch_all(&mut **tx).await? {
+            let (key, _) = case_key(master, &id, (w, c, sh, rule))?;
+            out.insert(k, (h, open_case(&id, &r, &key)?));
         }
     }
     Ok(out)

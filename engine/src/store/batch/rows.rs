@@ -320,4 +320,58 @@ pub struct BatchWrites<'a> {
     pub rungs: Vec<RungRow>,
     /// Keys of new cases that recognise a repeated complaint.
     pub repeat_keys: Vec<RepeatKeyRow>,
+    /// New cases' data keys.
+    pub case_keys: Vec<CaseKeyRow>,
+    /// Blind indexes of the people of the cases.
+    pub persons: Vec<PersonRow>,
+}
+
+/// A new case's data key, wrapped.
+#[derive(Debug)]
+pub struct CaseKeyRow {
+    /// The case.
+    pub case_id: String,
+    /// The data key wrapped by the master key.
+    pub wrapped: String,
+    /// The master key's fingerprint.
+    pub master: String,
+    /// The digest of the case's chain.
+    pub chain: &'static str,
+    /// When, in UTC milliseconds.
+    pub at: i64,
+}
+
+impl Row for CaseKeyRow {
+    const WIDTH: usize = 5;
+    fn values(&self) -> Vec<Val> {
+        vec![
+            Val::Text(self.case_id.clone()),
+            Val::Text(self.wrapped.clone()),
+            Val::Text(self.master.clone()),
+            Val::Text(self.chain.into()),
+            Val::Int(self.at),
+        ]
+    }
+}
+
+/// A blind index of a person of a case (a keyed digest of a normalised phone or ID number).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PersonRow {
+    /// `phone` or `id_number`.
+    pub kind: &'static str,
+    /// The blind index.
+    pub value: String,
+    /// The case.
+    pub case_id: String,
+}
+
+impl Row for PersonRow {
+    const WIDTH: usize = 3;
+    fn values(&self) -> Vec<Val> {
+        vec![
+            Val::Text(self.kind.into()),
+            Val::Text(self.value.clone()),
+            Val::Text(self.case_id.clone()),
+        ]
+    }
 }

@@ -1,0 +1,333 @@
+//! Personal data sealed at the store's boundary. The pure core sees plain values; what the store
+//! writes holds each personal value sealed with its case's data key (see [`crate::seal`]), and
+//! what it reads is opened again — or, once the case's key is destroyed, marked deleted.
+//!
+//! What is sealed, for a case with a key:
+//! - in the aggregate, every field its case type marks personal (`pii`, or by default a person,
+//!   phone or ID number), and the repeat key (a digest of the citizen's phone and the matter);
+//! - in its history, the same fields wherever an event carries fields (opened, an action, a
+//!   repeat), and the free text staff write (an action's comment, a comment);
+//! - the stored answer of an idempotent request (the case as it was), as the aggregate;
+//! - a citizen's address on a delivery (`deliveries.sealed_address`).
+//!
+//! A sealed field value is a JSON object `{"sealed": "ymn1.<suite>.<hex>"}` — no field value
+//! the core accepts is an object, so it cannot be mistaken for input — and a sealed text (a
+//! comment, the repeat key) is the `ymn1.…` text itself: for a case with a key, every such text
+//! is sealed, so none is ever taken for input either. Each value is bound to its case and to
+//! where it sits (`fields.phone`, `event 3 comment`), so a value copied elsewhere does not open.
+//! Once shredded, a field reads as `{"deleted_at": MS, "rule": "…"}` and a text as empty.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::StoreError;
+use crate::core::case::Case;
+use crate::core::event::{Event, EventKind};
+use crate::seal::{DataKey, MasterKey, SealError, Suite, is_sealed};
+
+/// A case's key as the store holds it.
+#[derive(Debug, Clone)]
+pub enum CaseKey {
+    /// No key: the case was written unsealed (a store opened without a master key, or a case
+    /// from before sealing that `yimen keys seal-existing` has not reached yet).
+    Plain,
+    /// Its data key.
+    Live(Arc<DataKey>),
+    /// Sealed, read by a store without the master key: its values stay sealed (a reader that
+    /// needs no personal data, such as a timeline or an audit, never decrypts any). Never written.
+    Unopened,
+    /// Its data key was destroyed: its personal data is gone for good.
+    Shredded {
+        /// When (UTC ms).
+        at_ms: i64,
+        /// Under which rule.
+        rule: String,
+    },
+}
+
+/// The digest of a case's hash-chained history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    /// SHA-256 (every case written before sealing, and the AES suite's).
+    Sha256,
+    /// SM3 (GB/T 32905), the national suite's.
+    Sm3,
+}
+
+impl Chain {
+    /// The chain a new case of an installation with `suite` gets.
+    pub fn of(suite: Suite) -> Chain {
+        match suite {
+            Suite::Aes256GcmSha256 => Chain::Sha256,
+            Suite::Sm4GcmSm3 => Chain::Sm3,
+        }
+    }
+
+    /// Its stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Chain::Sha256 => "sha256",
+            Chain::Sm3 => "sm3",
+        }
+    }
+
+    /// The chain a stored name names.
+    pub fn parse(s: &str) -> Option<Chain> {
+        match s {
+            "sha256" => Some(Chain::Sha256),
+            "sm3" => Some(Chain::Sm3),
+            _ => None,
+        }
+    }
+
+    /// The hash of an event given the previous hash: the digest over the previous hash, the
+    /// case, the position, the time, the actor and the stored payload (sealed values as sealed,
+    /// so destroying a case's key leaves its chain whole).
+    pub fn event_hash(self, prev: &str, case_id: &str, seq: i64, at_ms: i64, actor: &str, payload: &str) -> String {
+        let text = format!("{prev}\n{case_id}\n{seq}\n{at_ms}\n{actor}\n{payload}");
+        match self {
+            Chain::Sha256 => super::sha256_hex(&text),
+            Chain::Sm3 => Suite::Sm4GcmSm3.digest_hex(text.as_bytes()),
+        }
+    }
+}
+
+/// A row of `case_keys` as read beside a case (all `None` when the case has none).
+pub(crate) type KeyColumns = (Option<String>, Option<String>, Option<i64>, Option<String>);
+
+/// The SQL that reads [`KeyColumns`] from `case_keys k` joined to a case.
+pub(crate) const KEY_COLUMNS: &str = "k.wrapped, k.chain, k.shredded_at, k.shred_rule";
+
+/// A case's key and chain from its `case_keys` columns.
+pub(crate) fn case_key(
+    master: Option<&MasterKey>,
+    case_id: &str,
+    (wrapped, chain, shredded_at, rule): KeyColumns,
+) -> Result<(CaseKey, Chain), StoreError> {
+    let Some(chain) = chain else {
+        return Ok((CaseKey::Plain, Chain::Sha256));
+    };
+    let chain =
+        Chain::parse(&chain).ok_or_else(|| StoreError::Corrupt(format!("case {case_id}: unknown chain `{chain}`")))?;
+    if let Some(at_ms) = shredded_at {
+        let rule = rule.unwrap_or_default();
+        return Ok((CaseKey::Shredded { at_ms, rule }, chain));
+    }
+    let wrapped = wrapped.ok_or_else(|| StoreError::Corrupt(format!("case {case_id}: its data key is missing")))?;
+    let Some(master) = master else {
+        return Ok((CaseKey::Unopened, chain));
+    };
+    let key = master
+        .unwrap(case_id, &wrapped)
+        .map_err(|e| StoreError::Sealed(format!("the data key of case {case_id}: {e}")))?;
+    Ok((CaseKey::Live(Arc::new(key)), chain))
+}
+
+fn sealing(case_id: &str, what: &str, e: SealError) -> StoreError {
+    StoreError::Sealed(format!("case {case_id}, {what}: {e}"))
+}
+
+fn seal_value(key: &DataKey, case_id: &str, place: &str, v: &Value) -> Result<Value, StoreError> {
+    let sealed = key
+        .seal(case_id, place, &v.to_string())
+        .map_err(|e| sealing(case_id, place, e))?;
+    let mut m = Map::with_capacity(1);
+    m.insert("sealed".into(), Value::String(sealed));
+    Ok(Value::Object(m))
+}
+
+fn sealed_text(v: &Value) -> Option<&str> {
+    match v {
+        Value::Object(m) if m.len() == 1 => m.get("sealed").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// What a field of a shredded case reads as.
+pub fn deleted_marker(at_ms: i64, rule: &str) -> Value {
+    serde_json::json!({ "deleted_at": at_ms, "rule": rule })
+}
+
+/// When and under which rule a field's value was deleted, if it reads as deleted.
+pub fn deleted_value(v: &Value) -> Option<(i64, &str)> {
+    let m = v.as_object().filter(|m| m.len() == 2)?;
+    Some((m.get("deleted_at")?.as_i64()?, m.get("rule")?.as_str()?))
+}
+
+/// Seals the personal values of a field map in place.
+fn seal_fields(
+    key: &DataKey,
+    case_id: &str,
+    prefix: &str,
+    fields: &mut Map<String, Value>,
+    personal: &dyn Fn(&str) -> bool,
+) -> Result<(), StoreError> {
+    for (name, v) in fields.iter_mut() {
+        if personal(name) && !v.is_null() {
+            *v = seal_value(key, case_id, &format!("{prefix}fields.{name}"), v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the sealed values of a field map in place.
+fn open_fields(key: &CaseKey, case_id: &str, prefix: &str, fields: &mut Map<String, Value>) -> Result<(), StoreError> {
+    for (name, v) in fields.iter_mut() {
+        let Some(sealed) = sealed_text(v) else { continue };
+        *v = match key {
+            CaseKey::Live(k) => {
+                let place = format!("{prefix}fields.{name}");
+                let plain = k
+                    .open(case_id, &place, sealed)
+                    .map_err(|e| sealing(case_id, &place, e))?;
+                serde_json::from_str(&plain)
+                    .map_err(|e| StoreError::Corrupt(format!("case {case_id}, {place}: {e}")))?
+            }
+            CaseKey::Shredded { at_ms, rule } => deleted_marker(*at_ms, rule),
+            CaseKey::Unopened => continue,
+            CaseKey::Plain => {
+                return Err(StoreError::Corrupt(format!(
+                    "case {case_id} holds a sealed value but has no data key"
+                )));
+            }
+        };
+    }
+    Ok(())
+}
+
+fn seal_text(key: &DataKey, case_id: &str, place: &str, text: &mut String) -> Result<(), StoreError> {
+    *text = key.seal(case_id, place, text).map_err(|e| sealing(case_id, place, e))?;
+    Ok(())
+}
+
+fn open_text(key: &CaseKey, case_id: &str, place: &str, text: &mut String) -> Result<(), StoreError> {
+    match key {
+        CaseKey::Plain | CaseKey::Unopened => {}
+        CaseKey::Live(k) => *text = k.open(case_id, place, text).map_err(|e| sealing(case_id, place, e))?,
+        CaseKey::Shredded { .. } => text.clear(),
+    }
+    Ok(())
+}
+
+/// The aggregate as stored: its personal values sealed when the case has a key. The values are
+/// swapped out and back, so nothing else of the case is copied.
+pub fn case_json(case: &mut Case, key: &CaseKey, personal: &dyn Fn(&str) -> bool) -> Result<String, StoreError> {
+    let k = match key {
+        CaseKey::Live(k) => k,
+        CaseKey::Plain => return json(case),
+        CaseKey::Unopened | CaseKey::Shredded { .. } => return unwritable(case.id.as_str(), key),
+    };
+    let id = case.id.to_string();
+    let mut sealed = case.fields.clone();
+    seal_fields(k, &id, "", &mut sealed, personal)?;
+    let mut repeat = case.repeat_key.clone();
+    if let Some(r) = &mut repeat {
+        seal_text(k, &id, "repeat_key", r)?;
+    }
+    std::mem::swap(&mut case.fields, &mut sealed);
+    std::mem::swap(&mut case.repeat_key, &mut repeat);
+    let out = json(case);
+    std::mem::swap(&mut case.fields, &mut sealed);
+    std::mem::swap(&mut case.repeat_key, &mut repeat);
+    out
+}
+
+/// The aggregate from its stored form, its sealed values opened (or marked deleted).
+pub fn open_case(case_id: &str, data: &str, key: &CaseKey) -> Result<Case, StoreError> {
+    let mut case: Case = serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("case {case_id}: {e}")))?;
+    if matches!(key, CaseKey::Plain) {
+        return Ok(case);
+    }
+    open_fields(key, case_id, "", &mut case.fields)?;
+    if let Some(r) = &mut case.repeat_key {
+        if matches!(key, CaseKey::Shredded { .. } | CaseKey::Unopened) || !is_sealed(r) {
+            case.repeat_key = None;
+        } else {
+            open_text(key, case_id, "repeat_key", r)?;
+        }
+    }
+    Ok(case)
+}
+
+/// An event as stored at position `seq`: its personal values and free text sealed when the
+/// case has a key.
+pub fn event_json(
+    case_id: &str,
+    seq: i64,
+    e: &Event,
+    key: &CaseKey,
+    personal: &dyn Fn(&str) -> bool,
+) -> Result<String, StoreError> {
+    let k = match key {
+        CaseKey::Live(k) => k,
+        CaseKey::Plain => return json(e),
+        CaseKey::Unopened | CaseKey::Shredded { .. } => return unwritable(case_id, key),
+    };
+    let prefix = format!("event {seq} ");
+    let mut e = e.clone();
+    match &mut e.kind {
+        EventKind::Opened { fields, .. } | EventKind::Repeated { fields, .. } => {
+            seal_fields(k, case_id, &prefix, fields, personal)?
+        }
+        EventKind::ActionTaken { fields, comment, .. } => {
+            seal_fields(k, case_id, &prefix, fields, personal)?;
+            if let Some(c) = comment {
+                seal_text(k, case_id, &format!("{prefix}comment"), c)?;
+            }
+        }
+        EventKind::Commented { text } => seal_text(k, case_id, &format!("{prefix}comment"), text)?,
+        _ => {}
+    }
+    json(&e)
+}
+
+/// An event from its stored form at position `seq`, its sealed values opened (or cleared).
+pub fn open_event(case_id: &str, seq: i64, payload: &str, key: &CaseKey) -> Result<Event, StoreError> {
+    let mut e: Event =
+        serde_json::from_str(payload).map_err(|err| StoreError::Corrupt(format!("event {case_id}#{seq}: {err}")))?;
+    if matches!(key, CaseKey::Plain) {
+        return Ok(e);
+    }
+    let prefix = format!("event {seq} ");
+    match &mut e.kind {
+        EventKind::Opened { fields, .. } | EventKind::Repeated { fields, .. } => {
+            open_fields(key, case_id, &prefix, fields)?
+        }
+        EventKind::ActionTaken { fields, comment, .. } => {
+            open_fields(key, case_id, &prefix, fields)?;
+            if let Some(c) = comment {
+                open_text(key, case_id, &format!("{prefix}comment"), c)?;
+            }
+        }
+        EventKind::Commented { text } => open_text(key, case_id, &format!("{prefix}comment"), text)?,
+        _ => {}
+    }
+    Ok(e)
+}
+
+/// A citizen's address sealed for one delivery.
+pub fn seal_address(key: &DataKey, case_id: &str, channel: &str, address: &str) -> Result<String, StoreError> {
+    let place = format!("address {channel}");
+    key.seal(case_id, &place, address)
+        .map_err(|e| sealing(case_id, &place, e))
+}
+
+/// A citizen's address opened (empty once shredded).
+pub fn open_address(key: &CaseKey, case_id: &str, channel: &str, sealed: &str) -> Result<String, StoreError> {
+    let mut text = sealed.to_owned();
+    open_text(key, case_id, &format!("address {channel}"), &mut text)?;
+    Ok(text)
+}
+
+/// A case whose values cannot be sealed again is never written: its values would be lost.
+fn unwritable(case_id: &str, key: &CaseKey) -> Result<String, StoreError> {
+    Err(StoreError::Sealed(match key {
+        CaseKey::Shredded { .. } => format!("case {case_id}: its personal data was deleted; it takes no more changes"),
+        _ => format!("case {case_id} is sealed, and the store was opened without its master key"),
+    }))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
