@@ -156,6 +156,8 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timers = engine.spawn_timer_loop(stop_rx.clone());
+    // Personal data whose retention has passed is deleted (its case's key destroyed) hourly.
+    let retention = engine.spawn_retention_loop(stop_rx.clone());
     let reloading = spawn_reloader(engine.clone(), store.clone(), bundle.clone(), stop_rx.clone());
     // Periodic jobs (the monthly bulletin): each period once across nodes, caught up at start.
     let scheduler = scheduler(&bundle, &engine);
@@ -224,6 +226,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
     // In-flight requests have finished; stop the timers, drain the writer, close the pool.
     let _ = stop_tx.send(true);
     let _ = timers.await;
+    let _ = retention.await;
     if let Some(s) = scheduling {
         let _ = s.await;
     }

@@ -159,11 +159,11 @@ impl View<'_> {
         let mut masked = false;
         for (fid, f) in &d.fields {
             let Some(v) = case.fields.get(fid) else { continue };
-            let is_masked = !unmasked && is_personal(f) && !v.is_null();
+            let is_masked = !unmasked && is_personal(f) && v.is_string();
             masked |= is_masked;
             fields.push(FieldRow {
                 label: f.label.get(loc).to_owned(),
-                value: display(Some(f), v, lang, unmasked),
+                value: display(Some(f), v, lang, unmasked, self.s.centre_tz()),
                 masked: is_masked,
             });
         }

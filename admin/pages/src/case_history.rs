@@ -87,7 +87,7 @@ pub fn describe(
                 .actions
                 .get(action)
                 .map_or_else(|| action.clone(), |a| a.name.get(loc).to_owned());
-            let mut detail = fields_text(d, fields, lang, unmasked);
+            let mut detail = fields_text(s, d, fields, lang, unmasked);
             if let Some(c) = comment {
                 if !detail.is_empty() {
                     detail.push('；');
@@ -162,12 +162,12 @@ pub fn describe(
 }
 
 /// An action's fields as `label：value` pairs, masked unless the reader may see them.
-fn fields_text(d: &CaseTypeFile, m: &Map<String, Value>, lang: Lang, unmasked: bool) -> String {
+fn fields_text(s: &AppState, d: &CaseTypeFile, m: &Map<String, Value>, lang: Lang, unmasked: bool) -> String {
     m.iter()
         .map(|(k, v)| {
             let f = d.fields.get(k);
             let label = f.map_or_else(|| k.clone(), |f| f.label.get(lang.tag()).to_owned());
-            format!("{label}：{}", display(f, v, lang, unmasked))
+            format!("{label}：{}", display(f, v, lang, unmasked, s.centre_tz()))
         })
         .collect::<Vec<_>>()
         .join("；")

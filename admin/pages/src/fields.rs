@@ -115,8 +115,23 @@ pub fn form_fields(def: &CaseTypeFile, form: &[(String, String)]) -> Map<String,
     out
 }
 
-/// A field value for people: enum labels, yes/no, masked personal data.
-pub fn display(f: Option<&Field>, v: &Value, lang: Lang, unmasked: bool) -> String {
+/// A field value for people: enum labels, yes/no, masked personal data, and for personal data
+/// deleted under retention when and under which rule (dated in the centre's zone `tz`).
+pub fn display(f: Option<&Field>, v: &Value, lang: Lang, unmasked: bool, tz: chrono_tz::Tz) -> String {
+    if let Some((at, rule)) = yimen_engine::store::sealed::deleted_value(v) {
+        let date = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        let rule = rule
+            .get(lang.tag())
+            .or_else(|| rule.get("zh-CN"))
+            .and_then(Value::as_str)
+            .or(rule.as_str())
+            .unwrap_or_default();
+        return t(lang, "personal.deleted")
+            .replace("{date}", &date)
+            .replace("{rule}", rule);
+    }
     let v = if unmasked { v.clone() } else { mask_value(f, v) };
     match (f.map(|f| f.ty), &v) {
         (_, Value::Null) => String::new(),

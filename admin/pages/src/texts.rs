@@ -12,6 +12,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("signout", "退出", "Sign out"),
     ("yes", "是", "Yes"),
     ("no", "否", "No"),
+    (
+        "personal.deleted",
+        "个人信息已于 {date} 依“{rule}”删除",
+        "Personal data deleted on {date} under the rule “{rule}”",
+    ),
     ("login.title", "登录", "Sign in"),
     ("login.user", "用户名", "User name"),
     ("login.password", "密码", "Password"),

@@ -71,10 +71,11 @@ pub fn mask_value(f: Option<&Field>, v: &Value) -> Value {
     let Some(f) = f.filter(|f| is_personal(f)) else {
         return v.clone();
     };
-    if v.is_null() {
-        return Value::Null;
-    }
-    let s = v.as_str().unwrap_or_default();
+    // Only text is personal data: a null, or the marker of data deleted under retention (an
+    // object, which no field value is), holds none and is shown as it is.
+    let Some(s) = v.as_str() else {
+        return v.clone();
+    };
     Value::String(match f.ty {
         FieldType::Phone => mask_phone(s),
         FieldType::IdNumber => mask_id(s),

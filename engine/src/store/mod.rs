@@ -17,6 +17,7 @@ pub use dump::CASE_TABLES;
 mod inbox;
 pub mod jobs;
 pub mod outbox;
+pub mod privacy;
 mod reports;
 pub mod sealed;
 pub mod timers;

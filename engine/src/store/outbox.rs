@@ -44,7 +44,9 @@ pub struct Delivery {
     /// The address (opened, when it is stored sealed; empty once the case is shredded).
     pub address: String,
     /// What names the delivery in the store with its outbox key and channel: the address, or
-    /// for a sealed citizen's address its blind index (`sealed:…`). Updates and references use it.
+    /// for a sealed citizen's address its blind index (`sealed:…`). Updates and references use it;
+    /// never shown (it may be the address itself).
+    #[serde(skip)]
     pub slot: String,
     /// The sealed address, when stored sealed.
     #[serde(skip)]

@@ -15,7 +15,7 @@
 //! comment, the repeat key) is the `ymn1.…` text itself: for a case with a key, every such text
 //! is sealed, so none is ever taken for input either. Each value is bound to its case and to
 //! where it sits (`fields.phone`, `event 3 comment`), so a value copied elsewhere does not open.
-//! Once shredded, a field reads as `{"deleted_at": MS, "rule": "…"}` and a text as empty.
+//! Once shredded, a field reads as `{"deleted_at": MS, "rule": …}` and a text as empty.
 
 use std::sync::Arc;
 
@@ -144,15 +144,18 @@ fn sealed_text(v: &Value) -> Option<&str> {
     }
 }
 
-/// What a field of a shredded case reads as.
+/// What a field of a shredded case reads as: when, and the rule as stored (the JSON of the rule's
+/// text, as people read it; kept as text when it is not JSON).
 pub fn deleted_marker(at_ms: i64, rule: &str) -> Value {
+    let rule = serde_json::from_str::<Value>(rule).unwrap_or_else(|_| Value::String(rule.to_owned()));
     serde_json::json!({ "deleted_at": at_ms, "rule": rule })
 }
 
-/// When and under which rule a field's value was deleted, if it reads as deleted.
-pub fn deleted_value(v: &Value) -> Option<(i64, &str)> {
+/// When a field's value was deleted and under which rule (as [`deleted_marker`] wrote it), if
+/// it reads as deleted.
+pub fn deleted_value(v: &Value) -> Option<(i64, &Value)> {
     let m = v.as_object().filter(|m| m.len() == 2)?;
-    Some((m.get("deleted_at")?.as_i64()?, m.get("rule")?.as_str()?))
+    Some((m.get("deleted_at")?.as_i64()?, m.get("rule")?))
 }
 
 /// Seals the personal values of a field map in place.

@@ -245,3 +245,115 @@ async fn a_changed_ciphertext_or_a_wrong_key_is_an_error_naming_the_case(backend
         pg.drop_db().await;
     }
 }
+
+fn withdraw() -> Command {
+    Command::Act {
+        action: "withdraw".into(),
+        fields: Map::new(),
+        comment: Some(NOTE.into()),
+        expected_version: None,
+    }
+}
+
+per_backend!(retention_deletes_personal_data_for_good_and_keeps_the_chain_and_the_figures);
+async fn retention_deletes_personal_data_for_good_and_keeps_the_chain_and_the_figures(backend: &str) {
+    use yimen_engine::reports::{Period, bulletin};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "retention").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
+    let master = Arc::new(MasterKey::generate(Suite::Sm4GcmSm3));
+    let m = master.clone();
+    let e = engine_with(&url, "a", clock.clone(), |o| o.master = Some(m)).await;
+    let clerk = user(&e, "clerk_wang");
+    let (closed, held, open) = (
+        planted_case(&e, "closed").await,
+        planted_case(&e, "held").await,
+        planted_case(&e, "open").await,
+    );
+    for id in [&closed, &held] {
+        e.command(id, withdraw(), clerk.clone(), None).await.expect("withdraws");
+    }
+    assert!(
+        e.store()
+            .set_hold(&held, Some("诉讼保全"), "admin", 1)
+            .await
+            .expect("hold")
+    );
+    let b = common::bundle();
+    let cal = b.calendars.get("cn-mainland").expect("calendar");
+    let names = std::collections::HashMap::new();
+    let rules = bulletin::Rules::counting(e.org(), cal, &names);
+    let month = Period::parse("2026-11").expect("period");
+    let before = bulletin::compute(e.store(), &rules, month).await.expect("bulletin");
+
+    // Within the 30 years nothing is deleted.
+    clock.advance(chrono::Duration::days(365 * 29));
+    assert_eq!(e.sweep_retention().await.expect("sweep"), 0);
+    // After them, the closed case's data goes; the held one and the open one stay.
+    clock.advance(chrono::Duration::days(365 * 2));
+    assert_eq!(e.sweep_retention().await.expect("sweep"), 1, "{backend}");
+    assert_eq!(e.sweep_retention().await.expect("sweep again"), 0, "once");
+
+    let gone = e.case(&closed).await.expect("reads").expect("exists");
+    let (when, rule) = yimen_engine::store::sealed::deleted_value(&gone.fields["applicant_phone"])
+        .expect("the phone reads as deleted");
+    assert_eq!(when, e.now().timestamp_millis());
+    assert_eq!(rule["zh-CN"], json!("文书档案定期30年（国家档案局令第8号）"));
+    assert_eq!(
+        gone.fields["employer"],
+        json!("某水产公司"),
+        "what is not personal stays"
+    );
+    assert_eq!(gone.repeat_key, None);
+    let history = e.history(&closed).await.expect("history");
+    assert!(
+        history
+            .iter()
+            .any(|h| matches!(&h.event.kind, EventKind::Commented { text } if text.is_empty()))
+    );
+    for id in [&held, &open] {
+        let kept = e.case(id).await.expect("reads").expect("exists");
+        assert_eq!(kept.fields["applicant_phone"], json!(PHONE), "{id} keeps its data");
+    }
+    // Gone for good: not even the master key opens it, and no index finds it.
+    let (wrapped,): (Option<String>,) = sqlx::query_as("SELECT wrapped FROM case_keys WHERE case_id = $1")
+        .bind(&closed)
+        .fetch_one(e.store().pool())
+        .await
+        .expect("key row");
+    assert_eq!(wrapped, None);
+    let found = e
+        .store()
+        .cases_of_person("phone", &master.blind_index("phone", PHONE), 10)
+        .await
+        .expect("index");
+    assert!(!found.contains(&closed) && found.contains(&held) && found.contains(&open));
+    // A shredded case takes no more changes, with a clear refusal.
+    let refused = e
+        .command(&closed, Command::Comment { text: "x".into() }, clerk.clone(), None)
+        .await
+        .expect_err("refused");
+    assert!(refused.to_string().contains("deleted"), "{refused}");
+    // The history's chain is whole, and the month's figures are the same.
+    let report = e.store().audit_verify().await.expect("verify");
+    assert!(report.broken.is_empty(), "{:?}", report.broken);
+    let after = bulletin::compute(e.store(), &rules, month).await.expect("bulletin");
+    assert_eq!(before, after, "{backend}: deleting personal data changes no figure");
+    // Lifting the hold lets the next sweep delete the held case; every step is logged.
+    assert!(e.store().set_hold(&held, None, "admin", 2).await.expect("release"));
+    assert_eq!(e.sweep_retention().await.expect("sweep"), 1);
+    let log = e.store().privacy_log(100).await.expect("log");
+    let actions: Vec<(&str, &str)> = log.iter().map(|l| (l.action.as_str(), l.subject.as_str())).collect();
+    for want in [
+        ("hold", held.as_str()),
+        ("release", &held),
+        ("shred", &closed),
+        ("shred", &held),
+    ] {
+        assert!(actions.contains(&want), "{want:?} in {actions:?}");
+    }
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}

@@ -50,6 +50,9 @@ pub struct CaseTypeFile {
     /// opened again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<Repeats>,
+    /// How long its personal data is kept after closing (kept until deleted by hand when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
     /// What happens when a case is opened (for example the citizen's SMS receipt).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_open: Vec<Effect>,
@@ -81,6 +84,19 @@ pub struct Citizen {
     /// An `id_number` field with the citizen's identity card number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_number: Option<String>,
+}
+
+/// How long a case's personal data is kept after it closes, and the rule that says so (PIPL
+/// art. 19: no longer than its purpose needs, unless a law or regulation sets a period; art. 47:
+/// deleted after). When it has passed, the case's data key is destroyed: its personal data is
+/// gone for good, while its history and every figure of past reports stay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Whole years after closing (1 to 100).
+    pub years: u32,
+    /// The rule, as people read it on a case whose data was deleted (e.g. the archives rule).
+    pub rule: Text,
 }
 
 /// How a repeated complaint is recognised.

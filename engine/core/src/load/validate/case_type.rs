@@ -96,6 +96,7 @@ pub(super) fn check_case_type(ctx: &Ctx, ct: &Loaded<CaseTypeFile>, opts: &LoadO
     check_actions(&k, diags);
     check_citizen(&k, diags);
     check_repeats(&k, diags);
+    check_retention(&k, diags);
     check_tasks(&k, diags);
     let mut durations = super::clocks::check_timers(&k, diags);
     super::clocks::check_sla(&k, &mut durations, diags);
@@ -299,6 +300,26 @@ fn check_citizen(k: &Scope<'_>, diags: &mut Diagnostics) {
                     );
             }
         }
+    }
+}
+
+/// How long personal data is kept: a bounded number of years, declared wherever the case type
+/// holds personal data.
+fn check_retention(k: &Scope<'_>, diags: &mut Diagnostics) {
+    let Scope { file, spans, c, .. } = *k;
+    match &c.retention {
+        Some(r) if !(1..=100).contains(&r.years) => diags
+            .at(file, spans.value("retention.years"), "retention.years")
+            .hint("keep personal data for 1 to 100 years after closing, as the rule cited says")
+            .error("Y0707", "the retention is not between 1 and 100 years"),
+        None if c.fields.values().any(crate::render::is_personal) => diags
+            .at(file, spans.key("fields"), "fields")
+            .hint("add `retention: { years: N, rule: { zh-CN: …, en: … } }` citing the rule that sets the period")
+            .warning(
+                "Y0707",
+                "the case type holds personal data but declares no retention: it is kept until deleted by hand",
+            ),
+        _ => {}
     }
 }
 
