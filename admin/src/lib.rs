@@ -62,6 +62,12 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Put a backup back as a SQLite store (never over one in use).
     Restore(cli::backup::RestoreArgs),
+    /// The master key: status, sealing a store written before sealing, rotation.
+    #[command(subcommand)]
+    Keys(cli::keys::KeysCommand),
+    /// A resident's data: a copy on request (PIPL art. 45), legal holds.
+    #[command(subcommand)]
+    Person(cli::person::PersonCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -81,6 +87,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => cli::report::run(&args),
         Command::Simulate(args) => cli::simulate::run(&args),
         Command::User(cmd) => cli::user::run(&cmd),
+        Command::Keys(cmd) => cli::keys::run(&cmd),
+        Command::Person(cmd) => cli::person::run(&cmd),
         Command::Bench(cmd) => yimen_bench::run(&cmd, app::router),
     }
 }

@@ -65,8 +65,25 @@ fn init_tracing(s: &Settings) {
 }
 
 /// The master key, made at the first start when the key file is missing, and checked against
-/// the store: a store sealed under another key refuses the start rather than read garbage.
-async fn unlock(keys: &crate::settings::KeySettings, store: &Store) -> anyhow::Result<yimen_engine::seal::MasterKey> {
+/// the store: a store sealed under another key refuses the start rather than read garbage, and
+/// so does a store whose key rotation is unfinished.
+pub(crate) async fn unlock(
+    keys: &crate::settings::KeySettings,
+    store: &Store,
+) -> anyhow::Result<yimen_engine::seal::MasterKey> {
+    if let Some(next) = store.rotation_pending().await? {
+        anyhow::bail!(
+            "a rotation of the master key to {next} is unfinished: run `yimen keys rotate --new-key-file …` again with that key to finish it"
+        );
+    }
+    unlock_any(keys, store).await
+}
+
+/// [`unlock`] without the check for an unfinished rotation (for the rotation itself).
+pub(crate) async fn unlock_any(
+    keys: &crate::settings::KeySettings,
+    store: &Store,
+) -> anyhow::Result<yimen_engine::seal::MasterKey> {
     let (key, created) = keys.master_key().context("cannot read the master key")?;
     if created {
         let msg = format!(
@@ -91,7 +108,13 @@ async fn unlock(keys: &crate::settings::KeySettings, store: &Store) -> anyhow::R
             keys.describe()
         ),
     }
-    Ok(key)
+    // After a rotation the blind indexes are made with the key they were made with before it.
+    match store.wrapped_index_key().await? {
+        Some(w) => key
+            .with_index_key(&w)
+            .context("the store's blind-index key does not open with this master key"),
+        None => Ok(key),
+    }
 }
 
 /// The periodic jobs of `bundle` over `engine`, their reports in the centre's language.

@@ -17,6 +17,7 @@ mod pg_private;
 mod pg_restart;
 mod schema;
 mod schemathesis;
+mod sealing;
 mod serve;
 mod simulate;
 mod sms;

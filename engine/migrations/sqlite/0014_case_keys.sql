@@ -38,3 +38,7 @@ CREATE TABLE privacy_log (
     detail  TEXT   NOT NULL
 );
 CREATE INDEX privacy_log_by_at ON privacy_log (at);
+
+-- A wrapped key beside a store key's name: the blind-index key (`index`) once a rotation has
+-- carried it over, and a rotation's next master key (`next`) until it is finished.
+ALTER TABLE store_keys ADD COLUMN wrapped TEXT;

@@ -17,15 +17,13 @@ use crate::core::case::Case;
 use crate::core::command::{Command, Context, Decision, decide};
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
-use crate::model::case_type::FieldType;
-use crate::render::is_personal;
 use crate::store::StoreError;
 use crate::store::batch::{
-    self, BatchWrites, CaseKeyRow, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, PersonRow, RepeatKeyRow,
-    RungRow, TaskRow, TimerRow,
+    self, BatchWrites, CaseKeyRow, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, RepeatKeyRow, RungRow,
+    TaskRow, TimerRow,
 };
 use crate::store::cases::{GENESIS, LoadedCase, WriteError, ms};
-use crate::store::sealed::{CaseKey, Chain, case_json, event_json};
+use crate::store::sealed::{CaseKey, Chain, case_json, event_json, person_rows, personal_of};
 
 /// Why the fast path gave up (the batch is then replayed on the slow path).
 #[derive(Debug)]
@@ -251,7 +249,7 @@ fn decide_job(
         Some(b) => (b.key.clone(), b.chain),
         None => pending.new_key(shared, &decision.case.id, ms(now))?,
     };
-    let personal = |name: &str| def.def.fields.get(name).is_some_and(is_personal);
+    let personal = personal_of(Some(&def.def));
     let (seq, last_hash) = pending.chain_events(&decision, head, &key, chain, &personal)?;
     shared.workload.apply(&decision.effects);
     pending.effects(&decision)?;
@@ -406,29 +404,11 @@ impl Pending {
         for id in &self.touched {
             let Some(l) = read.cases.get_mut(id) else { continue };
             let def = defs.get(&l.case.case_type, l.case.definition_version);
-            let field = |name: &str| def.as_ref().and_then(|d| d.def.fields.get(name));
-            let personal = |name: &str| field(name).is_some_and(is_personal);
-            data.push(case_json(&mut l.case, &l.key, &personal)?);
+            let def = def.as_ref().map(|d| &d.def);
+            data.push(case_json(&mut l.case, &l.key, &personal_of(def))?);
             if let (Some(master), CaseKey::Live(_)) = (shared.store.master(), &l.key) {
                 let old = read.originals.get(id).map(|(_, c)| &c.fields);
-                for (name, v) in &l.case.fields {
-                    let kind = match field(name).map(|f| f.ty) {
-                        Some(FieldType::Phone) => "phone",
-                        Some(FieldType::IdNumber) => "id_number",
-                        _ => continue,
-                    };
-                    let Some(text) = v.as_str().filter(|t| !t.is_empty()) else {
-                        continue;
-                    };
-                    if old.and_then(|o| o.get(name)) == Some(v) {
-                        continue;
-                    }
-                    persons.push(PersonRow {
-                        kind,
-                        value: master.blind_index(kind, text),
-                        case_id: id.clone(),
-                    });
-                }
+                persons.extend(person_rows(master, def, id, &l.case.fields, old));
             }
         }
         persons.sort();

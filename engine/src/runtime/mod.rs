@@ -394,6 +394,9 @@ impl Engine {
             }
         }
         if shredded > 0 {
+            // On SQLite, the log's earlier pages (which held the destroyed keys) are folded in
+            // and emptied; the file itself overwrites what is deleted (`secure_delete`).
+            store.fold_log().await?;
             metrics::counter!("yimen_cases_shredded_total").increment(shredded as u64);
             tracing::info!(cases = shredded, "personal data deleted: retention passed");
         }

@@ -162,6 +162,9 @@ impl Suite {
 pub struct MasterKey {
     suite: Suite,
     bytes: [u8; 32],
+    /// The blind-index key when it is not derived from this key: after a rotation the index
+    /// key stays the one the indexes were made with, stored wrapped by the new master key.
+    index: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -178,7 +181,11 @@ impl MasterKey {
     pub fn generate(suite: Suite) -> MasterKey {
         let mut bytes = [0u8; 32];
         bytes.copy_from_slice(&Aes256Gcm::generate_key(&mut OsRng));
-        MasterKey { suite, bytes }
+        MasterKey {
+            suite,
+            bytes,
+            index: None,
+        }
     }
 
     /// The key in `text` (the key file's content, or an environment secret): the header line,
@@ -197,7 +204,11 @@ impl MasterKey {
         if lines.next().is_some() {
             return Err("it holds more than one key");
         }
-        Ok(MasterKey { suite, bytes })
+        Ok(MasterKey {
+            suite,
+            bytes,
+            index: None,
+        })
     }
 
     /// The key file's content.
@@ -307,6 +318,29 @@ impl MasterKey {
         })
     }
 
+    /// The blind-index key: the one carried over from before a rotation, or derived.
+    fn index_key(&self) -> [u8; 32] {
+        self.index.unwrap_or_else(|| self.derived(b"blind index"))
+    }
+
+    /// This key's blind-index key wrapped by `next` (a rotation's new master key), so that the
+    /// indexes made under this key still find their cases under the next.
+    pub fn wrap_index_key_for(&self, next: &MasterKey) -> Result<String, SealError> {
+        let body = next
+            .suite
+            .encrypt(&next.wrapping_key(), &aad(&["index key"]), &self.index_key())?;
+        Ok(format!("ymn1.{}.{}", next.suite.name(), hex(&body)))
+    }
+
+    /// This key, making blind indexes with the index key `wrapped` under it (see
+    /// [`MasterKey::wrap_index_key_for`]).
+    pub fn with_index_key(mut self, wrapped: &str) -> Result<MasterKey, SealError> {
+        let body = parse_sealed(self.suite, wrapped)?;
+        let bytes = self.suite.decrypt(&self.wrapping_key(), &aad(&["index key"]), &body)?;
+        self.index = Some(bytes.try_into().map_err(|_| SealError::Malformed("index key length"))?);
+        Ok(self)
+    }
+
     fn wrapping_key(&self) -> Vec<u8> {
         let mut k = self.derived(b"wrap").to_vec();
         k.truncate(self.suite.key_len());
@@ -316,7 +350,7 @@ impl MasterKey {
     /// The blind index of a personal value: a keyed digest of its kind (`phone`, `id_number`)
     /// and normalised value, the same for every case, that reveals nothing without the key.
     pub fn blind_index(&self, kind: &str, normalised: &str) -> String {
-        let key = self.derived(b"blind index");
+        let key = self.index_key();
         hex(&self.suite.mac(&key, &[kind.as_bytes(), normalised.as_bytes()])[..16])
     }
 }

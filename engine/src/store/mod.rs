@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod privacy;
 mod reports;
+pub mod reseal;
 pub mod sealed;
 pub mod timers;
 pub mod views;
@@ -252,6 +253,9 @@ impl Store {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute(sync).await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
+                            // Deleted content is overwritten, not left in free pages: a
+                            // destroyed data key or a value sealed in place is gone from the file.
+                            conn.execute("PRAGMA secure_delete = ON").await?;
                             Ok(())
                         })
                     })

@@ -22,8 +22,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::StoreError;
+use super::batch::PersonRow;
 use crate::core::case::Case;
 use crate::core::event::{Event, EventKind};
+use crate::model::case_type::{CaseTypeFile, FieldType};
 use crate::seal::{DataKey, MasterKey, SealError, Suite, is_sealed};
 
 /// A case's key as the store holds it.
@@ -333,4 +335,43 @@ fn unwritable(case_id: &str, key: &CaseKey) -> Result<String, StoreError> {
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The blind indexes of the phone and ID numbers among `fields` (those declared so by `def`)
+/// that are new or changed since `old`.
+pub fn person_rows(
+    master: &MasterKey,
+    def: Option<&CaseTypeFile>,
+    case_id: &str,
+    fields: &Map<String, Value>,
+    old: Option<&Map<String, Value>>,
+) -> Vec<PersonRow> {
+    let mut out = Vec::new();
+    for (name, v) in fields {
+        let kind = match def.and_then(|d| d.fields.get(name)).map(|f| f.ty) {
+            Some(FieldType::Phone) => "phone",
+            Some(FieldType::IdNumber) => "id_number",
+            _ => continue,
+        };
+        let Some(text) = v.as_str().filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        if old.and_then(|o| o.get(name)) == Some(v) {
+            continue;
+        }
+        out.push(PersonRow {
+            kind,
+            value: master.blind_index(kind, text),
+            case_id: case_id.to_owned(),
+        });
+    }
+    out
+}
+
+/// Which fields of a case type are personal data (as [`crate::render::is_personal`]).
+pub fn personal_of(def: Option<&CaseTypeFile>) -> impl Fn(&str) -> bool + '_ {
+    move |name: &str| {
+        def.and_then(|d| d.fields.get(name))
+            .is_some_and(crate::render::is_personal)
+    }
 }

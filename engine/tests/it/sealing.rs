@@ -286,6 +286,11 @@ async fn retention_deletes_personal_data_for_good_and_keeps_the_chain_and_the_fi
     let month = Period::parse("2026-11").expect("period");
     let before = bulletin::compute(e.store(), &rules, month).await.expect("bulletin");
 
+    let (destroyed,): (String,) = sqlx::query_as("SELECT wrapped FROM case_keys WHERE case_id = $1")
+        .bind(&closed)
+        .fetch_one(e.store().pool())
+        .await
+        .expect("key row");
     // Within the 30 years nothing is deleted.
     clock.advance(chrono::Duration::days(365 * 29));
     assert_eq!(e.sweep_retention().await.expect("sweep"), 0);
@@ -322,6 +327,18 @@ async fn retention_deletes_personal_data_for_good_and_keeps_the_chain_and_the_fi
         .await
         .expect("key row");
     assert_eq!(wrapped, None);
+    if backend == "sqlite" {
+        // Nor does the destroyed key linger in the file's free space or its log.
+        let mut bytes = std::fs::read(dir.path().join("retention.db")).expect("file");
+        if let Ok(wal) = std::fs::read(dir.path().join("retention.db-wal")) {
+            bytes.extend(wal);
+        }
+        let hexed = destroyed.as_bytes();
+        assert!(
+            !bytes.windows(hexed.len()).any(|w| w == hexed),
+            "the destroyed key is still on disk"
+        );
+    }
     let found = e
         .store()
         .cases_of_person("phone", &master.blind_index("phone", PHONE), 10)
