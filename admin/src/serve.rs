@@ -9,7 +9,6 @@ use yimen_engine::core::Organisation;
 use yimen_engine::diag::Severity;
 use yimen_engine::load::{self, LoadOptions};
 use yimen_engine::runtime::{Engine, EngineOptions, SystemClock};
-use yimen_engine::store::keys::KeyBinding;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
@@ -64,59 +63,6 @@ fn init_tracing(s: &Settings) {
     };
 }
 
-/// The master key, made at the first start when the key file is missing, and checked against
-/// the store: a store sealed under another key refuses the start rather than read garbage, and
-/// so does a store whose key rotation is unfinished.
-pub(crate) async fn unlock(
-    keys: &crate::settings::KeySettings,
-    store: &Store,
-) -> anyhow::Result<yimen_engine::seal::MasterKey> {
-    if let Some(next) = store.rotation_pending().await? {
-        anyhow::bail!(
-            "a rotation of the master key to {next} is unfinished: run `yimen keys rotate --new-key-file …` again with that key to finish it"
-        );
-    }
-    unlock_any(keys, store).await
-}
-
-/// [`unlock`] without the check for an unfinished rotation (for the rotation itself).
-pub(crate) async fn unlock_any(
-    keys: &crate::settings::KeySettings,
-    store: &Store,
-) -> anyhow::Result<yimen_engine::seal::MasterKey> {
-    let (key, created) = keys.master_key().context("cannot read the master key")?;
-    if created {
-        let msg = format!(
-            "created a new master key at {}: back it up apart from the database and its backups; without it the personal data in this store cannot be read",
-            keys.describe()
-        );
-        eprintln!("{msg}");
-        tracing::warn!("{msg}");
-    }
-    let (suite, print) = (key.suite().name(), key.fingerprint());
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    match store.bind_master_key(suite, &print, now_ms).await? {
-        KeyBinding::Bound => {
-            tracing::info!(suite, key = %print, "the store is sealed under this master key from now on")
-        }
-        KeyBinding::Same => tracing::info!(suite, key = %print, "master key checked"),
-        KeyBinding::Other {
-            suite: theirs,
-            fingerprint,
-        } => anyhow::bail!(
-            "this store is sealed under master key {fingerprint} ({theirs}), not under {print} ({suite}) from {}: start with the key file that belongs to this database",
-            keys.describe()
-        ),
-    }
-    // After a rotation the blind indexes are made with the key they were made with before it.
-    match store.wrapped_index_key().await? {
-        Some(w) => key
-            .with_index_key(&w)
-            .context("the store's blind-index key does not open with this master key"),
-        None => Ok(key),
-    }
-}
-
 /// The periodic jobs of `bundle` over `engine`, their reports in the centre's language.
 fn scheduler(bundle: &load::Bundle, engine: &Engine) -> Option<yimen_engine::runtime::scheduler::Scheduler> {
     let (s, cal) = (bundle.schedules.as_ref()?, bundle.default_calendar()?);
@@ -139,7 +85,7 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("failed to open the database {}", args.db))?;
     tracing::info!(backend = store.backend_name(), db = %args.db, "database ready");
-    let master = unlock(&args.keys, &store).await?;
+    let master = args.keys.unlock(&store).await?;
     // While this server runs, `yimen restore` will not replace its store.
     let _in_use = crate::cli::backup::hold_in_use(&args.db).context("failed to lock the store's lock file")?;
 

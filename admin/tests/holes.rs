@@ -382,6 +382,16 @@ async fn a_grid_worker_searching_the_inbox_never_matches_what_is_masked(backend:
     assert_eq!(r.status, 201, "{}", r.body);
     let r = app.send(Some("head_legal"), "GET", &q("陈平"), None).await;
     assert_eq!(count(&r), 1, "{}", r.body);
+    // Personal data is sealed: it is found whole (by its blind index), never by a part of it.
+    let r = app.send(Some("head_legal"), "GET", &q("陈"), None).await;
+    assert_eq!(count(&r), 0, "a part of a name finds nothing: {}", r.body);
+    let r = app.send(Some("head_legal"), "GET", &q("137-0000-2222"), None).await;
+    assert_eq!(
+        count(&r),
+        1,
+        "a phone number, however written, finds its case: {}",
+        r.body
+    );
 }
 
 // --- 10. Rate limits on openings --------------------------------------------------------------

@@ -15,6 +15,7 @@ pub use crate::pages::memory_mib;
 
 mod all;
 mod pages;
+mod seal;
 mod startup;
 
 use clap::{Args, Subcommand};
@@ -47,6 +48,8 @@ pub enum BenchCommand {
     Pages(PagesArgs),
     /// Start-up: `yimen serve` to listening with many open cases and pending timers.
     Startup(crate::startup::StartupArgs),
+    /// Sealing: reading a case and its history from a plain store and from sealed ones.
+    Seal(crate::seal::SealArgs),
     /// Every benchmark above and the simulated year, on scratch SQLite databases, then a table
     /// of the figures beside their goals.
     All(crate::all::AllArgs),
@@ -127,6 +130,10 @@ pub struct W1Args {
     /// SQLite `synchronous=NORMAL` instead of FULL (not durable against power loss).
     #[arg(long)]
     pub normal_sync: bool,
+    /// Seal personal data under a fresh master key of this suite (`sm4gcm-sm3` or
+    /// `aes256gcm-sha256`), as `serve` does; without it nothing is sealed.
+    #[arg(long)]
+    pub sealed: Option<String>,
     /// The workflows directory that supplies the organisation and calendar.
     #[arg(long, env = "YIMEN_WORKFLOWS", default_value = "workflows")]
     pub workflows: PathBuf,
@@ -157,6 +164,7 @@ pub fn run(cmd: &BenchCommand, app: App) -> ExitCode {
         BenchCommand::Reports(args) => rt.block_on(reports(args)),
         BenchCommand::Pages(args) => rt.block_on(crate::pages::pages(args, app)),
         BenchCommand::Startup(args) => rt.block_on(crate::startup::startup(args)),
+        BenchCommand::Seal(args) => rt.block_on(crate::seal::seal(args)),
         BenchCommand::All(_) => Ok(()),
     };
     match result {
@@ -233,12 +241,23 @@ async fn w1(args: &W1Args) -> anyhow::Result<()> {
         clerk,
         ..
     } = setup(&so, bundle, 0).await?;
+    let master = match &args.sealed {
+        Some(name) => {
+            let suite = yimen_engine::seal::Suite::parse(name)
+                .with_context(|| format!("`{name}` is not a suite: sm4gcm-sm3 or aes256gcm-sha256"))?;
+            Some(Arc::new(yimen_engine::seal::MasterKey::generate(suite)))
+        }
+        None => None,
+    };
     let engine = Engine::start(
         store.clone(),
         defs,
         org,
         Arc::new(SystemClock),
-        EngineOptions::default(),
+        EngineOptions {
+            master,
+            ..EngineOptions::default()
+        },
     );
 
     let started = Instant::now();
@@ -262,6 +281,10 @@ async fn w1(args: &W1Args) -> anyhow::Result<()> {
         ("sqlite", true) => "SQLite WAL, synchronous=NORMAL",
         _ => "PostgreSQL, synchronous_commit as configured (default on)",
     };
+    let durability = match &args.sealed {
+        Some(suite) => format!("{durability}, sealed ({suite})"),
+        None => durability.to_owned(),
+    };
     out!("| workload | backend | clients | cases | seconds | cases/s | commands/s |");
     out!("|---|---|---|---|---|---|---|");
     out!(
@@ -271,7 +294,7 @@ async fn w1(args: &W1Args) -> anyhow::Result<()> {
         5.0 * done as f64 / secs
     );
     out!("timers: {timers:?}");
-    if durability.ends_with("FULL") {
+    if durability.ends_with("FULL") || durability.contains("FULL, sealed") {
         let rate = done as f64 / secs;
         goal(
             "W1 case lifecycles, SQLite durable",

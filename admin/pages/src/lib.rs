@@ -20,6 +20,7 @@ mod inbox;
 mod intake;
 mod login;
 mod ops;
+mod privacy;
 mod reports;
 mod texts;
 
@@ -72,6 +73,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/reports/{job}/{period}", Oversight, "One report", reports::show);
     let t = authoring::routes(t);
     let t = accounts::routes(t);
+    let t = privacy::routes(t);
     ops::routes(t)
 }
 

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod privacy;
 pub mod session;
 pub mod state;
 

@@ -14,8 +14,7 @@ use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
 use super::EXIT_USAGE;
-use crate::serve::ServeArgs;
-use crate::settings::Settings;
+use crate::settings::{ServeArgs, Settings};
 
 /// Key subcommands.
 #[derive(Debug, Subcommand)]
@@ -95,9 +94,9 @@ pub async fn open(args: &StoreArgs, rotating: bool) -> anyhow::Result<Opened> {
         .await
         .with_context(|| format!("cannot open the store {}", settings.db))?;
     let master = if rotating {
-        crate::serve::unlock_any(&settings.keys, &store).await?
+        settings.keys.unlock_any(&store).await?
     } else {
-        crate::serve::unlock(&settings.keys, &store).await?
+        settings.keys.unlock(&store).await?
     };
     let master = Arc::new(master);
     let store = store.sealed_by(master.clone());

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
-use yimen_engine::core::fields::{is_id_number, is_phone};
 use yimen_engine::load::{self, LoadOptions};
 use yimen_engine::yaml::Limits;
+
+use yimen_service::privacy;
 
 use super::EXIT_USAGE;
 use super::keys::{StoreArgs, open};
@@ -101,21 +101,14 @@ pub fn run(cmd: &PersonCommand) -> ExitCode {
 
 /// The kind and normalised value a person is looked up by (as intake normalises them).
 fn person(args: &ExportArgs) -> anyhow::Result<(&'static str, String)> {
-    match (&args.phone, &args.id_number) {
-        (Some(p), _) => {
-            anyhow::ensure!(
-                is_phone(p),
-                "`{p}` is not a mainland phone number (11 digits from 1, or 0 and an area code)"
-            );
-            Ok(("phone", p.replace([' ', '-'], "")))
-        }
-        (None, Some(i)) => {
-            let i = i.to_ascii_uppercase();
-            anyhow::ensure!(is_id_number(&i), "`{i}` is not a resident identity card number");
-            Ok(("id_number", i))
-        }
-        (None, None) => anyhow::bail!("name the person by --phone or --id-number"),
-    }
+    use yimen_service::privacy::PersonError;
+    privacy::person(args.phone.as_deref(), args.id_number.as_deref()).map_err(|e| {
+        anyhow::anyhow!(match e {
+            PersonError::Missing => "name the person by --phone or --id-number",
+            PersonError::Phone => "that is not a mainland phone number (11 digits from 1, or 0 and an area code)",
+            PersonError::IdNumber => "that is not a resident identity card number",
+        })
+    })
 }
 
 async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
@@ -127,56 +120,23 @@ async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
     };
     let (bundle, _) = load::load_dir(&o.settings.workflows, &opts);
+    let org = bundle
+        .organisation
+        .as_ref()
+        .map(|o| o.value.clone())
+        .context("the workflows have no organisation")?;
     let defs = yimen_engine::runtime::definitions::load_deployed(&o.store, &bundle).await?;
-    let index = o.master.blind_index(kind, &value);
-    let ids = o.store.cases_of_person(kind, &index, 10_000).await?;
     let zone = bundle
         .default_calendar()
         .map_or(chrono_tz::Asia::Shanghai, |c| c.timezone());
-    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
-    let mut cases = Vec::new();
-    for id in &ids {
-        let Some(case) = o.store.case(id).await? else { continue };
-        let def = defs.get(&case.case_type, case.definition_version);
-        let d = def.as_ref().map(|d| &d.def);
-        let label = |f: &str| {
-            d.and_then(|d| d.fields.get(f))
-                .map_or_else(|| f.to_owned(), |f| f.label.get("zh-CN").to_owned())
-        };
-        let fields: serde_json::Map<String, Value> = case.fields.iter().map(|(k, v)| (label(k), v.clone())).collect();
-        let history: Vec<Value> = o
-            .store
-            .history(id)
-            .await?
-            .into_iter()
-            .map(|e| {
-                let mut v = serde_json::to_value(&e.event).unwrap_or_default();
-                v["at"] = json!(local(e.event.at));
-                v
-            })
-            .collect();
-        cases.push(json!({
-            "case": case.id,
-            "case_type": d.map_or_else(|| case.case_type.clone(), |d| d.name.get("zh-CN").to_owned()),
-            "opened": local(case.opened_at),
-            "closed": case.closed_at.map(local),
-            "state": d.and_then(|d| d.states.get(&case.state)).map_or_else(|| case.state.clone(), |s| s.name.get("zh-CN").to_owned()),
-            "department": bundle
-                .organisation
-                .as_ref()
-                .and_then(|org| org.value.departments.get(&case.department))
-                .map_or_else(|| case.department.clone(), |dep| dep.name.get("zh-CN").to_owned()),
-            "fields": fields,
-            "history": history,
-        }));
-    }
-    let now = chrono::Utc::now();
-    let doc = json!({
-        "title": "个人信息副本（《个人信息保护法》第四十五条）",
-        "exported": local(now),
-        "by": args.by,
-        "cases": cases,
-    });
+    let index = o.master.blind_index(kind, &value);
+    let src = privacy::Sources {
+        store: &o.store,
+        defs: &defs,
+        org: &org,
+        zone,
+    };
+    let (doc, n) = privacy::copy(&src, kind, &index, &args.by, chrono::Utc::now()).await?;
     let text = serde_json::to_string_pretty(&doc)?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -187,16 +147,7 @@ async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     std::io::Write::write_all(&mut f, text.as_bytes())?;
     f.sync_all()?;
-    o.store
-        .log_privacy(
-            &args.by,
-            "export",
-            &format!("{kind}:{index}"),
-            &format!("{} case(s)", ids.len()),
-            now.timestamp_millis(),
-        )
-        .await?;
-    crate::out!("wrote {} case(s) to {}", ids.len(), args.out.display());
+    crate::out!("wrote {n} case(s) to {}", args.out.display());
     o.store.close().await;
     Ok(ExitCode::SUCCESS)
 }

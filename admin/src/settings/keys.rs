@@ -4,8 +4,11 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use anyhow::bail;
 use yimen_engine::seal::{MasterKey, SealError, Suite};
+use yimen_engine::store::Store;
+use yimen_engine::store::keys::KeyBinding;
 
 use super::Source;
 
@@ -84,6 +87,55 @@ impl KeySettings {
         match &self.source {
             KeySource::File(p) => p.display().to_string(),
             KeySource::Secret(_) => "(YIMEN_MASTER_KEY)".into(),
+        }
+    }
+
+    /// The master key, made at the first start when the key file is missing, and checked against
+    /// the store: a store sealed under another key refuses the start rather than read garbage, and
+    /// so does a store whose key rotation is unfinished.
+    pub async fn unlock(&self, store: &Store) -> anyhow::Result<MasterKey> {
+        let keys = self;
+        if let Some(next) = store.rotation_pending().await? {
+            anyhow::bail!(
+                "a rotation of the master key to {next} is unfinished: run `yimen keys rotate --new-key-file …` again with that key to finish it"
+            );
+        }
+        keys.unlock_any(store).await
+    }
+
+    /// [`KeySettings::unlock`] without the check for an unfinished rotation (for the rotation itself).
+    pub async fn unlock_any(&self, store: &Store) -> anyhow::Result<MasterKey> {
+        let keys = self;
+        let (key, created) = keys.master_key().context("cannot read the master key")?;
+        if created {
+            let msg = format!(
+                "created a new master key at {}: back it up apart from the database and its backups; without it the personal data in this store cannot be read",
+                keys.describe()
+            );
+            eprintln!("{msg}");
+            tracing::warn!("{msg}");
+        }
+        let (suite, print) = (key.suite().name(), key.fingerprint());
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        match store.bind_master_key(suite, &print, now_ms).await? {
+            KeyBinding::Bound => {
+                tracing::info!(suite, key = %print, "the store is sealed under this master key from now on")
+            }
+            KeyBinding::Same => tracing::info!(suite, key = %print, "master key checked"),
+            KeyBinding::Other {
+                suite: theirs,
+                fingerprint,
+            } => anyhow::bail!(
+                "this store is sealed under master key {fingerprint} ({theirs}), not under {print} ({suite}) from {}: start with the key file that belongs to this database",
+                keys.describe()
+            ),
+        }
+        // After a rotation the blind indexes are made with the key they were made with before it.
+        match store.wrapped_index_key().await? {
+            Some(w) => key
+                .with_index_key(&w)
+                .context("the store's blind-index key does not open with this master key"),
+            None => Ok(key),
         }
     }
 }

@@ -171,7 +171,15 @@ impl App {
             .expect("deploy");
         let org_file = bundle.organisation.as_ref().expect("org").value.clone();
         let org = Organisation::new(org_file.clone());
-        let engine = Engine::start(store, defs, org, Arc::new(SystemClock), EngineOptions::default());
+        // As `serve` does: personal data sealed under a master key.
+        let master = Arc::new(yimen_engine::seal::MasterKey::generate(
+            yimen_engine::seal::Suite::Sm4GcmSm3,
+        ));
+        let opts = EngineOptions {
+            master: Some(master),
+            ..EngineOptions::default()
+        };
+        let engine = Engine::start(store, defs, org, Arc::new(SystemClock), opts);
         let scheduler = match (&bundle.schedules, bundle.default_calendar()) {
             (Some(s), Some(cal)) => Some(Scheduler::new(
                 engine.clone(),

@@ -60,10 +60,7 @@ pub fn mask_name(s: &str) -> String {
 
 /// Whether a field holds personal data (declared, or by default a person, phone or ID number).
 pub fn is_personal(f: &Field) -> bool {
-    f.pii.unwrap_or(matches!(
-        f.ty,
-        FieldType::Person | FieldType::Phone | FieldType::IdNumber
-    ))
+    f.is_personal()
 }
 
 /// The value of a field as a role that may not see personal data sees it.

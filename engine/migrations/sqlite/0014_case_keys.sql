@@ -13,7 +13,6 @@ CREATE TABLE case_keys (
     shred_rule  TEXT,
     hold        TEXT
 );
-CREATE INDEX case_keys_by_master ON case_keys (master);
 
 -- Blind indexes of the people of a case (a keyed digest of a normalised phone or ID number):
 -- every case of one phone is found without decrypting anything.

@@ -130,7 +130,8 @@ async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job]
     ids.sort();
     ids.dedup();
     let master = shared.store.master().map(|m| &**m);
-    let cases = batch::load_cases(tx, backend, master, &ids).await?;
+    let cache = shared.store.key_cache();
+    let cases = batch::load_cases(tx, backend, master, cache, &ids).await?;
     let originals = cases
         .iter()
         .map(|(k, v)| (k.clone(), (v.case.version, v.case.clone())))
@@ -142,7 +143,7 @@ async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job]
     let idem = if keys.is_empty() {
         BTreeMap::new()
     } else {
-        batch::load_idempotency(tx, backend, master, &keys).await?
+        batch::load_idempotency(tx, backend, master, cache, &keys).await?
     };
     let timer_keys: Vec<String> = batch
         .iter()
@@ -249,6 +250,12 @@ fn decide_job(
         Some(b) => (b.key.clone(), b.chain),
         None => pending.new_key(shared, &decision.case.id, ms(now))?,
     };
+    // The sealed values as read move on to the case as the batch leaves it (not copied).
+    let sealed = read
+        .cases
+        .get_mut(&job.case_id)
+        .map(|l| std::mem::take(&mut l.sealed))
+        .unwrap_or_default();
     let personal = personal_of(Some(&def.def));
     let (seq, last_hash) = pending.chain_events(&decision, head, &key, chain, &personal)?;
     shared.workload.apply(&decision.effects);
@@ -256,7 +263,7 @@ fn decide_job(
     pending.touch(shared, &decision.case, is_new);
     let mut case = decision.case;
     if let Some(k) = &job.idempotency {
-        let response = case_json(&mut case, &key, &personal)?;
+        let response = case_json(&mut case, &key, &personal, Some(&sealed))?;
         pending.idempotency.push(IdempotencyRow {
             key: k.key.clone(),
             request_hash: k.request_hash.clone(),
@@ -274,6 +281,7 @@ fn decide_job(
             last_hash,
             key,
             chain,
+            sealed,
         },
     );
     Ok(Outcome {
@@ -300,7 +308,11 @@ impl Pending {
             chain: chain.name(),
             at: now_ms,
         });
-        Ok((CaseKey::Live(std::sync::Arc::new(key)), chain))
+        let key = std::sync::Arc::new(key);
+        if let Some(w) = self.case_keys.last().map(|r| r.wrapped.clone()) {
+            shared.store.key_cache().put(case_id, &w, key.clone());
+        }
+        Ok((CaseKey::Live(key), chain))
     }
 
     /// Appends the decision's events to the case's hash chain from `(seq, hash)`; returns the
@@ -405,7 +417,7 @@ impl Pending {
             let Some(l) = read.cases.get_mut(id) else { continue };
             let def = defs.get(&l.case.case_type, l.case.definition_version);
             let def = def.as_ref().map(|d| &d.def);
-            data.push(case_json(&mut l.case, &l.key, &personal_of(def))?);
+            data.push(case_json(&mut l.case, &l.key, &personal_of(def), Some(&l.sealed))?);
             if let (Some(master), CaseKey::Live(_)) = (shared.store.master(), &l.key) {
                 let old = read.originals.get(id).map(|(_, c)| &c.fields);
                 persons.extend(person_rows(master, def, id, &l.case.fields, old));

@@ -162,9 +162,13 @@ impl Suite {
 pub struct MasterKey {
     suite: Suite,
     bytes: [u8; 32],
-    /// The blind-index key when it is not derived from this key: after a rotation the index
-    /// key stays the one the indexes were made with, stored wrapped by the new master key.
-    index: Option<[u8; 32]>,
+    /// The blind-index key: derived from this key, or after a rotation the one the indexes
+    /// were made with, stored wrapped by the new master key.
+    index: [u8; 32],
+    /// The key that wraps data keys (derived once).
+    wrapping: Vec<u8>,
+    /// The fingerprint (computed once).
+    print: String,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -181,11 +185,22 @@ impl MasterKey {
     pub fn generate(suite: Suite) -> MasterKey {
         let mut bytes = [0u8; 32];
         bytes.copy_from_slice(&Aes256Gcm::generate_key(&mut OsRng));
-        MasterKey {
+        MasterKey::of(suite, bytes)
+    }
+
+    /// The key of these bytes, with what is derived from it computed once.
+    fn of(suite: Suite, bytes: [u8; 32]) -> MasterKey {
+        let mut k = MasterKey {
             suite,
             bytes,
-            index: None,
-        }
+            index: [0; 32],
+            wrapping: Vec::new(),
+            print: String::new(),
+        };
+        k.index = k.derived(b"blind index");
+        k.wrapping = k.derived(b"wrap")[..suite.key_len()].to_vec();
+        k.print = hex(&k.suite.mac(&k.bytes, &[b"yimen fingerprint v1"])[..8]);
+        k
     }
 
     /// The key in `text` (the key file's content, or an environment secret): the header line,
@@ -204,11 +219,7 @@ impl MasterKey {
         if lines.next().is_some() {
             return Err("it holds more than one key");
         }
-        Ok(MasterKey {
-            suite,
-            bytes,
-            index: None,
-        })
+        Ok(MasterKey::of(suite, bytes))
     }
 
     /// The key file's content.
@@ -268,8 +279,7 @@ impl MasterKey {
     /// A short public name of the key (a digest of a derived value, not of the key), stored
     /// beside what it wraps so a wrong key is refused by name rather than by failing to open.
     pub fn fingerprint(&self) -> String {
-        let d = self.suite.mac(&self.bytes, &[b"yimen fingerprint v1"]);
-        hex(&d[..8])
+        self.print.clone()
     }
 
     /// A key derived from the master for one purpose (both suites' MACs are 32 bytes).
@@ -299,7 +309,7 @@ impl MasterKey {
     /// `dk` wrapped for storage, bound to its case.
     pub fn wrap(&self, case_id: &str, dk: &DataKey) -> Result<String, SealError> {
         let kek = self.wrapping_key();
-        let body = self.suite.encrypt(&kek, &aad(&["data key", case_id]), &dk.bytes)?;
+        let body = self.suite.encrypt(kek, &aad(&["data key", case_id]), &dk.bytes)?;
         Ok(format!("ymn1.{}.{}", self.suite.name(), hex(&body)))
     }
 
@@ -308,7 +318,7 @@ impl MasterKey {
         let body = parse_sealed(self.suite, wrapped)?;
         let bytes = self
             .suite
-            .decrypt(&self.wrapping_key(), &aad(&["data key", case_id]), &body)?;
+            .decrypt(self.wrapping_key(), &aad(&["data key", case_id]), &body)?;
         if bytes.len() != self.suite.key_len() {
             return Err(SealError::Malformed("data key length"));
         }
@@ -320,7 +330,7 @@ impl MasterKey {
 
     /// The blind-index key: the one carried over from before a rotation, or derived.
     fn index_key(&self) -> [u8; 32] {
-        self.index.unwrap_or_else(|| self.derived(b"blind index"))
+        self.index
     }
 
     /// This key's blind-index key wrapped by `next` (a rotation's new master key), so that the
@@ -328,7 +338,7 @@ impl MasterKey {
     pub fn wrap_index_key_for(&self, next: &MasterKey) -> Result<String, SealError> {
         let body = next
             .suite
-            .encrypt(&next.wrapping_key(), &aad(&["index key"]), &self.index_key())?;
+            .encrypt(next.wrapping_key(), &aad(&["index key"]), &self.index_key())?;
         Ok(format!("ymn1.{}.{}", next.suite.name(), hex(&body)))
     }
 
@@ -336,22 +346,20 @@ impl MasterKey {
     /// [`MasterKey::wrap_index_key_for`]).
     pub fn with_index_key(mut self, wrapped: &str) -> Result<MasterKey, SealError> {
         let body = parse_sealed(self.suite, wrapped)?;
-        let bytes = self.suite.decrypt(&self.wrapping_key(), &aad(&["index key"]), &body)?;
-        self.index = Some(bytes.try_into().map_err(|_| SealError::Malformed("index key length"))?);
+        let bytes = self.suite.decrypt(self.wrapping_key(), &aad(&["index key"]), &body)?;
+        self.index = bytes.try_into().map_err(|_| SealError::Malformed("index key length"))?;
         Ok(self)
     }
 
-    fn wrapping_key(&self) -> Vec<u8> {
-        let mut k = self.derived(b"wrap").to_vec();
-        k.truncate(self.suite.key_len());
-        k
+    fn wrapping_key(&self) -> &[u8] {
+        &self.wrapping
     }
 
     /// The blind index of a personal value: a keyed digest of its kind (`phone`, `id_number`)
     /// and normalised value, the same for every case, that reveals nothing without the key.
     pub fn blind_index(&self, kind: &str, normalised: &str) -> String {
-        let key = self.index_key();
-        hex(&self.suite.mac(&key, &[kind.as_bytes(), normalised.as_bytes()])[..16])
+        let key = &self.index;
+        hex(&self.suite.mac(key, &[kind.as_bytes(), normalised.as_bytes()])[..16])
     }
 }
 

@@ -22,6 +22,8 @@ pub struct LoadedCase {
     pub key: CaseKey,
     /// The digest of its history's chain.
     pub chain: Chain,
+    /// Its sealed values as read (reused when written back unchanged).
+    pub sealed: super::sealed::SealedValues,
 }
 
 /// One stored history entry.
@@ -96,14 +98,14 @@ impl Store {
                 .bind(case_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        case_key(self.master.as_deref(), case_id, row.unwrap_or_default())
+        case_key(self.master.as_deref(), &self.keys, case_id, row.unwrap_or_default())
     }
 
     /// Opens rows read with [`case_select`].
     pub(crate) fn open_rows(&self, rows: Vec<CaseRow>) -> Result<Vec<Case>, StoreError> {
         rows.into_iter()
             .map(|(id, data, w, c, s, r)| {
-                let (key, _) = case_key(self.master.as_deref(), &id, (w, c, s, r))?;
+                let (key, _) = case_key(self.master.as_deref(), &self.keys, &id, (w, c, s, r))?;
                 open_case(&id, &data, &key)
             })
             .collect()

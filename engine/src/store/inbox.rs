@@ -89,8 +89,15 @@ impl Store {
              t.created_at, c.case_type, c.state AS case_state{} FROM tasks t JOIN cases c ON c.id = t.case_id",
             if keep.is_some() { ", c.data" } else { "" }
         );
-        const FILTERS: &str = "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.data LIKE $5 ESCAPE '\\') \
-                               ORDER BY t.created_at, t.id LIMIT $6";
+        // Personal data is sealed: a search finds it only whole, by the blind index of the term
+        // as a phone number, an ID number or a name (`$person`), never by a substring.
+        let filters = |person: usize| {
+            format!(
+                "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.data LIKE $5 ESCAPE '\\' \
+                 OR c.id IN (SELECT p.case_id FROM person_index p WHERE p.value = ${person})) \
+                 ORDER BY t.created_at, t.id LIMIT $6"
+            )
+        };
         let limit = f.limit.clamp(1, 200);
         let offset = f.offset.clamp(0, 100_000);
         let want = if keep.is_some() {
@@ -102,11 +109,19 @@ impl Store {
         let case_type = f.case_type.as_deref().unwrap_or("");
         let search = f.search.as_deref().unwrap_or("");
         let pattern = like_pattern(search);
+        let person = match (&self.master, search.trim()) {
+            (Some(m), term) if !term.is_empty() => {
+                let (kind, value) = super::sealed::person_term(term);
+                m.blind_index(kind, &value)
+            }
+            _ => String::new(),
+        };
         let mut rows: Vec<InboxItem> = Vec::new();
         if let Some(dept) = f.department.as_deref().filter(|_| state != "claimed") {
             let sql = format!(
                 "{columns} WHERE t.department = $1 AND t.role = $2 AND t.state = 'open' \
-                 AND (t.unit IS NULL OR t.unit = $7) {FILTERS}"
+                 AND (t.unit IS NULL OR t.unit = $7) {}",
+                filters(8)
             );
             for role in &f.roles {
                 rows.extend(
@@ -118,13 +133,15 @@ impl Store {
                         .bind(&pattern)
                         .bind(want)
                         .bind(f.unit.as_deref().unwrap_or(""))
+                        .bind(&person)
                         .fetch_all(&self.pool)
                         .await?,
                 );
             }
         }
         let sql = format!(
-            "{columns} WHERE t.assignee = $1 AND t.state IN ('open', 'claimed') AND ($2 = '' OR t.state = $2) {FILTERS}"
+            "{columns} WHERE t.assignee = $1 AND t.state IN ('open', 'claimed') AND ($2 = '' OR t.state = $2) {}",
+            filters(7)
         );
         rows.extend(
             sqlx::query_as::<_, InboxItem>(&sql)
@@ -134,6 +151,7 @@ impl Store {
                 .bind(search)
                 .bind(&pattern)
                 .bind(want)
+                .bind(&person)
                 .fetch_all(&self.pool)
                 .await?,
         );

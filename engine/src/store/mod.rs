@@ -193,6 +193,8 @@ pub struct Store {
     backend: Backend,
     /// The master key personal data is sealed under; none for a store that seals nothing.
     master: Option<std::sync::Arc<crate::seal::MasterKey>>,
+    /// Data keys already unwrapped.
+    keys: sealed::KeyCache,
 }
 
 /// A deployed definition version.
@@ -288,6 +290,7 @@ impl Store {
             pool,
             backend,
             master: None,
+            keys: sealed::KeyCache::default(),
         })
     }
 
@@ -359,6 +362,11 @@ impl Store {
     pub fn sealed_by(mut self, master: std::sync::Arc<crate::seal::MasterKey>) -> Store {
         self.master = Some(master);
         self
+    }
+
+    /// The data keys already unwrapped.
+    pub fn key_cache(&self) -> &sealed::KeyCache {
+        &self.keys
     }
 
     /// The master key personal data is sealed under, if any.

@@ -17,8 +17,22 @@ pub struct PrivacyEntry {
     pub action: String,
     /// What it concerns: a case id, or a person's blind index.
     pub subject: String,
-    /// The rule, the reason or the count.
+    /// What else: the rule (JSON of its text), the hold's reason, the number of cases exported,
+    /// the old and new heads of a sealed history, the old and new key (JSON).
     pub detail: String,
+}
+
+/// Where a case's personal data stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Written before sealing (no key).
+    Plain,
+    /// Sealed under its key.
+    Sealed,
+    /// Sealed and on legal hold, for this reason.
+    Held(String),
+    /// Deleted at this instant (UTC ms).
+    Deleted(i64),
 }
 
 /// Why a case's personal data cannot be deleted now.
@@ -141,7 +155,23 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.keys.forget(case_id);
         Ok(Ok(()))
+    }
+
+    /// Where a case's personal data stands.
+    pub async fn key_standing(&self, case_id: &str) -> Result<Standing, StoreError> {
+        let row: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT shredded_at, hold FROM case_keys WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            None => Standing::Plain,
+            Some((Some(at), _)) => Standing::Deleted(at),
+            Some((None, Some(reason))) => Standing::Held(reason),
+            Some((None, None)) => Standing::Sealed,
+        })
     }
 
     /// Places (`Some(reason)`) or lifts (`None`) a legal hold on a case's personal data: a held

@@ -134,7 +134,7 @@ impl Store {
         let personal = personal_of(Some(&def.def));
         let mut case: Case = open_case(id, &data, &CaseKey::Plain)?;
         case.version = version + 1;
-        let sealed = case_json(&mut case, &key, &personal)?;
+        let sealed = case_json(&mut case, &key, &personal, None)?;
         let mut head = GENESIS.to_owned();
         for (seq, at, actor, payload, _, _) in &events {
             let e: Event =
@@ -218,7 +218,7 @@ impl Store {
         for (k, response) in answers {
             let mut answered = open_case(id, &response, &CaseKey::Plain)?;
             sqlx::query("UPDATE idempotency SET response = $1 WHERE key = $2")
-                .bind(case_json(&mut answered, key, personal)?)
+                .bind(case_json(&mut answered, key, personal, None)?)
                 .bind(k)
                 .execute(&mut **tx)
                 .await?;

@@ -95,6 +95,47 @@ impl Chain {
     }
 }
 
+/// Data keys already unwrapped, by case: (the wrapped form they came from, the key). Bounded:
+/// emptied when full. A hit spares an unwrapping (an AEAD decryption) on every load of a busy
+/// case; the wrapped form must match, so a rotated or destroyed key is never served from here.
+#[derive(Debug, Clone, Default)]
+pub struct KeyCache(Arc<std::sync::Mutex<CachedKeys>>);
+
+/// Case → (the wrapped form, the unwrapped key).
+type CachedKeys = std::collections::HashMap<String, (String, Arc<DataKey>)>;
+
+/// The most data keys kept unwrapped.
+const KEY_CACHE_MAX: usize = 50_000;
+
+impl KeyCache {
+    fn get(&self, case_id: &str, wrapped: &str) -> Option<Arc<DataKey>> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(case_id).filter(|(w, _)| w == wrapped).map(|(_, k)| k.clone())
+    }
+
+    /// Keeps a case's unwrapped key.
+    pub fn put(&self, case_id: &str, wrapped: &str, key: Arc<DataKey>) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= KEY_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(case_id.to_owned(), (wrapped.to_owned(), key));
+    }
+
+    /// Forgets a case's key (it was destroyed).
+    pub fn forget(&self, case_id: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(case_id);
+    }
+}
+
+/// The sealed values of a case as read, by place: (the plain value's JSON text, the value as
+/// stored). Writing the case back reuses a sealed value whose plain value has not changed, so an
+/// unchanged field is not sealed again on every command.
+pub type SealedValues = std::collections::HashMap<String, (String, Value)>;
+
 /// A row of `case_keys` as read beside a case (all `None` when the case has none).
 pub(crate) type KeyColumns = (Option<String>, Option<String>, Option<i64>, Option<String>);
 
@@ -104,6 +145,7 @@ pub(crate) const KEY_COLUMNS: &str = "k.wrapped, k.chain, k.shredded_at, k.shred
 /// A case's key and chain from its `case_keys` columns.
 pub(crate) fn case_key(
     master: Option<&MasterKey>,
+    cache: &KeyCache,
     case_id: &str,
     (wrapped, chain, shredded_at, rule): KeyColumns,
 ) -> Result<(CaseKey, Chain), StoreError> {
@@ -120,10 +162,16 @@ pub(crate) fn case_key(
     let Some(master) = master else {
         return Ok((CaseKey::Unopened, chain));
     };
-    let key = master
-        .unwrap(case_id, &wrapped)
-        .map_err(|e| StoreError::Sealed(format!("the data key of case {case_id}: {e}")))?;
-    Ok((CaseKey::Live(Arc::new(key)), chain))
+    if let Some(key) = cache.get(case_id, &wrapped) {
+        return Ok((CaseKey::Live(key), chain));
+    }
+    let key = Arc::new(
+        master
+            .unwrap(case_id, &wrapped)
+            .map_err(|e| StoreError::Sealed(format!("the data key of case {case_id}: {e}")))?,
+    );
+    cache.put(case_id, &wrapped, key.clone());
+    Ok((CaseKey::Live(key), chain))
 }
 
 fn sealing(case_id: &str, what: &str, e: SealError) -> StoreError {
@@ -167,17 +215,29 @@ fn seal_fields(
     prefix: &str,
     fields: &mut Map<String, Value>,
     personal: &dyn Fn(&str) -> bool,
+    reuse: Option<&SealedValues>,
 ) -> Result<(), StoreError> {
     for (name, v) in fields.iter_mut() {
         if personal(name) && !v.is_null() {
-            *v = seal_value(key, case_id, &format!("{prefix}fields.{name}"), v)?;
+            let place = format!("{prefix}fields.{name}");
+            let plain = v.to_string();
+            *v = match reuse.and_then(|r| r.get(&place)).filter(|(p, _)| *p == plain) {
+                Some((_, sealed)) => sealed.clone(),
+                None => seal_value(key, case_id, &place, v)?,
+            };
         }
     }
     Ok(())
 }
 
-/// Opens the sealed values of a field map in place.
-fn open_fields(key: &CaseKey, case_id: &str, prefix: &str, fields: &mut Map<String, Value>) -> Result<(), StoreError> {
+/// Opens the sealed values of a field map in place (keeping each in `keep`, when given).
+fn open_fields(
+    key: &CaseKey,
+    case_id: &str,
+    prefix: &str,
+    fields: &mut Map<String, Value>,
+    mut keep: Option<&mut SealedValues>,
+) -> Result<(), StoreError> {
     for (name, v) in fields.iter_mut() {
         let Some(sealed) = sealed_text(v) else { continue };
         *v = match key {
@@ -186,8 +246,12 @@ fn open_fields(key: &CaseKey, case_id: &str, prefix: &str, fields: &mut Map<Stri
                 let plain = k
                     .open(case_id, &place, sealed)
                     .map_err(|e| sealing(case_id, &place, e))?;
-                serde_json::from_str(&plain)
-                    .map_err(|e| StoreError::Corrupt(format!("case {case_id}, {place}: {e}")))?
+                let value: Value = serde_json::from_str(&plain)
+                    .map_err(|e| StoreError::Corrupt(format!("case {case_id}, {place}: {e}")))?;
+                if let Some(keep) = keep.as_deref_mut() {
+                    keep.insert(place, (value.to_string(), v.clone()));
+                }
+                value
             }
             CaseKey::Shredded { at_ms, rule } => deleted_marker(*at_ms, rule),
             CaseKey::Unopened => continue,
@@ -217,7 +281,12 @@ fn open_text(key: &CaseKey, case_id: &str, place: &str, text: &mut String) -> Re
 
 /// The aggregate as stored: its personal values sealed when the case has a key. The values are
 /// swapped out and back, so nothing else of the case is copied.
-pub fn case_json(case: &mut Case, key: &CaseKey, personal: &dyn Fn(&str) -> bool) -> Result<String, StoreError> {
+pub fn case_json(
+    case: &mut Case,
+    key: &CaseKey,
+    personal: &dyn Fn(&str) -> bool,
+    reuse: Option<&SealedValues>,
+) -> Result<String, StoreError> {
     let k = match key {
         CaseKey::Live(k) => k,
         CaseKey::Plain => return json(case),
@@ -225,10 +294,13 @@ pub fn case_json(case: &mut Case, key: &CaseKey, personal: &dyn Fn(&str) -> bool
     };
     let id = case.id.to_string();
     let mut sealed = case.fields.clone();
-    seal_fields(k, &id, "", &mut sealed, personal)?;
+    seal_fields(k, &id, "", &mut sealed, personal, reuse)?;
     let mut repeat = case.repeat_key.clone();
     if let Some(r) = &mut repeat {
-        seal_text(k, &id, "repeat_key", r)?;
+        match reuse.and_then(|m| m.get("repeat_key")).filter(|(p, _)| p == r) {
+            Some((_, Value::String(s))) => *r = s.clone(),
+            _ => seal_text(k, &id, "repeat_key", r)?,
+        }
     }
     std::mem::swap(&mut case.fields, &mut sealed);
     std::mem::swap(&mut case.repeat_key, &mut repeat);
@@ -240,16 +312,30 @@ pub fn case_json(case: &mut Case, key: &CaseKey, personal: &dyn Fn(&str) -> bool
 
 /// The aggregate from its stored form, its sealed values opened (or marked deleted).
 pub fn open_case(case_id: &str, data: &str, key: &CaseKey) -> Result<Case, StoreError> {
+    open_case_keeping(case_id, data, key, None)
+}
+
+/// [`open_case`], keeping each sealed value in `keep` for [`case_json`] to reuse.
+pub fn open_case_keeping(
+    case_id: &str,
+    data: &str,
+    key: &CaseKey,
+    mut keep: Option<&mut SealedValues>,
+) -> Result<Case, StoreError> {
     let mut case: Case = serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("case {case_id}: {e}")))?;
     if matches!(key, CaseKey::Plain) {
         return Ok(case);
     }
-    open_fields(key, case_id, "", &mut case.fields)?;
+    open_fields(key, case_id, "", &mut case.fields, keep.as_deref_mut())?;
     if let Some(r) = &mut case.repeat_key {
         if matches!(key, CaseKey::Shredded { .. } | CaseKey::Unopened) || !is_sealed(r) {
             case.repeat_key = None;
         } else {
+            let sealed = r.clone();
             open_text(key, case_id, "repeat_key", r)?;
+            if let Some(keep) = keep {
+                keep.insert("repeat_key".into(), (r.clone(), Value::String(sealed)));
+            }
         }
     }
     Ok(case)
@@ -273,10 +359,10 @@ pub fn event_json(
     let mut e = e.clone();
     match &mut e.kind {
         EventKind::Opened { fields, .. } | EventKind::Repeated { fields, .. } => {
-            seal_fields(k, case_id, &prefix, fields, personal)?
+            seal_fields(k, case_id, &prefix, fields, personal, None)?
         }
         EventKind::ActionTaken { fields, comment, .. } => {
-            seal_fields(k, case_id, &prefix, fields, personal)?;
+            seal_fields(k, case_id, &prefix, fields, personal, None)?;
             if let Some(c) = comment {
                 seal_text(k, case_id, &format!("{prefix}comment"), c)?;
             }
@@ -297,10 +383,10 @@ pub fn open_event(case_id: &str, seq: i64, payload: &str, key: &CaseKey) -> Resu
     let prefix = format!("event {seq} ");
     match &mut e.kind {
         EventKind::Opened { fields, .. } | EventKind::Repeated { fields, .. } => {
-            open_fields(key, case_id, &prefix, fields)?
+            open_fields(key, case_id, &prefix, fields, None)?
         }
         EventKind::ActionTaken { fields, comment, .. } => {
-            open_fields(key, case_id, &prefix, fields)?;
+            open_fields(key, case_id, &prefix, fields, None)?;
             if let Some(c) = comment {
                 open_text(key, case_id, &format!("{prefix}comment"), c)?;
             }
@@ -337,7 +423,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// The blind indexes of the phone and ID numbers among `fields` (those declared so by `def`)
+/// The blind indexes of the names, phone and ID numbers among `fields` (those declared so by `def`)
 /// that are new or changed since `old`.
 pub fn person_rows(
     master: &MasterKey,
@@ -351,9 +437,10 @@ pub fn person_rows(
         let kind = match def.and_then(|d| d.fields.get(name)).map(|f| f.ty) {
             Some(FieldType::Phone) => "phone",
             Some(FieldType::IdNumber) => "id_number",
+            Some(FieldType::Person) => "person",
             _ => continue,
         };
-        let Some(text) = v.as_str().filter(|t| !t.is_empty()) else {
+        let Some(text) = v.as_str().map(str::trim).filter(|t| !t.is_empty()) else {
             continue;
         };
         if old.and_then(|o| o.get(name)) == Some(v) {
@@ -366,6 +453,20 @@ pub fn person_rows(
         });
     }
     out
+}
+
+/// What a search term names, as a person is indexed: a phone number (without spaces or dashes),
+/// an ID number (in capitals), or else a name.
+pub fn person_term(term: &str) -> (&'static str, String) {
+    use crate::core::fields::{is_id_number, is_phone};
+    let upper = term.to_ascii_uppercase();
+    if is_phone(term) {
+        ("phone", term.replace([' ', '-'], ""))
+    } else if is_id_number(&upper) {
+        ("id_number", upper)
+    } else {
+        ("person", term.to_owned())
+    }
 }
 
 /// Which fields of a case type are personal data (as [`crate::render::is_personal`]).

@@ -168,6 +168,12 @@ async fn sealed_at_rest(backend: &str, suite: Suite) {
     .await
     .expect("index");
     assert_eq!(n, 1);
+    let by_name = e
+        .store()
+        .cases_of_person("person", &master.blind_index("person", NAME), 10)
+        .await
+        .expect("index");
+    assert_eq!(by_name, [id.clone()], "a name is found whole by its blind index");
     e.shutdown().await;
 
     // A store opened without the key reads the case with its personal values still sealed.

@@ -411,3 +411,14 @@ pub struct Extensions {
     /// Roles that may approve an extension.
     pub approvers: Vec<String>,
 }
+
+impl Field {
+    /// Whether it holds personal data: as declared (`pii`), or by default a person, phone or ID
+    /// number.
+    pub fn is_personal(&self) -> bool {
+        self.pii.unwrap_or(matches!(
+            self.ty,
+            FieldType::Person | FieldType::Phone | FieldType::IdNumber
+        ))
+    }
+}

@@ -11,7 +11,7 @@ use sqlx::query::Query;
 use sqlx::{Any, Arguments, Transaction};
 
 use super::cases::{LoadedCase, WriteError};
-use super::sealed::{KEY_COLUMNS, case_key, open_case};
+use super::sealed::{KEY_COLUMNS, KeyCache, SealedValues, case_key, open_case, open_case_keeping};
 use super::{Backend, StoreError};
 use crate::core::case::Case;
 use crate::seal::MasterKey;
@@ -267,6 +267,7 @@ pub async fn load_cases(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     master: Option<&MasterKey>,
+    cache: &KeyCache,
     ids: &[String],
 ) -> Result<HashMap<String, LoadedCase>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
@@ -297,8 +298,9 @@ pub async fn load_cases(
             q = q.bind(id);
         }
         for (id, data, event_seq, last_hash, w, c, sh, r) in q.fetch_all(&mut **tx).await? {
-            let (key, chain) = case_key(master, &id, (w, c, sh, r))?;
-            let case = open_case(&id, &data, &key)?;
+            let (key, chain) = case_key(master, cache, &id, (w, c, sh, r))?;
+            let mut sealed = SealedValues::new();
+            let case = open_case_keeping(&id, &data, &key, Some(&mut sealed))?;
             out.insert(
                 id,
                 LoadedCase {
@@ -307,6 +309,7 @@ pub async fn load_cases(
                     last_hash,
                     key,
                     chain,
+                    sealed,
                 },
             );
         }
@@ -320,6 +323,7 @@ pub async fn load_idempotency(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     master: Option<&MasterKey>,
+    cache: &KeyCache,
     keys: &[String],
 ) -> Result<BTreeMap<String, (String, Case)>, StoreError> {
     let mut out = BTreeMap::new();
@@ -344,7 +348,7 @@ pub async fn load_idempotency(
             q = q.bind(k);
         }
         for (k, h, id, r, w, c, sh, rule) in q.fetch_all(&mut **tx).await? {
-            let (key, _) = case_key(master, &id, (w, c, sh, rule))?;
+            let (key, _) = case_key(master, cache, &id, (w, c, sh, rule))?;
             out.insert(k, (h, open_case(&id, &r, &key)?));
         }
     }

@@ -354,10 +354,11 @@ impl Row for CaseKeyRow {
     }
 }
 
-/// A blind index of a person of a case (a keyed digest of a normalised phone or ID number).
+/// A blind index of a person of a case (a keyed digest of a normalised phone or ID number, or
+/// of a name as written).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PersonRow {
-    /// `phone` or `id_number`.
+    /// `phone`, `id_number` or `person`.
     pub kind: &'static str,
     /// The blind index.
     pub value: String,

@@ -312,7 +312,7 @@ fn check_retention(k: &Scope<'_>, diags: &mut Diagnostics) {
             .at(file, spans.value("retention.years"), "retention.years")
             .hint("keep personal data for 1 to 100 years after closing, as the rule cited says")
             .error("Y0707", "the retention is not between 1 and 100 years"),
-        None if c.fields.values().any(crate::render::is_personal) => diags
+        None if c.fields.values().any(crate::model::case_type::Field::is_personal) => diags
             .at(file, spans.key("fields"), "fields")
             .hint("add `retention: { years: N, rule: { zh-CN: …, en: … } }` citing the rule that sets the period")
             .warning(
