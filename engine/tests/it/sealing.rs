@@ -173,7 +173,11 @@ async fn sealed_at_rest(backend: &str, suite: Suite) {
         .cases_of_person("person", &master.blind_index("person", NAME), 10)
         .await
         .expect("index");
-    assert_eq!(by_name, [id.clone()], "a name is found whole by its blind index");
+    assert_eq!(
+        by_name,
+        std::slice::from_ref(&id),
+        "a name is found whole by its blind index"
+    );
     e.shutdown().await;
 
     // A store opened without the key reads the case with its personal values still sealed.
