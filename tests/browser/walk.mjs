@@ -31,8 +31,8 @@ function expect(cond, what) {
   if (!cond) throw new Error(what);
 }
 
-async function signIn(user) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+async function signIn(user, width = 1280) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
   const page = await context.newPage();
   page.on('pageerror', (e) => { throw new Error(`script error on ${page.url()}: ${e}`); });
   await page.goto(`${base}/inbox`);
@@ -143,6 +143,30 @@ try {
   await sup.page.click('text=English');
   expect(await sup.page.locator('h2', { hasText: 'History' }).count() === 1, 'the page switches to English');
   await shot(sup.page, 'case-in-english');
+
+  // 6. On a phone, the admin finds the caller by phone number (written with spaces), places a
+  //    legal hold on the case, and reads the privacy log, in Chinese and in English.
+  const admin = await signIn('admin_qin', 390);
+  await admin.page.goto(`${base}/admin/privacy`);
+  await admin.page.fill('input[name=phone]', '138 0013 8000');
+  await admin.page.click('form[action="/admin/privacy"] button');
+  await admin.page.waitForLoadState();
+  const found = admin.page.locator('tr', { has: admin.page.locator(`a[href="${new URL(caseUrl).pathname}"]`) });
+  expect(await found.count() === 1, 'the caller\'s case is found by the phone number');
+  const fits = async () => admin.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  expect(await fits(), 'the privacy page fits a 390 px screen');
+  await shot(admin.page, 'privacy-found');
+  await found.locator('input[name=reason]').fill('法院保全裁定');
+  await found.locator('form[action="/admin/privacy/hold"] button').click();
+  await admin.page.waitForLoadState();
+  expect(admin.page.url().includes('done=held'), `the hold is placed: ${admin.page.url()}`);
+  expect(await admin.page.locator('td', { hasText: '设置保全' }).count() >= 1, 'the log says a hold was placed');
+  expect(!(await admin.page.content()).includes('13800138000'), 'the log shows no phone number');
+  await admin.page.click('text=English');
+  expect(await admin.page.locator('h1', { hasText: 'Personal data' }).count() === 1, 'the privacy page in English');
+  expect(await admin.page.locator('td', { hasText: 'Hold placed' }).count() >= 1, 'the log in English');
+  expect(await fits(), 'the English privacy page fits a 390 px screen');
+  await shot(admin.page, 'privacy-log-english');
   console.log(JSON.stringify({ ok: true, steps: step, case: caseUrl }));
   await browser.close();
 } catch (e) {
