@@ -22,11 +22,17 @@ const NOTE: &str = "申请人住东港街道海景小区7幢";
 
 /// Writes three plain cases with the planted values (an engine without a master key).
 fn plant(url: &str) {
+    assert_eq!(plant_n(url, 3).len(), 3);
+}
+
+/// Writes `n` plain cases with the planted values; returns their ids.
+fn plant_n(url: &str, n: usize) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
+        let mut ids = Vec::new();
         let opts = LoadOptions {
             today: yimen_engine::Today::At(chrono::Utc::now()),
             limits: yimen_engine::yaml::Limits::default(),
@@ -46,7 +52,7 @@ fn plant(url: &str) {
             EngineOptions::default(),
         );
         let clerk = Actor::for_user(e.org(), "clerk_wang").expect("clerk");
-        for i in 0..3 {
+        for i in 0..n {
             let fields = json!({
                 "applicant": NAME, "applicant_phone": PHONE, "applicant_id": ID_NUMBER,
                 "employer": format!("某水产公司{i}"), "category": "wages", "facts": "工资未发放",
@@ -64,10 +70,12 @@ fn plant(url: &str) {
             )
             .await
             .expect("comments");
+            ids.push(c.case.id.to_string());
         }
         e.shutdown().await;
         store.close().await;
-    });
+        ids
+    })
 }
 
 fn planted(bytes: &[u8]) -> Vec<&'static str> {
@@ -228,4 +236,102 @@ fn a_plain_postgresql_store_sealed_in_place_holds_no_personal_value_in_a_dump() 
     seal_and_check(&url, dir.path());
     assert_eq!(planted(&dump(&url)), Vec::<&str>::new(), "in pg_dump's output");
     drop_database(&base, &url);
+}
+
+#[test]
+fn sealing_in_place_beside_a_running_server_loses_no_command_and_leaves_every_history_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+    seal_beside_a_server(&url, dir.path());
+}
+
+#[test]
+fn sealing_in_place_beside_a_running_server_on_postgresql_loses_no_command() {
+    let (base, url) = scratch_database("sealing_busy");
+    let dir = tempfile::tempdir().expect("tempdir");
+    seal_beside_a_server(&url, dir.path());
+    drop_database(&base, &url);
+}
+
+/// Seals a store of 40 plain cases while `serve` opens new cases and the clerk comments on the
+/// plain ones; then every acknowledged command is there once and every history verifies.
+fn seal_beside_a_server(url: &str, dir: &Path) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let url = url.to_owned();
+    let planted = plant_n(&url, 40);
+    let key = dir.join("master.key");
+    let key_text = key.to_str().expect("path").to_owned();
+    let server = crate::support::Server::start_with_env(
+        &["serve", "--db", &url, "--bind", "127.0.0.1:0"],
+        &[("YIMEN_MASTER_KEY_FILE", key_text.as_str())],
+    );
+    let token = server.token("clerk_wang");
+    let openers = crate::support::Openers::start(&server.addr, &token, 2, 0);
+    // Meanwhile the clerk comments on the plain cases being sealed, one after another.
+    let stop = Arc::new(AtomicBool::new(false));
+    let commenter = {
+        let (stop, planted) = (stop.clone(), planted.clone());
+        let client = crate::support::Client {
+            addr: server.addr.clone(),
+            token: Some(token.clone()),
+        };
+        std::thread::spawn(move || {
+            let mut acked: std::collections::BTreeMap<String, usize> = Default::default();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let id = &planted[n % planted.len()];
+                n += 1;
+                let r = client.post(
+                    &format!("/api/v1/cases/{id}/comments"),
+                    &json!({"text": format!("跟进{n}")}),
+                );
+                if r.status == 201 {
+                    *acked.entry(id.clone()).or_default() += 1;
+                }
+            }
+            acked
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sealed = ok(&keys(&["keys", "seal-existing", "--db", &url, "--batch", "5"], &key));
+    assert!(sealed.contains("sealed 40 case(s)"), "{sealed}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let comments = commenter.join().expect("the commenter");
+    let opened = openers.finish();
+    assert!(
+        comments.values().sum::<usize>() > 0,
+        "the comments went on during sealing"
+    );
+    assert!(!opened.acked.is_empty(), "and so did new cases");
+    let status = ok(&keys(&["keys", "status", "--db", &url], &key));
+    assert!(status.contains(" 0 plain"), "{status}");
+    let verify = ok(&keys(&["audit", "verify", "--db", &url], &key));
+    assert!(verify.starts_with("intact"), "{verify}");
+    // Every acknowledged comment is in its case's history, readable under the key.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let text = std::fs::read_to_string(&key).expect("key file");
+        let master = yimen_engine::seal::MasterKey::parse(yimen_engine::seal::Suite::Sm4GcmSm3, &text).expect("key");
+        let store = Store::open(&StoreOptions::new(&url))
+            .await
+            .expect("open")
+            .sealed_by(Arc::new(master));
+        for id in &planted {
+            let history = store.history(id).await.expect("history opens");
+            let notes = history
+                .iter()
+                .filter(|e| matches!(&e.event.kind, yimen_engine::core::EventKind::Commented { text } if text.starts_with("跟进")))
+                .count();
+            assert_eq!(notes, comments.get(id).copied().unwrap_or(0), "case {id}: every acknowledged comment, once");
+        }
+        for marker in opened.acked.values() {
+            assert!(store.case(marker).await.expect("reads").is_some(), "{marker} was acknowledged");
+        }
+        store.close().await;
+    });
+    drop(server);
 }
