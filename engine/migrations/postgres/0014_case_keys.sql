@@ -16,13 +16,14 @@ CREATE TABLE case_keys (
 
 -- Blind indexes of the people of a case (a keyed digest of a normalised phone or ID number):
 -- every case of one phone is found without decrypting anything.
+-- Keyed by case first (case ids are time-ordered, so new rows append), found by value.
 CREATE TABLE person_index (
+    case_id TEXT NOT NULL,
     kind    TEXT NOT NULL,
     value   TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    PRIMARY KEY (kind, value, case_id)
+    PRIMARY KEY (case_id, kind, value)
 );
-CREATE INDEX person_index_by_case ON person_index (case_id);
+CREATE INDEX person_index_by_value ON person_index (value);
 
 -- A citizen's address on a delivery is stored sealed with the case's key; the `address`
 -- column then holds its blind index, which keeps the delivery's key stable.

@@ -141,7 +141,7 @@ async fn write_keys(
         backend,
         &w.persons,
         "INSERT INTO person_index (kind, value, case_id)",
-        "ON CONFLICT (kind, value, case_id) DO NOTHING",
+        "ON CONFLICT (case_id, kind, value) DO NOTHING",
         &[],
     )
     .await?;
