@@ -217,6 +217,24 @@ fn a_plain_sqlite_store_sealed_in_place_holds_no_personal_value_in_its_file_log_
         Vec::<&str>::new(),
         "in a backup"
     );
+    // A restore beside another key is refused before anything is written; beside its own key
+    // it says which key the store needs.
+    let fresh = dir.path().join("fresh.db");
+    let fresh_url = format!("sqlite://{}", fresh.display());
+    let from = backup.to_str().expect("path");
+    let wrong = keys(
+        &["restore", "--from", from, "--db", &fresh_url],
+        &dir.path().join("other.key"),
+    );
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr).into_owned();
+    assert!(said.contains("sealed under master key"), "{said}");
+    assert!(!fresh.exists(), "nothing was written");
+    let restored = ok(&keys(
+        &["restore", "--from", from, "--db", &fresh_url],
+        &dir.path().join("next.key"),
+    ));
+    assert!(restored.contains("sealed under master key"), "{restored}");
 }
 
 #[test]

@@ -96,7 +96,7 @@ async fn do_backup(args: &BackupArgs) -> anyhow::Result<()> {
     let done = store.backup_into(&args.to).await;
     store.close().await;
     done.map_err(|e| anyhow::anyhow!("the backup failed: {e}"))?;
-    let (cases, events) = Store::check_sqlite_file(&args.to)
+    let yimen_engine::store::FileCheck { cases, events, .. } = Store::check_sqlite_file(&args.to)
         .await
         .map_err(|e| anyhow::anyhow!("the backup was written but does not check out: {e}"))?;
     crate::out!(
@@ -118,6 +118,32 @@ pub fn restore(args: &RestoreArgs) -> ExitCode {
     }
 }
 
+/// Refuses a backup sealed under another key than the one at hand (`YIMEN_MASTER_KEY`, or the
+/// key file `serve` would use), before anything is written: a server would refuse the store.
+/// Without a key at hand, nothing is refused (the key may be restored beside it).
+fn key_at_hand(suite: &str, print: &str) -> anyhow::Result<()> {
+    use yimen_engine::seal::{MasterKey, Suite};
+    let Some(s) = Suite::parse(suite) else {
+        anyhow::bail!("the backup names an unknown cipher suite `{suite}`");
+    };
+    let (key, from) = match std::env::var("YIMEN_MASTER_KEY") {
+        Ok(text) => (MasterKey::parse(s, &text).ok(), "YIMEN_MASTER_KEY".to_owned()),
+        Err(_) => {
+            let path = std::env::var_os("YIMEN_MASTER_KEY_FILE")
+                .map_or_else(|| PathBuf::from(crate::settings::DEFAULT_KEY_FILE), PathBuf::from);
+            let key = path.exists().then(|| MasterKey::load(s, &path).ok()).flatten();
+            (key, path.display().to_string())
+        }
+    };
+    match key {
+        Some(k) if k.fingerprint() != print => anyhow::bail!(
+            "the backup is sealed under master key {print} ({suite}), but the key at {from} is {}: restore it beside the key it was made with (nothing was written)",
+            k.fingerprint()
+        ),
+        _ => Ok(()),
+    }
+}
+
 async fn do_restore(args: &RestoreArgs) -> anyhow::Result<()> {
     let Some(target) = sqlite_path(&args.db) else {
         anyhow::bail!(
@@ -127,9 +153,16 @@ async fn do_restore(args: &RestoreArgs) -> anyhow::Result<()> {
     if !args.from.is_file() {
         return Err(anyhow::anyhow!("there is no backup file {}", args.from.display()));
     }
-    let (cases, events) = Store::check_sqlite_file(&args.from)
+    let yimen_engine::store::FileCheck { cases, events, key } = Store::check_sqlite_file(&args.from)
         .await
         .map_err(|e| anyhow::anyhow!("{} is not a usable backup: {e}", args.from.display()))?;
+    let sealed = match &key {
+        Some((suite, print)) => {
+            key_at_hand(suite, print)?;
+            format!("; its personal data is sealed under master key {print} ({suite}): serve it with that key")
+        }
+        None => String::new(),
+    };
     if target.exists() && !args.force {
         return Err(anyhow::anyhow!(
             "{} exists; restoring replaces it — add --force once you are sure (never while yimen serves it)",
@@ -166,7 +199,7 @@ async fn do_restore(args: &RestoreArgs) -> anyhow::Result<()> {
     }
     drop(lock);
     crate::out!(
-        "restored {} into {}: {cases} case(s), {events} event(s); check it with `yimen audit verify --db {}`",
+        "restored {} into {}: {cases} case(s), {events} event(s){sealed}; check it with `yimen audit verify --db {}`",
         args.from.display(),
         target.display(),
         args.db

@@ -197,6 +197,17 @@ pub struct Store {
     keys: sealed::KeyCache,
 }
 
+/// What [`Store::check_sqlite_file`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    /// Cases.
+    pub cases: i64,
+    /// History events.
+    pub events: i64,
+    /// The master key it is sealed under: suite and fingerprint.
+    pub key: Option<(String, String)>,
+}
+
 /// A deployed definition version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployed {
@@ -313,8 +324,9 @@ impl Store {
 
     /// Checks a SQLite file that should be a Yimen store, without changing it: SQLite's
     /// integrity check passes, its migrations are this program's or older, and it has the
-    /// case tables. Returns how many cases and events it holds.
-    pub async fn check_sqlite_file(path: &std::path::Path) -> Result<(i64, i64), StoreError> {
+    /// case tables. Returns how many cases and events it holds, and the suite and fingerprint
+    /// of the master key it is sealed under (none for a store never started with one).
+    pub async fn check_sqlite_file(path: &std::path::Path) -> Result<FileCheck, StoreError> {
         DRIVERS.call_once(install_default_drivers);
         let url = format!("sqlite://{}?mode=ro", path.display());
         let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
@@ -337,7 +349,13 @@ impl Store {
             let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM case_events")
                 .fetch_one(&pool)
                 .await?;
-            Ok((cases, events))
+            // A store from before sealing has no key table.
+            let key: Option<(String, String)> =
+                sqlx::query_as("SELECT suite, fingerprint FROM store_keys WHERE id = 'master'")
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap_or(None);
+            Ok(FileCheck { cases, events, key })
         }
         .await;
         pool.close().await;

@@ -11,7 +11,7 @@ use sqlx::query::Query;
 use sqlx::{Any, Arguments, Transaction};
 
 use super::cases::{LoadedCase, WriteError};
-use super::sealed::{KEY_COLUMNS, KeyCache, SealedValues, case_key, open_case, open_case_keeping};
+use super::sealed::{KEY_COLUMNS, KeyCache, KeyColumns, SealedValues, case_key, open_case, open_case_keeping};
 use super::{Backend, StoreError};
 use crate::core::case::Case;
 use crate::seal::MasterKey;
@@ -275,30 +275,35 @@ pub async fn load_cases(
         // On PostgreSQL, lock the batch's cases up front in one order: batches of different nodes
         // then wait for each other instead of deadlocking.
         let lock = match backend {
-            Backend::Postgres => " ORDER BY c.id FOR UPDATE OF c",
+            Backend::Postgres => " ORDER BY id FOR UPDATE",
             Backend::Sqlite => "",
         };
-        let sql = format!(
-            "SELECT c.id, c.data, c.event_seq, c.last_hash, {KEY_COLUMNS} FROM cases c \
-             LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id IN ({}){lock}",
-            placeholders(backend, 1, chunk.len())
-        );
-        type Loaded = (
-            String,
-            String,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-        );
-        let mut q = sqlx::query_as::<_, Loaded>(&sql);
+        let marks = placeholders(backend, 1, chunk.len());
+        let sql = format!("SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({marks}){lock}");
+        let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
         for id in chunk {
             q = q.bind(id);
         }
-        for (id, data, event_seq, last_hash, w, c, sh, r) in q.fetch_all(&mut **tx).await? {
-            let (key, chain) = case_key(master, cache, &id, (w, c, sh, r))?;
+        let rows = q.fetch_all(&mut **tx).await?;
+        // The keys are read only once the cases are locked, by a statement of its own: on
+        // PostgreSQL a locking read that waited sees the case as its holder left it, but a row
+        // joined to it as it was before the wait, so a case sealed meanwhile would read as plain.
+        let sql = format!(
+            "SELECT case_id, wrapped, chain, shredded_at, shred_rule FROM case_keys WHERE case_id IN ({marks})"
+        );
+        let mut q = sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<i64>, Option<String>)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let mut keys: HashMap<String, KeyColumns> = q
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .map(|(id, w, c, sh, r)| (id, (w, c, sh, r)))
+            .collect();
+        for (id, data, event_seq, last_hash) in rows {
+            let columns = keys.remove(&id).unwrap_or_default();
+            let (key, chain) = case_key(master, cache, &id, columns)?;
             let mut sealed = SealedValues::new();
             let case = open_case_keeping(&id, &data, &key, Some(&mut sealed))?;
             out.insert(
