@@ -324,6 +324,24 @@ fn seal_beside_a_server(url: &str, dir: &Path) {
     assert!(!opened.acked.is_empty(), "and so did new cases");
     let status = ok(&keys(&["keys", "status", "--db", &url], &key));
     assert!(status.contains(" 0 plain"), "{status}");
+    if url.starts_with("sqlite") {
+        // A rotation needs the store alone: a running server would wrap keys under the old key.
+        let next = dir.join("next.key");
+        let busy = keys(
+            &[
+                "keys",
+                "rotate",
+                "--db",
+                &url,
+                "--new-key-file",
+                next.to_str().expect("path"),
+            ],
+            &key,
+        );
+        assert!(!busy.status.success());
+        let said = String::from_utf8_lossy(&busy.stderr).into_owned();
+        assert!(said.contains("in use"), "{said}");
+    }
     let verify = ok(&keys(&["audit", "verify", "--db", &url], &key));
     assert!(verify.starts_with("intact"), "{verify}");
     // Every acknowledged comment is in its case's history, readable under the key.

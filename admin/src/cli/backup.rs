@@ -49,6 +49,26 @@ fn lock_path(store: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Holds the store's lock file alone for as long as the returned file lives, or says the store
+/// is in use (a SQLite store `serve` has open); nothing for PostgreSQL, whose servers the
+/// operator stops.
+pub fn hold_alone(url: &str) -> anyhow::Result<Option<File>> {
+    let Some(path) = sqlite_path(url) else { return Ok(None) };
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(&path))
+        .map_err(|e| anyhow::anyhow!("cannot open the store's lock file: {e}"))?;
+    if f.try_lock().is_err() {
+        anyhow::bail!(
+            "{} is in use (a yimen server has it open); stop it first",
+            path.display()
+        );
+    }
+    Ok(Some(f))
+}
+
 /// Holds a shared lock on the store's lock file for as long as the returned file lives: the
 /// store is in use (by `serve`), and a restore waits for it to end.
 pub fn hold_in_use(url: &str) -> std::io::Result<Option<File>> {

@@ -181,6 +181,8 @@ async fn seal_existing(args: &SealArgs) -> anyhow::Result<ExitCode> {
 
 async fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
     let o = open(&args.store, true).await?;
+    // A server writing meanwhile would wrap new cases' keys under the old key.
+    let _alone = super::backup::hold_alone(&o.settings.db)?;
     let (new, created) = MasterKey::load_or_create(o.master.suite(), &args.new_key_file)
         .with_context(|| format!("cannot read the new master key {}", args.new_key_file.display()))?;
     if created {

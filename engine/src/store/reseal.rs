@@ -377,6 +377,16 @@ impl Store {
             tx.commit().await?;
         }
         let mut tx = self.begin_write().await?;
+        let (left,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM case_keys WHERE master = $1")
+            .bind(&from)
+            .fetch_one(&mut *tx)
+            .await?;
+        if left > 0 {
+            tx.rollback().await?;
+            return refuse(format!(
+                "{left} data key(s) were made under the old key during the rotation (is a server running?): stop every server and run the rotation again"
+            ));
+        }
         let (wrapped,): (Option<String>,) = sqlx::query_as("SELECT wrapped FROM store_keys WHERE id = 'next'")
             .fetch_one(&mut *tx)
             .await?;

@@ -384,3 +384,80 @@ async fn retention_deletes_personal_data_for_good_and_keeps_the_chain_and_the_fi
         pg.drop_db().await;
     }
 }
+
+per_backend!(a_command_waiting_on_a_case_being_sealed_sees_its_new_key);
+async fn a_command_waiting_on_a_case_being_sealed_sees_its_new_key(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = database(backend, dir.path(), "race").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
+    // A plain case, written before sealing.
+    let plain = engine_with(&url, "a", clock.clone(), |_| {}).await;
+    let id = planted_case(&plain, "race").await;
+    plain.shutdown().await;
+    let master = Arc::new(MasterKey::generate(Suite::Sm4GcmSm3));
+    let m = master.clone();
+    let e = engine_with(&url, "a", clock, |o| o.master = Some(m)).await;
+    // Another connection holds the case (as `seal-existing` does) and gives it a key...
+    let other = Store::open(&StoreOptions::new(&url)).await.expect("open");
+    let mut tx = other.begin_write().await.expect("begin");
+    if backend == "postgres" {
+        sqlx::query("SELECT id FROM cases WHERE id = $1 FOR UPDATE")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .expect("lock");
+    }
+    // ...while a command on the case waits for it.
+    let waiting = {
+        let (e, id) = (e.clone(), id.clone());
+        tokio::spawn(async move {
+            let clerk = user(&e, "clerk_wang");
+            e.command(
+                &id,
+                Command::Comment {
+                    text: "封存之后的备注".into(),
+                },
+                clerk,
+                None,
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "{backend}: the command waits for the case");
+    let (_, wrapped) = master.new_data_key(&id).expect("key");
+    sqlx::query("INSERT INTO case_keys (case_id, wrapped, master, chain, created_at) VALUES ($1, $2, $3, 'sha256', 0)")
+        .bind(&id)
+        .bind(&wrapped)
+        .bind(master.fingerprint())
+        .execute(&mut *tx)
+        .await
+        .expect("key row");
+    sqlx::query("UPDATE cases SET version = version + 1 WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .expect("version");
+    tx.commit().await.expect("commit");
+    // The command, let through, seals what it writes under the case's new key.
+    let done = waiting.await.expect("task");
+    assert!(
+        done.is_ok() || matches!(done, Err(yimen_engine::runtime::EngineError::Conflict)),
+        "{done:?}"
+    );
+    let (payload,): (String,) =
+        sqlx::query_as("SELECT payload FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(&id)
+            .fetch_one(other.pool())
+            .await
+            .expect("last event");
+    assert!(
+        !payload.contains("封存之后的备注"),
+        "{backend}: written unsealed after the case got a key: {payload}"
+    );
+    other.close().await;
+    e.shutdown().await;
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}
