@@ -13,7 +13,6 @@ use yimen_engine::store::reseal::Rotation;
 use yimen_engine::store::{Store, StoreOptions};
 use yimen_engine::yaml::Limits;
 
-use super::EXIT_USAGE;
 use crate::settings::{ServeArgs, Settings};
 
 /// Key subcommands.
@@ -109,27 +108,13 @@ pub async fn open(args: &StoreArgs, rotating: bool) -> anyhow::Result<Opened> {
 
 /// Runs a key subcommand.
 pub fn run(cmd: &KeysCommand) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let done = rt.block_on(async {
+    super::run_async(async {
         match cmd {
             KeysCommand::Status(a) => status(a).await,
             KeysCommand::SealExisting(a) => seal_existing(a).await,
             KeysCommand::Rotate(a) => rotate(a).await,
         }
-    });
-    match done {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_USAGE)
-        }
-    }
+    })
 }
 
 async fn status(args: &StoreArgs) -> anyhow::Result<ExitCode> {

@@ -12,7 +12,6 @@ use yimen_engine::yaml::Limits;
 
 use yimen_service::privacy;
 
-use super::EXIT_USAGE;
 use super::keys::{StoreArgs, open};
 
 /// Person subcommands.
@@ -76,27 +75,13 @@ pub struct ReleaseArgs {
 
 /// Runs a person subcommand.
 pub fn run(cmd: &PersonCommand) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let done = rt.block_on(async {
+    super::run_async(async {
         match cmd {
             PersonCommand::Export(a) => export(a).await,
             PersonCommand::Hold(a) => hold(&a.store, &a.case, Some(&a.reason), &a.by).await,
             PersonCommand::Release(a) => hold(&a.store, &a.case, None, &a.by).await,
         }
-    });
-    match done {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_USAGE)
-        }
-    }
+    })
 }
 
 /// The kind and normalised value a person is looked up by (as intake normalises them).
