@@ -262,6 +262,18 @@ pub async fn write_batch(
     Ok(())
 }
 
+/// A case row with its key's columns.
+type Joined = (
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
 /// Loads several cases at once.
 pub async fn load_cases(
     tx: &mut Transaction<'static, Any>,
@@ -279,28 +291,52 @@ pub async fn load_cases(
             Backend::Sqlite => "",
         };
         let marks = placeholders(backend, 1, chunk.len());
-        let sql = format!("SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({marks}){lock}");
-        let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&mut **tx).await?;
-        // The keys are read only once the cases are locked, by a statement of its own: on
-        // PostgreSQL a locking read that waited sees the case as its holder left it, but a row
-        // joined to it as it was before the wait, so a case sealed meanwhile would read as plain.
-        let sql = format!(
-            "SELECT case_id, wrapped, chain, shredded_at, shred_rule FROM case_keys WHERE case_id IN ({marks})"
-        );
-        let mut q = sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<i64>, Option<String>)>(&sql);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        let mut keys: HashMap<String, KeyColumns> = q
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|(id, w, c, sh, r)| (id, (w, c, sh, r)))
-            .collect();
+        let mut keys: HashMap<String, KeyColumns> = HashMap::new();
+        let rows: Vec<(String, String, i64, String)> = if backend == Backend::Sqlite {
+            // One writer at a time: the keys are read in the same statement.
+            let sql = format!(
+                "SELECT c.id, c.data, c.event_seq, c.last_hash, {KEY_COLUMNS} FROM cases c \
+                 LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id IN ({marks})"
+            );
+            let mut q = sqlx::query_as::<_, Joined>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|(id, data, seq, hash, w, c, sh, r)| {
+                    keys.insert(id.clone(), (w, c, sh, r));
+                    (id, data, seq, hash)
+                })
+                .collect()
+        } else {
+            let sql = format!("SELECT id, data, event_seq, last_hash FROM cases WHERE id IN ({marks}){lock}");
+            let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            let rows = q.fetch_all(&mut **tx).await?;
+            // The keys are read only once the cases are locked, by a statement of its own: on
+            // PostgreSQL a locking read that waited sees the case as its holder left it, but a
+            // row joined to it may be as it was before the wait, so a case sealed meanwhile
+            // could read as plain.
+            let sql = format!(
+                "SELECT case_id, wrapped, chain, shredded_at, shred_rule FROM case_keys WHERE case_id IN ({marks})"
+            );
+            let mut q =
+                sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<i64>, Option<String>)>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            keys = q
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|(id, w, c, sh, r)| (id, (w, c, sh, r)))
+                .collect();
+            rows
+        };
         for (id, data, event_seq, last_hash) in rows {
             let columns = keys.remove(&id).unwrap_or_default();
             let (key, chain) = case_key(master, cache, &id, columns)?;
