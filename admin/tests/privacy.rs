@@ -38,6 +38,21 @@ async fn an_admin_finds_a_resident_downloads_their_copy_and_holds_a_case(backend
     let bad = app.form("admin_qin", "/admin/privacy", &[("phone", "1391234")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("手机号格式不对"), "{}", bad.body);
+    let both = app
+        .form(
+            "admin_qin",
+            "/admin/privacy",
+            &[("phone", "1391234"), ("id_number", "110105")],
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        both.body.contains("手机号格式不对") && both.body.contains("身份证号不对"),
+        "every field's error at once: {}",
+        both.body
+    );
+    let empty = app.form("admin_qin", "/admin/privacy", &[("phone", " ")]).await;
+    assert!(empty.body.contains("请填写手机号或身份证号"), "{}", empty.body);
     let none = app
         .form("admin_qin", "/admin/privacy", &[("phone", "13900000000")])
         .await;

@@ -53,7 +53,10 @@ struct PrivacyPage {
     c: Chrome,
     phone: String,
     id_number: String,
+    /// Neither number given.
     error: Option<String>,
+    phone_error: Option<String>,
+    id_error: Option<String>,
     searched: bool,
     cases: Vec<CaseRow>,
     log: Vec<LogRow>,
@@ -78,25 +81,34 @@ async fn find(State(s): State<Arc<AppState>>, ctx: Ctx, axum::Form(f): axum::For
     show(&s, &ctx, f, Some(()), None).await
 }
 
-fn person_error(ctx: &Ctx, e: &PersonError) -> String {
-    t(
-        ctx.lang,
-        match e {
-            PersonError::Missing => "privacy.err.missing",
-            PersonError::Phone => "privacy.err.phone",
-            PersonError::IdNumber => "privacy.err.id",
-        },
-    )
-    .to_owned()
+/// Every problem of the search form at once, each beside its field: (neither given, the phone
+/// number's, the ID number's).
+fn form_errors(ctx: &Ctx, f: &PersonForm) -> (Option<String>, Option<String>, Option<String>) {
+    let say = |key: &str| Some(t(ctx.lang, key).to_owned());
+    let (phone, id) = (f.phone.trim(), f.id_number.trim());
+    if phone.is_empty() && id.is_empty() {
+        return (say("privacy.err.missing"), None, None);
+    }
+    let phone_error = (!phone.is_empty() && privacy::person(Some(phone), None) == Err(PersonError::Phone))
+        .then(|| say("privacy.err.phone"))
+        .flatten();
+    let id_error = (!id.is_empty() && privacy::person(None, Some(id)) == Err(PersonError::IdNumber))
+        .then(|| say("privacy.err.id"))
+        .flatten();
+    (None, phone_error, id_error)
 }
 
 async fn show(s: &AppState, ctx: &Ctx, f: PersonForm, searched: Option<()>, notice: Option<String>) -> Response {
     let store = s.engine.store();
-    let mut error = None;
+    let (error, phone_error, id_error) = match searched {
+        Some(()) => form_errors(ctx, &f),
+        None => (None, None, None),
+    };
+    let invalid = error.is_some() || phone_error.is_some() || id_error.is_some();
     let mut cases = Vec::new();
-    if searched.is_some() {
+    if searched.is_some() && !invalid {
         match privacy::person(Some(&f.phone), Some(&f.id_number)) {
-            Err(e) => error = Some(person_error(ctx, &e)),
+            Err(_) => {}
             Ok((kind, value)) => {
                 let Some(index) = privacy::index_of(store, kind, &value) else {
                     return super::error_page(StatusCode::CONFLICT, t(ctx.lang, "privacy.unsealed"));
@@ -134,7 +146,7 @@ async fn show(s: &AppState, ctx: &Ctx, f: PersonForm, searched: Option<()>, noti
         })
         .collect();
     let c = chrome(s, ctx, "nav.ops", t(ctx.lang, "privacy.title"));
-    let status = if error.is_some() {
+    let status = if invalid {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -146,7 +158,9 @@ async fn show(s: &AppState, ctx: &Ctx, f: PersonForm, searched: Option<()>, noti
             phone: f.phone,
             id_number: f.id_number,
             error,
-            searched: searched.is_some(),
+            phone_error,
+            id_error,
+            searched: searched.is_some() && !invalid,
             cases,
             log,
             notice,
@@ -228,7 +242,7 @@ async fn row(s: &AppState, ctx: &Ctx, id: &str) -> Result<Option<CaseRow>, yimen
 async fn export(State(s): State<Arc<AppState>>, ctx: Ctx, axum::Form(f): axum::Form<PersonForm>) -> Response {
     let (kind, value) = match privacy::person(Some(&f.phone), Some(&f.id_number)) {
         Ok(p) => p,
-        Err(e) => return show(&s, &ctx, f, Some(()), Some(person_error(&ctx, &e))).await,
+        Err(_) => return show(&s, &ctx, f, Some(()), None).await,
     };
     let store = s.engine.store();
     let Some(index) = privacy::index_of(store, kind, &value) else {

@@ -74,6 +74,25 @@ pub struct Opened {
     pub master: Arc<MasterKey>,
 }
 
+impl Opened {
+    /// The workflows (which must validate) and the definitions deployed in the store.
+    pub async fn deployed(&self) -> anyhow::Result<(load::Bundle, yimen_engine::runtime::Definitions)> {
+        let opts = LoadOptions {
+            today: yimen_engine::Today::At(chrono::Utc::now()),
+            limits: Limits::default(),
+        };
+        let (bundle, diags) = load::load_dir(&self.settings.workflows, &opts);
+        if diags.has_errors() {
+            anyhow::bail!(
+                "the workflows in {} have errors (run `yimen validate`)",
+                self.settings.workflows.display()
+            );
+        }
+        let defs = yimen_engine::runtime::definitions::load_deployed(&self.store, &bundle).await?;
+        Ok((bundle, defs))
+    }
+}
+
 /// Opens the store named by `args` with its master key (refusing another key, or an
 /// unfinished rotation unless `rotating`).
 pub async fn open(args: &StoreArgs, rotating: bool) -> anyhow::Result<Opened> {
@@ -138,18 +157,7 @@ async fn status(args: &StoreArgs) -> anyhow::Result<ExitCode> {
 
 async fn seal_existing(args: &SealArgs) -> anyhow::Result<ExitCode> {
     let o = open(&args.store, false).await?;
-    let opts = LoadOptions {
-        today: yimen_engine::Today::At(chrono::Utc::now()),
-        limits: Limits::default(),
-    };
-    let (bundle, diags) = load::load_dir(&o.settings.workflows, &opts);
-    if diags.has_errors() {
-        anyhow::bail!(
-            "the workflows in {} have errors (run `yimen validate`)",
-            o.settings.workflows.display()
-        );
-    }
-    let defs = yimen_engine::runtime::definitions::load_deployed(&o.store, &bundle).await?;
+    let (_, defs) = o.deployed().await?;
     let progress = o.store.seal_existing(&defs, args.batch).await?;
     o.store.fold_log().await?;
     crate::out!("sealed {} case(s)", progress.sealed);

@@ -7,8 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use yimen_engine::load::{self, LoadOptions};
-use yimen_engine::yaml::Limits;
 
 use yimen_service::privacy;
 
@@ -100,20 +98,16 @@ async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let (kind, value) = person(args)?;
     anyhow::ensure!(!args.out.exists(), "{} exists: name a new file", args.out.display());
     let o = open(&args.store, false).await?;
-    let opts = LoadOptions {
-        today: yimen_engine::Today::At(chrono::Utc::now()),
-        limits: Limits::default(),
-    };
-    let (bundle, _) = load::load_dir(&o.settings.workflows, &opts);
+    let (bundle, defs) = o.deployed().await?;
     let org = bundle
         .organisation
         .as_ref()
         .map(|o| o.value.clone())
         .context("the workflows have no organisation")?;
-    let defs = yimen_engine::runtime::definitions::load_deployed(&o.store, &bundle).await?;
     let zone = bundle
         .default_calendar()
-        .map_or(chrono_tz::Asia::Shanghai, |c| c.timezone());
+        .map(|c| c.timezone())
+        .context("the workflows have no calendar (the centre's time zone)")?;
     let index = o.master.blind_index(kind, &value);
     let src = privacy::Sources {
         store: &o.store,

@@ -301,6 +301,8 @@ impl Pending {
             .new_data_key(case_id)
             .map_err(|e| StoreError::Sealed(format!("a data key for case {case_id}: {e}")))?;
         let chain = Chain::of(master.suite());
+        let key = std::sync::Arc::new(key);
+        shared.store.key_cache().put(case_id, &wrapped, key.clone());
         self.case_keys.push(CaseKeyRow {
             case_id: case_id.to_owned(),
             wrapped,
@@ -308,10 +310,6 @@ impl Pending {
             chain: chain.name(),
             at: now_ms,
         });
-        let key = std::sync::Arc::new(key);
-        if let Some(w) = self.case_keys.last().map(|r| r.wrapped.clone()) {
-            shared.store.key_cache().put(case_id, &w, key.clone());
-        }
         Ok((CaseKey::Live(key), chain))
     }
 
