@@ -244,10 +244,16 @@ impl Store {
 
     /// Opens the sealed citizens' addresses of deliveries.
     async fn open_addresses(&self, mut rows: Vec<Delivery>) -> Result<Vec<Delivery>, StoreError> {
+        // A case's deliveries come together: its key is read once.
+        let mut keys: std::collections::HashMap<String, super::sealed::CaseKey> = std::collections::HashMap::new();
         for d in &mut rows {
-            if let Some(sealed) = &d.sealed_address {
+            let Some(sealed) = &d.sealed_address else { continue };
+            if !keys.contains_key(&d.case_id) {
                 let (key, _) = self.case_key(&d.case_id).await?;
-                d.address = super::sealed::open_address(&key, &d.case_id, &d.channel, sealed)?;
+                keys.insert(d.case_id.clone(), key);
+            }
+            if let Some(key) = keys.get(&d.case_id) {
+                d.address = super::sealed::open_address(key, &d.case_id, &d.channel, sealed)?;
             }
         }
         Ok(rows)
