@@ -265,6 +265,33 @@ fn three_nodes_on_one_postgresql_lose_nothing_and_apply_nothing_twice() {
         ids.len(),
         email_deliveries
     );
+    // Case numbers: every case has one, none twice, and each year's run is 1, 2, 3, … with no
+    // gap, although three nodes opened cases at once and one was killed mid-stream.
+    let numbers = psql(&url, "SELECT COALESCE(number, '-') FROM cases");
+    let mut runs: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for n in numbers.lines() {
+        let rest = n
+            .strip_prefix("普治〔")
+            .unwrap_or_else(|| panic!("`{n}` is not a case number"));
+        let (year, rest) = rest.split_once('〕').unwrap_or_else(|| panic!("`{n}` has no year"));
+        let seq = rest
+            .strip_suffix('号')
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("`{n}` has no running number"));
+        runs.entry(year.to_owned()).or_default().push(seq);
+    }
+    let numbered: usize = runs.values().map(Vec::len).sum();
+    for (year, seqs) in &mut runs {
+        seqs.sort_unstable();
+        let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+        assert_eq!(
+            *seqs,
+            expected,
+            "the case numbers of {year} are not 1..{} without gaps or repeats",
+            seqs.len()
+        );
+    }
+    println!("case numbers: {numbered} cases numbered, each year's run gap-free");
     assert_eq!(lost, 0, "acknowledged cases lost");
     assert_eq!((twice_opened, twice_accepted), (0, 0), "commands applied twice");
     assert_eq!((twice_breached, twice_rung), (0, 0), "timers or rungs fired twice");

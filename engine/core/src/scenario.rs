@@ -277,6 +277,7 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
         channel,
         fields,
         unit: sc.unit.clone(),
+        number: None,
     };
     let cx = Context {
         def: &def,

@@ -7,7 +7,7 @@
 //! has left them, [`Pending::rows`] turn the changed cases into rows, [`write`] them, and
 //! commit. The SQL lives in `store::batch`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Transaction};
@@ -15,6 +15,7 @@ use sqlx::{Any, Transaction};
 use super::{EngineError, Job, Outcome, Shared};
 use crate::core::case::Case;
 use crate::core::command::{Command, Context, Decision, decide};
+use crate::core::definition::CompiledCaseType;
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
 use crate::store::StoreError;
@@ -64,7 +65,7 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
     let t0 = std::time::Instant::now();
     let mut tx = shared.store.begin_write().await?;
     let now = shared.clock.now();
-    let mut read = load(&mut tx, shared, batch, ms(now)).await?;
+    let mut read = load(&mut tx, shared, batch, now).await?;
     let t_load = t0.elapsed();
     let mut pending = Pending::default();
     let results: Vec<_> = batch
@@ -117,11 +118,30 @@ struct Read {
     idem: BTreeMap<String, (String, Case)>,
     /// The batch's timers this node holds the lease on.
     fenced: HashSet<String>,
+    /// The next case number of each sequence the batch opens cases in (locked until commit).
+    numbers: HashMap<batch::Sequence, i64>,
+    /// The sequences the batch took numbers from.
+    numbered: BTreeSet<batch::Sequence>,
+}
+
+/// The sequence a case of `def` opened at `now` takes its number from: its prefix, and the year
+/// in its calendar's time zone.
+fn sequence_of(shared: &Shared, def: &CompiledCaseType, now: DateTime<Utc>) -> batch::Sequence {
+    use chrono::Datelike;
+    let numbers = shared.org.file.case_numbers();
+    let year = now.with_timezone(&def.calendar.timezone()).year();
+    (numbers.prefix_of(&def.def.id).to_owned(), year)
 }
 
 /// Step 1: the batch's cases, its idempotency keys' answers, and the fence on its timers.
-async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job], now_ms: i64) -> Result<Read, Abort> {
+async fn load(
+    tx: &mut Transaction<'static, Any>,
+    shared: &Shared,
+    batch: &[Job],
+    now: DateTime<Utc>,
+) -> Result<Read, Abort> {
     let backend = shared.store.backend();
+    let now_ms = ms(now);
     let mut ids: Vec<String> = batch
         .iter()
         .filter(|j| !matches!(j.command, Command::Open { .. }))
@@ -160,11 +180,27 @@ async fn load(tx: &mut Transaction<'static, Any>, shared: &Shared, batch: &[Job]
             .into_iter()
             .collect()
     };
+    let defs = shared.definitions();
+    let mut sequences: Vec<batch::Sequence> = batch
+        .iter()
+        .filter(|j| matches!(j.command, Command::Open { .. }))
+        .filter_map(|j| defs.current(j.case_type.as_deref()?))
+        .map(|def| sequence_of(shared, &def, now))
+        .collect();
+    sequences.sort();
+    sequences.dedup();
+    let numbers = if sequences.is_empty() {
+        HashMap::new()
+    } else {
+        batch::lock_sequences(tx, backend, &sequences).await?
+    };
     Ok(Read {
         cases,
         originals,
         idem,
         fenced,
+        numbers,
+        numbered: BTreeSet::new(),
     })
 }
 
@@ -235,7 +271,14 @@ fn decide_job(
         actor: &job.actor,
         now,
     };
-    let decision = match decide(&cx, before.map(|b| &b.case), &job.command) {
+    // A new case takes the next number of its sequence; the sequence moves on only if the case
+    // is opened, so a refused opening leaves no gap.
+    let numbered = numbered(shared, &def, &job.command, now, read)?;
+    let (command, sequence) = match &numbered {
+        Some((c, seq)) => (c, Some(seq.clone())),
+        None => (&job.command, None),
+    };
+    let decision = match decide(&cx, before.map(|b| &b.case), command) {
         Ok(d) => d,
         Err(r) => {
             if let Command::FireTimer { key } = &job.command {
@@ -244,6 +287,12 @@ fn decide_job(
             return Err(EngineError::Rejected(r));
         }
     };
+    if let Some(seq) = sequence {
+        if let Some(n) = read.numbers.get_mut(&seq) {
+            *n += 1;
+        }
+        read.numbered.insert(seq);
+    }
     let head = before.map_or((0, GENESIS.to_owned()), |b| (b.event_seq, b.last_hash.clone()));
     let is_new = before.is_none();
     let (key, chain) = match before {
@@ -289,6 +338,43 @@ fn decide_job(
         replayed: false,
         linked: false,
     })
+}
+
+/// An opening with the number it takes (and that number's sequence); `None` for any other
+/// command.
+fn numbered(
+    shared: &Shared,
+    def: &CompiledCaseType,
+    command: &Command,
+    now: DateTime<Utc>,
+    read: &Read,
+) -> Result<Option<(Command, batch::Sequence)>, EngineError> {
+    let Command::Open {
+        case_id,
+        channel,
+        fields,
+        unit,
+        number: None,
+    } = command
+    else {
+        return Ok(None);
+    };
+    let seq = sequence_of(shared, def, now);
+    let Some(next) = read.numbers.get(&seq).copied() else {
+        return Err(EngineError::Store(StoreError::Corrupt(format!(
+            "no case-number sequence was read for {} {}",
+            seq.0, seq.1
+        ))));
+    };
+    let number = shared.org.file.case_numbers().format(&seq.0, seq.1, next);
+    let command = Command::Open {
+        case_id: case_id.clone(),
+        channel: channel.clone(),
+        fields: fields.clone(),
+        unit: unit.clone(),
+        number: Some(number),
+    };
+    Ok(Some((command, seq)))
 }
 
 impl Pending {
@@ -450,6 +536,11 @@ impl Pending {
             }));
         }
         w.persons = persons;
+        w.sequences = read
+            .numbered
+            .iter()
+            .filter_map(|s| read.numbers.get(s).map(|n| (s.clone(), *n)))
+            .collect();
         w.case_keys = std::mem::take(&mut self.case_keys);
         w.events = std::mem::take(&mut self.events);
         w.outbox = std::mem::take(&mut self.outbox);
@@ -471,5 +562,6 @@ async fn write(
     now_ms: i64,
 ) -> Result<(), WriteError> {
     batch::write_batch(tx, shared.store.backend(), w).await?;
+    batch::advance_sequences(tx, &w.sequences).await?;
     batch::fail_timers(tx, failed_timers, now_ms).await
 }

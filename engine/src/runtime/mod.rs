@@ -343,6 +343,7 @@ impl Engine {
             channel: channel.to_owned(),
             fields,
             unit,
+            number: None,
         };
         self.run(case_id, Some(case_type.to_owned()), command, actor, idempotency)
             .await

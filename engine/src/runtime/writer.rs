@@ -11,6 +11,7 @@ use super::{EngineError, Job, Msg, Shared, fast};
 const CONFLICT_RETRIES: usize = 3;
 
 pub(super) async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Msg>) {
+    number_existing(&shared).await;
     let mut stop = false;
     while !stop {
         let Some(first) = rx.recv().await else { break };
@@ -78,5 +79,30 @@ async fn slow_batch(shared: &Shared, batch: Vec<Job>) {
             }
         }
         let _ = job.reply.send(result);
+    }
+}
+
+/// Numbers the cases written before numbering existed, before this node writes anything else
+/// (so their numbers come before those of cases opened from now on).
+async fn number_existing(shared: &Shared) {
+    use chrono::Datelike;
+    let defs = shared.definitions();
+    let any_zone = defs.all_current().first().map(|d| d.calendar.timezone());
+    let year_of = |case_type: &str, opened_ms: i64| {
+        let at = chrono::DateTime::from_timestamp_millis(opened_ms).unwrap_or_default();
+        let zone = defs.current(case_type).map(|d| d.calendar.timezone()).or(any_zone);
+        match zone {
+            Some(z) => at.with_timezone(&z).year(),
+            None => at.year(),
+        }
+    };
+    match shared
+        .store
+        .number_unnumbered(&shared.org.file.case_numbers(), &year_of)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("numbered {n} cases opened before case numbers"),
+        Err(e) => tracing::error!("numbering the cases opened before case numbers failed: {e}"),
     }
 }

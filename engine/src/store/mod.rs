@@ -13,6 +13,7 @@ pub mod batch;
 pub mod cases;
 mod dump;
 pub mod keys;
+pub mod numbers;
 pub use dump::CASE_TABLES;
 mod inbox;
 pub mod jobs;
@@ -64,6 +65,9 @@ pub enum StoreError {
     /// ciphertext (the message names the case).
     #[error("sealed personal data does not open: {0}")]
     Sealed(String),
+    /// A reference a person gave matches more than one case.
+    #[error("{0}")]
+    Ambiguous(String),
 }
 
 impl StoreError {

@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod intake;
 mod migration;
+mod numbers;
 mod render;
 mod reports;
 mod runtime;

@@ -26,6 +26,10 @@ pub enum CaseStatus {
 pub struct Case {
     /// Its id.
     pub id: CaseId,
+    /// Its number (案件编号), as people read it out: given by the shell when the case is opened,
+    /// unique in the centre (cases from before numbering get theirs when the engine starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     /// Its case type.
     pub case_type: String,
     /// The definition version it runs on for its whole life.

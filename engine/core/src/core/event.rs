@@ -27,6 +27,9 @@ pub enum EventKind {
         channel: String,
         /// The fields given.
         fields: Map<String, Value>,
+        /// The number the case was given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<String>,
     },
     /// An action moved the case.
     ActionTaken {

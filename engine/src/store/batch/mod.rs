@@ -159,7 +159,7 @@ pub async fn write_batch(
         tx,
         backend,
         &w.new_cases,
-        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at)",
+        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number)",
         "",
         &[],
     )
@@ -453,6 +453,63 @@ pub async fn fail_timers(
             .execute(&mut **tx)
             .await
             .map_err(|e| WriteError::Store(e.into()))?;
+    }
+    Ok(())
+}
+
+/// A case-number sequence: a prefix in a year.
+pub type Sequence = (String, i32);
+
+/// The next value of each sequence, read under lock for the rest of the transaction (rows
+/// created at 1 where a sequence is new): numbers taken in the transaction are gap-free, and
+/// another node opening cases of the same sequence waits for its commit.
+pub async fn lock_sequences(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    sequences: &[Sequence],
+) -> Result<HashMap<Sequence, i64>, StoreError> {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    };
+    let select = format!("SELECT next_value FROM case_numbers WHERE prefix = $1 AND year = $2{lock}");
+    let mut out = HashMap::with_capacity(sequences.len());
+    for (prefix, year) in sequences {
+        let mut next: Option<(i64,)> = sqlx::query_as(&select)
+            .bind(prefix)
+            .bind(i64::from(*year))
+            .fetch_optional(&mut **tx)
+            .await?;
+        if next.is_none() {
+            sqlx::query(
+                "INSERT INTO case_numbers (prefix, year, next_value) VALUES ($1, $2, 1) ON CONFLICT (prefix, year) DO NOTHING",
+            )
+            .bind(prefix)
+            .bind(i64::from(*year))
+            .execute(&mut **tx)
+            .await?;
+            next = sqlx::query_as(&select)
+                .bind(prefix)
+                .bind(i64::from(*year))
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+        let (next,) =
+            next.ok_or_else(|| StoreError::Corrupt(format!("the case-number sequence {prefix} {year} vanished")))?;
+        out.insert((prefix.clone(), *year), next);
+    }
+    Ok(out)
+}
+
+/// Writes back the next value of each sequence the transaction took numbers from.
+pub async fn advance_sequences(tx: &mut Transaction<'static, Any>, next: &[(Sequence, i64)]) -> Result<(), StoreError> {
+    for ((prefix, year), value) in next {
+        sqlx::query("UPDATE case_numbers SET next_value = $1 WHERE prefix = $2 AND year = $3")
+            .bind(value)
+            .bind(prefix)
+            .bind(i64::from(*year))
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

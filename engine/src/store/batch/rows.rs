@@ -42,7 +42,7 @@ fn status_name(c: &Case) -> &'static str {
 }
 
 impl Row for NewCase<'_> {
-    const WIDTH: usize = 14;
+    const WIDTH: usize = 15;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
@@ -61,6 +61,7 @@ impl Row for NewCase<'_> {
             Val::Int(ms(c.opened_at)),
             Val::Int(ms(c.updated_at)),
             Val::OptInt(c.closed_at.map(ms)),
+            Val::OptText(c.number.clone()),
         ]
     }
 }
@@ -324,6 +325,8 @@ pub struct BatchWrites<'a> {
     pub case_keys: Vec<CaseKeyRow>,
     /// Blind indexes of the people of the cases.
     pub persons: Vec<PersonRow>,
+    /// The case-number sequences the batch took numbers from, with their next values.
+    pub sequences: Vec<(super::Sequence, i64)>,
 }
 
 /// A new case's data key, wrapped.

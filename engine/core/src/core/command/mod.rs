@@ -89,6 +89,10 @@ pub enum Command {
         fields: Map<String, Value>,
         /// The unit where the matter arose (the district when omitted).
         unit: Option<String>,
+        /// The case's number, taken from the store's sequence by the shell in the transaction
+        /// that opens it (none where nothing numbers cases, as in a scenario's dry run).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<String>,
     },
     /// Take a declared action.
     Act {
@@ -232,9 +236,10 @@ fn decide_inner(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<
                 channel,
                 fields,
                 unit,
+                number,
             },
             None,
-        ) => open::open(cx, case_id, channel, fields, unit.as_deref()),
+        ) => open::open(cx, case_id, channel, fields, unit.as_deref(), number.as_deref()),
         (Command::Open { .. }, Some(_)) => Err(Rejection::BadText("the case already exists".into())),
         (_, None) => Err(Rejection::BadText("the case does not exist".into())),
         (

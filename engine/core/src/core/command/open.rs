@@ -57,6 +57,7 @@ pub(super) fn open(
     channel: &str,
     fields: &Map<String, Value>,
     unit: Option<&str>,
+    number: Option<&str>,
 ) -> Result<Decision, Rejection> {
     let Context { def, org, actor, now } = *cx;
     let d = &def.def;
@@ -111,6 +112,7 @@ pub(super) fn open(
     }
     let mut case = Case {
         id: case_id.into(),
+        number: number.map(str::to_owned),
         case_type: d.id.clone(),
         definition_version: def.version,
         state: String::new(),
@@ -141,6 +143,7 @@ pub(super) fn open(
         kind: EventKind::Opened {
             channel: channel.to_owned(),
             fields: values,
+            number: number.map(str::to_owned),
         },
     });
     declared_effects(cx, &mut case, &d.on_open, "open", &mut out)?;

@@ -96,6 +96,7 @@ fn open_labour() -> (CompiledCaseType, Case) {
         channel: "window_labour".into(),
         fields: labour_fields(),
         unit: None,
+        number: None,
     };
     let out = decide_at(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
     (d, out.case)
@@ -119,6 +120,7 @@ fn opening_records_history_and_queues_the_receipt() {
         channel: "window_labour".into(),
         fields: labour_fields(),
         unit: None,
+        number: None,
     };
     let out = decide_at(&d, &org(), None, &cmd, &user("clerk_wang"), at("2026-09-28T10:00")).expect("opens");
     assert_eq!(out.case.state, "registered");
@@ -140,6 +142,7 @@ fn opening_refuses_bad_fields_and_channels() {
                 channel: ch.into(),
                 fields: f,
                 unit: None,
+                number: None,
             },
             &user("clerk_wang"),
             at("2026-09-28T10:00"),
@@ -242,6 +245,7 @@ fn guards_decide_and_say_why() {
         channel: "hotline_12345".into(),
         fields: f,
         unit: None,
+        number: None,
     };
     let c = decide_at(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
         .expect("opens")
@@ -298,6 +302,7 @@ fn tasks_are_claimed_by_their_role_in_their_department() {
         channel: "hotline_12345".into(),
         fields: f,
         unit: None,
+        number: None,
     };
     let c = decide_at(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
         .expect("opens")

@@ -70,6 +70,9 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             diags,
         );
     }
+    if let Some(n) = &org.centre.case_numbers {
+        check_case_numbers(ctx, Site { file, spans }, n, diags);
+    }
     check_units(Site { file, spans }, org, diags);
     for (id, d) in &org.departments {
         check_ref(
@@ -124,6 +127,55 @@ pub(super) fn check_organisation(ctx: &Ctx, org: &OrganisationFile, diags: &mut 
             .warning("Y0310", "no intake channel takes every case type");
     }
     check_users(Site { file, spans }, org, diags);
+}
+
+/// The case-number pattern parses, and numbers of different sequences cannot collide.
+fn check_case_numbers(ctx: &Ctx, site: Site<'_>, n: &crate::model::organisation::CaseNumbers, diags: &mut Diagnostics) {
+    use crate::model::organisation::NumberPiece;
+    let Site { file, spans } = site;
+    let path = "centre.case_numbers.format";
+    let has_prefix = match n.pieces() {
+        Ok(p) => Some(p.contains(&NumberPiece::Prefix)),
+        Err(why) => {
+            diags
+                .at(file, spans.value(path), path)
+                .hint("e.g. `{prefix}〔{year}〕{seq:5}号`")
+                .error("Y0205", format!("the case-number format is not valid: {why}"));
+            None
+        }
+    };
+    if has_prefix == Some(false) && !n.case_types.is_empty() {
+        diags
+            .at(file, spans.value(path), path)
+            .hint("add `{prefix}` to the format")
+            .error(
+                "Y0205",
+                "case types have prefixes of their own, but the format has no `{prefix}`: their numbers would collide",
+            );
+    }
+    if has_prefix == Some(false) && !n.prefix.is_empty() {
+        diags
+            .at(file, spans.value(path), path)
+            .hint("add `{prefix}` to the format, or remove the prefix")
+            .warning("Y0205", format!("the prefix `{}` is not used by the format", n.prefix));
+    }
+    for (ct, prefix) in &n.case_types {
+        let p = format!("centre.case_numbers.case_types.{ct}");
+        check_ref(site, &p, ct, "case type", "Y0312", ctx.known(FileKind::CaseType), diags);
+        if prefix.trim().is_empty() || prefix.contains(['{', '}']) {
+            diags
+                .at(file, spans.value(&p), p)
+                .hint("a prefix is a short text such as `劳`, without braces")
+                .error("Y0205", format!("`{prefix}` is not a prefix"));
+        }
+    }
+    if n.prefix.contains(['{', '}']) {
+        let p = "centre.case_numbers.prefix";
+        diags
+            .at(file, spans.value(p), p)
+            .hint("a prefix is a short text such as `普治`, without braces")
+            .error("Y0205", format!("`{}` is not a prefix", n.prefix));
+    }
 }
 
 pub(super) fn is_mobile(s: &str) -> bool {
