@@ -28,6 +28,16 @@ fn case_count(db: &str) -> u64 {
         .expect("count")
 }
 
+/// `s` percent-encoded for a path segment.
+pub(crate) fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn problem(r: &crate::support::Response, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(r.content_type, "application/problem+json", "{}", r.body);
@@ -48,6 +58,23 @@ fn a_case_walks_from_intake_to_closure() {
         (case["state"].as_str(), case["version"].as_i64()),
         (Some("registered"), Some(1))
     );
+    // The case has a number people can read out; it finds the case wherever an id does.
+    let number = case["number"].as_str().expect("a case number").to_owned();
+    let year = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y");
+    assert_eq!(number, format!("普治〔{year}〕00001号"));
+    let by_number = clerk.get(&format!("/api/v1/cases/{}", percent(&number)));
+    assert_eq!(by_number.status, 200, "{}", by_number.body);
+    assert_eq!(by_number.json()["id"], id.as_str());
+    let r = clerk.get(&format!("/api/v1/cases/{}", percent(&format!("普治〔{year}〕00002号"))));
+    problem(&r, 404, "case_not_found");
+    let r = clerk.post(
+        &format!("/api/v1/cases/{}/comments", percent(&number)),
+        &json!({"text": "按编号留言"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["id"], id.as_str());
 
     let r = clerk.post(
         &format!("/api/v1/cases/{id}/actions/start_mediation"),
@@ -98,9 +125,17 @@ fn a_case_walks_from_intake_to_closure() {
         .collect();
     assert_eq!(
         kinds,
-        ["opened", "action_taken", "task_claimed", "action_taken", "closed"]
+        [
+            "opened",
+            "commented",
+            "action_taken",
+            "task_claimed",
+            "action_taken",
+            "closed"
+        ]
     );
-    assert_eq!(full["history"][2]["actor"], "mediator_qian");
+    assert_eq!(full["history"][0]["number"], number.as_str());
+    assert_eq!(full["history"][3]["actor"], "mediator_qian");
 
     let r = clerk.post(
         &format!("/api/v1/cases/{id}/actions/withdraw"),

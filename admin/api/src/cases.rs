@@ -149,7 +149,7 @@ pub async fn reveal(
     let now = s.engine.now().timestamp_millis();
     s.engine
         .store()
-        .audit(now, &actor.id, "personal_data_revealed", &id, &reason)
+        .audit(now, &actor.id, "personal_data_revealed", &case.id, &reason)
         .await
         .map_err(EngineError::from)?;
     let def = s.engine.definitions().get(&case.case_type, case.definition_version);
@@ -168,7 +168,7 @@ pub async fn act(
     body: Body<ActBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
-    check_visible(&s, &actor, &id).await?;
+    let id = check_visible(&s, &actor, &id).await?;
     let b = body.value;
     let cmd = Command::Act {
         action,
@@ -187,7 +187,7 @@ pub async fn comment(
     body: Body<CommentBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
-    check_visible(&s, &actor, &id).await?;
+    let id = check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
         .command(&id, Command::Comment { text: body.value.text }, actor.clone(), idem)
@@ -202,7 +202,7 @@ pub async fn visit(
     body: Body<Empty>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
-    check_visible(&s, &actor, &id).await?;
+    let id = check_visible(&s, &actor, &id).await?;
     let out = s.engine.command(&id, Command::RecordVisit, actor.clone(), idem).await?;
     Ok((StatusCode::CREATED, Json(shown(&s, &actor, &out.case))))
 }

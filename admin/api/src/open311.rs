@@ -397,7 +397,13 @@ pub async fn create_request(
             "service_requests",
             json!([{
                 "service_request_id": out.case.id,
-                "service_notice": if out.linked { "重复反映，已并入原诉求 (a repeat: linked to the open request)" } else { "已受理 (received)" },
+                "service_notice": match (&out.case.number, out.linked) {
+                    (Some(n), true) => format!("重复反映，已并入原诉求 {n} (a repeat: linked to the open request {n})"),
+                    (Some(n), false) => format!("已受理，案件编号 {n} (received as case {n})"),
+                    (None, true) => "重复反映，已并入原诉求 (a repeat: linked to the open request)".to_owned(),
+                    (None, false) => "已受理 (received)".to_owned(),
+                },
+                "case_number": out.case.number,
                 "account_id": Value::Null,
             }]),
         ),
@@ -424,6 +430,7 @@ fn request_doc(s: &AppState, c: &Case) -> Value {
     });
     json!({
         "service_request_id": c.id,
+        "case_number": c.number,
         "status": if c.is_closed() { "closed" } else { "open" },
         "status_notes": def.as_ref().and_then(|d| d.def.states.get(&c.state)).map(|st| st.name.get("zh-CN").to_owned()).unwrap_or_default(),
         "service_name": def.as_ref().map(|d| d.def.name.get("zh-CN").to_owned()).unwrap_or_default(),
@@ -526,7 +533,16 @@ pub async fn get_request(State(s): State<Arc<AppState>>, Path(id): Path<String>)
     let Some((id, fmt)) = split(&id) else {
         return error(StatusCode::NOT_FOUND, Format::Json, "ask for a .json or .xml resource");
     };
-    match s.engine.case(id).await {
+    // The id as given, or the case's number (案件编号).
+    let case = match yimen_engine::store::numbers::as_case_id(id) {
+        Some(id) => s.engine.case(&id).await,
+        None => match s.engine.store().case_id_by_number(id).await {
+            Ok(Some(id)) => s.engine.case(&id).await,
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+    };
+    match case {
         Ok(Some(c)) if c.channel == CHANNEL => {
             answer(StatusCode::OK, fmt, "service_requests", json!([request_doc(&s, &c)]))
         }

@@ -126,7 +126,7 @@ pub async fn case_notifications(
     User(actor): User,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    yimen_service::cases::visible(&s, &actor, &id).await?;
+    let id = yimen_service::cases::visible(&s, &actor, &id).await?.id.to_string();
     let mut list = s
         .engine
         .store()

@@ -58,7 +58,7 @@ pub async fn extend(
     body: Body<ExtendBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
-    yimen_service::cases::check_visible(&s, &actor, &id).await?;
+    let id = yimen_service::cases::check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
         .command(
@@ -87,7 +87,7 @@ pub async fn escalate(
     body: Body<EscalateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
-    yimen_service::cases::check_visible(&s, &actor, &id).await?;
+    let id = yimen_service::cases::check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
         .command(&id, Command::Escalate { rung: body.value.rung }, actor.clone(), idem)

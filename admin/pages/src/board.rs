@@ -159,7 +159,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         let (sla, _) = super::inbox::sla_of(&s, c);
         Row {
             case_id: c.id.to_string(),
-            short: super::fields::short_id(&c.id),
+            short: super::fields::case_label(c),
             subject: def
                 .as_ref()
                 .map_or_else(|| c.id.to_string(), |d| super::fields::summary(&d.def, c, unmasked)),

@@ -15,7 +15,7 @@ use yimen_engine::core::{CaseStatus, SupervisionState, TaskState};
 use yimen_engine::render::is_personal;
 
 use super::case_history::{HistoryRow, describe, record_state, who};
-use super::fields::{Input, InputKind, display, input, short_id};
+use super::fields::{Input, InputKind, case_label, display, input};
 use super::i18n::t;
 use super::{Chrome, Ctx, chrome, render};
 use yimen_http::AppState;
@@ -93,7 +93,7 @@ struct NotificationRow {
 struct CasePage {
     c: Chrome,
     id: String,
-    short_id: String,
+    number: String,
     case_type: String,
     state: String,
     sla: &'static str,
@@ -436,7 +436,7 @@ pub async fn show(
         &CasePage {
             c,
             id: case.id.to_string(),
-            short_id: short_id(&case.id),
+            number: case_label(&case),
             case_type: title,
             state: d
                 .states

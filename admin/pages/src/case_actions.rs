@@ -46,10 +46,11 @@ async fn run(s: &AppState, ctx: &Ctx, id: &str, cmd: Command, done: &str) -> Res
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
-    if let Err(e) = yimen_service::cases::check_visible(s, &actor, id).await {
-        return super::refusal_page(e);
-    }
-    run_seen(s, ctx, actor, id, cmd, done, Kept::default()).await
+    let id = match yimen_service::cases::check_visible(s, &actor, id).await {
+        Ok(id) => id,
+        Err(e) => return super::refusal_page(e),
+    };
+    run_seen(s, ctx, actor, &id, cmd, done, Kept::default()).await
 }
 
 /// What a failed form shows again: the action whose form stays open and the values sent.
@@ -102,7 +103,7 @@ pub async fn act(
         action: Some(action),
         sent: fields,
     };
-    run_seen(&s, &ctx, actor, &id, cmd, "acted", kept).await
+    run_seen(&s, &ctx, actor, case.id.as_ref(), cmd, "acted", kept).await
 }
 
 pub async fn comment(
@@ -211,9 +212,10 @@ pub async fn reveal(
         };
         return show(&s, &ctx, &id, false, None, Some(f)).await;
     }
-    if let Err(e) = yimen_service::cases::visible(&s, &actor, &id).await {
-        return super::refusal_page(e);
-    }
+    let id = match yimen_service::cases::visible(&s, &actor, &id).await {
+        Ok(c) => c.id.to_string(),
+        Err(e) => return super::refusal_page(e),
+    };
     let now = s.engine.now().timestamp_millis();
     if let Err(e) = s
         .engine

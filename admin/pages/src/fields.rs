@@ -155,11 +155,17 @@ pub fn summary(def: &CaseTypeFile, case: &Case, unmasked: bool) -> String {
     match text {
         Some(s) if s.chars().count() > 40 => format!("{}…", s.chars().take(40).collect::<String>()),
         Some(s) => s.to_owned(),
-        None => short_id(&case.id),
+        None => case_label(case),
     }
 }
 
-/// The first eight characters of an id, for people.
-pub fn short_id(id: &str) -> String {
-    id.chars().take(8).collect()
+/// How a case is named to people: its number (案件编号); the first eight characters of its id
+/// only for a case that has none yet.
+pub fn case_label(case: &Case) -> String {
+    label_of(case.number.as_deref(), &case.id)
+}
+
+/// A case's name from its number, if known, and its id.
+pub fn label_of(number: Option<&str>, id: &str) -> String {
+    number.map_or_else(|| id.chars().take(8).collect(), str::to_owned)
 }

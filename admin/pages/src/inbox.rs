@@ -146,7 +146,7 @@ impl Seen<'_> {
         Row {
             claimable: i.state == "open",
             mine,
-            case_short: super::fields::short_id(&i.case_id),
+            case_short: super::fields::label_of(i.case_number.as_deref(), &i.case_id),
             assignee: i
                 .assignee
                 .as_deref()

@@ -118,6 +118,11 @@ async fn deliveries(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Do
         .authed
         .as_ref()
         .is_some_and(|a| yimen_service::access::sees_personal_data(s.engine.org(), &a.actor));
+    let ids: Vec<String> = rows.iter().map(|d| d.case_id.clone()).collect();
+    let numbers = match s.engine.store().numbers_of(&ids).await {
+        Ok(n) => n,
+        Err(e) => return store_down(&ctx, e),
+    };
     let rows = rows
         .into_iter()
         .map(|d| DeliveryRow {
@@ -131,7 +136,7 @@ async fn deliveries(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Do
                 yimen_service::access::mask_address(&d.address)
             },
             template: d.template,
-            case_short: super::fields::short_id(&d.case_id),
+            case_short: super::fields::label_of(numbers.get(&d.case_id).map(String::as_str), &d.case_id),
             case_id: d.case_id,
             state: t(ctx.lang, &format!("delivery.{}", d.state)).to_owned(),
             attempts: d.attempts,

@@ -131,6 +131,11 @@ async fn show(s: &AppState, ctx: &Ctx, f: PersonForm, searched: Option<()>, noti
         Ok(l) => l,
         Err(e) => return super::ops::store_down(ctx, e),
     };
+    let subjects: Vec<String> = log.iter().map(|l| l.subject.clone()).collect();
+    let numbers = match store.numbers_of(&subjects).await {
+        Ok(n) => n,
+        Err(e) => return super::ops::store_down(ctx, e),
+    };
     let log = log
         .into_iter()
         .map(|l| LogRow {
@@ -140,7 +145,7 @@ async fn show(s: &AppState, ctx: &Ctx, f: PersonForm, searched: Option<()>, noti
             // A person is logged by blind index: shown by its kind only.
             subject: match l.subject.split_once(':') {
                 Some((kind, _)) => t(ctx.lang, &format!("privacy.kind.{kind}")).to_owned(),
-                None => super::fields::short_id(&l.subject),
+                None => super::fields::label_of(numbers.get(&l.subject).map(String::as_str), &l.subject),
             },
             detail: detail_text(&l.action, &l.detail, ctx),
         })
@@ -228,7 +233,7 @@ async fn row(s: &AppState, ctx: &Ctx, id: &str) -> Result<Option<CaseRow>, yimen
         Standing::Plain => (t(ctx.lang, "privacy.plain").to_owned(), false, false),
     };
     Ok(Some(CaseRow {
-        short: super::fields::short_id(id),
+        short: super::fields::case_label(&case),
         id: id.to_owned(),
         case_type,
         opened: super::local(s, case.opened_at),

@@ -53,7 +53,10 @@ pub fn html(lang: Lang, s: &SpotCheck) -> String {
             cells.push(Cell::name(&c.number));
             cells.push(Cell::name(&c.type_name));
             cells.push(Cell::name(
-                c.review.as_deref().map_or_else(|| lang.t("none").to_owned(), number_of),
+                c.review_number
+                    .clone()
+                    .or_else(|| c.review.as_deref().map(number_of))
+                    .unwrap_or_else(|| lang.t("none").to_owned()),
             ));
             rows.push(Row { flagged: false, cells });
         }

@@ -170,17 +170,19 @@ fn the_spot_check_lists_each_draw_with_its_seed() {
             drawn: vec![
                 Drawn {
                     case_id: "019ad000-0000-7000-8000-000000000001".into(),
-                    number: "019ad000".into(),
+                    number: "普治〔2026〕00001号".into(),
                     case_type: "t".into(),
                     type_name: "T".into(),
                     review: None,
+                    review_number: None,
                 },
                 Drawn {
                     case_id: "019ad000-0000-7000-8000-000000000002".into(),
-                    number: "019ad001".into(),
+                    number: "普治〔2026〕00002号".into(),
                     case_type: "t".into(),
                     type_name: "T".into(),
                     review: Some("019ad100-0000-7000-8000-000000000003".into()),
+                    review_number: Some("普治〔2026〕00003号".into()),
                 },
             ],
         }],
@@ -188,6 +190,12 @@ fn the_spot_check_lists_each_draw_with_its_seed() {
     let zh = Reports::new("zh-CN").spot_check(&s);
     assert!(zh.html.contains("00ff00ff00ff00ff") && zh.html.contains("rowspan=\"2\""));
     assert!(zh.html.contains("抽取 2 件"));
+    // Cases and their reviews are named by their numbers.
+    assert!(
+        zh.html.contains("普治〔2026〕00002号") && zh.html.contains("普治〔2026〕00003号"),
+        "{}",
+        zh.html
+    );
     assert_eq!(zh.csv.lines().count(), 3);
     let (title, summary) = describe("zh-CN", "spot_check", &serde_json::to_string(&s).expect("json")).expect("reads");
     assert_eq!(title, "中心 2026-W48 每周抽查");

@@ -21,10 +21,28 @@ fn not_yours() -> Error {
     )
 }
 
-/// The case `id`, if `actor` may see it: not found when there is no such case, forbidden when
-/// it belongs to another department or unit. The history is read only when the case is not
-/// visible otherwise (to find who opened it).
+/// The id of the case a person means by `text`: its id, its number (案件编号), or a start of
+/// its id that no other case has. Not found when none matches; invalid when several do.
+pub async fn resolve(s: &AppState, text: &str) -> Result<String, Error> {
+    if let Some(id) = yimen_engine::store::numbers::as_case_id(text) {
+        return Ok(id);
+    }
+    if text.chars().count() > 200 {
+        return Err(no_case(&text.chars().take(40).collect::<String>()));
+    }
+    match s.engine.store().resolve_case(text).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(no_case(text)),
+        Err(yimen_engine::store::StoreError::Ambiguous(why)) => Err(Error::new(Kind::Invalid, "case_ambiguous", why)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The case `id` (or number, as [`resolve`]), if `actor` may see it: not found when there is no
+/// such case, forbidden when it belongs to another department or unit. The history is read only
+/// when the case is not visible otherwise (to find who opened it).
 pub async fn visible(s: &AppState, actor: &Actor, id: &str) -> Result<Case, Error> {
+    let id = &resolve(s, id).await?;
     let case = s.engine.case(id).await?.ok_or_else(|| no_case(id))?;
     let org = s.engine.org();
     if access::may_see(org, actor, &case, None) {
@@ -40,6 +58,7 @@ pub async fn visible(s: &AppState, actor: &Actor, id: &str) -> Result<Case, Erro
 
 /// The case `id` with its history, if `actor` may see it (as [`visible`]).
 pub async fn visible_case(s: &AppState, actor: &Actor, id: &str) -> Result<(Case, Vec<StoredEvent>), Error> {
+    let id = &resolve(s, id).await?;
     let case = s.engine.case(id).await?.ok_or_else(|| no_case(id))?;
     let history = s.engine.history(id).await?;
     if !access::may_see(s.engine.org(), actor, &case, access::opener(&history)) {
@@ -49,11 +68,12 @@ pub async fn visible_case(s: &AppState, actor: &Actor, id: &str) -> Result<(Case
 }
 
 /// Refuses a command on a case `actor` may not see (the core then decides what the command
-/// may do); a case that does not exist is left for the engine to answer in its own words.
-pub async fn check_visible(s: &AppState, actor: &Actor, id: &str) -> Result<(), Error> {
+/// may do); returns the case's id (`id` may be its number). A case that does not exist is left
+/// for the engine to answer in its own words.
+pub async fn check_visible(s: &AppState, actor: &Actor, id: &str) -> Result<String, Error> {
     match visible(s, actor, id).await {
-        Err(e) if e.kind() == Kind::NotFound => Ok(()),
-        r => r.map(|_| ()),
+        Err(e) if e.kind() == Kind::NotFound => Ok(id.to_owned()),
+        r => r.map(|c| c.id.to_string()),
     }
 }
 
@@ -83,6 +103,7 @@ pub fn due_of(s: &AppState, case: &Case) -> Option<DateTime<Utc>> {
 pub fn linked_summary(s: &AppState, case: &Case) -> Value {
     json!({
         "id": case.id,
+        "number": case.number,
         "state": case.state,
         "status": case.status,
         "department": case.department,

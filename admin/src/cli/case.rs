@@ -21,7 +21,7 @@ pub enum CaseCommand {
 /// Arguments of `yimen case timeline`.
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
-    /// The case id.
+    /// The case: its number (案件编号), its id, or a start of its id no other case has.
     pub id: String,
     /// The database URL.
     #[arg(long, env = "YIMEN_DATABASE_URL", default_value = "sqlite://yimen.db")]
@@ -61,8 +61,12 @@ async fn show(args: &TimelineArgs) -> anyhow::Result<()> {
     let (bundle, _) = load::load_dir(&args.workflows, &opts);
     let store = Store::open(&StoreOptions::new(&args.db)).await?;
     let defs = yimen_engine::runtime::definitions::load_deployed(&store, &bundle).await?;
+    let id = store
+        .resolve_case(&args.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no case `{}`", args.id))?;
     let case = store
-        .case(&args.id)
+        .case(&id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no case `{}`", args.id))?;
     let def = defs
@@ -73,13 +77,13 @@ async fn show(args: &TimelineArgs) -> anyhow::Result<()> {
     store.close().await;
     let tz = def.calendar.timezone();
     if args.json {
-        let doc =
-            serde_json::json!({"case_id": case.id, "sla_status": status.map(|s| s.as_str()), "upcoming": upcoming});
+        let doc = serde_json::json!({"case_id": case.id, "number": case.number, "sla_status": status.map(|s| s.as_str()), "upcoming": upcoming});
         crate::out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return Ok(());
     }
     crate::out!(
-        "case {} ({} v{}), state {}, SLA {}",
+        "case {} {} ({} v{}), state {}, SLA {}",
+        case.number.as_deref().unwrap_or("-"),
         case.id,
         case.case_type,
         case.definition_version,

@@ -47,7 +47,7 @@ pub struct ExportArgs {
 pub struct HoldArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The case.
+    /// The case: its number (案件编号), its id, or a start of its id no other case has.
     #[arg(long)]
     pub case: String,
     /// Why (a court's preservation order, a pending appeal).
@@ -63,7 +63,7 @@ pub struct HoldArgs {
 pub struct ReleaseArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The case.
+    /// The case: its number (案件编号), its id, or a start of its id no other case has.
     #[arg(long)]
     pub case: String,
     /// Who lifts it.
@@ -133,9 +133,13 @@ async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
 
 async fn hold(store: &StoreArgs, case: &str, reason: Option<&str>, by: &str) -> anyhow::Result<ExitCode> {
     let o = open(store, false).await?;
+    let Some(id) = o.store.resolve_case(case).await? else {
+        o.store.close().await;
+        anyhow::bail!("there is no case `{case}`");
+    };
     let done = o
         .store
-        .set_hold(case, reason, by, chrono::Utc::now().timestamp_millis())
+        .set_hold(&id, reason, by, chrono::Utc::now().timestamp_millis())
         .await?;
     o.store.close().await;
     if !done {

@@ -284,12 +284,13 @@ impl Renderer {
     }
 }
 
-/// A short human case number: the time-ordered id's first twelve hex digits, upper case.
+/// The case's number (案件编号); for a case not numbered yet, [`number_of`] its id.
 pub fn case_number(case: &Case) -> String {
-    number_of(&case.id)
+    case.number.clone().unwrap_or_else(|| number_of(&case.id))
 }
 
-/// The human case number of the case with this id.
+/// What stands for the number of a case known only by its id (a report written before case
+/// numbers): the time-ordered id's first twelve hex digits, upper case.
 pub fn number_of(id: &str) -> String {
     id.chars()
         .filter(|c| c.is_ascii_hexdigit())

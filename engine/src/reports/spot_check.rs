@@ -30,6 +30,9 @@ pub struct Drawn {
     /// The review opened for it (filled by the job).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
+    /// The review's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_number: Option<String>,
 }
 
 /// One department's draw.
@@ -121,6 +124,7 @@ pub async fn draw(
         case_id,
         case_type,
         review: None,
+        review_number: None,
     };
     let (start, end) = period.bounds(tz);
     let rows = store
@@ -172,6 +176,17 @@ pub async fn draw(
             closed,
             drawn: picked,
         });
+    }
+    // Each drawn case by its number, as people know it.
+    let ids: Vec<String> = departments
+        .iter()
+        .flat_map(|d| d.drawn.iter().map(|c| c.case_id.clone()))
+        .collect();
+    let numbers = store.numbers_of(&ids).await?;
+    for c in departments.iter_mut().flat_map(|d| d.drawn.iter_mut()) {
+        if let Some(n) = numbers.get(&c.case_id) {
+            n.clone_into(&mut c.number);
+        }
     }
     Ok(SpotCheck {
         centre: org.file.centre.name.get("zh-CN").to_owned(),

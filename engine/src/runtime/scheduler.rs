@@ -281,6 +281,7 @@ impl Scheduler {
                             )
                             .await
                             .map_err(|e| JobError::Review(e.to_string()))?;
+                        c.review_number = out.case.number.clone();
                         c.review = Some(out.case.id.into_string());
                     }
                 }

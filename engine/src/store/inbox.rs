@@ -52,6 +52,9 @@ pub struct InboxItem {
     pub case_type: String,
     /// The case's state.
     pub case_state: String,
+    /// The case's number.
+    #[sqlx(default)]
+    pub case_number: Option<String>,
     /// The case's aggregate as stored, read only for a search that checks it further.
     #[serde(skip)]
     #[sqlx(default)]
@@ -86,14 +89,14 @@ impl Store {
         let keep = keep.filter(|_| f.search.as_deref().is_some_and(|s| !s.is_empty()));
         let columns = format!(
             "SELECT t.id, t.case_id, t.name, t.state, t.department, t.role, t.unit, t.assignee, \
-             t.created_at, c.case_type, c.state AS case_state{} FROM tasks t JOIN cases c ON c.id = t.case_id",
+             t.created_at, c.case_type, c.state AS case_state, c.number AS case_number{} FROM tasks t JOIN cases c ON c.id = t.case_id",
             if keep.is_some() { ", c.data" } else { "" }
         );
         // Personal data is sealed: a search finds it only whole, by the blind index of the term
         // as a phone number, an ID number or a name (`$person`), never by a substring.
         let filters = |person: usize| {
             format!(
-                "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.data LIKE $5 ESCAPE '\\' \
+                "AND ($3 = '' OR c.case_type = $3) AND ($4 = '' OR c.id = $4 OR c.number = $4 OR c.data LIKE $5 ESCAPE '\\' \
                  OR c.id IN (SELECT p.case_id FROM person_index p WHERE p.value = ${person})) \
                  ORDER BY t.created_at, t.id LIMIT $6"
             )

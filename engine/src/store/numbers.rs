@@ -11,6 +11,13 @@ use crate::model::organisation::CaseNumbers;
 /// How many unnumbered cases one transaction numbers.
 const NUMBERING_BATCH: i64 = 500;
 
+/// `text` as a stored case id when it has the form of one (a UUID, in any case or form).
+pub fn as_case_id(text: &str) -> Option<String> {
+    uuid::Uuid::try_parse(text.trim())
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+}
+
 impl Store {
     /// The id of the case numbered `number`, if any.
     pub async fn case_id_by_number(&self, number: &str) -> Result<Option<String>, StoreError> {
@@ -21,6 +28,27 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
+    /// The numbers of the cases `ids` (those that have one), by id.
+    pub async fn numbers_of(&self, ids: &[String]) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut ids: Vec<&String> = ids.iter().collect();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, number FROM cases WHERE number IS NOT NULL AND id IN ({})",
+                list.join(",")
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            out.extend(q.fetch_all(self.pool()).await?);
+        }
+        Ok(out)
+    }
+
     /// The case a person means by `text`: a whole id, a number, or the start of an id that only
     /// one case has (at least eight characters). `Ok(None)` when none matches; an error names
     /// the problem when several do.
@@ -29,9 +57,9 @@ impl Store {
         if text.is_empty() {
             return Ok(None);
         }
-        if uuid::Uuid::parse_str(text).is_ok() {
+        if let Some(id) = as_case_id(text) {
             let row: Option<(String,)> = sqlx::query_as("SELECT id FROM cases WHERE id = $1")
-                .bind(text.to_ascii_lowercase())
+                .bind(id)
                 .fetch_optional(self.pool())
                 .await?;
             return Ok(row.map(|r| r.0));
