@@ -78,11 +78,24 @@ async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["department", "due", "id", "linked", "number", "state", "status", "visible"],
+            [
+                "department",
+                "due",
+                "id",
+                "linked",
+                "number",
+                "state",
+                "status",
+                "visible"
+            ],
             "{who} learns only the summary: {doc}"
         );
         assert_eq!(doc["id"], id.as_str());
-        assert_eq!(doc["number"], first.json()["number"], "the number to quote when calling back");
+        assert_eq!(
+            doc["number"],
+            first.json()["number"],
+            "the number to quote when calling back"
+        );
         assert_eq!(doc["linked"], true);
         assert_eq!(doc["department"], "four_platforms");
         assert_eq!(doc["state"], "mediating");

@@ -21,10 +21,11 @@ use crate::core::reject::Rejection;
 use crate::store::StoreError;
 use crate::store::batch::{
     self, BatchWrites, CaseKeyRow, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, RepeatKeyRow, RungRow,
-    TaskRow, TimerRow,
+    SearchRow, TaskRow, TimerRow,
 };
 use crate::store::cases::{GENESIS, LoadedCase, WriteError, ms};
 use crate::store::sealed::{CaseKey, Chain, case_json, event_json, person_rows, personal_of};
+use crate::store::search::case_words;
 
 /// Why the fast path gave up (the batch is then replayed on the slow path).
 #[derive(Debug)]
@@ -222,6 +223,8 @@ struct Pending {
     new_cases: HashSet<String>,
     /// New cases' data keys.
     case_keys: Vec<CaseKeyRow>,
+    /// Who opened each new case.
+    openers: HashMap<String, String>,
 }
 
 /// Step 2, per command: answers a replayed idempotency key from the store, skips a timer
@@ -310,6 +313,11 @@ fn decide_job(
     shared.workload.apply(&decision.effects);
     pending.effects(&decision)?;
     pending.touch(shared, &decision.case, is_new);
+    if is_new {
+        pending
+            .openers
+            .insert(decision.case.id.to_string(), job.actor.id.to_string());
+    }
     let mut case = decision.case;
     if let Some(k) = &job.idempotency {
         let response = case_json(&mut case, &key, &personal, Some(&sealed))?;
@@ -497,11 +505,21 @@ impl Pending {
         let defs = shared.definitions();
         let mut data = Vec::with_capacity(self.touched.len());
         let mut persons = Vec::new();
+        let mut search = Vec::new();
         for id in &self.touched {
             let Some(l) = read.cases.get_mut(id) else { continue };
             let def = defs.get(&l.case.case_type, l.case.definition_version);
             let def = def.as_ref().map(|d| &d.def);
             data.push(case_json(&mut l.case, &l.key, &personal_of(def), Some(&l.sealed))?);
+            // Its words, when new or when its fields changed.
+            let before = read.originals.get(id).map(|(_, c)| c);
+            if before.is_none_or(|o| o.fields != l.case.fields || o.number != l.case.number) {
+                search.push(SearchRow {
+                    case_id: id.clone(),
+                    terms: case_words(def, &l.case),
+                    replaces: before.is_some(),
+                });
+            }
             if let (Some(master), CaseKey::Live(_)) = (shared.store.master(), &l.key) {
                 let old = read.originals.get(id).map(|(_, c)| &c.fields);
                 persons.extend(person_rows(master, def, id, &l.case.fields, old));
@@ -516,7 +534,12 @@ impl Pending {
             let Some(l) = read.cases.get(id) else { continue };
             let data = data.next().unwrap_or_default();
             if self.new_cases.contains(id) {
-                w.new_cases.push(NewCase { loaded: l, data });
+                let opened_by = self.openers.get(id).cloned().unwrap_or_default();
+                w.new_cases.push(NewCase {
+                    loaded: l,
+                    data,
+                    opened_by,
+                });
             } else if let Some((loaded_version, _)) = read.originals.get(id) {
                 w.changed_cases.push(ChangedCase {
                     loaded: l,
@@ -536,6 +559,7 @@ impl Pending {
             }));
         }
         w.persons = persons;
+        w.search = search;
         w.sequences = read
             .numbered
             .iter()

@@ -105,4 +105,13 @@ async fn number_existing(shared: &Shared) {
         Ok(n) => tracing::info!("numbered {n} cases opened before case numbers"),
         Err(e) => tracing::error!("numbering the cases opened before case numbers failed: {e}"),
     }
+    let words_of = |case: &crate::core::case::Case| {
+        let def = defs.get(&case.case_type, case.definition_version);
+        crate::store::search::case_words(def.as_ref().map(|d| &d.def), case)
+    };
+    match shared.store.index_unindexed(&words_of).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("indexed the words of {n} cases for search"),
+        Err(e) => tracing::error!("indexing cases for search failed: {e}"),
+    }
 }

@@ -22,6 +22,7 @@ pub mod privacy;
 mod reports;
 pub mod reseal;
 pub mod sealed;
+pub mod search;
 pub mod timers;
 pub mod views;
 

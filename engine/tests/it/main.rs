@@ -15,6 +15,7 @@ mod render;
 mod reports;
 mod runtime;
 mod sealing;
+mod search;
 mod seed_year;
 mod snapshots;
 mod store;

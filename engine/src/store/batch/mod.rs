@@ -19,7 +19,7 @@ use crate::seal::MasterKey;
 mod rows;
 pub use rows::{
     BatchWrites, CaseKeyRow, ChangedCase, EventRow, IdempotencyRow, NewCase, OutboxRow, PersonRow, RepeatKeyRow,
-    RungRow, TaskRow, TimerRow,
+    RungRow, SearchRow, TaskRow, TimerRow,
 };
 use rows::{Row, Val};
 
@@ -121,6 +121,51 @@ async fn insert_rows<R: Row>(
     Ok(affected)
 }
 
+/// Writes the words of cases (after the cases themselves: SQLite keys them by the case's rowid).
+pub(crate) async fn write_search_rows(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[SearchRow],
+) -> Result<(), StoreError> {
+    match backend {
+        Backend::Sqlite => {
+            let replaced: Vec<&SearchRow> = rows.iter().filter(|r| r.replaces).collect();
+            for chunk in replaced.chunks(500) {
+                let sql = format!(
+                    "DELETE FROM case_search WHERE rowid IN (SELECT rowid FROM cases WHERE id IN ({}))",
+                    placeholders(backend, 1, chunk.len())
+                );
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(&r.case_id);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            insert_rows(
+                tx,
+                backend,
+                rows,
+                "INSERT INTO case_search (rowid, terms) SELECT c.rowid, v.column2 FROM (",
+                ") AS v JOIN cases c ON c.id = v.column1",
+                &[],
+            )
+            .await?;
+        }
+        Backend::Postgres => {
+            insert_rows(
+                tx,
+                backend,
+                rows,
+                "INSERT INTO case_search (case_id, terms)",
+                "ON CONFLICT (case_id) DO UPDATE SET terms = excluded.terms",
+                &["{}", "string_to_array({}, ' ')"],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes new cases' data keys and the blind indexes of their people.
 async fn write_keys(
     tx: &mut Transaction<'static, Any>,
@@ -159,23 +204,27 @@ pub async fn write_batch(
         tx,
         backend,
         &w.new_cases,
-        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number)",
+        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number, channel, opened_by, tier, breached, supervision_level, repeats)",
         "",
         &[],
     )
     .await?;
     if !w.changed_cases.is_empty() {
         // column1 id, 2 state, 3 status, 4 version, 5 department, 6 unit, 7 data, 8 event_seq,
-        // 9 last_hash, 10 updated_at, 11 closed_at, 12 the version the case was loaded at.
+        // 9 last_hash, 10 updated_at, 11 closed_at, 12 the version the case was loaded at,
+        // 13 tier, 14 breached, 15 supervision_level, 16 repeats.
         let big = "CAST({} AS BIGINT)";
-        let casts = ["{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big];
+        let casts = [
+            "{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big, "{}", big, big, big,
+        ];
         let updated = insert_rows(
             tx,
             backend,
             &w.changed_cases,
             "UPDATE cases SET state = v.column2, status = v.column3, version = v.column4, department = v.column5, \
              unit = v.column6, data = v.column7, event_seq = v.column8, last_hash = v.column9, updated_at = v.column10, \
-             closed_at = v.column11 FROM (",
+             closed_at = v.column11, tier = v.column13, breached = v.column14, supervision_level = v.column15, \
+             repeats = v.column16 FROM (",
             ") AS v WHERE cases.id = v.column1 AND cases.version = v.column12",
             &casts,
         )
@@ -184,6 +233,7 @@ pub async fn write_batch(
             return Err(WriteError::Conflict);
         }
     }
+    write_search_rows(tx, backend, &w.search).await?;
     insert_rows(
         tx,
         backend,

@@ -32,6 +32,20 @@ pub struct NewCase<'a> {
     pub loaded: &'a LoadedCase,
     /// The case serialised.
     pub data: String,
+    /// Who opened it.
+    pub opened_by: String,
+}
+
+/// What lists filter on that changes with a case: its tier, whether its SLA clock breached,
+/// the highest supervision level it reached, how often it was brought again.
+fn list_columns(c: &Case) -> [Val; 4] {
+    let level = c.supervision.iter().map(|r| i64::from(r.level)).max().unwrap_or(0);
+    [
+        Val::Text(c.tier.as_str().to_owned()),
+        Val::Int(i64::from(c.sla.as_ref().is_some_and(|s| s.breached))),
+        Val::Int(level),
+        Val::Int(i64::from(c.repeats)),
+    ]
 }
 
 fn status_name(c: &Case) -> &'static str {
@@ -42,7 +56,7 @@ fn status_name(c: &Case) -> &'static str {
 }
 
 impl Row for NewCase<'_> {
-    const WIDTH: usize = 15;
+    const WIDTH: usize = 21;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
@@ -62,7 +76,12 @@ impl Row for NewCase<'_> {
             Val::Int(ms(c.updated_at)),
             Val::OptInt(c.closed_at.map(ms)),
             Val::OptText(c.number.clone()),
+            Val::Text(c.channel.clone()),
+            Val::Text(self.opened_by.clone()),
         ]
+        .into_iter()
+        .chain(list_columns(c))
+        .collect()
     }
 }
 
@@ -78,7 +97,7 @@ pub struct ChangedCase<'a> {
 }
 
 impl Row for ChangedCase<'_> {
-    const WIDTH: usize = 12;
+    const WIDTH: usize = 16;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
@@ -96,6 +115,27 @@ impl Row for ChangedCase<'_> {
             Val::OptInt(c.closed_at.map(ms)),
             Val::Int(self.loaded_version),
         ]
+        .into_iter()
+        .chain(list_columns(c))
+        .collect()
+    }
+}
+
+/// A case's words for search ([`crate::store::search::case_words`]).
+#[derive(Debug)]
+pub struct SearchRow {
+    /// The case.
+    pub case_id: String,
+    /// Its words, space-separated.
+    pub terms: String,
+    /// Whether the case had words before (they are replaced).
+    pub replaces: bool,
+}
+
+impl Row for SearchRow {
+    const WIDTH: usize = 2;
+    fn values(&self) -> Vec<Val> {
+        vec![Val::Text(self.case_id.clone()), Val::Text(self.terms.clone())]
     }
 }
 
@@ -325,6 +365,8 @@ pub struct BatchWrites<'a> {
     pub case_keys: Vec<CaseKeyRow>,
     /// Blind indexes of the people of the cases.
     pub persons: Vec<PersonRow>,
+    /// The words of new cases and of cases whose words changed.
+    pub search: Vec<SearchRow>,
     /// The case-number sequences the batch took numbers from, with their next values.
     pub sequences: Vec<(super::Sequence, i64)>,
 }

@@ -1,0 +1,25 @@
+-- Case lists and search: the columns lists filter and sort on, kept by the writer beside the
+-- aggregate (backfilled here from it), and the full-text index of each case's words.
+ALTER TABLE cases ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN tier TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN opened_by TEXT NOT NULL DEFAULT '';
+-- 1 once the SLA clock breached.
+ALTER TABLE cases ADD COLUMN breached BIGINT NOT NULL DEFAULT 0;
+-- The highest supervision level the case reached (0: never supervised).
+ALTER TABLE cases ADD COLUMN supervision_level BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN repeats BIGINT NOT NULL DEFAULT 0;
+UPDATE cases SET
+    channel = COALESCE(json_extract(data, '$.channel'), ''),
+    tier = COALESCE(json_extract(data, '$.tier'), ''),
+    opened_by = COALESCE((SELECT e.actor FROM case_events e WHERE e.case_id = cases.id AND e.seq = 1), ''),
+    breached = COALESCE(json_extract(data, '$.sla.breached'), 0),
+    supervision_level = COALESCE((SELECT MAX(json_extract(r.value, '$.level')) FROM json_each(cases.data, '$.supervision') r), 0),
+    repeats = COALESCE(json_extract(data, '$.repeats'), 0);
+CREATE INDEX cases_by_opened ON cases (opened_at, id);
+CREATE INDEX cases_by_department_opened ON cases (department, opened_at, id);
+CREATE INDEX cases_by_opener ON cases (opened_by, opened_at, id);
+
+-- The words of each case (its number and the text of its fields that are not personal data),
+-- as the writer cuts them: Chinese as overlapping two-character words, other text as whole
+-- words. Keyed by the case's rowid; nothing but the index is stored.
+CREATE VIRTUAL TABLE case_search USING fts5(terms, content = '', contentless_delete = 1, tokenize = 'unicode61');
