@@ -86,15 +86,16 @@ if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
 fi
 
 # --- A real SMTP server for the notifier tests (aiosmtpd from PyPI, in a venv of our own) ---------
-# schemathesis checks the OpenAPI document against the running server (tests/e2e/schemathesis.rs).
+# schemathesis checks the OpenAPI document against the running server (tests/e2e/schemathesis.rs);
+# openpyxl reads the case lists' Excel exports (tests/e2e/exports.rs).
 venv="target/test-tools/venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd, schemathesis' >/dev/null 2>&1; then
-    say "installing aiosmtpd (SMTP test server) and schemathesis (API conformance)"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aiosmtpd, schemathesis, openpyxl' >/dev/null 2>&1; then
+    say "installing aiosmtpd (SMTP test server), schemathesis (API conformance) and openpyxl (Excel reader)"
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
         apt_install python3-venv
         python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install -q aiosmtpd schemathesis
+    "$venv/bin/pip" install -q aiosmtpd schemathesis openpyxl
 fi
 export YIMEN_TEST_PYTHON="$PWD/$venv/bin/python"
 

@@ -11,6 +11,7 @@ mod cluster_jobs;
 mod crash;
 mod disk_full;
 mod docs;
+mod exports;
 mod intake;
 mod notify;
 mod pg_private;

@@ -206,3 +206,38 @@ pub async fn visit(
     let out = s.engine.command(&id, Command::RecordVisit, actor.clone(), idem).await?;
     Ok((StatusCode::CREATED, Json(shown(&s, &actor, &out.case))))
 }
+
+/// `GET /api/v1/cases`: the cases the caller may see, filtered and a page at a time; with
+/// `format=csv` or `format=xlsx`, every match (up to the export's limit) as a file.
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Result<axum::response::Response, ApiError> {
+    use yimen_service::list::{self, Format};
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let req = list::parse(&s, &pairs).map_err(|p| ApiError::from(list::refusal(&p)))?;
+    let lang = s.engine.org().file.centre.locale.clone();
+    match req.format {
+        Format::Page => {
+            let page = list::list(&s, &actor, &req.query).await?;
+            let unmasked = access::sees_personal_data(s.engine.org(), &actor);
+            let cases: Vec<Value> = page
+                .cases
+                .iter()
+                .map(|c| {
+                    let def = s.engine.definitions().get(&c.case_type, c.definition_version);
+                    let mut v = access::view_case(def.as_ref().map(|d| &d.def), c, None, unmasked);
+                    v["due"] = json!(yimen_service::cases::due_of(&s, c));
+                    v
+                })
+                .collect();
+            let next = page.next.map(|c| c.encode());
+            Ok(Json(json!({"cases": cases, "next_cursor": next})).into_response())
+        }
+        Format::Csv => Ok(yimen_http::export::csv(s, actor, req.query, lang).await?),
+        Format::Xlsx => Ok(yimen_http::export::xlsx(s, actor, req.query, lang).await?),
+    }
+}

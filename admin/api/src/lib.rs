@@ -58,6 +58,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/api/v1/case-types", SignedIn, "The deployed case types", case_types)
         .add(Method::GET, "/api/v1/matters", SignedIn, "The matter catalogue", matters)
         .add(Method::POST, "/api/v1/cases", SignedIn, "Open a case", cases::open)
+        .add(Method::GET, "/api/v1/cases", SignedIn, "The cases the caller may see: filters, search, pages, CSV and XLSX", cases::list)
         .add(Method::GET, "/api/v1/cases/{id}", SignedIn, "A case with its history", cases::get)
         .add(Method::POST, "/api/v1/cases/{id}/reveal", SignedIn, "A case's personal data, unmasked (audited)", cases::reveal)
         .add(Method::POST, "/api/v1/cases/{id}/actions/{action}", SignedIn, "Take an action", cases::act)

@@ -65,6 +65,52 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
             q("page", false, int(1, 1_000_000)),
             q("per_page", false, int(1, 200)),
         ],
+        ("GET", "/api/v1/cases") => {
+            let short = json!({"type": "string", "maxLength": 200});
+            let date = json!({"type": "string", "maxLength": 40, "description": "YYYY-MM-DD (the centre's day) or a date-time with an offset"});
+            let mut v: Vec<Value> = [
+                "q",
+                "person",
+                "number",
+                "state",
+                "case_type",
+                "department",
+                "unit",
+                "channel",
+                "cursor",
+            ]
+            .iter()
+            .map(|n| q(n, false, short.clone()))
+            .collect();
+            v.extend(
+                ["opened_from", "opened_to", "closed_from", "closed_to"]
+                    .iter()
+                    .map(|n| q(n, false, date.clone())),
+            );
+            v.extend([
+                q("status", false, json!({"type": "string", "enum": ["open", "closed"]})),
+                q(
+                    "tier",
+                    false,
+                    json!({"type": "string", "enum": ["district", "town", "community"]}),
+                ),
+                q(
+                    "overdue",
+                    false,
+                    json!({"type": "string", "enum": ["true", "false", "1", "0"]}),
+                ),
+                q("supervision_level", false, int(1, 3)),
+                q("repeats", false, int(1, 1000)),
+                q("sort", false, json!({"type": "string", "enum": ["newest", "oldest"]})),
+                q("limit", false, int(1, 200)),
+                q(
+                    "format",
+                    false,
+                    json!({"type": "string", "enum": ["json", "csv", "xlsx"]}),
+                ),
+            ]);
+            v
+        }
         ("GET", "/api/v1/audit") => vec![q("user", false, text), q("limit", false, int(1, 1000))],
         ("GET", "/api/v1/sms/reports") => vec![
             q("token", true, text.clone()),

@@ -7,6 +7,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod error;
+pub mod export;
 pub mod extract;
 mod page;
 pub mod routes;

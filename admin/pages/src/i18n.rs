@@ -25,12 +25,17 @@ impl Lang {
     }
 }
 
+/// Every text: the main table and the case list's.
+pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TEXTS.iter().chain(crate::texts_list::LIST_TEXTS)
+}
+
 /// A text in `lang`; `?` when there is none.
 pub fn t(lang: Lang, key: &str) -> &'static str {
     // A page asks for dozens of texts; look them up by key rather than scanning the table.
     static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, (&'static str, &'static str)>> =
         std::sync::OnceLock::new();
-    let index = INDEX.get_or_init(|| TEXTS.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+    let index = INDEX.get_or_init(|| all_texts().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
     match index.get(key) {
         Some((zh, en)) => match lang {
             Lang::Zh => zh,
@@ -114,19 +119,19 @@ mod tests {
             for cap in re.captures_iter(text).chain(re_tpl.captures_iter(text)) {
                 seen += 1;
                 let key = &cap[1];
-                if !TEXTS.iter().any(|(k, _, _)| *k == key) {
+                if !all_texts().any(|(k, _, _)| *k == key) {
                     missing.push(format!("{file}: {key}"));
                 }
             }
         }
         assert!(seen > 100, "the scan found only {seen} keys");
         assert!(missing.is_empty(), "keys without texts: {missing:#?}");
-        let mut keys: Vec<&str> = TEXTS.iter().map(|(k, _, _)| *k).collect();
+        let mut keys: Vec<&str> = all_texts().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();
         let n = keys.len();
         keys.dedup();
         assert_eq!(keys.len(), n, "a key is listed twice");
-        assert!(TEXTS.iter().all(|(_, zh, en)| !zh.is_empty() && !en.is_empty()));
+        assert!(all_texts().all(|(_, zh, en)| !zh.is_empty() && !en.is_empty()));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod board;
 mod case;
 mod case_actions;
 mod case_history;
+mod cases;
 mod fields;
 pub mod i18n;
 mod inbox;
@@ -23,6 +24,7 @@ mod ops;
 mod privacy;
 mod reports;
 mod texts;
+mod texts_list;
 
 use std::sync::Arc;
 
@@ -59,6 +61,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/intake", SignedIn, "Intake: choose a case type", intake::choose)
         .add(Method::GET, "/intake/{case_type}", SignedIn, "Intake form", intake::form)
         .add(Method::POST, "/intake/{case_type}", SignedIn, "Register a case", intake::submit)
+        .add(Method::GET, "/cases", SignedIn, "Case list: search, filters, export", cases::page)
         .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
         .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case_actions::act)
         .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case_actions::comment)
@@ -195,6 +198,7 @@ pub fn chrome(s: &AppState, ctx: &Ctx, section: &str, title: impl Into<String>) 
             });
         };
         add("/inbox", "nav.inbox");
+        add("/cases", "nav.cases");
         add("/intake", "nav.intake");
         if access::oversees(org, actor) {
             add("/supervision", "nav.supervision");

@@ -87,7 +87,11 @@ async fn words_filters_scope_and_pages_find_exactly_the_right_cases(backend: &st
         vec![labour.clone()],
         "{backend}: the employer"
     );
-    assert_eq!(ids(&e, &all(), &text("拖欠工资")).await, vec![labour.clone()], "{backend}");
+    assert_eq!(
+        ids(&e, &all(), &text("拖欠工资")).await,
+        vec![labour.clone()],
+        "{backend}"
+    );
     assert!(
         ids(&e, &all(), &text("拖欠噪音")).await.is_empty(),
         "{backend}: every word must match"

