@@ -172,3 +172,73 @@ async fn lists_search_and_pages_show_exactly_what_the_reader_may_see(backend: &s
         assert!(detail.contains(p), "{backend}: `{p}` not named in: {detail}");
     }
 }
+
+per_backend!(the_list_page_finds_cases_and_says_every_bad_filter_beside_its_field);
+async fn the_list_page_finds_cases_and_says_every_bad_filter_beside_its_field(backend: &str) {
+    let app = App::on(backend).await;
+    let a = open(&app, "clerk_wang", labour("拖欠工资三个月", "13800138000")).await;
+    let number = a["number"].as_str().expect("number").to_owned();
+    let page = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/cases?q={}", percent("工资")),
+            None,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{backend}: {}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<small class=\"case-number\">{number}</small>")),
+        "{backend}"
+    );
+    assert!(
+        page.body.contains("导出 CSV") && page.body.contains("format=csv"),
+        "{backend}"
+    );
+    // The person field is there for a role that sees personal data, not for one that does not.
+    assert!(page.body.contains("name=\"person\""), "{backend}");
+    let grid = app.send(Some("grid_chen"), "GET", "/cases", None).await;
+    assert_eq!(grid.status, 200, "{backend}: {}", grid.body);
+    assert!(!grid.body.contains("name=\"person\""), "{backend}");
+    assert!(!grid.body.contains(&number), "{backend}: another department's case");
+    // Nothing matches: said so.
+    let none = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/cases?q={}", percent("噪音")),
+            None,
+        )
+        .await;
+    assert!(none.body.contains("没有符合条件的案件"), "{backend}");
+    // Bad filters: each said beside its field, at once, in the reader's words.
+    let bad = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            "/cases?opened_from=2026-13-40&opened_to=soon&supervision_level=9&status=lost",
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{backend}: {}", bad.body);
+    assert!(bad.body.contains("查询条件有误"), "{backend}");
+    for (id, words) in [("e-from", "请填写日期"), ("e-to", "请填写日期")] {
+        assert!(
+            bad.body.contains(&format!("id=\"{id}\">{words}")),
+            "{backend}: {id}: {}",
+            bad.body
+        );
+    }
+    assert!(
+        bad.body.contains("超出允许范围") && bad.body.contains("不是本中心的可选项"),
+        "{backend}"
+    );
+    assert!(!bad.body.contains(&number), "{backend}: no list with bad filters");
+    // A person search by a role that may not: refused beside the field, nothing listed.
+    let refused = app
+        .send(Some("grid_chen"), "GET", "/cases?person=13800138000", None)
+        .await;
+    assert_eq!(refused.status, 403, "{backend}: {}", refused.body);
+    assert!(refused.body.contains("不能按当事人查询"), "{backend}");
+}

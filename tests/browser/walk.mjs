@@ -167,6 +167,41 @@ try {
   expect(await admin.page.locator('td', { hasText: 'Hold placed' }).count() >= 1, 'the log in English');
   expect(await fits(), 'the English privacy page fits a 390 px screen');
   await shot(admin.page, 'privacy-log-english');
+
+  // 7. On a phone, the clerk finds the case again by its number (案件编号) and by a word of
+  //    the request, sees a bad date said beside its field, exports the list, in both languages.
+  const number = (await clerk.page.locator('h1 small.case-number').textContent()).trim();
+  expect(/^普治〔\d{4}〕\d{5}号$/.test(number), `the case page's title carries the case number, not ${number}`);
+  const finder = await signIn('clerk_wang', 390);
+  await finder.page.click('text=案件查询');
+  expect(finder.page.url().endsWith('/cases'), `the list opens from the menu: ${finder.page.url()}`);
+  const fitsList = async () => finder.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  for (const q of [number, '楼道']) {
+    await finder.page.fill('input[name=q]', q);
+    await finder.page.click('form.case-filters button.primary');
+    await finder.page.waitForLoadState();
+    const hit = finder.page.locator('tr', { has: finder.page.locator(`a[href="${new URL(caseUrl).pathname}"]`) });
+    expect(await hit.count() === 1, `searching ${q} finds the case`);
+    expect(await hit.locator('small.case-number', { hasText: number }).count() === 1, 'the row names the case by its number');
+  }
+  expect(await fitsList(), 'the case list fits a 390 px screen');
+  await shot(finder.page, 'case-list-found');
+  const [download] = await Promise.all([
+    finder.page.waitForEvent('download'),
+    finder.page.click('a[href*="format=csv"]'),
+  ]);
+  const csv = readFileSync(await download.path());
+  expect(csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf, 'the CSV export starts with a byte-order mark');
+  expect(csv.toString('utf8').includes(number), 'the CSV export holds the case number');
+  await finder.page.goto(`${base}/cases?opened_from=2026-02-30`);
+  expect(await finder.page.locator('#e-from.field-error').count() === 1, 'a bad date is said beside its field');
+  expect(await finder.page.locator('#f-from[aria-invalid=true]').count() === 1, 'the bad field is marked invalid');
+  await shot(finder.page, 'case-list-bad-date');
+  await finder.page.click('text=English');
+  expect(await finder.page.locator('#e-from', { hasText: 'Enter a date' }).count() === 1, 'the problem in English');
+  expect(await finder.page.locator('h1', { hasText: 'Find a case' }).count() === 1, 'the list page in English');
+  expect(await fitsList(), 'the English case list fits a 390 px screen');
+  await shot(finder.page, 'case-list-english');
   console.log(JSON.stringify({ ok: true, steps: step, case: caseUrl }));
   await browser.close();
 } catch (e) {
