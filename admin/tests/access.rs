@@ -25,6 +25,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/case-types", "signed_in"),
     ("GET", "/api/v1/matters", "signed_in"),
     ("POST", "/api/v1/cases", "signed_in"),
+    ("GET", "/api/v1/cases", "signed_in"),
     ("GET", "/api/v1/cases/{id}", "signed_in"),
     ("POST", "/api/v1/cases/{id}/reveal", "signed_in"),
     ("POST", "/api/v1/cases/{id}/actions/{action}", "signed_in"),
@@ -80,7 +81,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/intake", "signed_in"),
     ("GET", "/intake/{case_type}", "signed_in"),
     ("POST", "/intake/{case_type}", "signed_in"),
+    ("GET", "/cases", "signed_in"),
     ("GET", "/cases/{id}", "signed_in"),
+    ("GET", "/cases/{id}/receipt", "signed_in"),
     ("POST", "/cases/{id}/act", "signed_in"),
     ("POST", "/cases/{id}/comment", "signed_in"),
     ("POST", "/cases/{id}/visit", "signed_in"),
@@ -298,6 +301,11 @@ async fn another_department_or_unit_cannot_open_a_case_by_its_url(backend: &str)
         assert_eq!(r.status, 200, "{user}: {}", r.body);
         let page = app.send(Some(user), "GET", &format!("/cases/{id}"), None).await;
         assert_eq!(page.status, 200, "{user}");
+        let receipt = app.send(Some(user), "GET", &format!("/cases/{id}/receipt"), None).await;
+        assert_eq!(receipt.status, 200, "{user}");
+        // The list shows exactly what the case's own page lets through.
+        let list = app.send(Some(user), "GET", "/api/v1/cases", None).await;
+        assert!(list.body.contains(&id), "{user}: the case is missing from their list");
     }
     // Staff of other departments, a grid worker in a community, a level-2 supervisor before the
     // case reached their level: refused, by the API and the page, and for every command.
@@ -313,6 +321,14 @@ async fn another_department_or_unit_cannot_open_a_case_by_its_url(backend: &str)
         assert_eq!(r.json()["code"], "not_allowed");
         let page = app.send(Some(user), "GET", &format!("/cases/{id}"), None).await;
         assert_eq!(page.status, 403, "{user}");
+        let receipt = app.send(Some(user), "GET", &format!("/cases/{id}/receipt"), None).await;
+        assert_eq!(receipt.status, 403, "{user}");
+        let list = app.send(Some(user), "GET", "/api/v1/cases", None).await;
+        assert_eq!(list.status, 200, "{user}: {}", list.body);
+        assert!(
+            !list.body.contains(&id),
+            "{user}: a case they may not see is in their list"
+        );
         assert!(
             !page.body.contains("张三") && !page.body.contains("13800138000"),
             "{user} sees nothing of it"

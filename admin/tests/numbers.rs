@@ -129,3 +129,59 @@ async fn a_case_is_named_and_found_by_its_number_everywhere(backend: &str) {
     assert_eq!(read.status, 200, "{backend}: {}", read.body);
     assert_eq!(read.json()[0]["case_number"], second.as_str());
 }
+
+per_backend!(the_intake_receipt_carries_the_number_the_promise_and_how_to_follow);
+async fn the_intake_receipt_carries_the_number_the_promise_and_how_to_follow(backend: &str) {
+    let app = App::on(backend).await;
+    let labour = json!({"case_type": "labour_dispute", "channel": "window_labour", "fields": {
+        "applicant": "张某", "applicant_phone": "13800138000", "employer": "某某水产公司",
+        "category": "wages", "facts": "拖欠工资三个月"}});
+    let opened = app.json("clerk_wang", "POST", "/api/v1/cases", labour).await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let number = opened.json()["number"].as_str().expect("number").to_owned();
+    let id = opened.json()["id"].as_str().expect("id").to_owned();
+    let case_page = app.send(Some("clerk_wang"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(
+        case_page.body.contains(&format!("/cases/{id}/receipt")),
+        "{backend}: the case page links its receipt"
+    );
+    let r = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/cases/{}/receipt", percent(&number)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{backend}: {}", r.body);
+    for want in [
+        number.as_str(),
+        "受理回执",
+        "劳动争议",
+        "张某",
+        "凭本回执上的案件编号",
+        "承诺答复期限",
+        "class=\"receipt\"",
+    ] {
+        assert!(
+            r.body.contains(want),
+            "{backend}: the receipt lacks `{want}`: {}",
+            r.body
+        );
+    }
+    let thermal = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/cases/{id}/receipt?layout=thermal"),
+            None,
+        )
+        .await;
+    assert!(thermal.body.contains("class=\"receipt thermal\""), "{backend}");
+    // A role that does not see personal data gets the name masked.
+    let sup = app
+        .send(Some("supervisor_han"), "GET", &format!("/cases/{id}/receipt"), None)
+        .await;
+    assert_eq!(sup.status, 200, "{backend}");
+    assert!(!sup.body.contains("张某") && sup.body.contains("张*"), "{backend}");
+}

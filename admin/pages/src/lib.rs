@@ -22,6 +22,7 @@ mod intake;
 mod login;
 mod ops;
 mod privacy;
+mod receipt;
 mod reports;
 mod texts;
 mod texts_list;
@@ -63,6 +64,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::POST, "/intake/{case_type}", SignedIn, "Register a case", intake::submit)
         .add(Method::GET, "/cases", SignedIn, "Case list: search, filters, export", cases::page)
         .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
+        .add(Method::GET, "/cases/{id}/receipt", SignedIn, "Intake receipt to print", receipt::page)
         .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case_actions::act)
         .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case_actions::comment)
         .add(Method::POST, "/cases/{id}/visit", SignedIn, "Record a visit", case_actions::visit)

@@ -1,6 +1,11 @@
 // Small conveniences; every page works without this script.
 "use strict";
 document.addEventListener("click", function (e) {
+  // The receipt's print button (without script, the browser's own Print does the same).
+  if (e.target.closest && e.target.closest("[data-print]")) {
+    window.print();
+    return;
+  }
   // A diagnostic's location moves the editor's caret to its line and column.
   var a = e.target.closest && e.target.closest("a.jump");
   if (a) {

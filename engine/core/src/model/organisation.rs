@@ -88,6 +88,10 @@ pub struct Centre {
     /// `{year}-{seq:6}` (`2026-000123`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_numbers: Option<CaseNumbers>,
+    /// How a resident follows their case, printed on the intake receipt (受理回执): where to call
+    /// or go with the case number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<Text>,
 }
 
 /// How cases are numbered: a pattern, a prefix, and case types with sequences of their own.
