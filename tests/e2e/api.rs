@@ -78,7 +78,7 @@ fn a_case_walks_from_intake_to_closure() {
 
     let r = clerk.post(
         &format!("/api/v1/cases/{id}/actions/start_mediation"),
-        &json!({"expected_version": 1}),
+        &json!({"expected_version": 2}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["state"], "mediating");

@@ -218,7 +218,11 @@ pub async fn list(
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
-    let req = list::parse(&s, &pairs).map_err(|p| ApiError::from(list::refusal(&p)))?;
+    // A bad filter is a bad query, as everywhere in the API (400, every problem named).
+    let req = list::parse(&s, &pairs).map_err(|p| {
+        let e = list::refusal(&p);
+        ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.detail())
+    })?;
     let lang = s.engine.org().file.centre.locale.clone();
     match req.format {
         Format::Page => {

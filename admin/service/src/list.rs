@@ -156,6 +156,12 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
             continue;
         }
         if v.is_empty() {
+            // An empty text is no filter; an empty choice or number is not one of its values.
+            match name.as_str() {
+                "status" | "tier" | "overdue" | "sort" | "format" => problem(&mut problems, name, "unknown_value"),
+                "supervision_level" | "repeats" | "limit" => problem(&mut problems, name, "not_a_number"),
+                _ => {}
+            }
             continue;
         }
         if v.chars().count() > MAX_TEXT {
