@@ -242,3 +242,69 @@ async fn the_list_page_finds_cases_and_says_every_bad_filter_beside_its_field(ba
     assert_eq!(refused.status, 403, "{backend}: {}", refused.body);
     assert!(refused.body.contains("不能按当事人查询"), "{backend}");
 }
+
+per_backend!(a_citizens_history_lists_every_case_of_their_phone_without_the_phone_in_a_link);
+async fn a_citizens_history_lists_every_case_of_their_phone_without_the_phone_in_a_link(backend: &str) {
+    let app = App::on(backend).await;
+    let first = open(&app, "clerk_wang", labour("拖欠工资三个月", "13800138000")).await;
+    // The same citizen again (the phone written otherwise), and someone else.
+    let again = open(&app, "clerk_wang", labour("加班费未结算", "138-0013-8000")).await;
+    let other = open(&app, "clerk_wang", labour("未签劳动合同", "13800138009")).await;
+    let id = first["id"].as_str().expect("id");
+    let history = app
+        .send(
+            Some("clerk_wang"),
+            "GET",
+            &format!("/api/v1/cases?citizen_of={id}&sort=oldest"),
+            None,
+        )
+        .await;
+    assert_eq!(history.status, 200, "{backend}: {}", history.body);
+    let got = numbers(&history.json());
+    assert_eq!(
+        got,
+        vec![
+            first["number"].as_str().unwrap().to_owned(),
+            again["number"].as_str().unwrap().to_owned()
+        ],
+        "{backend}"
+    );
+    assert!(!got.contains(&other["number"].as_str().unwrap().to_owned()));
+    let audit = app
+        .send(Some("admin_qin"), "GET", "/api/v1/audit?user=clerk_wang", None)
+        .await;
+    assert!(audit.body.contains("citizen_history_read"), "{backend}: {}", audit.body);
+    // A role without personal data, or a reader who may not see the case, is refused.
+    let r = app
+        .send(
+            Some("supervisor_han"),
+            "GET",
+            &format!("/api/v1/cases?citizen_of={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{backend}: {}", r.body);
+    let r = app
+        .send(
+            Some("handler_li"),
+            "GET",
+            &format!("/api/v1/cases?citizen_of={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{backend}: {}", r.body);
+    let r = app
+        .send(Some("clerk_wang"), "GET", "/api/v1/cases?citizen_of=13800138000", None)
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "{backend}: only a case id, never a phone number, in the link"
+    );
+    // The case page links the history for a role that sees personal data.
+    let page = app.send(Some("clerk_wang"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(page.body.contains(&format!("/cases?citizen_of={id}")), "{backend}");
+    let page = app
+        .send(Some("supervisor_han"), "GET", &format!("/cases/{id}"), None)
+        .await;
+    assert!(!page.body.contains("citizen_of="), "{backend}");
+}

@@ -112,6 +112,8 @@ struct CasePage {
     open: bool,
     fields: Vec<FieldRow>,
     masked: bool,
+    /// The reader sees personal data: the citizen's other cases are a link away.
+    citizen_history: bool,
     tasks: Vec<TaskRow>,
     actions: Vec<ActionForm>,
     can_extend: bool,
@@ -468,6 +470,7 @@ pub async fn show(
             open,
             fields,
             masked,
+            citizen_history: access::sees_personal_data(org, &actor) && d.citizen.is_some(),
             tasks,
             actions,
             can_extend,

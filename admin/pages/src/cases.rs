@@ -34,6 +34,7 @@ struct Row {
 struct Form {
     q: String,
     person: String,
+    citizen_of: String,
     status: String,
     case_type: String,
     department: String,
@@ -130,6 +131,7 @@ fn form_of(pairs: &[(String, String)]) -> Form {
     Form {
         q: get("q"),
         person: get("person"),
+        citizen_of: get("citizen_of"),
         status: get("status"),
         case_type: get("case_type"),
         department: get("department"),

@@ -87,6 +87,13 @@ pub const LIST_TEXTS: &[(&str, &str, &str)] = &[
         "您的角色不能查看个人信息，不能按当事人查询。",
         "Your role does not see personal data, so it cannot search by citizen.",
     ),
+    (
+        "list.citizen_of",
+        "该当事人（同一电话或身份证号）的全部案件；本次查看已记入审计日志。",
+        "Every case of this citizen (the same phone or ID number); this view is recorded in the audit log.",
+    ),
+    ("list.citizen_of.clear", "查看全部案件", "Show all cases"),
+    ("case.citizen_history", "该当事人的全部案件", "This citizen's cases"),
     ("receipt.title", "受理回执", "Intake receipt"),
     ("receipt.number", "案件编号", "Case number"),
     ("receipt.case_type", "事项", "Matter"),

@@ -15,6 +15,7 @@ use crate::state::AppState;
 pub const PARAMS: &[&str] = &[
     "q",
     "person",
+    "citizen_of",
     "number",
     "state",
     "status",
@@ -178,6 +179,10 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
         match name.as_str() {
             "q" => q.text = Some(v.to_owned()),
             "person" => q.person = Some(v.to_owned()),
+            "citizen_of" => match yimen_engine::store::numbers::as_case_id(v) {
+                Some(id) => q.citizen_of = Some(id),
+                None => problem(&mut problems, name, "unknown_value"),
+            },
             "number" => q.number = Some(v.to_owned()),
             "state" => {
                 let states = list();
@@ -295,16 +300,38 @@ pub async fn next_page(s: &AppState, actor: &Actor, q: &CaseQuery) -> Result<Cas
     Ok(s.engine.store().list_cases(&scope_of(s.engine.org(), actor), q).await?)
 }
 
-/// Refuses a person search to a role that does not see personal data; records it otherwise.
+fn no_personal_data() -> Error {
+    Error::new(
+        Kind::Forbidden,
+        "no_personal_data",
+        "your role does not see personal data, so it cannot search by phone, ID number or name",
+    )
+}
+
+/// Refuses a person search to a role that does not see personal data; records it otherwise. A
+/// citizen's history needs the case it starts from to be one the reader may see.
 async fn check_person(s: &AppState, actor: &Actor, q: &CaseQuery) -> Result<(), Error> {
     let org = s.engine.org();
+    if let Some(of) = &q.citizen_of {
+        if !access::sees_personal_data(org, actor) {
+            return Err(no_personal_data());
+        }
+        let case = crate::cases::visible(s, actor, of).await?;
+        let now = s.engine.now().timestamp_millis();
+        s.engine
+            .store()
+            .audit(
+                now,
+                &actor.id,
+                "citizen_history_read",
+                &case.id,
+                "every case of the citizen of this case",
+            )
+            .await?;
+    }
     if let Some(person) = q.person.as_deref().filter(|p| !p.trim().is_empty()) {
         if !access::sees_personal_data(org, actor) {
-            return Err(Error::new(
-                Kind::Forbidden,
-                "no_personal_data",
-                "your role does not see personal data, so it cannot search by phone, ID number or name",
-            ));
+            return Err(no_personal_data());
         }
         let (kind, _) = yimen_engine::store::sealed::person_term(person);
         let now = s.engine.now().timestamp_millis();

@@ -118,6 +118,9 @@ pub struct CaseQuery {
     /// A phone number, ID number or name, matched whole through the blind index (only for
     /// readers who may see personal data; the caller decides and records it).
     pub person: Option<String>,
+    /// Every case of the citizen of this case (the same phone or ID number, through the blind
+    /// indexes): their history. Only for readers who may see personal data; the caller decides.
+    pub citizen_of: Option<String>,
     /// The number, exactly.
     pub number: Option<String>,
     /// States (any of).
@@ -377,6 +380,13 @@ impl Store {
             let p = sql.text(value);
             conds.push(format!(
                 "c.id IN (SELECT p.case_id FROM person_index p WHERE p.value = {p})"
+            ));
+        }
+        if let Some(of) = &q.citizen_of {
+            let p = sql.text(of.clone());
+            conds.push(format!(
+                "c.id IN (SELECT b.case_id FROM person_index a JOIN person_index b ON b.kind = a.kind AND b.value = a.value \
+                 WHERE a.case_id = {p} AND a.kind IN ('phone', 'id_number'))"
             ));
         }
         let (cmp, dir) = if q.oldest_first { (">", "ASC") } else { ("<", "DESC") };
