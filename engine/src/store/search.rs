@@ -301,27 +301,21 @@ impl Store {
         }
     }
 
-    /// One page of the cases `scope` may see that match `q`, newest first unless asked otherwise.
-    /// `q.text` with no word of two characters or more (or a single Chinese character alone)
-    /// matches only by number.
-    pub async fn list_cases(&self, scope: &Scope, q: &CaseQuery) -> Result<CasePage, StoreError> {
-        let mut sql = Sql {
-            text: String::new(),
-            values: Vec::new(),
-        };
-        let mut conds = vec![scope_condition(&mut sql, scope)];
+    /// The conditions of a list: the reader's scope and the filters.
+    fn conditions(&self, sql: &mut Sql, scope: &Scope, q: &CaseQuery) -> Vec<String> {
+        let mut conds = vec![scope_condition(sql, scope)];
         let eq = |sql: &mut Sql, conds: &mut Vec<String>, col: &str, v: &Option<String>| {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                 let p = sql.text(v.clone());
                 conds.push(format!("c.{col} = {p}"));
             }
         };
-        eq(&mut sql, &mut conds, "number", &q.number);
-        eq(&mut sql, &mut conds, "status", &q.status);
-        eq(&mut sql, &mut conds, "department", &q.department);
-        eq(&mut sql, &mut conds, "unit", &q.unit);
-        eq(&mut sql, &mut conds, "tier", &q.tier);
-        eq(&mut sql, &mut conds, "channel", &q.channel);
+        eq(sql, &mut conds, "number", &q.number);
+        eq(sql, &mut conds, "status", &q.status);
+        eq(sql, &mut conds, "department", &q.department);
+        eq(sql, &mut conds, "unit", &q.unit);
+        eq(sql, &mut conds, "tier", &q.tier);
+        eq(sql, &mut conds, "channel", &q.channel);
         if !q.states.is_empty() {
             let list = sql.list(&q.states);
             conds.push(format!("c.state IN ({list})"));
@@ -389,6 +383,18 @@ impl Store {
                  WHERE a.case_id = {p} AND a.kind IN ('phone', 'id_number'))"
             ));
         }
+        conds
+    }
+
+    /// One page of the cases `scope` may see that match `q`, newest first unless asked otherwise.
+    /// `q.text` with no word of two characters or more (or a single Chinese character alone)
+    /// matches only by number.
+    pub async fn list_cases(&self, scope: &Scope, q: &CaseQuery) -> Result<CasePage, StoreError> {
+        let mut sql = Sql {
+            text: String::new(),
+            values: Vec::new(),
+        };
+        let mut conds = self.conditions(&mut sql, scope, q);
         let (cmp, dir) = if q.oldest_first { (">", "ASC") } else { ("<", "DESC") };
         if let Some(after) = &q.after {
             let at = sql.int(after.opened_at);
