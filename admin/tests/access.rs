@@ -82,6 +82,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/intake/{case_type}", "signed_in"),
     ("POST", "/intake/{case_type}", "signed_in"),
     ("GET", "/cases", "signed_in"),
+    ("POST", "/cases/person", "signed_in"),
     ("GET", "/cases/{id}", "signed_in"),
     ("GET", "/cases/{id}/receipt", "signed_in"),
     ("POST", "/cases/{id}/act", "signed_in"),

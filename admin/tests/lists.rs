@@ -308,3 +308,64 @@ async fn a_citizens_history_lists_every_case_of_their_phone_without_the_phone_in
         .await;
     assert!(!page.body.contains("citizen_of="), "{backend}");
 }
+
+per_backend!(a_person_search_on_the_page_is_posted_and_its_links_never_hold_the_number);
+async fn a_person_search_on_the_page_is_posted_and_its_links_never_hold_the_number(backend: &str) {
+    let app = App::on(backend).await;
+    let a = open(&app, "clerk_wang", labour("拖欠工资三个月", "13800138000")).await;
+    let number = a["number"].as_str().expect("number").to_owned();
+    let r = app
+        .form("clerk_wang", "/cases/person", &[("person", "138 0013 8000")])
+        .await;
+    assert_eq!(r.status, 303, "{backend}: {}", r.body);
+    let to = r
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    assert!(to.starts_with("/cases?person_ref="), "{backend}: {to}");
+    assert!(
+        !to.contains("13800138000"),
+        "{backend}: the number is in the link: {to}"
+    );
+    let page = app.send(Some("clerk_wang"), "GET", &to, None).await;
+    assert_eq!(page.status, 200, "{backend}: {}", page.body);
+    assert!(page.body.contains(&number), "{backend}: the citizen's case is listed");
+    assert!(
+        !page.body.contains("13800138000"),
+        "{backend}: nor anywhere on the page"
+    );
+    let audit = app
+        .send(Some("admin_qin"), "GET", "/api/v1/audit?user=clerk_wang", None)
+        .await;
+    assert!(audit.body.contains("person_searched"), "{backend}");
+    // Another citizen's reference finds nothing of hers; a role without personal data may not.
+    let other = app
+        .form("clerk_wang", "/cases/person", &[("person", "13900000000")])
+        .await;
+    let to2 = other
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    let page = app.send(Some("clerk_wang"), "GET", &to2, None).await;
+    assert!(!page.body.contains(&number), "{backend}");
+    let r = app
+        .form("grid_chen", "/cases/person", &[("person", "13800138000")])
+        .await;
+    assert_eq!(r.status, 403, "{backend}: {}", r.body);
+    let r = app.send(Some("grid_chen"), "GET", &to, None).await;
+    assert_eq!(r.status, 403, "{backend}: a reference does not open it to them either");
+    // An empty search is said beside the field; a forged reference is refused.
+    let r = app.form("clerk_wang", "/cases/person", &[("person", " ")]).await;
+    let to3 = r
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    let page = app.send(Some("clerk_wang"), "GET", &to3, None).await;
+    assert!(page.body.contains("请填写完整的电话号码"), "{backend}: {}", page.body);
+}

@@ -265,6 +265,23 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let inbox: Vec<String> = (1..=3).map(|p| format!("/inbox?page={p}")).collect();
+    // The case list with filters people use, and searches by a two-character word.
+    let list: Vec<String> = [
+        "/cases",
+        "/cases?status=open",
+        "/cases?status=closed&sort=oldest",
+        "/cases?case_type=w1&opened_from=2025-06-01&opened_to=2025-06-30",
+    ]
+    .iter()
+    .map(|p| (*p).to_owned())
+    .collect();
+    let search: Vec<String> = ["噪音", "工资", "停车", "纠纷", "渔港", "隐患", "退款", "电梯"]
+        .iter()
+        .map(|w| {
+            let q: String = w.bytes().map(|b| format!("%{b:02X}")).collect();
+            format!("/cases?q={q}")
+        })
+        .collect();
     let cases: Vec<String> = open.iter().take(5000).map(|id| format!("/cases/{id}")).collect();
     // Warm up: the first requests prepare statements and fill caches.
     let _ = load(addr, &token, 4, 2, Arc::new(inbox.clone())).await?;
@@ -273,7 +290,13 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
         "| page | backend | cases in store | events | open in inbox | clients | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |"
     );
     yimen_engine::out!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (name, paths) in [("inbox", inbox), ("case", cases)] {
+    let _ = load(addr, &token, 4, 2, Arc::new(search.clone())).await?;
+    for (name, paths, goal_ms) in [
+        ("inbox", inbox, 10.0),
+        ("case", cases, 10.0),
+        ("case list", list, 10.0),
+        ("search", search, 50.0),
+    ] {
         let t = Instant::now();
         let (lat, errors) = load(addr, &token, args.clients, args.seconds, Arc::new(paths)).await?;
         let secs = t.elapsed().as_secs_f64();
@@ -297,8 +320,8 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
                 lat.len() as f64 / secs,
                 args.clients
             ),
-            "p99 ≤ 10 ms at 1,000,000 cases",
-            errors == 0 && pct(&lat, 99.0) <= 10.0,
+            &format!("p99 ≤ {goal_ms} ms at 1,000,000 cases"),
+            errors == 0 && pct(&lat, 99.0) <= goal_ms,
         );
     }
     let (peak, now_rss) = memory_mib();

@@ -33,7 +33,7 @@ struct Row {
 #[derive(Default)]
 struct Form {
     q: String,
-    person: String,
+    person_ref: String,
     citizen_of: String,
     status: String,
     case_type: String,
@@ -130,8 +130,8 @@ fn form_of(pairs: &[(String, String)]) -> Form {
     };
     Form {
         q: get("q"),
-        person: get("person"),
         citizen_of: get("citizen_of"),
+        person_ref: get("person_ref"),
         status: get("status"),
         case_type: get("case_type"),
         department: get("department"),
@@ -147,6 +147,26 @@ fn form_of(pairs: &[(String, String)]) -> Form {
 /// The problem in the reader's words.
 fn problem_text(ctx: &Ctx, p: &Problem) -> String {
     t(ctx.lang, &format!("list.problem.{}", p.code)).to_owned()
+}
+
+/// `POST /cases/person`: a search by a citizen's phone, ID number or name, posted so the number
+/// never sits in a link, the browser's history or a log; answered by the list of that person's
+/// cases, whose links carry only a reference to them.
+pub async fn person(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let term = super::form_value(&form, "person").unwrap_or_default();
+    match list::person_ref(&s, &actor, &term).await {
+        Ok(r) => super::see_other(&format!("/cases?person_ref={r}")),
+        Err(e) if e.code() == "bad_person" => super::see_other("/cases?person_ref=-"),
+        Err(e) => super::refusal_page(yimen_http::ApiError::from(e)),
+    }
 }
 
 pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, RawQuery(raw): RawQuery) -> Response {

@@ -20,6 +20,17 @@ pub const LIST_TEXTS: &[(&str, &str, &str)] = &[
         "须完整填写；每次查询都会记入审计日志",
         "Whole only; every search is recorded in the audit log",
     ),
+    ("list.person.search", "按当事人查询", "Find by citizen"),
+    (
+        "list.person_ref",
+        "该当事人的全部案件（按完整的电话、身份证号或姓名查得）；本次查询已记入审计日志。",
+        "Every case of this citizen (found by a whole phone, ID number or name); this search is recorded in the audit log.",
+    ),
+    (
+        "list.problem.person",
+        "请填写完整的电话号码、身份证号或姓名。",
+        "Enter a whole phone number, ID number or name.",
+    ),
     ("list.status", "办理状态", "Status"),
     ("list.status.open", "办理中", "Open"),
     ("list.status.closed", "已办结", "Closed"),

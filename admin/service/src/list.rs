@@ -16,6 +16,7 @@ pub const PARAMS: &[&str] = &[
     "q",
     "person",
     "citizen_of",
+    "person_ref",
     "number",
     "state",
     "status",
@@ -179,6 +180,13 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
         match name.as_str() {
             "q" => q.text = Some(v.to_owned()),
             "person" => q.person = Some(v.to_owned()),
+            "person_ref" => {
+                if v.len() == yimen_engine::store::search::PERSON_REF_LEN && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    q.person_ref = Some(v.to_ascii_lowercase());
+                } else {
+                    problem(&mut problems, name, "unknown_value");
+                }
+            }
             "citizen_of" => match yimen_engine::store::numbers::as_case_id(v) {
                 Some(id) => q.citizen_of = Some(id),
                 None => problem(&mut problems, name, "unknown_value"),
@@ -281,6 +289,26 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
     }
 }
 
+/// A person search from a form (posted, so the phone or ID number is never in a link): the
+/// reference the list's links carry instead, after refusing a role that does not see personal
+/// data and recording the search in the audit log.
+pub async fn person_ref(s: &AppState, actor: &Actor, term: &str) -> Result<String, Error> {
+    let term = term.trim();
+    if term.is_empty() || term.chars().count() > MAX_TEXT {
+        return Err(Error::new(
+            Kind::Invalid,
+            "bad_person",
+            "give a whole phone number, ID number or name",
+        ));
+    }
+    let q = CaseQuery {
+        person: Some(term.to_owned()),
+        ..CaseQuery::default()
+    };
+    check_person(s, actor, &q).await?;
+    Ok(s.engine.store().person_ref(term))
+}
+
 /// The problems as one refusal, for the API.
 pub fn refusal(problems: &[Problem]) -> Error {
     let detail = problems.iter().map(Problem::sentence).collect::<Vec<_>>().join("; ");
@@ -328,6 +356,9 @@ async fn check_person(s: &AppState, actor: &Actor, q: &CaseQuery) -> Result<(), 
                 "every case of the citizen of this case",
             )
             .await?;
+    }
+    if q.person_ref.is_some() && !access::sees_personal_data(org, actor) {
+        return Err(no_personal_data());
     }
     if let Some(person) = q.person.as_deref().filter(|p| !p.trim().is_empty()) {
         if !access::sees_personal_data(org, actor) {

@@ -121,6 +121,9 @@ pub struct CaseQuery {
     /// Every case of the citizen of this case (the same phone or ID number, through the blind
     /// indexes): their history. Only for readers who may see personal data; the caller decides.
     pub citizen_of: Option<String>,
+    /// A person as [`Store::person_ref`] names them (so a page's link never holds a phone or ID
+    /// number).
+    pub person_ref: Option<String>,
     /// The number, exactly.
     pub number: Option<String>,
     /// States (any of).
@@ -265,10 +268,26 @@ fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
     format!("({})", any.join(" OR "))
 }
 
+/// The length of a person reference (a blind index, hex).
+pub const PERSON_REF_LEN: usize = 32;
+
 /// How many unindexed cases one transaction indexes.
 const INDEX_BATCH: i64 = 500;
 
 impl Store {
+    /// What a person search for `term` (a phone, ID number or name) looks for: its blind index,
+    /// which names the person without showing them (a store without a master key has no blind
+    /// indexes, and its reference finds nothing).
+    pub fn person_ref(&self, term: &str) -> String {
+        match &self.master {
+            Some(m) => {
+                let (kind, value) = person_term(term.trim());
+                m.blind_index(kind, &value)
+            }
+            None => "0".repeat(PERSON_REF_LEN),
+        }
+    }
+
     /// Gives the words `words_of` finds to every case that has none in the index (cases from
     /// before search, or numbered since); returns how many.
     pub async fn index_unindexed(&self, words_of: &(dyn Fn(&Case) -> String + Sync)) -> Result<u64, StoreError> {
@@ -372,6 +391,12 @@ impl Store {
                 None => String::new(),
             };
             let p = sql.text(value);
+            conds.push(format!(
+                "c.id IN (SELECT p.case_id FROM person_index p WHERE p.value = {p})"
+            ));
+        }
+        if let Some(r) = &q.person_ref {
+            let p = sql.text(r.clone());
             conds.push(format!(
                 "c.id IN (SELECT p.case_id FROM person_index p WHERE p.value = {p})"
             ));
