@@ -203,6 +203,31 @@ async fn open_requests(
 }
 
 /// Runs the benchmark.
+/// The pages loaded: the inbox's first pages, open cases, the case list with the filters people
+/// use, and searches by a two-character word.
+fn page_paths(open: &[String]) -> [Vec<String>; 4] {
+    let inbox: Vec<String> = (1..=3).map(|p| format!("/inbox?page={p}")).collect();
+    // The case list with filters people use, and searches by a two-character word.
+    let list: Vec<String> = [
+        "/cases",
+        "/cases?status=open",
+        "/cases?status=closed&sort=oldest",
+        "/cases?case_type=w1&opened_from=2025-06-01&opened_to=2025-06-30",
+    ]
+    .iter()
+    .map(|p| (*p).to_owned())
+    .collect();
+    let search: Vec<String> = ["噪音", "工资", "停车", "纠纷", "渔港", "隐患", "退款", "电梯"]
+        .iter()
+        .map(|w| {
+            let q: String = w.bytes().map(|b| format!("%{b:02X}")).collect();
+            format!("/cases?q={q}")
+        })
+        .collect();
+    let cases: Vec<String> = open.iter().take(5000).map(|id| format!("/cases/{id}")).collect();
+    [inbox, cases, list, search]
+}
+
 pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
     let bundle = bench_bundle(&args.workflows, "w1", include_str!("../w1.yaml"))?;
     let crate::Setup {
@@ -264,25 +289,7 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    let inbox: Vec<String> = (1..=3).map(|p| format!("/inbox?page={p}")).collect();
-    // The case list with filters people use, and searches by a two-character word.
-    let list: Vec<String> = [
-        "/cases",
-        "/cases?status=open",
-        "/cases?status=closed&sort=oldest",
-        "/cases?case_type=w1&opened_from=2025-06-01&opened_to=2025-06-30",
-    ]
-    .iter()
-    .map(|p| (*p).to_owned())
-    .collect();
-    let search: Vec<String> = ["噪音", "工资", "停车", "纠纷", "渔港", "隐患", "退款", "电梯"]
-        .iter()
-        .map(|w| {
-            let q: String = w.bytes().map(|b| format!("%{b:02X}")).collect();
-            format!("/cases?q={q}")
-        })
-        .collect();
-    let cases: Vec<String> = open.iter().take(5000).map(|id| format!("/cases/{id}")).collect();
+    let [inbox, cases, list, search] = page_paths(&open);
     // Warm up: the first requests prepare statements and fill caches.
     let _ = load(addr, &token, 4, 2, Arc::new(inbox.clone())).await?;
     let _ = load(addr, &token, 4, 2, Arc::new(cases.clone())).await?;
