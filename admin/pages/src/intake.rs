@@ -62,7 +62,7 @@ fn linked_page(s: &AppState, ctx: &Ctx, case: &yimen_engine::core::Case) -> Resp
         StatusCode::OK,
         &LinkedPage {
             c,
-            id: case.id.to_string(),
+            id: super::fields::case_label(case),
             state,
             department,
             due,
