@@ -8,6 +8,8 @@ ALTER TABLE cases ADD COLUMN breached BIGINT NOT NULL DEFAULT 0;
 -- The highest supervision level the case reached (0: never supervised).
 ALTER TABLE cases ADD COLUMN supervision_level BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN repeats BIGINT NOT NULL DEFAULT 0;
+-- 1 once the case's words are in `case_search`; the engine indexes the others when it starts.
+ALTER TABLE cases ADD COLUMN searchable BIGINT NOT NULL DEFAULT 0;
 UPDATE cases SET
     channel = COALESCE(json_extract(data, '$.channel'), ''),
     tier = COALESCE(json_extract(data, '$.tier'), ''),
@@ -18,6 +20,7 @@ UPDATE cases SET
 CREATE INDEX cases_by_opened ON cases (opened_at, id);
 CREATE INDEX cases_by_department_opened ON cases (department, opened_at, id);
 CREATE INDEX cases_by_opener ON cases (opened_by, opened_at, id);
+CREATE INDEX cases_unsearchable ON cases (id) WHERE searchable = 0;
 
 -- The words of each case (its number and the text of its fields that are not personal data),
 -- as the writer cuts them: Chinese as overlapping two-character words, other text as whole

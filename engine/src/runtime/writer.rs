@@ -11,7 +11,7 @@ use super::{EngineError, Job, Msg, Shared, fast};
 const CONFLICT_RETRIES: usize = 3;
 
 pub(super) async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Msg>) {
-    number_existing(&shared).await;
+    catch_up(&shared).await;
     let mut stop = false;
     while !stop {
         let Some(first) = rx.recv().await else { break };
@@ -82,9 +82,10 @@ async fn slow_batch(shared: &Shared, batch: Vec<Job>) {
     }
 }
 
-/// Numbers the cases written before numbering existed, before this node writes anything else
-/// (so their numbers come before those of cases opened from now on).
-async fn number_existing(shared: &Shared) {
+/// Before this node writes anything else: numbers the cases written before numbering existed
+/// (so their numbers come before those of cases opened from now on), and gives the search index
+/// the words of cases it lacks (cases from before search).
+async fn catch_up(shared: &Shared) {
     use chrono::Datelike;
     let defs = shared.definitions();
     let any_zone = defs.all_current().first().map(|d| d.calendar.timezone());

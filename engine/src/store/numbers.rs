@@ -139,7 +139,8 @@ impl Store {
                 if let Some(m) = value.as_object_mut() {
                     m.insert("number".into(), serde_json::Value::String(number.clone()));
                 }
-                sqlx::query("UPDATE cases SET number = $1, data = $2 WHERE id = $3 AND number IS NULL")
+                // Its words change with its number: indexed again after.
+                sqlx::query("UPDATE cases SET number = $1, data = $2, searchable = 0 WHERE id = $3 AND number IS NULL")
                     .bind(&number)
                     .bind(value.to_string())
                     .bind(&id)

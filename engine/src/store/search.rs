@@ -291,15 +291,11 @@ impl Store {
     /// Gives the words `words_of` finds to every case that has none in the index (cases from
     /// before search, or numbered since); returns how many.
     pub async fn index_unindexed(&self, words_of: &(dyn Fn(&Case) -> String + Sync)) -> Result<u64, StoreError> {
-        let missing = match self.backend {
-            Backend::Sqlite => "c.rowid NOT IN (SELECT rowid FROM case_search)",
-            Backend::Postgres => "NOT EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = c.id)",
-        };
-        let sql = format!("SELECT c.id, c.data FROM cases c WHERE {missing} ORDER BY c.id LIMIT $1");
+        let sql = "SELECT c.id, c.data FROM cases c WHERE c.searchable = 0 ORDER BY c.id LIMIT $1";
         let mut total = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            let rows: Vec<(String, String)> = sqlx::query_as(&sql).bind(INDEX_BATCH).fetch_all(&mut *tx).await?;
+            let rows: Vec<(String, String)> = sqlx::query_as(sql).bind(INDEX_BATCH).fetch_all(&mut *tx).await?;
             if rows.is_empty() {
                 tx.commit().await?;
                 return Ok(total);
@@ -311,11 +307,18 @@ impl Store {
                 out.push(super::batch::SearchRow {
                     case_id: id,
                     terms: words_of(&case),
-                    replaces: false,
+                    // Words the case may have (it was renumbered since) are replaced.
+                    replaces: true,
                 });
             }
             total += out.len() as u64;
             super::batch::write_search_rows(&mut tx, self.backend, &out).await?;
+            for r in &out {
+                sqlx::query("UPDATE cases SET searchable = 1 WHERE id = $1")
+                    .bind(&r.case_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
         }
     }

@@ -204,7 +204,7 @@ pub async fn write_batch(
         tx,
         backend,
         &w.new_cases,
-        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number, channel, opened_by, tier, breached, supervision_level, repeats)",
+        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number, channel, opened_by, searchable, tier, breached, supervision_level, repeats)",
         "",
         &[],
     )

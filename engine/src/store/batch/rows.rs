@@ -56,7 +56,7 @@ fn status_name(c: &Case) -> &'static str {
 }
 
 impl Row for NewCase<'_> {
-    const WIDTH: usize = 21;
+    const WIDTH: usize = 22;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
@@ -78,6 +78,8 @@ impl Row for NewCase<'_> {
             Val::OptText(c.number.clone()),
             Val::Text(c.channel.clone()),
             Val::Text(self.opened_by.clone()),
+            // Its words are written in the same batch.
+            Val::Int(1),
         ]
         .into_iter()
         .chain(list_columns(c))
