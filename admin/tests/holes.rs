@@ -135,7 +135,11 @@ async fn a_repeat_linked_to_a_case_the_caller_may_not_see_tells_only_its_number_
     assert!(r.body.contains("重复反映"), "{}", r.body);
     // Named by its number, as the clerk can read it out to the caller.
     let number = first.json()["number"].as_str().expect("number").to_owned();
-    assert!(r.body.contains(&format!("<dd class=\"case-number\">{number}</dd>")), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("<dd class=\"case-number\">{number}</dd>")),
+        "{}",
+        r.body
+    );
     for secret in ["账单多收", "13912345678"] {
         assert!(!r.body.contains(secret), "the page showed `{secret}`");
     }

@@ -19,8 +19,6 @@ UPDATE cases SET
         CASE WHEN json_typeof(data::json->'supervision') = 'array' THEN data::json->'supervision' ELSE '[]'::json END) r), 0),
     repeats = COALESCE((data::json->>'repeats')::bigint, 0);
 CREATE INDEX cases_by_opened ON cases (opened_at, id);
-CREATE INDEX cases_by_department_opened ON cases (department, opened_at, id);
-CREATE INDEX cases_by_opener ON cases (opened_by, opened_at, id);
 CREATE INDEX cases_unsearchable ON cases (id) WHERE searchable = 0;
 
 -- The words of each case (its number and the text of its fields that are not personal data),

@@ -18,8 +18,6 @@ UPDATE cases SET
     supervision_level = COALESCE((SELECT MAX(json_extract(r.value, '$.level')) FROM json_each(cases.data, '$.supervision') r), 0),
     repeats = COALESCE(json_extract(data, '$.repeats'), 0);
 CREATE INDEX cases_by_opened ON cases (opened_at, id);
-CREATE INDEX cases_by_department_opened ON cases (department, opened_at, id);
-CREATE INDEX cases_by_opener ON cases (opened_by, opened_at, id);
 CREATE INDEX cases_unsearchable ON cases (id) WHERE searchable = 0;
 
 -- The words of each case (its number and the text of its fields that are not personal data),

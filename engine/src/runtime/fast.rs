@@ -511,14 +511,17 @@ impl Pending {
             let def = defs.get(&l.case.case_type, l.case.definition_version);
             let def = def.as_ref().map(|d| &d.def);
             data.push(case_json(&mut l.case, &l.key, &personal_of(def), Some(&l.sealed))?);
-            // Its words, when new or when its fields changed.
+            // Its words, when new or when they changed (an action that sets no text keeps them).
             let before = read.originals.get(id).map(|(_, c)| c);
             if before.is_none_or(|o| o.fields != l.case.fields || o.number != l.case.number) {
-                search.push(SearchRow {
-                    case_id: id.clone(),
-                    terms: case_words(def, &l.case),
-                    replaces: before.is_some(),
-                });
+                let terms = case_words(def, &l.case);
+                if before.is_none_or(|o| case_words(def, o) != terms) {
+                    search.push(SearchRow {
+                        case_id: id.clone(),
+                        terms,
+                        replaces: before.is_some(),
+                    });
+                }
             }
             if let (Some(master), CaseKey::Live(_)) = (shared.store.master(), &l.key) {
                 let old = read.originals.get(id).map(|(_, c)| &c.fields);

@@ -60,8 +60,8 @@ pub fn words(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
-/// The words a case is found by: its number, and the values of its fields that are not
-/// personal data (text as written, a choice by its value and its labels). Space-separated.
+/// The words a case is found by: its number, and its text fields that are not personal data.
+/// Space-separated.
 pub fn case_words(def: Option<&CaseTypeFile>, case: &Case) -> String {
     let mut out = BTreeSet::new();
     if let Some(n) = &case.number {
@@ -75,16 +75,10 @@ pub fn case_words(def: Option<&CaseTypeFile>, case: &Case) -> String {
             let Some(v) = case.fields.get(id).and_then(serde_json::Value::as_str) else {
                 continue;
             };
-            match f.ty {
-                FieldType::Text => words(v, &mut out),
-                FieldType::Enum => {
-                    words(v, &mut out);
-                    if let Some(label) = f.values.as_ref().and_then(|vs| vs.get(v)) {
-                        words(label.get("zh-CN"), &mut out);
-                        words(label.get("en"), &mut out);
-                    }
-                }
-                _ => {}
+            // Only text: a choice is not searched by its words (and an action that sets one
+            // leaves the words alone, so it writes nothing to the index).
+            if f.ty == FieldType::Text {
+                words(v, &mut out);
             }
         }
     }
