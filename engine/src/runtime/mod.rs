@@ -485,6 +485,8 @@ impl Engine {
                     Ok(_) | Err(EngineError::Shutdown) => {}
                     Err(e) => tracing::warn!("the retention sweep failed: {e}"),
                 }
+                // The hourly housekeeping also refreshes the planner's statistics.
+                engine.shared.store.optimize().await;
                 let next = engine.now() + chrono::Duration::hours(1);
                 let wait = engine.shared.clock.sleep_until(next, RETENTION_SWEEP);
                 tokio::select! {

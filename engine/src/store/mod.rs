@@ -71,6 +71,23 @@ pub enum StoreError {
     Ambiguous(String),
 }
 
+/// Refreshes SQLite's statistics where they went stale, so its planner picks the list's index
+/// for a filter that matches most cases (without statistics it takes any equality as selective
+/// and sorts every row). `at_open` also analyses tables never analysed. Bounded by
+/// `analysis_limit`, so it costs milliseconds on a large store; a failure only costs speed.
+async fn optimize_sqlite(pool: &AnyPool, at_open: bool) {
+    let sql = if at_open {
+        "PRAGMA optimize=0x10002"
+    } else {
+        "PRAGMA optimize"
+    };
+    for s in ["PRAGMA analysis_limit=1000", sql] {
+        if let Err(e) = sqlx::query(s).execute(pool).await {
+            tracing::warn!("`{s}` failed: {e}");
+        }
+    }
+}
+
 impl StoreError {
     /// Whether retrying the statement can succeed: a deadlock or serialization failure on
     /// PostgreSQL, a busy database on SQLite.
@@ -280,6 +297,7 @@ impl Store {
                     .connect(&sqlite_url(url))
                     .await?;
                 sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+                optimize_sqlite(&pool, true).await;
                 pool
             }
             Backend::Postgres => {
@@ -395,6 +413,13 @@ impl Store {
     /// The master key personal data is sealed under, if any.
     pub fn master(&self) -> Option<&std::sync::Arc<crate::seal::MasterKey>> {
         self.master.as_ref()
+    }
+
+    /// Keeps the planner's statistics fresh (SQLite; PostgreSQL's autovacuum does this itself).
+    pub async fn optimize(&self) {
+        if self.backend == Backend::Sqlite {
+            optimize_sqlite(&self.pool, false).await;
+        }
     }
 
     /// The pool, for queries elsewhere in the engine.

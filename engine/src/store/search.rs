@@ -262,6 +262,14 @@ fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
     format!("({})", any.join(" OR "))
 }
 
+/// A search's words as an FTS5 query: every word, each quoted.
+fn fts_match(ws: &BTreeSet<String>) -> String {
+    ws.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ")
+}
+
+/// From how many matching cases a search walks the list instead of starting from its matches.
+const BROAD: i64 = 1000;
+
 /// The length of a person reference (a blind index, hex).
 pub const PERSON_REF_LEN: usize = 32;
 
@@ -317,8 +325,31 @@ impl Store {
         }
     }
 
+    /// Whether a list's words are had by many cases (SQLite: it then walks the list; PostgreSQL
+    /// plans from its own statistics).
+    async fn broad_words(&self, q: &CaseQuery) -> Result<bool, StoreError> {
+        let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(false);
+        };
+        if self.backend != Backend::Sqlite {
+            return Ok(false);
+        }
+        let mut ws = BTreeSet::new();
+        words(text, &mut ws);
+        if ws.is_empty() {
+            return Ok(false);
+        }
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM (SELECT rowid FROM case_search WHERE case_search MATCH $1 LIMIT $2)")
+                .bind(fts_match(&ws))
+                .bind(BROAD)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n >= BROAD)
+    }
+
     /// The conditions of a list: the reader's scope and the filters.
-    fn conditions(&self, sql: &mut Sql, scope: &Scope, q: &CaseQuery) -> Vec<String> {
+    fn conditions(&self, sql: &mut Sql, scope: &Scope, q: &CaseQuery, broad: bool) -> Vec<String> {
         let mut conds = vec![scope_condition(sql, scope)];
         let eq = |sql: &mut Sql, conds: &mut Vec<String>, col: &str, v: &Option<String>| {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
@@ -364,9 +395,12 @@ impl Store {
             } else {
                 let found = match self.backend {
                     Backend::Sqlite => {
-                        let m = ws.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
-                        let p = sql.text(m);
-                        format!("c.rowid IN (SELECT rowid FROM case_search WHERE case_search MATCH {p})")
+                        let p = sql.text(fts_match(&ws));
+                        // Words many cases have: walk the list in its order and keep those among
+                        // the matches (`+` keeps SQLite from driving by the matches and sorting
+                        // them all); words few have: start from the matches.
+                        let walk = if broad { "+" } else { "" };
+                        format!("{walk}c.rowid IN (SELECT rowid FROM case_search WHERE case_search MATCH {p})")
                     }
                     Backend::Postgres => {
                         let p = sql.text(ws.into_iter().collect::<Vec<_>>().join(" "));
@@ -416,7 +450,8 @@ impl Store {
             text: String::new(),
             values: Vec::new(),
         };
-        let mut conds = self.conditions(&mut sql, scope, q);
+        let broad = self.broad_words(q).await?;
+        let mut conds = self.conditions(&mut sql, scope, q, broad);
         let (cmp, dir) = if q.oldest_first { (">", "ASC") } else { ("<", "DESC") };
         if let Some(after) = &q.after {
             let at = sql.int(after.opened_at);
