@@ -127,6 +127,9 @@ async fn load(
                 let status = conn.get(path, &token).await?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 if status != 200 {
+                    if errors == 0 {
+                        eprintln!("{path}: status {status} (the first error of this client)");
+                    }
                     errors += 1;
                 }
             }
