@@ -269,16 +269,19 @@ pub async fn pages(args: &PagesArgs, app: crate::App) -> anyhow::Result<()> {
         let a = yimen_service::auth::account_for_user("handler_li", u, None);
         store.add_account(&a, now).await?;
     }
+    // A token of its own for every run (a store filled by an earlier run keeps that run's live
+    // token, and names are unique among live tokens).
     let token = yimen_service::auth::random_secret()?;
-    store
+    let stored = store
         .add_token(
             &token,
             "handler_li",
-            "bench",
+            &format!("bench-{now}"),
             now,
             now + yimen_service::auth::TOKEN_DAYS * 86_400_000,
         )
         .await?;
+    anyhow::ensure!(stored, "the benchmark's API token was not stored");
     let state = Arc::new(AppState {
         engine: engine.clone(),
         report_token: String::new(),
