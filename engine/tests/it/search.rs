@@ -261,3 +261,84 @@ async fn words_filters_scope_and_pages_find_exactly_the_right_cases(backend: &st
         pg.drop_db().await;
     }
 }
+
+/// A word at least 1,000 cases have takes the other plan on SQLite (walking the list and keeping
+/// the matches): the same cases in the same order, page after page.
+#[tokio::test]
+async fn a_word_many_cases_have_lists_them_in_order_page_after_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, _) = database("sqlite", dir.path(), "broad").await;
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T10:00")));
+    let e = common::engine(&url, "a", clock.clone()).await;
+    let mut expected = Vec::new();
+    for round in 0..11 {
+        let mut handles = Vec::new();
+        for i in 0..100 {
+            let e = e.clone();
+            // Every case has 噪音; every tenth also 夜市.
+            let facts = if i % 10 == 0 {
+                "夜市噪音扰民"
+            } else {
+                "小区噪音扰民"
+            };
+            handles.push(tokio::spawn(async move {
+                open(
+                    &e,
+                    "market_complaint",
+                    "platform_12315",
+                    json!({
+                    "complainant": "葛某", "complainant_phone": "13900000031", "business": format!("商户{round}-{i}"),
+                    "category": "price", "facts": facts}),
+                )
+                .await
+            }));
+        }
+        for h in handles {
+            expected.push(h.await.expect("joins"));
+        }
+        clock.advance(Duration::minutes(1));
+    }
+    let store = e.store();
+    // Newest first: by opening minute, then id, as the list sorts.
+    let everything = store
+        .list_cases(
+            &all(),
+            &CaseQuery {
+                limit: 500,
+                ..CaseQuery::default()
+            },
+        )
+        .await
+        .expect("lists");
+    let order: Vec<String> = everything.cases.iter().map(|c| c.id.to_string()).collect();
+    let mut q = text("噪音");
+    q.limit = 200;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_cases(&all(), &q).await.expect("lists");
+        seen.extend(page.cases.iter().map(|c| c.id.to_string()));
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 1100, "every case with the word, once");
+    assert_eq!(&seen[..500], order.as_slice(), "in the list's order");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 1100, "no case twice across pages");
+    // A word few have still starts from its matches, and finds just those.
+    let few = ids(
+        &e,
+        &all(),
+        &CaseQuery {
+            text: Some("夜市".into()),
+            limit: 500,
+            ..CaseQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(few.len(), 110);
+    e.shutdown().await;
+}
