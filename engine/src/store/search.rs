@@ -349,7 +349,7 @@ impl Store {
     }
 
     /// The conditions of a list: the reader's scope and the filters.
-    fn conditions(&self, sql: &mut Sql, scope: &Scope, q: &CaseQuery, broad: bool) -> Vec<String> {
+    fn conditions(&self, sql: &mut Sql, scope: &Scope, q: &CaseQuery, broad: bool, is_number: bool) -> Vec<String> {
         let mut conds = vec![scope_condition(sql, scope)];
         let eq = |sql: &mut Sql, conds: &mut Vec<String>, col: &str, v: &Option<String>| {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
@@ -389,8 +389,11 @@ impl Store {
         if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let mut ws = BTreeSet::new();
             words(text, &mut ws);
-            let number = sql.text(text.to_owned());
-            if ws.is_empty() {
+            // A case's number finds that case alone; any other text, the cases with its words
+            // (one condition or the other, never both: an `OR` beside the words keeps either
+            // database from walking the list).
+            if is_number || ws.is_empty() {
+                let number = sql.text(text.to_owned());
                 conds.push(format!("c.number = {number}"));
             } else {
                 let found = match self.backend {
@@ -409,7 +412,7 @@ impl Store {
                         )
                     }
                 };
-                conds.push(format!("(c.number = {number} OR {found})"));
+                conds.push(found);
             }
         }
         if let Some(person) = q.person.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -451,7 +454,11 @@ impl Store {
             values: Vec::new(),
         };
         let broad = self.broad_words(q).await?;
-        let mut conds = self.conditions(&mut sql, scope, q, broad);
+        let is_number = match q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => self.case_id_by_number(t).await?.is_some(),
+            None => false,
+        };
+        let mut conds = self.conditions(&mut sql, scope, q, broad, is_number);
         let (cmp, dir) = if q.oldest_first { (">", "ASC") } else { ("<", "DESC") };
         if let Some(after) = &q.after {
             let at = sql.int(after.opened_at);
