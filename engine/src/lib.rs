@@ -11,7 +11,9 @@
 /// The core's error (a definition, a deployed source, a schedule or a template that fails).
 pub use yimen_core::Error as CoreError;
 pub use yimen_core::{Bundle, Diagnostic, Diagnostics, LoadOptions, Severity, Today, load_dir};
-pub use yimen_core::{calendar, core, diag, duration, expr, load, model, render, scenario, schedule, schema, yaml};
+pub use yimen_core::{
+    attachment, calendar, core, diag, duration, expr, load, model, render, scenario, schedule, schema, yaml,
+};
 
 /// Prints a line to standard output for a command; when the reader has gone (`yimen … | head`),
 /// exits quietly with the status a broken pipe gives Unix tools (141) instead of panicking.

@@ -1,11 +1,12 @@
 // One case's life in the browser, as three people do it: a clerk registers a 12345 request and
 // dispatches it, a handler claims it from the inbox and signs for it, a supervisor escalates it
-// by hand, the handler answers the supervision record (督办单), the supervisor accepts the answer.
+// by hand, the handler answers the supervision record (督办单), the supervisor accepts the answer;
+// then a grid worker reports an event with a photo (附件) on a phone and downloads it again.
 // Screenshots of every step are kept in the artifacts directory.
 //
 //   node walk.mjs BASE_URL ARTIFACT_DIR PASSWORD_FILE
 //
-// PASSWORD_FILE is JSON: {"clerk_wang": "...", "handler_li": "...", "supervisor_han": "..."}.
+// PASSWORD_FILE is JSON: {"clerk_wang": "...", "handler_li": "...", "supervisor_han": "...", …}.
 // Exits 0 when every step saw what it expected, 1 otherwise (the reason on stderr).
 
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -202,6 +203,47 @@ try {
   expect(await finder.page.locator('h1', { hasText: 'Find a case' }).count() === 1, 'the list page in English');
   expect(await fitsList(), 'the English case list fits a 390 px screen');
   await shot(finder.page, 'case-list-english');
+
+  // 8. On a phone, a grid worker reports an event with a photo: a file that only claims to be
+  //    a photo is refused beside the field, the real photo goes up, its thumbnail shows on the
+  //    case page, and the download comes back byte for byte and is in the history.
+  const grid = await signIn('grid_chen', 390);
+  await grid.page.goto(`${base}/intake/grid_event`);
+  const photo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await grid.page.fill('input[name="f.reporter"]', '陈网格');
+  await grid.page.fill('input[name="f.location"]', '沈家门渔港路12号');
+  await grid.page.selectOption('select[name="f.category"]', 'safety');
+  await grid.page.fill('textarea[name="f.description"]', '路灯杆倾斜，有倒塌危险');
+  await grid.page.setInputFiles('input[name="file.photo"]',
+    [{ name: '现场.png', mimeType: 'image/png', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') }]);
+  await grid.page.click('form.intake button.primary');
+  await grid.page.waitForLoadState();
+  const fileError = grid.page.locator('label.invalid small.field-error', { hasText: '现场.png' });
+  expect(await fileError.count() === 1, 'a file whose content is not a photo is refused beside its field');
+  const fitsGrid = async () => grid.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  expect(await fitsGrid(), 'the intake form with a refused file fits a 390 px screen');
+  await shot(grid.page, 'intake-file-refused');
+  await grid.page.setInputFiles('input[name="file.photo"]', [{ name: '现场.png', mimeType: 'image/png', buffer: photo }]);
+  await grid.page.click('form.intake button.primary');
+  await grid.page.waitForLoadState();
+  expect(/\/cases\/[^/?]+\?done=opened/.test(grid.page.url()), `reporting with a photo opens the case: ${grid.page.url()}`);
+  const thumb = grid.page.locator('#files ul.files img');
+  expect(await thumb.count() === 1, 'the photo is listed with a thumbnail');
+  expect(await thumb.evaluate((i) => i.complete && i.naturalWidth > 0), 'the thumbnail loads');
+  expect(await fitsGrid(), 'the case page with its files fits a 390 px screen');
+  await shot(grid.page, 'case-with-photo');
+  const [photoDownload] = await Promise.all([
+    grid.page.waitForEvent('download'),
+    grid.page.click('#files a[download]'),
+  ]);
+  expect(photoDownload.suggestedFilename() === '现场.png', `the download keeps its name: ${photoDownload.suggestedFilename()}`);
+  expect(Buffer.compare(readFileSync(await photoDownload.path()), photo) === 0, 'the photo comes back byte for byte');
+  await grid.page.reload();
+  expect(await grid.page.locator('ol.history li', { hasText: '下载附件' }).count() === 1, 'the download is in the history');
+  await grid.page.click('text=English');
+  expect(await grid.page.locator('h2', { hasText: 'Files' }).count() === 1, 'the files in English');
+  expect(await grid.page.locator('ol.history li', { hasText: 'File downloaded' }).count() === 1, 'the history in English');
+  await shot(grid.page, 'case-with-photo-english');
   console.log(JSON.stringify({ ok: true, steps: step, case: caseUrl }));
   await browser.close();
 } catch (e) {

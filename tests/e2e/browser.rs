@@ -12,7 +12,7 @@ fn a_clerk_a_handler_and_a_supervisor_walk_a_case_to_an_accepted_escalation_answ
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("y.db").display());
     let mut passwords = serde_json::Map::new();
-    for user in ["clerk_wang", "handler_li", "supervisor_han", "admin_qin"] {
+    for user in ["clerk_wang", "handler_li", "supervisor_han", "admin_qin", "grid_chen"] {
         let p = format!("{user}-长密码-2026");
         crate::support::add_user(&db, user, &["--from-organisation"], &p);
         passwords.insert(user.to_owned(), serde_json::Value::String(p));

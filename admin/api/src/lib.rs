@@ -5,6 +5,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod cases;
+mod files;
 mod inbox;
 mod manage;
 pub mod open311;
@@ -63,6 +64,11 @@ pub fn routes(t: Table) -> Table {
         .add(Method::POST, "/api/v1/cases/{id}/reveal", SignedIn, "A case's personal data, unmasked (audited)", cases::reveal)
         .add(Method::POST, "/api/v1/cases/{id}/actions/{action}", SignedIn, "Take an action", cases::act)
         .add(Method::POST, "/api/v1/cases/{id}/comments", SignedIn, "Comment on a case", cases::comment)
+        .add(Method::POST, "/api/v1/attachments", SignedIn, "Upload files for a field, to name on opening a case or in an action", files::upload)
+        .add(Method::GET, "/api/v1/cases/{id}/attachments", SignedIn, "A case's files", files::list)
+        .add(Method::POST, "/api/v1/cases/{id}/attachments", SignedIn, "Add files to a case", files::attach)
+        .add(Method::GET, "/api/v1/cases/{id}/attachments/{file}", SignedIn, "Download a file (recorded in the history)", files::download)
+        .add(Method::GET, "/api/v1/cases/{id}/attachments/{file}/thumbnail", SignedIn, "An image's thumbnail", files::thumbnail)
         .add(Method::POST, "/api/v1/cases/{id}/visits", SignedIn, "Record an in-person visit", cases::visit)
         .add(Method::GET, "/api/v1/cases/{id}/timeline", SignedIn, "What will fire when", supervision::timeline)
         .add(Method::POST, "/api/v1/cases/{id}/extend", SignedIn, "Extend the SLA", supervision::extend)

@@ -111,6 +111,10 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
             ]);
             v
         }
+        ("POST", "/api/v1/attachments") => vec![
+            q("case_type", true, json!({"type": "string", "maxLength": 200})),
+            q("field", true, json!({"type": "string", "maxLength": 200})),
+        ],
         ("GET", "/api/v1/audit") => vec![q("user", false, text), q("limit", false, int(1, 1000))],
         ("GET", "/api/v1/sms/reports") => vec![
             q("token", true, text.clone()),
@@ -123,6 +127,23 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
         }
         _ => Vec::new(),
     }
+}
+
+/// The multipart body of a route that takes files: `file` parts (and the field, for a case).
+fn files_body(path: &str) -> Value {
+    let mut props = Map::new();
+    props.insert(
+        "file".into(),
+        json!({"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}),
+    );
+    let mut required = vec!["file"];
+    if path.contains("{id}") {
+        props.insert("field".into(), json!({"type": "string", "maxLength": 200}));
+        required.push("field");
+    }
+    json!({"required": true, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": props, "required": required
+    }}}})
 }
 
 fn problem_response(description: &str) -> Value {
@@ -219,6 +240,9 @@ pub fn document(routes: &[RouteInfo]) -> Value {
         }
         if r.access == Access::Public {
             op.insert("security".into(), json!([]));
+        }
+        if r.method == "POST" && r.path.ends_with("/attachments") {
+            op.insert("requestBody".into(), files_body(r.path));
         }
         if let Some(schema) = request_body(r.method, r.path) {
             op.insert(

@@ -11,11 +11,13 @@ pub mod export;
 pub mod extract;
 mod page;
 pub mod routes;
+pub mod upload;
 
 pub use error::{ApiError, problem, with_retry_after};
 pub use extract::{Body, User, cookie};
 pub use page::{error_page, session_cookie, url_encode};
 pub use routes::{DENIED_BY, Table, form_field};
+pub use upload::{FormData, UPLOAD_MAX_BODY};
 pub use yimen_service::{AppState, Authed, MAX_BODY, RouteInfo, Session, is_api_path};
 
 use std::sync::Arc;
@@ -89,7 +91,13 @@ async fn read_body_within(
     use axum::response::IntoResponse;
     let api = is_api_path(req.uri().path());
     let (parts, body) = req.into_parts();
-    let deadline = state.limits.settings.body_timeout;
+    // A form with files may be larger, and gets longer to arrive (a phone's photos).
+    let files = upload::takes_files(&parts.method, parts.uri.path(), &parts.headers);
+    let (limit, deadline) = if files {
+        (UPLOAD_MAX_BODY, state.limits.settings.body_timeout.max(UPLOAD_DEADLINE))
+    } else {
+        (MAX_BODY, state.limits.settings.body_timeout)
+    };
     let refuse = |status, code, detail: &str| {
         if api {
             ApiError::new(status, code, detail.to_owned()).into_response()
@@ -97,13 +105,20 @@ async fn read_body_within(
             error_page(status, detail)
         }
     };
-    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, MAX_BODY)).await {
+    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(b)) => b,
-        Ok(Err(_)) => {
+        Ok(Err(e)) if is_length_limit(&e) => {
             return refuse(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                &format!("the request body is larger than {MAX_BODY} bytes"),
+                &format!("the request body is larger than {limit} bytes"),
+            );
+        }
+        Ok(Err(_)) => {
+            return refuse(
+                axum::http::StatusCode::BAD_REQUEST,
+                "body_cut_off",
+                "the request body was cut off before its end; nothing was saved",
             );
         }
         Err(_) => {
@@ -121,6 +136,21 @@ async fn read_body_within(
     };
     next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
+}
+
+/// How long a form with files may take to arrive at least.
+const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Whether reading a body failed on its size limit (not on the connection).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.to_string().contains("length limit exceeded") {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// Headers on every response: no script but our own, no framing by other sites, no sniffing,

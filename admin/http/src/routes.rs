@@ -160,6 +160,20 @@ async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, req: Requ
             let ok = form_field(&bytes, "csrf").as_deref() == Some(s.csrf.as_str());
             body = Body::from(bytes);
             ok
+        } else if crate::upload::takes_files(&parts.method, parts.uri.path(), &parts.headers) {
+            // The body reader has already taken it in whole within the upload limit.
+            let Ok(bytes) = axum::body::to_bytes(body, crate::UPLOAD_MAX_BODY).await else {
+                return refuse(
+                    api,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the form is too large",
+                    &target,
+                );
+            };
+            let csrf = crate::upload::multipart_field(&parts.headers, bytes.clone(), "csrf").await;
+            body = Body::from(bytes);
+            csrf.as_deref() == Some(s.csrf.as_str())
         } else {
             false
         };

@@ -122,6 +122,7 @@ struct CasePage {
     upcoming: Vec<UpcomingRow>,
     history: Vec<HistoryRow>,
     notifications: Vec<NotificationRow>,
+    files: Vec<super::case_files::FilePanel>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -241,7 +242,9 @@ impl View<'_> {
                             .unwrap_or_default();
                         let error =
                             (this && failed.field.as_deref() == Some(fid.as_str())).then(|| failed.message.clone());
-                        input(fid, f, lang, true, value, error)
+                        // Files the case already holds meet the requirement.
+                        let held = yimen_engine::core::command::references(case, fid).next().is_some();
+                        input(fid, f, lang, !held, value, error)
                     })
                     .collect();
                 actions.push(ActionForm {
@@ -416,7 +419,8 @@ pub async fn show(
 
     let (sla, due, upcoming) = v.clock(now);
 
-    let history = history
+    let events = history;
+    let mut history: Vec<HistoryRow> = events
         .iter()
         .map(|e| describe(s, d, def.ladder.as_ref(), e, lang, unmasked))
         .collect();
@@ -424,6 +428,18 @@ pub async fn show(
         Ok(n) => n,
         Err(e) => return super::store_down(lang, e),
     };
+    let (files, names) = match super::case_files::panels(s, d, &case, &actor, lang, &failed).await {
+        Ok(f) => f,
+        Err(e) => return super::store_down(lang, e),
+    };
+    // A download names its file where the reader may see it.
+    for (row, e) in history.iter_mut().zip(&events) {
+        if let yimen_engine::core::EventKind::AttachmentDownloaded { attachment } = &e.event.kind
+            && let Some(name) = names.get(attachment)
+        {
+            row.detail.clone_from(name);
+        }
+    }
 
     let name_of_unit = |u: Option<&str>| {
         u.and_then(|u| org.file.units.get(u))
@@ -479,6 +495,7 @@ pub async fn show(
             upcoming,
             history,
             notifications,
+            files,
             notice,
             error: (!failed.message.is_empty() && failed.field.is_none()).then(|| failed.message.clone()),
         },

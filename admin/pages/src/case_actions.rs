@@ -76,9 +76,9 @@ pub async fn act(
     State(s): State<Arc<AppState>>,
     ctx: Ctx,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
+    mut data: yimen_http::FormData,
 ) -> Response {
-    let Some(action) = super::form_value(&form, "action") else {
+    let Some(action) = super::form_value(&data.fields, "action") else {
         return super::error_page(StatusCode::BAD_REQUEST, t(ctx.lang, "error.no_action"));
     };
     let actor = match ctx.actor() {
@@ -92,7 +92,30 @@ pub async fn act(
     let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
         return super::error_page(StatusCode::CONFLICT, "the case's definition version is not deployed");
     };
-    let fields = form_fields(&def.def, &form);
+    // The action's files, with those the case already holds in the same fields.
+    let received = super::case_files::receive_form(&s, &actor, &def.def, Some(&case), &mut data, ctx.lang).await;
+    let form = data.fields;
+    let mut fields = form_fields(&def.def, &form);
+    if let Err(refused) = received {
+        let (field, message) = refused.into_iter().next().unwrap_or_default();
+        let f = Failed {
+            action: Some(action),
+            sent: fields,
+            field: Some(field),
+            message,
+            status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+        };
+        return show(&s, &ctx, case.id.as_ref(), false, None, Some(f)).await;
+    }
+    for (fid, v) in &mut fields {
+        if let Value::Array(new) = v {
+            let mut all: Vec<Value> = yimen_engine::core::command::references(&case, fid)
+                .map(|r| Value::String(r.to_owned()))
+                .collect();
+            all.extend(new.drain(..).filter(|r| !all_has(&case, fid, r)));
+            *new = all;
+        }
+    }
     let cmd = Command::Act {
         action: action.clone(),
         fields: fields.clone(),
@@ -104,6 +127,11 @@ pub async fn act(
         sent: fields,
     };
     run_seen(&s, &ctx, actor, case.id.as_ref(), cmd, "acted", kept).await
+}
+
+fn all_has(case: &yimen_engine::core::Case, field: &str, r: &Value) -> bool {
+    r.as_str()
+        .is_some_and(|r| yimen_engine::core::command::references(case, field).any(|x| x == r))
 }
 
 pub async fn comment(

@@ -111,6 +111,7 @@ pub fn describe(
                 .join(" "),
         ),
         EventKind::Commented { text } => (t(lang, "ev.commented").to_owned(), text.clone()),
+        k @ (EventKind::Attached { .. } | EventKind::AttachmentDownloaded { .. }) => file_event(d, k, lang),
         EventKind::VisitRecorded { .. } => (t(lang, "ev.visit").to_owned(), String::new()),
         EventKind::Repeated { repeats, .. } => (format!("{} ({repeats})", t(lang, "ev.repeated")), String::new()),
         EventKind::TaskAssigned { task, to_user } => (
@@ -171,6 +172,23 @@ fn fields_text(s: &AppState, d: &CaseTypeFile, m: &Map<String, Value>, lang: Lan
         })
         .collect::<Vec<_>>()
         .join("；")
+}
+
+/// The history's words for files added and downloaded: (what, detail).
+fn file_event(d: &CaseTypeFile, kind: &EventKind, lang: Lang) -> (String, String) {
+    match kind {
+        EventKind::Attached { field, attachments } => (
+            format!(
+                "{}：{}",
+                t(lang, "ev.attached"),
+                d.fields
+                    .get(field)
+                    .map_or_else(|| field.clone(), |f| f.label.get(lang.tag()).to_owned())
+            ),
+            t(lang, "files.count").replace("{n}", &attachments.len().to_string()),
+        ),
+        _ => (t(lang, "ev.downloaded").to_owned(), String::new()),
+    }
 }
 
 /// The history's words for what the SLA clock and the supervision ladder did: (what, detail).

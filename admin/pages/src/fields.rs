@@ -18,6 +18,8 @@ pub enum InputKind {
     Area,
     /// `<select>`.
     Select,
+    /// `<input type="file" multiple>`, with the files already uploaded kept as hidden values.
+    Files,
 }
 
 /// One form input generated from a field.
@@ -45,6 +47,10 @@ pub struct Input {
     pub help: String,
     /// The problem with what was sent, next to the field.
     pub error: Option<String>,
+    /// For files: the `accept` attribute (media types).
+    pub accept: String,
+    /// For files: those already uploaded with this form (reference, name), sent again hidden.
+    pub files: Vec<(String, String)>,
 }
 
 /// The form input for field `id`.
@@ -56,9 +62,8 @@ pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, err
         FieldType::Text if f.max_length.is_none_or(|m| m > 200) => {
             (InputKind::Area, "", "", f.max_length.unwrap_or(4000))
         }
-        FieldType::Text | FieldType::Person | FieldType::Attachment => {
-            (InputKind::Input, "text", "", f.max_length.unwrap_or(200))
-        }
+        FieldType::Attachment => (InputKind::Files, "file", "", 0),
+        FieldType::Text | FieldType::Person => (InputKind::Input, "text", "", f.max_length.unwrap_or(200)),
         FieldType::Phone => (InputKind::Input, "tel", "", 20),
         FieldType::IdNumber => (InputKind::Input, "text", "", 18),
         FieldType::Money => (InputKind::Input, "number", "0.01", 0),
@@ -77,6 +82,19 @@ pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, err
         ],
         _ => Vec::new(),
     };
+    let accept = if f.ty == FieldType::Attachment {
+        let kinds = yimen_engine::attachment::KINDS.iter().map(|k| k.media_type);
+        kinds.filter(|k| f.accepts(k)).collect::<Vec<_>>().join(",")
+    } else {
+        String::new()
+    };
+    let help = match (f.ty, f.help.as_ref()) {
+        (FieldType::Attachment, h) => {
+            let limits = super::case_files::limits_text(f, lang);
+            h.map_or(limits.clone(), |h| format!("{} {limits}", h.get(loc)))
+        }
+        (_, h) => h.map(|h| h.get(loc).to_owned()).unwrap_or_default(),
+    };
     Input {
         id: id.to_owned(),
         label: f.label.get(loc).to_owned(),
@@ -87,8 +105,10 @@ pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, err
         required,
         max,
         step,
-        help: f.help.as_ref().map(|h| h.get(loc).to_owned()).unwrap_or_default(),
+        help,
         error,
+        accept,
+        files: Vec::new(),
     }
 }
 
@@ -103,6 +123,14 @@ pub fn form_fields(def: &CaseTypeFile, form: &[(String, String)]) -> Map<String,
             continue;
         }
         let value = match def.fields.get(id).map(|f| f.ty) {
+            // Files come as several values of one name: a list of references.
+            Some(FieldType::Attachment) => {
+                let list = out.entry(id.to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(a) = list {
+                    a.push(Value::String(v.to_owned()));
+                }
+                continue;
+            }
             Some(FieldType::Boolean) => match v {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
@@ -131,6 +159,12 @@ pub fn display(f: Option<&Field>, v: &Value, lang: Lang, unmasked: bool, tz: chr
         return t(lang, "personal.deleted")
             .replace("{date}", &date)
             .replace("{rule}", rule);
+    }
+    if let (Some(f), Value::Array(files)) = (f.filter(|f| f.ty == FieldType::Attachment), v) {
+        if !unmasked && is_personal(f) {
+            return t(lang, "files.hidden").to_owned();
+        }
+        return t(lang, "files.count").replace("{n}", &files.len().to_string());
     }
     let v = if unmasked { v.clone() } else { mask_value(f, v) };
     match (f.map(|f| f.ty), &v) {

@@ -27,7 +27,10 @@ impl Lang {
 
 /// Every text: the main table and the case list's.
 pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    TEXTS.iter().chain(crate::texts_list::LIST_TEXTS)
+    TEXTS
+        .iter()
+        .chain(crate::texts_list::LIST_TEXTS)
+        .chain(crate::texts_files::FILE_TEXTS)
 }
 
 /// A text in `lang`; `?` when there is none.

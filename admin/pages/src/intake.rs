@@ -112,12 +112,21 @@ pub async fn choose(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     render(StatusCode::OK, &ChoosePage { c, kinds })
 }
 
+/// What a form drawn again shows besides a failure: each field's refused files, and the names
+/// of the files already uploaded with it.
+#[derive(Default)]
+struct Files {
+    refused: Vec<(String, String)>,
+    names: std::collections::HashMap<String, String>,
+}
+
 fn form_page(
     s: &AppState,
     ctx: &Ctx,
     def: &CompiledCaseType,
     sent: &[(String, String)],
     failed: Option<super::case::Failed>,
+    files: &Files,
 ) -> Response {
     let loc = ctx.lang.tag();
     let org = s.engine.org();
@@ -154,12 +163,21 @@ fn form_page(
     let inputs = d
         .fields
         .iter()
-        .filter(|(_, f)| f.ty != yimen_engine::model::case_type::FieldType::Attachment)
         // Fields an action requires are filled when that action is taken, not at the window.
         .filter(|(id, f)| f.required || !d.actions.values().any(|a| a.requires.contains(id)))
         .map(|(id, f)| {
-            let err = (failed.field.as_deref() == Some(id.as_str())).then(|| failed.message.clone());
-            input(id, f, ctx.lang, f.required, value(&format!("f.{id}")), err)
+            let refused = files.refused.iter().find(|(k, _)| k == id).map(|(_, m)| m.clone());
+            let err = (failed.field.as_deref() == Some(id.as_str()))
+                .then(|| failed.message.clone())
+                .or(refused);
+            let mut i = input(id, f, ctx.lang, f.required, value(&format!("f.{id}")), err);
+            let key = format!("f.{id}");
+            i.files = sent
+                .iter()
+                .filter(|(k, v)| *k == key && files.names.contains_key(v))
+                .map(|(_, v)| (v.clone(), files.names[v].clone()))
+                .collect();
+            i
         })
         .collect();
     let name = d.name.get(loc).to_owned();
@@ -193,7 +211,7 @@ fn definition(s: &AppState, ctx: &Ctx, id: &str) -> Result<Arc<CompiledCaseType>
 
 pub async fn form(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
     match definition(&s, &ctx, &id) {
-        Ok(def) => form_page(&s, &ctx, &def, &[], None),
+        Ok(def) => form_page(&s, &ctx, &def, &[], None, &Files::default()),
         Err(r) => r,
     }
 }
@@ -202,7 +220,7 @@ pub async fn submit(
     State(s): State<Arc<AppState>>,
     ctx: Ctx,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
+    mut data: yimen_http::FormData,
 ) -> Response {
     let actor = match ctx.actor() {
         Ok(a) => a.clone(),
@@ -215,6 +233,18 @@ pub async fn submit(
     if let Err(wait) = s.limits.opening(&actor.id) {
         let refused = super::error_page(StatusCode::TOO_MANY_REQUESTS, t(ctx.lang, "error.too_many_openings"));
         return yimen_http::with_retry_after(refused, wait.0);
+    }
+    // The files first: a refused file leaves the case unopened and the form shown again with
+    // every field's refusal, keeping the files that were taken.
+    let refused = super::case_files::receive_form(&s, &actor, &def.def, None, &mut data, ctx.lang).await;
+    let form = data.fields;
+    if let Err(refused) = refused {
+        let names = super::case_files::names(&s, &form).await;
+        let failed = super::case::Failed {
+            status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+            ..Default::default()
+        };
+        return form_page(&s, &ctx, &def, &form, Some(failed), &Files { refused, names });
     }
     let get = |name: &str| super::form_value(&form, name);
     let fields = form_fields(&def.def, &form);
@@ -247,7 +277,12 @@ pub async fn submit(
         }
         Err(e) => {
             let f = failure(ctx.lang, None, Map::new(), e);
-            form_page(&s, &ctx, &def, &form, Some(f))
+            let names = super::case_files::names(&s, &form).await;
+            let files = Files {
+                refused: Vec::new(),
+                names,
+            };
+            form_page(&s, &ctx, &def, &form, Some(f), &files)
         }
     }
 }

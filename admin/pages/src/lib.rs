@@ -13,6 +13,7 @@ mod authoring;
 mod board;
 mod case;
 mod case_actions;
+mod case_files;
 mod case_history;
 mod cases;
 mod fields;
@@ -25,6 +26,7 @@ mod privacy;
 mod receipt;
 mod reports;
 mod texts;
+mod texts_files;
 mod texts_list;
 
 use std::sync::Arc;
@@ -67,6 +69,9 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
         .add(Method::GET, "/cases/{id}/receipt", SignedIn, "Intake receipt to print", receipt::page)
         .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case_actions::act)
+        .add(Method::POST, "/cases/{id}/attachments", SignedIn, "Add files to a case", case_files::upload)
+        .add(Method::GET, "/cases/{id}/attachments/{file}", SignedIn, "Download a file (recorded in the history)", case_files::download)
+        .add(Method::GET, "/cases/{id}/attachments/{file}/thumbnail", SignedIn, "An image's thumbnail", case_files::thumbnail)
         .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case_actions::comment)
         .add(Method::POST, "/cases/{id}/visit", SignedIn, "Record a visit", case_actions::visit)
         .add(Method::POST, "/cases/{id}/reveal", SignedIn, "Reveal personal data (audited)", case_actions::reveal)

@@ -11,6 +11,7 @@ pub mod authoring;
 pub mod cases;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod limits;
 pub mod list;
 pub mod metrics;

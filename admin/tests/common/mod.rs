@@ -316,6 +316,31 @@ impl App {
         }
     }
 
+    /// Sends bytes as `user` and reads the answer's bytes (files up and down).
+    #[allow(dead_code)]
+    pub async fn raw(
+        &self,
+        user: &str,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.token(user)))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let bytes = axum::body::to_bytes(resp.into_body(), 128 * 1024 * 1024)
+            .await
+            .expect("body");
+        (status, headers, bytes.to_vec())
+    }
+
     /// Signs in with a password through the API, from the address `peer`.
     pub async fn sign_in_from(&self, peer: [u8; 4], user: &str, password: &str) -> Resp {
         let body = serde_json::json!({"user": user, "password": password}).to_string();

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 #![warn(clippy::too_many_lines)]
 
+pub mod attachment;
 pub mod calendar;
 pub mod core;
 pub mod diag;

@@ -395,6 +395,42 @@ impl DataKey {
     }
 }
 
+impl DataKey {
+    /// `other` (a file's own key) sealed with this case key, bound to case `case_id` and file
+    /// `file`: the file then opens only while the case's key lives.
+    pub fn wrap_key(&self, case_id: &str, file: &str, other: &DataKey) -> Result<String, SealError> {
+        self.seal(case_id, &format!("file key {file}"), &hex(&other.bytes))
+    }
+
+    /// A file's own key from its form sealed by [`DataKey::wrap_key`].
+    pub fn unwrap_key(&self, case_id: &str, file: &str, sealed: &str) -> Result<DataKey, SealError> {
+        let text = self.open(case_id, &format!("file key {file}"), sealed)?;
+        let bytes = unhex(&text).ok_or(SealError::Malformed("file key"))?;
+        if bytes.len() != self.suite.key_len() {
+            return Err(SealError::Malformed("file key length"));
+        }
+        Ok(DataKey {
+            suite: self.suite,
+            bytes,
+        })
+    }
+
+    /// Bytes sealed under this key, bound to `parts` (a file and its chunk's number):
+    /// nonce ‖ ciphertext ‖ tag.
+    pub fn seal_bytes(&self, parts: &[&str], plain: &[u8]) -> Result<Vec<u8>, SealError> {
+        let mut ad = vec!["bytes"];
+        ad.extend_from_slice(parts);
+        self.suite.encrypt(&self.bytes, &aad(&ad), plain)
+    }
+
+    /// Bytes sealed by [`DataKey::seal_bytes`] with the same `parts`.
+    pub fn open_bytes(&self, parts: &[&str], sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        let mut ad = vec!["bytes"];
+        ad.extend_from_slice(parts);
+        self.suite.decrypt(&self.bytes, &aad(&ad), sealed)
+    }
+}
+
 /// Whether `s` looks like a sealed value (of either suite).
 pub fn is_sealed(s: &str) -> bool {
     s.starts_with("ymn1.")

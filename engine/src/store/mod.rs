@@ -8,6 +8,7 @@
 //! write survives power loss, and every SQLite write transaction begins `IMMEDIATE`.
 
 pub mod accounts;
+pub mod attachments;
 mod audit;
 pub mod batch;
 pub mod cases;

@@ -144,6 +144,10 @@ impl Store {
             "DELETE FROM repeat_keys WHERE case_id = $1",
             "DELETE FROM idempotency WHERE case_id = $1",
             "UPDATE deliveries SET sealed_address = NULL WHERE case_id = $1",
+            // A personal file's key went with the case's; its bytes go too, to free the space.
+            "DELETE FROM attachment_chunks WHERE attachment_id IN \
+             (SELECT id FROM attachments WHERE case_id = $1 AND personal = 1)",
+            "UPDATE attachments SET wrapped = NULL, name = '', size = 0, chunks = 0 WHERE case_id = $1 AND personal = 1",
         ] {
             sqlx::query(sql).bind(case_id).execute(&mut *tx).await?;
         }

@@ -178,6 +178,18 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         comment: Option<String>,
     },
+    /// Files were added to an attachment field of the case.
+    Attached {
+        /// The field.
+        field: String,
+        /// The files' references.
+        attachments: Vec<String>,
+    },
+    /// Someone downloaded one of the case's files (a record only: the case does not change).
+    AttachmentDownloaded {
+        /// The file's reference.
+        attachment: String,
+    },
     /// The case closed.
     Closed {
         /// How.
@@ -214,6 +226,8 @@ impl EventKind {
             EventKind::RecipientsMissing { .. } => "recipients_missing",
             EventKind::SupervisionAnswered { .. } => "supervision_answered",
             EventKind::SupervisionReviewed { .. } => "supervision_reviewed",
+            EventKind::Attached { .. } => "attached",
+            EventKind::AttachmentDownloaded { .. } => "attachment_downloaded",
             EventKind::Closed { .. } => "closed",
         }
     }

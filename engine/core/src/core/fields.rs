@@ -53,7 +53,32 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
             .ok_or_else(|| invalid(id, "must be a text"))
     };
     match f.ty {
-        FieldType::Text | FieldType::Person | FieldType::Attachment => {
+        FieldType::Attachment => {
+            // One reference or a list of them; stored as a list without repeats.
+            let items: Vec<&Value> = match v {
+                Value::Array(a) => a.iter().collect(),
+                one => vec![one],
+            };
+            let mut refs: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let s = item.as_str().map(str::trim).unwrap_or_default();
+                if !crate::attachment::is_reference(s) {
+                    return Err(invalid(id, "must name uploaded files"));
+                }
+                if !refs.iter().any(|r| r.as_str() == Some(s)) {
+                    refs.push(Value::String(s.to_owned()));
+                }
+            }
+            if refs.len() > f.file_limit() {
+                return Err(invalid(id, format!("holds at most {} files", f.file_limit())));
+            }
+            Ok(if refs.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(refs)
+            })
+        }
+        FieldType::Text | FieldType::Person => {
             let s = text(v)?;
             let max = f.max_length.map_or(DEFAULT_MAX_TEXT, |m| m as usize);
             if s.chars().count() > max {

@@ -155,6 +155,41 @@ pub struct Field {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_length: Option<u32>,
+    /// For `attachment` fields: the kinds of file accepted, as media types (`image/jpeg`,
+    /// `application/pdf`) or a family (`image/*`); every kind the engine recognises when omitted.
+    /// A file's kind is read from its content, never from its name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+    /// For `attachment` fields: the largest file, e.g. `10 MB` or `500 KB` (10 MB when omitted,
+    /// at most 50 MB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\s*\d+\s*(KB|MB)\s*$"))]
+    pub max_size: Option<String>,
+    /// For `attachment` fields: how many files the field holds (9 when omitted, at most 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 50))]
+    pub max_files: Option<u32>,
+}
+
+impl Field {
+    /// For an `attachment` field: the largest file it takes, in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_size
+            .as_deref()
+            .and_then(crate::attachment::parse_size)
+            .unwrap_or(crate::attachment::DEFAULT_MAX_BYTES)
+    }
+
+    /// For an `attachment` field: how many files it holds.
+    pub fn file_limit(&self) -> usize {
+        self.max_files
+            .map_or(crate::attachment::DEFAULT_MAX_FILES, |n| n as usize)
+    }
+
+    /// For an `attachment` field: whether it takes a file of this (sniffed) media type.
+    pub fn accepts(&self, media_type: &str) -> bool {
+        self.accept.is_empty() || self.accept.iter().any(|a| crate::attachment::matches(a, media_type))
+    }
 }
 
 /// Field types.

@@ -212,10 +212,11 @@ pub async fn write_batch(
     if !w.changed_cases.is_empty() {
         // column1 id, 2 state, 3 status, 4 version, 5 department, 6 unit, 7 data, 8 event_seq,
         // 9 last_hash, 10 updated_at, 11 closed_at, 12 the version the case was loaded at,
-        // 13 tier, 14 breached, 15 supervision_level, 16 repeats.
+        // 13 tier, 14 breached, 15 supervision_level, 16 repeats, 17 the history's length when
+        // loaded.
         let big = "CAST({} AS BIGINT)";
         let casts = [
-            "{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big, "{}", big, big, big,
+            "{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big, "{}", big, big, big, big,
         ];
         let updated = insert_rows(
             tx,
@@ -225,7 +226,7 @@ pub async fn write_batch(
              unit = v.column6, data = v.column7, event_seq = v.column8, last_hash = v.column9, updated_at = v.column10, \
              closed_at = v.column11, tier = v.column13, breached = v.column14, supervision_level = v.column15, \
              repeats = v.column16 FROM (",
-            ") AS v WHERE cases.id = v.column1 AND cases.version = v.column12",
+            ") AS v WHERE cases.id = v.column1 AND cases.version = v.column12 AND cases.event_seq = v.column17",
             &casts,
         )
         .await?;

@@ -96,10 +96,13 @@ pub struct ChangedCase<'a> {
     pub data: String,
     /// The version it was loaded at (the compare-and-set's expectation).
     pub loaded_version: i64,
+    /// The length of its history when loaded: also compared, since a record that changes
+    /// nothing (a download) grows the history without a new version.
+    pub loaded_seq: i64,
 }
 
 impl Row for ChangedCase<'_> {
-    const WIDTH: usize = 16;
+    const WIDTH: usize = 17;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
@@ -119,6 +122,7 @@ impl Row for ChangedCase<'_> {
         ]
         .into_iter()
         .chain(list_columns(c))
+        .chain([Val::Int(self.loaded_seq)])
         .collect()
     }
 }

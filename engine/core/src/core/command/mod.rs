@@ -2,6 +2,8 @@
 
 mod act;
 mod answer;
+mod attach;
+pub use attach::references;
 mod claim;
 mod comment;
 mod escalate;
@@ -164,6 +166,19 @@ pub enum Command {
         /// The supervisor's comment (required to send back).
         comment: Option<String>,
     },
+    /// Add uploaded files to an attachment field of an open case.
+    Attach {
+        /// The field.
+        field: String,
+        /// The files' references (already uploaded for this case type and field).
+        attachments: Vec<String>,
+    },
+    /// Record that the actor downloaded one of the case's files. The history grows; the case
+    /// and its version do not change, so a form someone has open stays current.
+    RecordDownload {
+        /// The file's reference.
+        attachment: String,
+    },
     /// Re-derive the SLA clock's instants (after a calendar correction or a new year's data).
     Recompute,
     /// A durable timer expired.
@@ -262,6 +277,8 @@ fn decide_inner(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<
             Some(c),
         ) => reassign::reassign(cx, c, task, to_user.as_deref(), to_department.as_deref()),
         (Command::Comment { text }, Some(c)) => comment::comment(cx, c, text),
+        (Command::Attach { field, attachments }, Some(c)) => attach::attach(cx, c, field, attachments),
+        (Command::RecordDownload { attachment }, Some(c)) => attach::record_download(cx, c, attachment),
         (Command::RecordVisit, Some(c)) => visit::record_visit(cx, c),
         (Command::Repeat { channel, fields }, Some(c)) => repeat::repeat(cx, c, channel, fields),
         (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(cx, c, key),

@@ -167,6 +167,7 @@ fn check_fields(k: &Scope<'_>, diags: &mut Diagnostics) {
                 .at(file, spans.value(&format!("{p}.min")), format!("{p}.min"))
                 .error("Y0206", format!("`min` ({a}) is greater than `max` ({b})"));
         }
+        check_attachment_limits(k, id, f, diags);
         if f.max_length.is_some() && f.ty != FieldType::Text {
             diags
                 .at(file, spans.key(&format!("{p}.max_length")), format!("{p}.max_length"))
@@ -176,6 +177,69 @@ fn check_fields(k: &Scope<'_>, diags: &mut Diagnostics) {
                     format!("`max_length` does not apply to a {} field", f.ty.as_str()),
                 );
         }
+    }
+}
+
+/// An attachment field's limits: only on attachment fields, known kinds, sizes and counts
+/// within the engine's ceilings.
+fn check_attachment_limits(k: &Scope<'_>, id: &str, f: &crate::model::case_type::Field, diags: &mut Diagnostics) {
+    use crate::attachment::{CEILING_BYTES, CEILING_FILES, KINDS, is_known_pattern, parse_size};
+    let Scope { file, spans, .. } = *k;
+    let p = format!("fields.{id}");
+    if f.ty != FieldType::Attachment {
+        let set = [
+            ("accept", !f.accept.is_empty()),
+            ("max_size", f.max_size.is_some()),
+            ("max_files", f.max_files.is_some()),
+        ];
+        for (key, _) in set.iter().filter(|(_, present)| *present) {
+            diags
+                .at(file, spans.key(&format!("{p}.{key}")), format!("{p}.{key}"))
+                .hint("`accept`, `max_size` and `max_files` apply to attachment fields")
+                .error("Y0201", format!("`{key}` does not apply to a {} field", f.ty.as_str()));
+        }
+        return;
+    }
+    for (i, a) in f.accept.iter().enumerate() {
+        if !is_known_pattern(a) {
+            let known: Vec<&str> = KINDS.iter().map(|k| k.media_type).collect();
+            diags
+                .at(
+                    file,
+                    spans.value(&format!("{p}.accept[{i}]")),
+                    format!("{p}.accept[{i}]"),
+                )
+                .hint(format!(
+                    "recognised kinds: {}, or a family such as `image/*`",
+                    known.join(", ")
+                ))
+                .error("Y0208", format!("`{a}` is not a kind of file the engine recognises"));
+        }
+    }
+    if let Some(s) = &f.max_size {
+        match parse_size(s) {
+            None => diags
+                .at(file, spans.value(&format!("{p}.max_size")), format!("{p}.max_size"))
+                .hint("write a whole number and KB or MB, e.g. `10 MB`")
+                .error("Y0208", format!("`{s}` is not a size")),
+            Some(b) if b > CEILING_BYTES => diags
+                .at(file, spans.value(&format!("{p}.max_size")), format!("{p}.max_size"))
+                .error(
+                    "Y0208",
+                    format!("`{s}` is over the largest file the engine stores (50 MB)"),
+                ),
+            Some(_) => {}
+        }
+    }
+    if let Some(n) = f.max_files
+        && !(1..=CEILING_FILES).contains(&n)
+    {
+        diags
+            .at(file, spans.value(&format!("{p}.max_files")), format!("{p}.max_files"))
+            .error(
+                "Y0208",
+                format!("`max_files` must be between 1 and {CEILING_FILES}, not {n}"),
+            );
     }
 }
 

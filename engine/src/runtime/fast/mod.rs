@@ -15,7 +15,6 @@ use sqlx::{Any, Transaction};
 use super::{EngineError, Job, Outcome, Shared};
 use crate::core::case::Case;
 use crate::core::command::{Command, Context, Decision, decide};
-use crate::core::definition::CompiledCaseType;
 use crate::core::effect::Effect;
 use crate::core::reject::Rejection;
 use crate::store::StoreError;
@@ -26,6 +25,10 @@ use crate::store::batch::{
 use crate::store::cases::{GENESIS, LoadedCase, WriteError, ms};
 use crate::store::sealed::{CaseKey, Chain, case_json, event_json, person_rows, personal_of};
 use crate::store::search::case_words;
+
+mod files;
+mod numbering;
+use numbering::{numbered, sequence_of};
 
 /// Why the fast path gave up (the batch is then replayed on the slow path).
 #[derive(Debug)]
@@ -75,7 +78,7 @@ pub(super) async fn apply(shared: &Shared, batch: &[Job]) -> Result<Vec<Result<O
         .collect();
     let w = pending.rows(shared, &mut read)?;
     let t_decide = t0.elapsed();
-    if let Err(e) = write(&mut tx, shared, &w, &pending.failed_timers, ms(now)).await {
+    if let Err(e) = write(&mut tx, shared, &w, &pending, ms(now)).await {
         let _ = tx.rollback().await;
         return Err(match e {
             WriteError::Conflict => Abort::Conflict,
@@ -115,6 +118,8 @@ struct Read {
     /// Each loaded case's version and state before the batch (for the compare-and-set and the
     /// task diff).
     originals: HashMap<String, (i64, Case)>,
+    /// Each loaded case's history length before the batch (the compare-and-set's other half).
+    loaded_seqs: HashMap<String, i64>,
     /// Idempotency keys already answered: key → (request hash, the case answered).
     idem: BTreeMap<String, (String, Case)>,
     /// The batch's timers this node holds the lease on.
@@ -123,15 +128,8 @@ struct Read {
     numbers: HashMap<batch::Sequence, i64>,
     /// The sequences the batch took numbers from.
     numbered: BTreeSet<batch::Sequence>,
-}
-
-/// The sequence a case of `def` opened at `now` takes its number from: its prefix, and the year
-/// in its calendar's time zone.
-fn sequence_of(shared: &Shared, def: &CompiledCaseType, now: DateTime<Utc>) -> batch::Sequence {
-    use chrono::Datelike;
-    let numbers = shared.org.file.case_numbers();
-    let year = now.with_timezone(&def.calendar.timezone()).year();
-    (numbers.prefix_of(&def.def.id).to_owned(), year)
+    /// The files the batch's commands name, as the batch has left them.
+    files: HashMap<String, crate::store::attachments::Attachment>,
 }
 
 /// Step 1: the batch's cases, its idempotency keys' answers, and the fence on its timers.
@@ -157,6 +155,8 @@ async fn load(
         .iter()
         .map(|(k, v)| (k.clone(), (v.case.version, v.case.clone())))
         .collect();
+    let loaded_seqs = cases.iter().map(|(k, v)| (k.clone(), v.event_seq)).collect();
+    let files = files::load(tx, shared, batch, &cases).await?;
     let keys: Vec<String> = batch
         .iter()
         .filter_map(|j| j.idempotency.as_ref().map(|i| i.key.clone()))
@@ -198,10 +198,12 @@ async fn load(
     Ok(Read {
         cases,
         originals,
+        loaded_seqs,
         idem,
         fenced,
         numbers,
         numbered: BTreeSet::new(),
+        files,
     })
 }
 
@@ -225,6 +227,8 @@ struct Pending {
     case_keys: Vec<CaseKeyRow>,
     /// Who opened each new case.
     openers: HashMap<String, String>,
+    /// Pending files put on cases.
+    claims: Vec<crate::store::attachments::Claim>,
 }
 
 /// Step 2, per command: answers a replayed idempotency key from the store, skips a timer
@@ -277,6 +281,7 @@ fn decide_job(
     // A new case takes the next number of its sequence; the sequence moves on only if the case
     // is opened, so a refused opening leaves no gap.
     let numbered = numbered(shared, &def, &job.command, now, read)?;
+    let claims = files::check(&def.def, job, read)?;
     let (command, sequence) = match &numbered {
         Some((c, seq)) => (c, Some(seq.clone())),
         None => (&job.command, None),
@@ -302,6 +307,7 @@ fn decide_job(
         Some(b) => (b.key.clone(), b.chain),
         None => pending.new_key(shared, &decision.case.id, ms(now))?,
     };
+    files::claim(shared, &claims, &decision.case.id, &key, read, pending)?;
     // The sealed values as read move on to the case as the batch leaves it (not copied).
     let sealed = read
         .cases
@@ -346,43 +352,6 @@ fn decide_job(
         replayed: false,
         linked: false,
     })
-}
-
-/// An opening with the number it takes (and that number's sequence); `None` for any other
-/// command.
-fn numbered(
-    shared: &Shared,
-    def: &CompiledCaseType,
-    command: &Command,
-    now: DateTime<Utc>,
-    read: &Read,
-) -> Result<Option<(Command, batch::Sequence)>, EngineError> {
-    let Command::Open {
-        case_id,
-        channel,
-        fields,
-        unit,
-        number: None,
-    } = command
-    else {
-        return Ok(None);
-    };
-    let seq = sequence_of(shared, def, now);
-    let Some(next) = read.numbers.get(&seq).copied() else {
-        return Err(EngineError::Store(StoreError::Corrupt(format!(
-            "no case-number sequence was read for {} {}",
-            seq.0, seq.1
-        ))));
-    };
-    let number = shared.org.file.case_numbers().format(&seq.0, seq.1, next);
-    let command = Command::Open {
-        case_id: case_id.clone(),
-        channel: channel.clone(),
-        fields: fields.clone(),
-        unit: unit.clone(),
-        number: Some(number),
-    };
-    Ok(Some((command, seq)))
 }
 
 impl Pending {
@@ -548,6 +517,7 @@ impl Pending {
                     loaded: l,
                     data,
                     loaded_version: *loaded_version,
+                    loaded_seq: read.loaded_seqs.get(id).copied().unwrap_or_default(),
                 });
             }
             let old = read.originals.get(id).map(|(_, c)| c);
@@ -585,10 +555,11 @@ async fn write(
     tx: &mut Transaction<'static, Any>,
     shared: &Shared,
     w: &BatchWrites<'_>,
-    failed_timers: &[(String, String)],
+    pending: &Pending,
     now_ms: i64,
 ) -> Result<(), WriteError> {
     batch::write_batch(tx, shared.store.backend(), w).await?;
     batch::advance_sequences(tx, &w.sequences).await?;
-    batch::fail_timers(tx, failed_timers, now_ms).await
+    crate::store::attachments::claim_in(tx, &pending.claims).await?;
+    batch::fail_timers(tx, &pending.failed_timers, now_ms).await
 }
