@@ -4,7 +4,8 @@
 //! with SIGKILL at random moments and restarted, `YIMEN_CRASH_CYCLES` times (20 by default; set
 //! 500 for the long mode). Afterwards every acknowledged opening must be there exactly once —
 //! repeating its key returns the same case — and every history must verify, so nothing was
-//! half-applied.
+//! half-applied. The same for files (附件): every file acknowledged on an acknowledged case comes
+//! back byte for byte after the kills.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
@@ -124,6 +125,114 @@ fn acknowledged_commands_survive_kill_9() {
     );
     eprintln!(
         "crash test: {cycles} kill -9 cycles, {total_sent} sent, {} acknowledged, {cases} stored, 0 lost",
+        acked.len()
+    );
+}
+
+/// A PDF of two chunks and more, its text unique to `i`.
+fn appraisal(i: u64) -> String {
+    let mut s = format!("%PDF-1.4\n% 鉴定意见 {i}\n");
+    while s.len() < 300 * 1024 {
+        s.push_str(&format!("% line of appraisal {i}\n"));
+    }
+    s.push_str("%%EOF\n");
+    s
+}
+
+fn multipart(name: &str, content: &str) -> Vec<u8> {
+    let mut out = format!(
+        "--crash-b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    out.extend(content.as_bytes());
+    out.extend(b"\r\n--crash-b--\r\n");
+    out
+}
+
+#[test]
+fn acknowledged_files_survive_kill_9() {
+    let cycles: u64 = std::env::var("YIMEN_CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(8, |n| n.div_ceil(2));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("files.db").display());
+    // i → (case id, file id)
+    let acked: Arc<Mutex<BTreeMap<u64, (String, String)>>> = Arc::new(Mutex::new(BTreeMap::new()));
+    let next = Arc::new(AtomicU64::new(0));
+    for cycle in 0..cycles {
+        let server = Server::start(&db, &[]);
+        let (addr, token) = (server.addr.clone(), server.token("mediator_zhao"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            let (acked, next, stop, addr, token) =
+                (acked.clone(), next.clone(), stop.clone(), addr.clone(), token.clone());
+            clients.push(std::thread::spawn(move || {
+                let c = crate::support::Client {
+                    addr,
+                    token: Some(token),
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let up = c.send(
+                        "POST",
+                        "/api/v1/attachments?case_type=medical_dispute&field=appraisal_report",
+                        Some(&multipart(&format!("鉴定{i}.pdf"), &appraisal(i))),
+                        &[("Content-Type", "multipart/form-data; boundary=crash-b")],
+                    );
+                    let file = match up {
+                        Ok(r) if r.status == 201 => r.json()["files"][0]["id"].as_str().expect("id").to_owned(),
+                        Ok(r) => panic!("unexpected answer to an upload {}: {}", r.status, r.body),
+                        Err(_) => break,
+                    };
+                    let body = json!({"case_type": "medical_dispute", "channel": "window_medical", "fields": {
+                        "patient": "林某", "patient_phone": "13700137000", "hospital": "普陀区人民医院",
+                        "facts": format!("术后感染 {i}"), "appraisal_report": [file]}});
+                    match c.post_keyed("/api/v1/cases", &body, &format!("files-{i}")) {
+                        Ok(r) if r.status == 201 => {
+                            let id = r.json()["id"].as_str().expect("id").to_owned();
+                            acked.lock().expect("lock").insert(i, (id, file));
+                        }
+                        Ok(r) => panic!("unexpected answer {}: {}", r.status, r.body),
+                        Err(_) => break,
+                    }
+                }
+            }));
+        }
+        std::thread::sleep(Duration::from_millis(400 + jitter(800)));
+        server.signal("-KILL");
+        let (status, _) = server.wait();
+        assert!(!status.success(), "cycle {cycle}: the server was killed");
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            c.join().expect("client");
+        }
+    }
+    let acked = acked.lock().expect("lock").clone();
+    assert!(!acked.is_empty(), "no file was acknowledged: nothing proved");
+    let server = Server::start(&db, &[]);
+    let c = server.client("mediator_zhao");
+    for (i, (id, file)) in &acked {
+        let case = c.get(&format!("/api/v1/cases/{id}")).json();
+        assert_eq!(
+            case["fields"]["appraisal_report"],
+            json!([file]),
+            "case of file {i}: {case}"
+        );
+        let down = c.get(&format!("/api/v1/cases/{id}/attachments/{file}"));
+        assert_eq!(down.status, 200, "file {i}: {}", down.body);
+        assert!(
+            down.body == appraisal(*i),
+            "file {i} does not come back whole after the kills"
+        );
+    }
+    server.signal("-TERM");
+    assert!(server.wait().0.success());
+    let out = run(&["audit", "verify", "--db", &db, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    eprintln!(
+        "crash test (files): {cycles} kill -9 cycles, {} files acknowledged on their cases, 0 lost",
         acked.len()
     );
 }
