@@ -127,6 +127,16 @@ struct CasePage {
     error: Option<String>,
 }
 
+impl Failed {
+    /// The field and message of a failed upload to the case's files.
+    fn attach_error(&self) -> Option<(&str, &str)> {
+        match (self.action.as_deref(), self.field.as_deref()) {
+            (Some("attach"), Some(f)) => Some((f, self.message.as_str())),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     #[serde(default)]
@@ -428,7 +438,7 @@ pub async fn show(
         Ok(n) => n,
         Err(e) => return super::store_down(lang, e),
     };
-    let (files, names) = match super::case_files::panels(s, d, &case, &actor, lang, &failed).await {
+    let (files, names) = match super::case_files::panels(s, d, &case, &actor, lang, failed.attach_error()).await {
         Ok(f) => f,
         Err(e) => return super::store_down(lang, e),
     };

@@ -255,3 +255,47 @@ pub async fn reveal(
     }
     show(&s, &ctx, &id, true, Some(t(ctx.lang, "done.revealed").to_owned()), None).await
 }
+
+/// `POST /cases/{id}/attachments`: the form's files added to its field.
+pub async fn upload(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    mut form: yimen_http::FormData,
+) -> Response {
+    let actor = match ctx.actor() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let field = super::form_value(&form.fields, "field").unwrap_or_default();
+    let sent = form.files_of("file");
+    let fail = |message: String, status: StatusCode| Failed {
+        action: Some("attach".into()),
+        sent: Map::new(),
+        field: Some(field.clone()),
+        message,
+        status: Some(status),
+    };
+    if sent.is_empty() {
+        let f = fail(t(ctx.lang, "file.none").to_owned(), StatusCode::UNPROCESSABLE_ENTITY);
+        return show(&s, &ctx, &id, false, None, Some(f)).await;
+    }
+    match yimen_service::files::attach(&s, &actor, &id, &field, sent).await {
+        Ok(case) => see_other(&format!("/cases/{}?done=attached#files", case.id)),
+        Err(yimen_service::files::ReceiveError::Refused(list)) => {
+            let f = fail(
+                super::case_files::refusal_text(ctx.lang, &list),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+            show(&s, &ctx, &id, false, None, Some(f)).await
+        }
+        Err(yimen_service::files::ReceiveError::Other(e)) => {
+            let status = yimen_http::ApiError::from(e.clone()).status();
+            if status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN {
+                return super::refusal_page(e);
+            }
+            let f = fail(e.detail().to_owned(), status);
+            show(&s, &ctx, &id, false, None, Some(f)).await
+        }
+    }
+}

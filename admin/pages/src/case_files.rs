@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::Map;
 use yimen_engine::attachment::format_size;
 use yimen_engine::core::{Actor, Case};
 use yimen_engine::model::CaseTypeFile;
@@ -16,9 +14,8 @@ use yimen_engine::model::case_type::{Field, FieldType};
 use yimen_engine::store::attachments::Attachment;
 use yimen_service::files::{self, Problem, ReceiveError, Refused};
 
-use super::case::{Failed, show};
+use super::Ctx;
 use super::i18n::{Lang, t};
-use super::{Ctx, see_other};
 use yimen_http::{AppState, FormData};
 
 /// One file as the case page lists it.
@@ -40,19 +37,6 @@ pub struct FilePanel {
     pub accept: String,
     pub limits: String,
     pub error: Option<String>,
-}
-
-/// What a field takes, in the reader's words: how many files, how large, which kinds.
-pub fn limits_text(f: &Field, lang: Lang) -> String {
-    let kinds: Vec<&str> = yimen_engine::attachment::KINDS
-        .iter()
-        .filter(|k| f.accepts(k.media_type))
-        .map(|k| t(lang, &format!("kind.{}", k.extensions[0])))
-        .collect();
-    t(lang, "files.limits")
-        .replace("{n}", &f.file_limit().to_string())
-        .replace("{size}", &format_size(f.max_bytes()))
-        .replace("{kinds}", &kinds.join(if lang == Lang::Zh { "、" } else { ", " }))
 }
 
 /// A refused file's problem in the reader's words.
@@ -154,7 +138,7 @@ pub async fn panels(
     case: &Case,
     actor: &Actor,
     lang: Lang,
-    failed: &Failed,
+    failed: Option<(&str, &str)>,
 ) -> Result<(Vec<FilePanel>, HashMap<String, String>), yimen_engine::store::StoreError> {
     let fields: Vec<(&String, &Field)> = def
         .fields
@@ -190,48 +174,11 @@ pub async fn panels(
             files,
             can_add: !case.is_closed() && held.len() < f.file_limit(),
             accept: input.accept,
-            limits: limits_text(f, lang),
-            error: (failed.action.as_deref() == Some("attach") && failed.field.as_deref() == Some(fid.as_str()))
-                .then(|| failed.message.clone()),
+            limits: super::fields::limits_text(f, lang),
+            error: failed.filter(|(f, _)| f == fid).map(|(_, m)| m.to_owned()),
         });
     }
     Ok((out, names))
-}
-
-/// `POST /cases/{id}/attachments`: the form's files added to its field.
-pub async fn upload(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>, mut form: FormData) -> Response {
-    let actor = match ctx.actor() {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
-    let field = super::form_value(&form.fields, "field").unwrap_or_default();
-    let sent = form.files_of("file");
-    let fail = |message: String, status: StatusCode| Failed {
-        action: Some("attach".into()),
-        sent: Map::new(),
-        field: Some(field.clone()),
-        message,
-        status: Some(status),
-    };
-    if sent.is_empty() {
-        let f = fail(t(ctx.lang, "file.none").to_owned(), StatusCode::UNPROCESSABLE_ENTITY);
-        return show(&s, &ctx, &id, false, None, Some(f)).await;
-    }
-    match files::attach(&s, &actor, &id, &field, sent).await {
-        Ok(case) => see_other(&format!("/cases/{}?done=attached#files", case.id)),
-        Err(ReceiveError::Refused(list)) => {
-            let f = fail(refusal_text(ctx.lang, &list), StatusCode::UNPROCESSABLE_ENTITY);
-            show(&s, &ctx, &id, false, None, Some(f)).await
-        }
-        Err(ReceiveError::Other(e)) => {
-            let status = yimen_http::ApiError::from(e.clone()).status();
-            if status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN {
-                return super::refusal_page(e);
-            }
-            let f = fail(e.detail().to_owned(), status);
-            show(&s, &ctx, &id, false, None, Some(f)).await
-        }
-    }
 }
 
 /// `GET /cases/{id}/attachments/{file}`: the file, its download recorded first.

@@ -90,7 +90,7 @@ pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, err
     };
     let help = match (f.ty, f.help.as_ref()) {
         (FieldType::Attachment, h) => {
-            let limits = super::case_files::limits_text(f, lang);
+            let limits = limits_text(f, lang);
             h.map_or(limits.clone(), |h| format!("{} {limits}", h.get(loc)))
         }
         (_, h) => h.map(|h| h.get(loc).to_owned()).unwrap_or_default(),
@@ -202,4 +202,17 @@ pub fn case_label(case: &Case) -> String {
 /// A case's name from its number, if known, and its id.
 pub fn label_of(number: Option<&str>, id: &str) -> String {
     number.map_or_else(|| id.chars().take(8).collect(), str::to_owned)
+}
+
+/// What a field takes, in the reader's words: how many files, how large, which kinds.
+pub fn limits_text(f: &Field, lang: Lang) -> String {
+    let kinds: Vec<&str> = yimen_engine::attachment::KINDS
+        .iter()
+        .filter(|k| f.accepts(k.media_type))
+        .map(|k| t(lang, &format!("kind.{}", k.extensions[0])))
+        .collect();
+    t(lang, "files.limits")
+        .replace("{n}", &f.file_limit().to_string())
+        .replace("{size}", &yimen_engine::attachment::format_size(f.max_bytes()))
+        .replace("{kinds}", &kinds.join(if lang == Lang::Zh { "、" } else { ", " }))
 }

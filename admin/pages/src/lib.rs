@@ -69,7 +69,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
         .add(Method::GET, "/cases/{id}/receipt", SignedIn, "Intake receipt to print", receipt::page)
         .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case_actions::act)
-        .add(Method::POST, "/cases/{id}/attachments", SignedIn, "Add files to a case", case_files::upload)
+        .add(Method::POST, "/cases/{id}/attachments", SignedIn, "Add files to a case", case_actions::upload)
         .add(Method::GET, "/cases/{id}/attachments/{file}", SignedIn, "Download a file (recorded in the history)", case_files::download)
         .add(Method::GET, "/cases/{id}/attachments/{file}/thumbnail", SignedIn, "An image's thumbnail", case_files::thumbnail)
         .add(Method::POST, "/cases/{id}/comment", SignedIn, "Comment", case_actions::comment)

@@ -131,7 +131,7 @@ pub fn clean_name(name: &str) -> String {
 pub fn field_of(s: &AppState, case_type: &str, field: &str) -> Result<Field, Error> {
     let def = s.engine.definitions().current(case_type).ok_or_else(|| {
         Error::new(
-            Kind::NotFound,
+            Kind::Invalid,
             "unknown_case_type",
             format!("there is no case type `{case_type}`"),
         )

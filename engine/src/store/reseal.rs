@@ -300,6 +300,28 @@ impl Store {
         Ok(row.and_then(|(w,)| w))
     }
 
+    /// Re-wraps the keys of personal files uploaded but not yet named by a case (the only keys
+    /// besides the cases' the master key wraps). A key already under `new` (a resumed rotation)
+    /// is left as it is.
+    async fn rotate_pending_files(&self, old: &MasterKey, new: &MasterKey) -> Result<(), StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, wrapped FROM attachments WHERE key_by = 'master' AND wrapped IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut tx = self.begin_write().await?;
+        for (id, wrapped) in rows {
+            let Ok(key) = old.unwrap(&id, &wrapped) else { continue };
+            let again = new.wrap(&id, &key).map_err(|e| StoreError::Sealed(e.to_string()))?;
+            sqlx::query("UPDATE attachments SET wrapped = $1 WHERE id = $2 AND key_by = 'master'")
+                .bind(again)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Re-wraps every data key from master key `old` (the store's) to `new`, `batch` at a
     /// time, without touching any sealed value; the blind-index key is carried over wrapped by
     /// `new`, so every index still finds its cases. Resumable: run again with the same keys
@@ -376,6 +398,7 @@ impl Store {
             }
             tx.commit().await?;
         }
+        self.rotate_pending_files(old, new).await?;
         let mut tx = self.begin_write().await?;
         let (left,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM case_keys WHERE master = $1")
             .bind(&from)

@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod corpus;
 mod faults;
+mod files;
 mod hostile;
 mod intake;
 mod migration;
