@@ -16,8 +16,11 @@ use crate::state::AppState;
 
 /// The longest side of a thumbnail, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 240;
-/// The largest image (in pixels a side) a thumbnail is drawn from.
-const IMAGE_SIDE: u32 = 12_000;
+/// The largest image (in pixels a side) a thumbnail is drawn from: a 48-megapixel phone photo
+/// is 8,000 × 6,000.
+const IMAGE_SIDE: u32 = 10_000;
+/// The most memory decoding one image may take (a decompression bomb is refused, not obeyed).
+const IMAGE_MEMORY: u64 = 256 * 1024 * 1024;
 
 /// A file as it arrived.
 #[derive(Debug, Clone)]
@@ -200,7 +203,7 @@ pub fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, Problem> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(IMAGE_SIDE);
     limits.max_image_height = Some(IMAGE_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(IMAGE_MEMORY);
     reader.limits(limits);
     let img = reader.decode().map_err(|_| Problem::Damaged)?;
     let small = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
@@ -222,6 +225,7 @@ pub async fn receive(
     held: usize,
 ) -> Result<Vec<Received>, ReceiveError> {
     let f = field_of(s, case_type, field)?;
+    let personal = f.is_personal();
     let mut refused = Vec::new();
     if held + files.len() > f.file_limit() {
         refused.push(Refused {
@@ -255,7 +259,6 @@ pub async fn receive(
     if !refused.is_empty() {
         return Err(ReceiveError::Refused(refused));
     }
-    let personal = field_of(s, case_type, field)?.is_personal();
     let now = s.engine.now().timestamp_millis();
     let mut out = Vec::with_capacity(checked.len());
     for (name, bytes, r) in &checked {
@@ -378,4 +381,38 @@ pub async fn thumbnail_of(s: &AppState, actor: &Actor, case_id: &str, file: &str
         .ok()
         .flatten()
         .ok_or_else(|| Error::new(Kind::NotFound, "file_not_found", "the file has no thumbnail"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::GrayImage::new(w, h);
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_thumbnail_is_drawn_only_within_the_image_limits() {
+        // Small files both: a picture's side, not its file size, is what decoding costs.
+        let wide = png(IMAGE_SIDE + 1, 1);
+        let fits = png(IMAGE_SIDE, 2);
+        assert!(wide.len() < 64 * 1024 && fits.len() < 64 * 1024);
+        assert_eq!(thumbnail(&wide), Err(Problem::Damaged));
+        let t = image::load_from_memory(&thumbnail(&fits).expect("within the limits")).expect("png");
+        assert_eq!(t.width(), THUMBNAIL_SIDE);
+        assert_eq!(thumbnail(b"\x89PNG\r\n\x1a\nnot a png"), Err(Problem::Damaged));
+    }
+
+    #[test]
+    fn a_name_keeps_only_its_last_part_without_control_characters() {
+        assert_eq!(clean_name("C:\\fakepath\\现场.jpg"), "现场.jpg");
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("a\u{0}b\r\n.pdf"), "ab.pdf");
+        assert_eq!(clean_name(".hidden"), "hidden");
+        assert_eq!(clean_name("///"), "file");
+        assert_eq!(clean_name(&"长".repeat(300)).chars().count(), 120);
+    }
 }
