@@ -216,46 +216,60 @@ impl Sql {
     }
 }
 
-/// The reader's scope as a condition on `c`.
+/// A LIKE pattern finding `item` in a `,a,b,` list column (`%` and `_` in it taken literally;
+/// the statement says `ESCAPE '!'`). `prefix`: `item` begins an entry.
+fn in_list(sql: &mut Sql, item: &str, prefix: bool) -> String {
+    let escaped: String = item
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '!' => vec!['!', c],
+            c => vec![c],
+        })
+        .collect();
+    let end = if prefix { "%" } else { ",%" };
+    sql.text(format!("%,{escaped}{end}"))
+}
+
+/// The reader's scope as a condition on `c`: only columns of the case row (its opener, its
+/// tasks' holders and places kept beside it), so a list walking the cases in its order checks
+/// each row as it goes.
 fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
     if scope.all {
         return "1 = 1".into();
     }
     let user = sql.text(scope.user.clone());
+    let held = in_list(sql, &scope.user, false);
     let mut any = vec![
         format!("c.opened_by = {user}"),
-        format!("c.id IN (SELECT t.case_id FROM tasks t WHERE t.assignee = {user})"),
+        format!("c.task_holders LIKE {held} ESCAPE '!'"),
     ];
     if let Some(level) = scope.supervision_level {
         any.push(format!("c.supervision_level >= {}", sql.int(level)));
     }
     if let Some(dept) = &scope.department {
         let d = sql.text(dept.clone());
-        if scope.head {
-            any.push(format!("c.department = {d}"));
-            any.push(format!(
-                "c.id IN (SELECT t.case_id FROM tasks t WHERE t.department = {d})"
-            ));
-        } else {
-            match &scope.units {
-                None => {
-                    any.push(format!("c.department = {d}"));
-                    any.push(format!(
-                        "c.id IN (SELECT t.case_id FROM tasks t WHERE t.department = {d})"
-                    ));
+        let whole = scope.head || scope.units.is_none();
+        match &scope.units {
+            Some(units) if !whole => {
+                let list = if units.is_empty() {
+                    "NULL".to_owned()
+                } else {
+                    sql.list(units)
+                };
+                let unitless = if scope.unitless { " OR c.unit IS NULL" } else { "" };
+                any.push(format!("(c.department = {d} AND (c.unit IN ({list}){unitless}))"));
+                // A task for the whole department, or for one of the reader's units.
+                let whole_dept = in_list(sql, &format!("{dept}@"), false);
+                any.push(format!("c.task_places LIKE {whole_dept} ESCAPE '!'"));
+                for u in units {
+                    let p = in_list(sql, &format!("{dept}@{u}"), false);
+                    any.push(format!("c.task_places LIKE {p} ESCAPE '!'"));
                 }
-                Some(units) => {
-                    let list = if units.is_empty() {
-                        "NULL".to_owned()
-                    } else {
-                        sql.list(units)
-                    };
-                    let unitless = if scope.unitless { " OR c.unit IS NULL" } else { "" };
-                    any.push(format!("(c.department = {d} AND (c.unit IN ({list}){unitless}))"));
-                    any.push(format!(
-                        "c.id IN (SELECT t.case_id FROM tasks t WHERE t.department = {d} AND (t.unit IS NULL OR t.unit IN ({list})))"
-                    ));
-                }
+            }
+            _ => {
+                any.push(format!("c.department = {d}"));
+                let p = in_list(sql, &format!("{dept}@"), true);
+                any.push(format!("c.task_places LIKE {p} ESCAPE '!'"));
             }
         }
     }

@@ -170,6 +170,29 @@ async fn a_store_of_every_earlier_schema_migrates_and_keeps_its_cases(backend: &
             verified.broken.is_empty() && verified.cases == 1 && verified.events == history as u64,
             "{backend} from {k}: {verified:?}"
         );
+        // The list's scope columns are backfilled from the copied tasks.
+        let (holders, places): (String, String) =
+            sqlx::query_as("SELECT task_holders, task_places FROM cases WHERE id = $1")
+                .bind(&id)
+                .fetch_one(e.store().pool())
+                .await
+                .expect("scope columns");
+        let entries = |s: &str| -> std::collections::BTreeSet<String> {
+            s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()
+        };
+        let want_places: std::collections::BTreeSet<String> = before
+            .tasks
+            .iter()
+            .map(|t| format!("{}@{}", t.department, t.unit.as_deref().unwrap_or_default()))
+            .collect();
+        let want_holders: std::collections::BTreeSet<String> = before
+            .tasks
+            .iter()
+            .filter_map(|t| t.assignee.as_ref().map(ToString::to_string))
+            .collect();
+        assert!(!want_places.is_empty(), "{backend}: the case has tasks");
+        assert_eq!(entries(&places), want_places, "{backend} from {k}");
+        assert_eq!(entries(&holders), want_holders, "{backend} from {k}");
         let moved = e
             .command(
                 &id,

@@ -204,7 +204,7 @@ pub async fn write_batch(
         tx,
         backend,
         &w.new_cases,
-        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number, channel, opened_by, searchable, tier, breached, supervision_level, repeats)",
+        "INSERT INTO cases (id, case_type, definition_version, state, status, version, department, unit, data, event_seq, last_hash, opened_at, updated_at, closed_at, number, channel, opened_by, searchable, tier, breached, supervision_level, repeats, task_holders, task_places)",
         "",
         &[],
     )
@@ -212,11 +212,11 @@ pub async fn write_batch(
     if !w.changed_cases.is_empty() {
         // column1 id, 2 state, 3 status, 4 version, 5 department, 6 unit, 7 data, 8 event_seq,
         // 9 last_hash, 10 updated_at, 11 closed_at, 12 the version the case was loaded at,
-        // 13 tier, 14 breached, 15 supervision_level, 16 repeats, 17 the history's length when
-        // loaded.
+        // 13 tier, 14 breached, 15 supervision_level, 16 repeats, 17 task_holders, 18 task_places,
+        // 19 the history's length when loaded.
         let big = "CAST({} AS BIGINT)";
         let casts = [
-            "{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big, "{}", big, big, big, big,
+            "{}", "{}", "{}", big, "{}", "{}", "{}", big, "{}", big, big, big, "{}", big, big, big, "{}", "{}", big,
         ];
         let updated = insert_rows(
             tx,
@@ -225,8 +225,8 @@ pub async fn write_batch(
             "UPDATE cases SET state = v.column2, status = v.column3, version = v.column4, department = v.column5, \
              unit = v.column6, data = v.column7, event_seq = v.column8, last_hash = v.column9, updated_at = v.column10, \
              closed_at = v.column11, tier = v.column13, breached = v.column14, supervision_level = v.column15, \
-             repeats = v.column16 FROM (",
-            ") AS v WHERE cases.id = v.column1 AND cases.version = v.column12 AND cases.event_seq = v.column17",
+             repeats = v.column16, task_holders = v.column17, task_places = v.column18 FROM (",
+            ") AS v WHERE cases.id = v.column1 AND cases.version = v.column12 AND cases.event_seq = v.column19",
             &casts,
         )
         .await?;

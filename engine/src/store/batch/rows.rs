@@ -37,15 +37,48 @@ pub struct NewCase<'a> {
 }
 
 /// What lists filter on that changes with a case: its tier, whether its SLA clock breached,
-/// the highest supervision level it reached, how often it was brought again.
-fn list_columns(c: &Case) -> [Val; 4] {
+/// the highest supervision level it reached, how often it was brought again, and who and which
+/// places its tasks reached (see [`task_holders`], [`task_places`]).
+fn list_columns(c: &Case) -> [Val; 6] {
     let level = c.supervision.iter().map(|r| i64::from(r.level)).max().unwrap_or(0);
     [
         Val::Text(c.tier.as_str().to_owned()),
         Val::Int(i64::from(c.sla.as_ref().is_some_and(|s| s.breached))),
         Val::Int(level),
         Val::Int(i64::from(c.repeats)),
+        Val::Text(task_holders(c)),
+        Val::Text(task_places(c)),
     ]
+}
+
+/// Everyone who holds or held one of the case's tasks, as `,a,b,` (sorted; empty for none), so
+/// a list's scope is a check of the row it walks rather than a look-up in the tasks table.
+pub fn task_holders(c: &Case) -> String {
+    let set: std::collections::BTreeSet<&str> = c.tasks.iter().filter_map(|t| t.assignee.as_deref()).collect();
+    joined(set)
+}
+
+/// Each department and unit the case's tasks are or were for, as `,dept@unit,dept@,` (an empty
+/// unit: the task is for the whole department).
+pub fn task_places(c: &Case) -> String {
+    let set: std::collections::BTreeSet<String> = c
+        .tasks
+        .iter()
+        .map(|t| format!("{}@{}", t.department, t.unit.as_deref().unwrap_or_default()))
+        .collect();
+    joined(set.iter().map(String::as_str).collect())
+}
+
+fn joined(set: std::collections::BTreeSet<&str>) -> String {
+    if set.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(",");
+    for s in set {
+        out.push_str(s);
+        out.push(',');
+    }
+    out
 }
 
 fn status_name(c: &Case) -> &'static str {
@@ -56,7 +89,7 @@ fn status_name(c: &Case) -> &'static str {
 }
 
 impl Row for NewCase<'_> {
-    const WIDTH: usize = 22;
+    const WIDTH: usize = 24;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
@@ -102,7 +135,7 @@ pub struct ChangedCase<'a> {
 }
 
 impl Row for ChangedCase<'_> {
-    const WIDTH: usize = 17;
+    const WIDTH: usize = 19;
     fn values(&self) -> Vec<Val> {
         let l = self.loaded;
         let c = &l.case;
