@@ -48,14 +48,31 @@ fn named(def: &CaseTypeFile, cmd: &Command) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether a command could name a file at all: an `Attach`, or fields holding a value of a
+/// reference's form. Most commands do not, and cost nothing more.
+fn may_name_files(cmd: &Command) -> bool {
+    let is_ref = |v: &Value| v.as_str().is_some_and(|s| crate::attachment::is_reference(s.trim()));
+    match cmd {
+        Command::Attach { .. } => true,
+        Command::Open { fields, .. } | Command::Act { fields, .. } => fields.values().any(|v| match v {
+            Value::Array(a) => a.iter().any(is_ref),
+            v => is_ref(v),
+        }),
+        _ => false,
+    }
+}
+
 /// The definition a job runs against, as [`load`] can tell before deciding.
-fn def_of(shared: &Shared, job: &Job, cases: &HashMap<String, LoadedCase>) -> Option<CaseTypeFile> {
+fn def_of(
+    shared: &Shared,
+    job: &Job,
+    cases: &HashMap<String, LoadedCase>,
+) -> Option<std::sync::Arc<crate::core::definition::CompiledCaseType>> {
     let defs = shared.definitions();
-    let def = match cases.get(&job.case_id) {
+    match cases.get(&job.case_id) {
         Some(l) => defs.get(&l.case.case_type, l.case.definition_version),
         None => defs.current(job.case_type.as_deref()?),
-    };
-    def.map(|d| d.def.clone())
+    }
 }
 
 /// Step 1's part: every file the batch's commands name, as stored.
@@ -66,15 +83,9 @@ pub(super) async fn load(
     cases: &HashMap<String, LoadedCase>,
 ) -> Result<HashMap<String, Attachment>, Abort> {
     let mut ids: Vec<String> = Vec::new();
-    for job in batch {
-        if !matches!(
-            job.command,
-            Command::Open { .. } | Command::Act { .. } | Command::Attach { .. }
-        ) {
-            continue;
-        }
+    for job in batch.iter().filter(|j| may_name_files(&j.command)) {
         if let Some(def) = def_of(shared, job, cases) {
-            ids.extend(named(&def, &job.command).into_iter().map(|(_, r)| r));
+            ids.extend(named(&def.def, &job.command).into_iter().map(|(_, r)| r));
         }
     }
     if ids.is_empty() {
@@ -95,6 +106,9 @@ fn refused(field: &str, problem: &str) -> EngineError {
 /// Before deciding: the pending files the command would put on its case, or why it cannot.
 pub(super) fn check(def: &CaseTypeFile, job: &Job, read: &Read) -> Result<Vec<String>, EngineError> {
     let mut claims = Vec::new();
+    if !may_name_files(&job.command) {
+        return Ok(claims);
+    }
     for (field, r) in named(def, &job.command) {
         let Some(a) = read.files.get(&r) else {
             return Err(refused(
