@@ -396,7 +396,7 @@ pub async fn show(
     let loc = lang.tag();
     let org = s.engine.org();
     let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
-        return super::error_page(StatusCode::CONFLICT, "the case's definition version is not deployed");
+        return super::error_page(StatusCode::CONFLICT, t(lang, "error.no_definition"));
     };
     let d = &def.def;
     let unmasked = reveal || access::sees_personal_data(org, &actor);

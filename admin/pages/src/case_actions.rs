@@ -90,7 +90,7 @@ pub async fn act(
         Err(e) => return super::refusal_page(e),
     };
     let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
-        return super::error_page(StatusCode::CONFLICT, "the case's definition version is not deployed");
+        return super::error_page(StatusCode::CONFLICT, t(ctx.lang, "error.no_definition"));
     };
     // The action's files, with those the case already holds in the same fields.
     let received = super::case_files::receive_form(&s, &actor, &def.def, Some(&case), &mut data, ctx.lang).await;

@@ -80,7 +80,7 @@ pub async fn page(
     let loc = lang.tag();
     let org = s.engine.org();
     let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
-        return super::error_page(StatusCode::CONFLICT, "the case's definition version is not deployed");
+        return super::error_page(StatusCode::CONFLICT, t(ctx.lang, "error.no_definition"));
     };
     let d = &def.def;
     let unmasked = yimen_service::access::sees_personal_data(org, &actor);

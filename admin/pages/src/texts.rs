@@ -233,6 +233,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("error.no_case", "没有这个案件。", "There is no such case."),
     (
+        "error.no_definition",
+        "这个案件所用的流程版本未部署，请联系系统管理员。",
+        "The workflow version this case runs on is not deployed; ask an administrator.",
+    ),
+    (
         "error.no_case_type",
         "没有这个事项类型。",
         "There is no such case type.",
