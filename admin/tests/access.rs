@@ -37,6 +37,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/cases/{id}/notifications", "signed_in"),
     ("POST", "/api/v1/supervision/{record}/answer", "signed_in"),
     ("POST", "/api/v1/supervision/{record}/review", "oversight"),
+    ("POST", "/api/v1/cases/search", "signed_in"),
     ("POST", "/api/v1/attachments", "signed_in"),
     ("GET", "/api/v1/cases/{id}/attachments", "signed_in"),
     ("POST", "/api/v1/cases/{id}/attachments", "signed_in"),

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use yimen_engine::core::Command;
 use yimen_engine::runtime::EngineError;
@@ -214,12 +214,94 @@ pub async fn list(
     User(actor): User,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<axum::response::Response, ApiError> {
-    use yimen_service::list::{self, Format};
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
+    answer(s, actor, &pairs).await
+}
+
+/// `POST /api/v1/cases/search`: the filters of `GET /api/v1/cases` in a JSON body, so a phone
+/// or ID number searched for never sits in a URL (and so in no proxy's or browser's log).
+#[derive(Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    #[schemars(length(max = 200))]
+    q: Option<String>,
+    /// A citizen's phone number, ID number or name, whole (roles that see personal data only).
+    #[schemars(length(max = 200))]
+    person: Option<String>,
+    #[schemars(length(max = 200))]
+    citizen_of: Option<String>,
+    #[schemars(length(max = 200))]
+    person_ref: Option<String>,
+    #[schemars(length(max = 200))]
+    number: Option<String>,
+    #[schemars(length(max = 200))]
+    state: Option<String>,
+    #[schemars(length(max = 200))]
+    case_type: Option<String>,
+    #[schemars(length(max = 200))]
+    department: Option<String>,
+    #[schemars(length(max = 200))]
+    unit: Option<String>,
+    #[schemars(length(max = 200))]
+    channel: Option<String>,
+    #[schemars(length(max = 200))]
+    cursor: Option<String>,
+    #[schemars(length(max = 40))]
+    opened_from: Option<String>,
+    #[schemars(length(max = 40))]
+    opened_to: Option<String>,
+    #[schemars(length(max = 40))]
+    closed_from: Option<String>,
+    #[schemars(length(max = 40))]
+    closed_to: Option<String>,
+    #[schemars(length(max = 10))]
+    status: Option<String>,
+    #[schemars(length(max = 20))]
+    tier: Option<String>,
+    overdue: Option<bool>,
+    #[schemars(range(min = 1, max = 3))]
+    supervision_level: Option<i64>,
+    #[schemars(range(min = 1, max = 1000))]
+    repeats: Option<i64>,
+    #[schemars(length(max = 10))]
+    sort: Option<String>,
+    #[schemars(range(min = 1, max = 200))]
+    limit: Option<i64>,
+    #[schemars(length(max = 10))]
+    format: Option<String>,
+}
+
+pub async fn search(
+    State(s): State<Arc<AppState>>,
+    User(actor): User,
+    body: Body<SearchBody>,
+) -> Result<axum::response::Response, ApiError> {
+    // The same parameters as the query string's, read by the same rules.
+    let pairs: Vec<(String, String)> = match serde_json::to_value(&body.value) {
+        Ok(Value::Object(m)) => m
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Value::Null => None,
+                Value::String(t) => Some((k, t)),
+                other => Some((k, other.to_string())),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    answer(s, actor, &pairs).await
+}
+
+/// A list as the API answers it, from its parameters.
+async fn answer(
+    s: Arc<AppState>,
+    actor: yimen_engine::core::Actor,
+    pairs: &[(String, String)],
+) -> Result<axum::response::Response, ApiError> {
+    use yimen_service::list::{self, Format};
     // A bad filter is a bad query, as everywhere in the API (400, every problem named).
-    let req = list::parse(&s, &pairs).map_err(|p| {
+    let req = list::parse(&s, pairs).map_err(|p| {
         let e = list::refusal(&p);
         ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.detail())
     })?;
@@ -239,7 +321,12 @@ pub async fn list(
                 })
                 .collect();
             let next = page.next.map(|c| c.encode());
-            Ok(Json(json!({"cases": cases, "next_cursor": next})).into_response())
+            let mut doc = json!({"cases": cases, "next_cursor": next});
+            // The person as the next pages may name them without their number.
+            if let Some(p) = &req.query.person {
+                doc["person_ref"] = json!(s.engine.store().person_ref(p));
+            }
+            Ok(Json(doc).into_response())
         }
         Format::Csv => Ok(yimen_http::export::csv(s, actor, req.query, lang).await?),
         Format::Xlsx => Ok(yimen_http::export::xlsx(s, actor, req.query, lang).await?),

@@ -60,6 +60,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/api/v1/matters", SignedIn, "The matter catalogue", matters)
         .add(Method::POST, "/api/v1/cases", SignedIn, "Open a case", cases::open)
         .add(Method::GET, "/api/v1/cases", SignedIn, "The cases the caller may see: filters, search, pages, CSV and XLSX", cases::list)
+        .add(Method::POST, "/api/v1/cases/search", SignedIn, "The same list, its filters in the body (a searched phone or ID number never in a URL)", cases::search)
         .add(Method::GET, "/api/v1/cases/{id}", SignedIn, "A case with its history", cases::get)
         .add(Method::POST, "/api/v1/cases/{id}/reveal", SignedIn, "A case's personal data, unmasked (audited)", cases::reveal)
         .add(Method::POST, "/api/v1/cases/{id}/actions/{action}", SignedIn, "Take an action", cases::act)

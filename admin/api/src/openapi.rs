@@ -14,6 +14,7 @@ pub fn request_body(method: &str, path: &str) -> Option<Value> {
     let s = match (method, path) {
         ("POST", "/api/v1/session") => schema_for!(super::session::SignIn),
         ("POST", "/api/v1/cases") => schema_for!(super::cases::OpenBody),
+        ("POST", "/api/v1/cases/search") => schema_for!(super::cases::SearchBody),
         ("POST", "/api/v1/cases/{id}/reveal") => schema_for!(super::cases::RevealBody),
         ("POST", "/api/v1/cases/{id}/actions/{action}") => schema_for!(super::cases::ActBody),
         ("POST", "/api/v1/cases/{id}/comments") => schema_for!(super::cases::CommentBody),
@@ -196,7 +197,11 @@ fn responses(r: &RouteInfo) -> Map<String, Value> {
             problem_response("Not allowed for this role, no CSRF token, or a bad report token"),
         );
     }
-    let finds = r.path.contains('{') || matches!(r.path, "/api/v1/deliveries/retry" | "/api/v1/sms/reports");
+    let finds = r.path.contains('{')
+        || matches!(
+            r.path,
+            "/api/v1/deliveries/retry" | "/api/v1/sms/reports" | "/api/v1/cases/search" | "/api/v1/cases"
+        );
     if finds {
         add(
             "404",
