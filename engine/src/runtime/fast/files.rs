@@ -20,7 +20,7 @@ use crate::store::sealed::CaseKey;
 /// The files a command names: (field, reference) pairs, for fields that hold files.
 fn named(def: &CaseTypeFile, cmd: &Command) -> Vec<(String, String)> {
     let fields = match cmd {
-        Command::Open { fields, .. } | Command::Act { fields, .. } => fields,
+        Command::Open { fields, .. } | Command::Act { fields, .. } | Command::Repeat { fields, .. } => fields,
         Command::Attach { field, attachments } => {
             return attachments
                 .iter()
@@ -54,10 +54,12 @@ fn may_name_files(cmd: &Command) -> bool {
     let is_ref = |v: &Value| v.as_str().is_some_and(|s| crate::attachment::is_reference(s.trim()));
     match cmd {
         Command::Attach { .. } => true,
-        Command::Open { fields, .. } | Command::Act { fields, .. } => fields.values().any(|v| match v {
-            Value::Array(a) => a.iter().any(is_ref),
-            v => is_ref(v),
-        }),
+        Command::Open { fields, .. } | Command::Act { fields, .. } | Command::Repeat { fields, .. } => {
+            fields.values().any(|v| match v {
+                Value::Array(a) => a.iter().any(is_ref),
+                v => is_ref(v),
+            })
+        }
         _ => false,
     }
 }

@@ -367,3 +367,82 @@ fn decisions_are_deterministic() {
     let b = act(&d, &c, "start_mediation", "clerk_wang", json!({}), "2026-09-28T11:00").expect("ok");
     assert_eq!(a, b);
 }
+
+fn open_medical() -> (CompiledCaseType, Case) {
+    let d = def("medical_dispute");
+    let cmd = Command::Open {
+        case_id: "m1".into(),
+        channel: "window_medical".into(),
+        fields: fields(
+            json!({"patient": "林某", "patient_phone": "13700137000", "hospital": "某医院", "facts": "术后感染"}),
+        ),
+        unit: None,
+        number: None,
+    };
+    let out = decide_at(&d, &org(), None, &cmd, &user("mediator_zhao"), at("2026-09-28T10:00")).expect("opens");
+    (d, out.case)
+}
+
+const FILE_A: &str = "att_0000000000000000000000000000000a";
+const FILE_B: &str = "att_0000000000000000000000000000000b";
+
+#[test]
+fn files_join_a_field_a_download_changes_nothing_and_a_repeat_brings_its_files() {
+    let (d, c) = open_medical();
+    let who = user("mediator_zhao");
+    let now = at("2026-09-29T10:00");
+    let attach = |c: &Case, field: &str, refs: &[&str]| {
+        let cmd = Command::Attach {
+            field: field.into(),
+            attachments: refs.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        decide_at(&d, &org(), Some(c), &cmd, &who, now)
+    };
+    let one = attach(&c, "appraisal_report", &[FILE_A]).expect("attaches");
+    assert_eq!(one.case.fields["appraisal_report"], json!([FILE_A]));
+    assert_eq!(one.case.version, c.version + 1);
+    assert!(
+        matches!(&one.events[0].kind, EventKind::Attached { attachments, .. } if attachments == &vec![FILE_A.to_owned()])
+    );
+    // Again the same file: nothing new. A text field, a malformed reference: refused.
+    assert!(attach(&one.case, "appraisal_report", &[FILE_A]).is_err());
+    assert!(matches!(
+        attach(&one.case, "facts", &[FILE_B]),
+        Err(Rejection::InvalidField { .. })
+    ));
+    assert!(matches!(
+        attach(&one.case, "appraisal_report", &["../x"]),
+        Err(Rejection::InvalidField { .. })
+    ));
+    // More than `max_files` (5 for this field) is refused.
+    let many: Vec<String> = (0..5).map(|i| format!("att_{i:032x}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert!(matches!(
+        attach(&one.case, "appraisal_report", &many),
+        Err(Rejection::InvalidField { .. })
+    ));
+
+    // A download is recorded, and neither the version nor the last change moves.
+    let read = Command::RecordDownload {
+        attachment: FILE_A.into(),
+    };
+    let r = decide_at(&d, &org(), Some(&one.case), &read, &who, at("2026-09-30T10:00")).expect("records");
+    assert_eq!(
+        (r.case.version, r.case.updated_at),
+        (one.case.version, one.case.updated_at)
+    );
+    assert!(matches!(&r.events[0].kind, EventKind::AttachmentDownloaded { attachment } if attachment == FILE_A));
+    let unknown = Command::RecordDownload {
+        attachment: FILE_B.into(),
+    };
+    assert!(decide_at(&d, &org(), Some(&one.case), &unknown, &who, now).is_err());
+
+    // A repeat of the matter brings its files into the open case's field.
+    let repeat = Command::Repeat {
+        channel: "window_medical".into(),
+        fields: fields(json!({"patient": "林某", "appraisal_report": [FILE_B, FILE_A]})),
+    };
+    let r = decide_at(&d, &org(), Some(&one.case), &repeat, &who, now).expect("links");
+    assert_eq!(r.case.fields["appraisal_report"], json!([FILE_A, FILE_B]));
+    assert_eq!(r.case.repeats, 1);
+}
