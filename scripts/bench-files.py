@@ -120,7 +120,7 @@ def main():
     tmp = tempfile.mkdtemp()
     db = a.db or f"sqlite://{tmp}/files.db"
     port = 20000 + os.getpid() % 20000
-    env = dict(os.environ, YIMEN_MASTER_KEY_FILE=f"{tmp}/master.key")
+    env = dict(os.environ, YIMEN_MASTER_KEY_FILE=f"{tmp}/master.key", YIMEN_UPLOADS_PER_MINUTE="100000000")
     server = subprocess.Popen([a.yimen, "serve", "--db", db, "--bind", f"127.0.0.1:{port}"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -25,6 +25,7 @@ pub fn yimen(exe: &str) -> Command {
         .env_remove("YIMEN_WORKFLOWS")
         .env_remove("YIMEN_BIND")
         .env("YIMEN_OPENINGS_PER_MINUTE", "100000000")
+        .env("YIMEN_UPLOADS_PER_MINUTE", "100000000")
         .env("YIMEN_SIGN_INS_PER_MINUTE", "100000000");
     cmd
 }

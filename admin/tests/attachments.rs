@@ -589,3 +589,64 @@ async fn the_case_page_hides_a_personal_file_from_a_role_that_does_not_see_perso
         "{backend}: the mediator's field counts the file"
     );
 }
+
+per_backend!(an_account_uploading_too_many_files_in_a_minute_is_told_to_wait_and_others_are_not);
+async fn an_account_uploading_too_many_files_in_a_minute_is_told_to_wait_and_others_are_not(backend: &str) {
+    let limits = yimen_service::limits::LimitSettings {
+        uploads_per_minute: 3,
+        openings_per_minute: 1_000_000,
+        sign_ins_per_minute: 1_000_000,
+        ..Default::default()
+    };
+    let app = App::on_with(backend, limits).await;
+    let good = photo();
+    let before = stored_files(&app).await;
+    // Two files, then one: three within the quota.
+    let (status, body) = upload(
+        &app,
+        "grid_chen",
+        "grid_event",
+        "photo",
+        &[("a.png", "image/png", &good), ("b.png", "image/png", &good)],
+    )
+    .await;
+    assert_eq!(status, 201, "{backend}: {body}");
+    let (status, _) = upload(
+        &app,
+        "grid_chen",
+        "grid_event",
+        "photo",
+        &[("c.png", "image/png", &good)],
+    )
+    .await;
+    assert_eq!(status, 201, "{backend}");
+    // The fourth is refused with how long to wait, and nothing more is stored.
+    let parts = multipart(&[], &[("file", "d.png", "image/png", &good)]);
+    let (status, headers, body) = app
+        .raw(
+            "grid_chen",
+            "POST",
+            "/api/v1/attachments?case_type=grid_event&field=photo",
+            &content_type(),
+            parts,
+        )
+        .await;
+    assert_eq!(status.as_u16(), 429, "{backend}: {}", String::from_utf8_lossy(&body));
+    let wait: u64 = headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{backend}: {wait}");
+    assert_eq!(stored_files(&app).await, before + 3, "{backend}");
+    // Another account has its own quota.
+    let (status, _) = upload(
+        &app,
+        "handler_li",
+        "grid_event",
+        "photo",
+        &[("e.png", "image/png", &good)],
+    )
+    .await;
+    assert_eq!(status, 201, "{backend}");
+}

@@ -22,6 +22,7 @@ async fn server(max_connections: usize) -> (std::net::SocketAddr, tokio::sync::o
         max_connections,
         sign_ins_per_minute: 1_000,
         openings_per_minute: 1_000,
+        uploads_per_minute: 1_000,
     };
     let app = App::start_with(settings.clone()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -96,7 +96,11 @@ pub async fn receive_form(
         match files::receive(s, actor, &def.id, fid, sent, kept.max(held)).await {
             Ok(got) => form.fields.extend(got.into_iter().map(|r| (key.clone(), r.id))),
             Err(ReceiveError::Refused(list)) => refused.push((fid.clone(), refusal_text(lang, &list))),
-            Err(ReceiveError::Other(e)) => refused.push((fid.clone(), e.detail().to_owned())),
+            Err(ReceiveError::Other(e)) => {
+                let known = super::i18n::problem(lang, e.code());
+                let said = if known.is_empty() { e.detail() } else { known };
+                refused.push((fid.clone(), said.to_owned()));
+            }
         }
     }
     if refused.is_empty() { Ok(()) } else { Err(refused) }

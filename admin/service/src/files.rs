@@ -226,6 +226,16 @@ pub async fn receive(
 ) -> Result<Vec<Received>, ReceiveError> {
     let f = field_of(s, case_type, field)?;
     let personal = f.is_personal();
+    // Every file counts against the account's quota, refused or not.
+    for _ in &files {
+        if let Err(wait) = s.limits.upload(&actor.id) {
+            return Err(Error::too_many(
+                wait.0,
+                format!("too many files uploaded with this account; try again in {} s", wait.0),
+            )
+            .into());
+        }
+    }
     let mut refused = Vec::new();
     if held + files.len() > f.file_limit() {
         refused.push(Refused {

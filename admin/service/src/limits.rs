@@ -18,6 +18,9 @@ pub struct LimitSettings {
     pub sign_ins_per_minute: u32,
     /// Cases opened per minute with one account or API token (intake pages, API, Open311).
     pub openings_per_minute: u32,
+    /// Files uploaded per minute with one account or API token (so one account cannot fill the
+    /// store's disk).
+    pub uploads_per_minute: u32,
     /// The longest time a client may take to send a request's headers.
     pub header_timeout: Duration,
     /// The longest time a client may take to send a request's body.
@@ -31,6 +34,7 @@ impl Default for LimitSettings {
         Self {
             sign_ins_per_minute: 20,
             openings_per_minute: 600,
+            uploads_per_minute: 120,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             max_connections: 1024,
@@ -72,6 +76,7 @@ pub struct Limits {
     pub settings: LimitSettings,
     sign_ins: Keyed<IpAddr>,
     openings: Keyed<String>,
+    uploads: Keyed<String>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -101,6 +106,7 @@ impl Limits {
         Self {
             sign_ins: Keyed::per_minute(settings.sign_ins_per_minute),
             openings: Keyed::per_minute(settings.openings_per_minute),
+            uploads: Keyed::per_minute(settings.uploads_per_minute),
             settings,
         }
     }
@@ -115,6 +121,11 @@ impl Limits {
     /// One case opened by the account `who` (a token acts as its account).
     pub fn opening(&self, who: &str) -> Result<(), RetryAfter> {
         self.openings.check(&who.to_owned()).map_err(retry)
+    }
+
+    /// One file uploaded by account `who`.
+    pub fn upload(&self, who: &str) -> Result<(), RetryAfter> {
+        self.uploads.check(&who.to_owned()).map_err(retry)
     }
 }
 

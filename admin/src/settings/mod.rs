@@ -59,6 +59,7 @@ pub struct ServeArgs {
 pub const VARIABLES: &[(&str, &str)] = &[
     ("YIMEN_SIGN_INS_PER_MINUTE", "limits.sign_ins_per_minute"),
     ("YIMEN_OPENINGS_PER_MINUTE", "limits.openings_per_minute"),
+    ("YIMEN_UPLOADS_PER_MINUTE", "limits.uploads_per_minute"),
     ("YIMEN_HEADER_TIMEOUT_SECS", "limits.header_timeout_secs"),
     ("YIMEN_BODY_TIMEOUT_SECS", "limits.body_timeout_secs"),
     ("YIMEN_MAX_CONNECTIONS", "limits.max_connections"),
@@ -115,6 +116,7 @@ struct ConfigFile {
 struct LimitsFile {
     sign_ins_per_minute: Option<u32>,
     openings_per_minute: Option<u32>,
+    uploads_per_minute: Option<u32>,
     header_timeout_secs: Option<u64>,
     body_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
@@ -342,6 +344,9 @@ fn limits(src: &Source<'_>, f: &LimitsFile) -> anyhow::Result<LimitSettings> {
                 "cases",
             )?
             .unwrap_or(d.openings_per_minute),
+        uploads_per_minute: src
+            .pick("YIMEN_UPLOADS_PER_MINUTE", f.uploads_per_minute, 1..=u32::MAX, "files")?
+            .unwrap_or(d.uploads_per_minute),
         header_timeout: src
             .pick("YIMEN_HEADER_TIMEOUT_SECS", f.header_timeout_secs, 1..=3600, "seconds")?
             .map_or(d.header_timeout, secs),
@@ -437,6 +442,7 @@ impl Display for Settings {
         let l = &self.limits;
         writeln!(f, "limits.sign_ins_per_minute = {}", l.sign_ins_per_minute)?;
         writeln!(f, "limits.openings_per_minute = {}", l.openings_per_minute)?;
+        writeln!(f, "limits.uploads_per_minute = {}", l.uploads_per_minute)?;
         writeln!(f, "limits.header_timeout_secs = {}", l.header_timeout.as_secs())?;
         writeln!(f, "limits.body_timeout_secs = {}", l.body_timeout.as_secs())?;
         writeln!(f, "limits.max_connections = {}", l.max_connections)?;

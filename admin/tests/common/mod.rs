@@ -126,6 +126,7 @@ fn generous() -> yimen_service::limits::LimitSettings {
     yimen_service::limits::LimitSettings {
         sign_ins_per_minute: 1_000_000,
         openings_per_minute: 1_000_000,
+        uploads_per_minute: 1_000_000,
         ..Default::default()
     }
 }
