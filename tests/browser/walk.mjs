@@ -224,6 +224,9 @@ try {
   expect(await fitsGrid(), 'the intake form with a refused file fits a 390 px screen');
   await shot(grid.page, 'intake-file-refused');
   await grid.page.setInputFiles('input[name="file.photo"]', [{ name: '现场.png', mimeType: 'image/png', buffer: photo }]);
+  const picker = grid.page.locator('label', { has: grid.page.locator('input[name="file.photo"]') });
+  expect(await picker.locator('.file-button', { hasText: '选择文件' }).isVisible(), 'the file button speaks the page\'s language');
+  expect((await picker.locator('.file-names').textContent()).trim() === '现场.png', 'the chosen file is named beside the button');
   await grid.page.click('form.intake button.primary');
   await grid.page.waitForLoadState();
   expect(/\/cases\/[^/?]+\?done=opened/.test(grid.page.url()), `reporting with a photo opens the case: ${grid.page.url()}`);

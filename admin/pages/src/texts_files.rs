@@ -6,6 +6,8 @@ pub const FILE_TEXTS: &[(&str, &str, &str)] = &[
     ("case.files.none", "尚未上传文件", "No files yet"),
     ("case.files.add", "添加文件", "Add files"),
     ("case.files.upload", "上传", "Upload"),
+    ("files.choose", "选择文件", "Choose files"),
+    ("files.none_chosen", "未选择文件", "No file chosen"),
     ("done.attached", "文件已上传", "The files were added"),
     ("ev.attached", "添加附件", "Files added"),
     ("ev.downloaded", "下载附件", "File downloaded"),

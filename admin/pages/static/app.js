@@ -1,5 +1,15 @@
 // Small conveniences; every page works without this script.
 "use strict";
+// With the script, a file input speaks the page's language (without it, the browser's own).
+document.documentElement.classList.add("js");
+document.addEventListener("change", function (e) {
+  var input = e.target;
+  if (!input.matches || !input.matches("input.file-input")) return;
+  var names = input.parentNode.querySelector(".file-names");
+  if (!names) return;
+  var list = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+  names.textContent = list.length ? list.join(document.documentElement.lang === "en" ? ", " : "、") : names.dataset.none;
+});
 document.addEventListener("click", function (e) {
   // The receipt's print button (without script, the browser's own Print does the same).
   if (e.target.closest && e.target.closest("[data-print]")) {
