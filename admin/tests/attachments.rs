@@ -6,75 +6,9 @@
 
 mod common;
 
+use common::files::{content_type, grid_event, multipart, open_medical, pdf, photo, stored_files, upload};
 use common::{App, per_backend};
 use serde_json::{Value, json};
-
-const BOUNDARY: &str = "yimen-test-boundary-7f3a";
-
-/// A multipart body: text parts, then file parts (part name, file name, declared type, bytes).
-fn multipart(texts: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (k, v) in texts {
-        out.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    for (part, name, ty, bytes) in files {
-        out.extend(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{name}\"\r\nContent-Type: {ty}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        out.extend(*bytes);
-        out.extend(b"\r\n");
-    }
-    out.extend(format!("--{BOUNDARY}--\r\n").as_bytes());
-    out
-}
-
-fn content_type() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
-}
-
-/// A real photo: a 640×480 PNG with a gradient.
-fn photo() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
-    out.into_inner()
-}
-
-fn pdf(text: &str) -> Vec<u8> {
-    format!("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% {text}\ntrailer << /Root 1 0 R >>\n%%EOF\n").into_bytes()
-}
-
-async fn upload(app: &App, user: &str, case_type: &str, field: &str, files: &[(&str, &str, &[u8])]) -> (u16, Value) {
-    let parts: Vec<(&str, &str, &str, &[u8])> = files.iter().map(|(n, t, b)| ("file", *n, *t, *b)).collect();
-    let (status, _, body) = app
-        .raw(
-            user,
-            "POST",
-            &format!("/api/v1/attachments?case_type={case_type}&field={field}"),
-            &content_type(),
-            multipart(&[], &parts),
-        )
-        .await;
-    let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    (status.as_u16(), v)
-}
-
-async fn stored_files(app: &App) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM attachments")
-        .fetch_one(app.engine.store().pool())
-        .await
-        .expect("count");
-    n
-}
-
-fn grid_event(photos: &[&str]) -> Value {
-    json!({"case_type": "grid_event", "channel": "grid_report", "fields": {
-        "reporter": "陈网格", "location": "沈家门渔港路12号", "category": "safety",
-        "description": "路灯杆倾斜，有倒塌危险", "photo": photos}})
-}
 
 per_backend!(a_photo_goes_up_with_the_case_comes_down_whole_and_its_download_is_recorded);
 async fn a_photo_goes_up_with_the_case_comes_down_whole_and_its_download_is_recorded(backend: &str) {
@@ -328,18 +262,7 @@ async fn every_bad_file_is_refused_at_once_and_nothing_is_stored(backend: &str) 
 per_backend!(a_personal_file_is_sealed_hidden_from_roles_without_personal_data_and_erased_with_the_case);
 async fn a_personal_file_is_sealed_hidden_from_roles_without_personal_data_and_erased_with_the_case(backend: &str) {
     let app = App::on(backend).await;
-    let r = app
-        .json(
-            "mediator_zhao",
-            "POST",
-            "/api/v1/cases",
-            json!({"case_type": "medical_dispute", "channel": "window_medical", "fields": {
-                "patient": "林某", "patient_phone": "13700137000", "hospital": "普陀区人民医院",
-                "facts": "术后感染，患方要求赔偿"}}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{backend}: {}", r.body);
-    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let id = open_medical(&app, "术后感染，患方要求赔偿").await;
     let secret = "林某鉴定结论：医疗过错参与度40%";
     let body = multipart(
         &[("field", "appraisal_report")],
@@ -448,146 +371,6 @@ async fn a_personal_file_is_sealed_hidden_from_roles_without_personal_data_and_e
         )
         .await;
     assert_eq!(status.as_u16(), 404, "{backend}");
-}
-
-per_backend!(the_pages_take_a_photo_at_intake_show_its_thumbnail_and_say_what_is_wrong_with_a_bad_one);
-async fn the_pages_take_a_photo_at_intake_show_its_thumbnail_and_say_what_is_wrong_with_a_bad_one(backend: &str) {
-    let app = App::on(backend).await;
-    let texts = [
-        ("channel", "grid_report"),
-        ("f.reporter", "陈网格"),
-        ("f.location", "沈家门渔港路12号"),
-        ("f.category", "safety"),
-        ("f.description", "路灯杆倾斜"),
-    ];
-    let before = stored_files(&app).await;
-    // A file that only claims to be a photo: the form comes back with the problem beside the
-    // field in Chinese, and no case is opened.
-    let bad = multipart(&texts, &[("file.photo", "现场.png", "image/png", &pdf("不是照片"))]);
-    let (status, _, page) = app
-        .raw("grid_chen", "POST", "/intake/grid_event", &content_type(), bad)
-        .await;
-    let page = String::from_utf8_lossy(&page).into_owned();
-    assert_eq!(status.as_u16(), 422, "{backend}: {page}");
-    assert!(
-        page.contains("现场.png：文件名表明是PNG 图片，但内容是PDF 文件"),
-        "{backend}: the problem is said beside the field: {page}"
-    );
-    assert_eq!(stored_files(&app).await, before, "{backend}");
-    let (cases,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
-        .fetch_one(app.engine.store().pool())
-        .await
-        .expect("count");
-    assert_eq!(cases, 0, "{backend}: no case was opened");
-
-    // The real photo: the case opens with it, the page shows its thumbnail and name.
-    let good = multipart(&texts, &[("file.photo", "现场.png", "image/png", &photo())]);
-    let (status, headers, _) = app
-        .raw("grid_chen", "POST", "/intake/grid_event", &content_type(), good)
-        .await;
-    assert_eq!(status.as_u16(), 303, "{backend}");
-    let to = headers["location"].to_str().expect("location").to_owned();
-    let id = to
-        .trim_start_matches("/cases/")
-        .split('?')
-        .next()
-        .expect("id")
-        .to_owned();
-    let page = app.send(Some("grid_chen"), "GET", &format!("/cases/{id}"), None).await;
-    assert_eq!(page.status, 200, "{backend}");
-    let file = app.engine.store().attachments_of(&id).await.expect("files")[0]
-        .id
-        .clone();
-    assert!(
-        page.body
-            .contains(&format!("<img src=\"/cases/{id}/attachments/{file}/thumbnail\"")),
-        "{backend}: the thumbnail is on the page"
-    );
-    assert!(
-        page.body.contains("现场.png") && page.body.contains("附件"),
-        "{backend}"
-    );
-    let text = regex::Regex::new("<[^>]*>").expect("re").replace_all(&page.body, "");
-    assert!(
-        !text.contains("att_"),
-        "{backend}: no raw reference is shown as text: {text}"
-    );
-
-    // A page download is recorded like an API one, and the history names the file.
-    let (status, _, bytes) = app
-        .raw(
-            "grid_chen",
-            "GET",
-            &format!("/cases/{id}/attachments/{file}"),
-            "text/plain",
-            Vec::new(),
-        )
-        .await;
-    assert_eq!(status.as_u16(), 200, "{backend}");
-    assert_eq!(bytes, photo(), "{backend}");
-    let page = app.send(Some("grid_chen"), "GET", &format!("/cases/{id}"), None).await;
-    assert!(
-        page.body.contains("下载附件") && page.body.matches("现场.png").count() >= 2,
-        "{backend}: the history names the downloaded file"
-    );
-}
-
-per_backend!(the_case_page_hides_a_personal_file_from_a_role_that_does_not_see_personal_data);
-async fn the_case_page_hides_a_personal_file_from_a_role_that_does_not_see_personal_data(backend: &str) {
-    let app = App::on(backend).await;
-    let r = app
-        .json(
-            "mediator_zhao",
-            "POST",
-            "/api/v1/cases",
-            json!({"case_type": "medical_dispute", "channel": "window_medical", "fields": {
-                "patient": "林某", "patient_phone": "13700137000", "hospital": "普陀区人民医院",
-                "facts": "术后感染"}}),
-        )
-        .await;
-    let id = r.json()["id"].as_str().expect("id").to_owned();
-    let body = multipart(
-        &[("field", "appraisal_report")],
-        &[("file", "林某鉴定意见.pdf", "application/pdf", &pdf("结论"))],
-    );
-    let (status, headers, _) = app
-        .raw(
-            "mediator_zhao",
-            "POST",
-            &format!("/cases/{id}/attachments"),
-            &content_type(),
-            body,
-        )
-        .await;
-    assert_eq!(status.as_u16(), 303, "{backend}");
-    assert!(
-        headers["location"]
-            .to_str()
-            .expect("to")
-            .ends_with("done=attached#files"),
-        "{backend}"
-    );
-    let theirs = app
-        .send(Some("mediator_zhao"), "GET", &format!("/cases/{id}"), None)
-        .await;
-    assert!(theirs.body.contains("林某鉴定意见.pdf"), "{backend}");
-    let sup = app
-        .send(Some("supervisor_han"), "GET", &format!("/cases/{id}"), None)
-        .await;
-    assert_eq!(sup.status, 200, "{backend}");
-    assert!(
-        !sup.body.contains("鉴定意见.pdf") && !sup.body.contains("/attachments/att_"),
-        "{backend}: {}",
-        sup.body
-    );
-    assert!(
-        sup.body.contains("含个人信息的附件，已隐藏"),
-        "{backend}: the field says its files are hidden"
-    );
-    assert!(
-        theirs.body.contains("1 个文件"),
-        "{backend}: the mediator's field counts the file"
-    );
 }
 
 per_backend!(an_account_uploading_too_many_files_in_a_minute_is_told_to_wait_and_others_are_not);

@@ -144,25 +144,13 @@ async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, req: Requ
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
         let ok = if header.is_some() {
             header == Some(s.csrf.as_str())
-        } else if is_form(&parts.headers) {
-            let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-                Ok(b) => b,
-                Err(_) => {
-                    return refuse(
-                        api,
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        "the form is too large",
-                        &target,
-                    );
-                }
-            };
-            let ok = form_field(&bytes, "csrf").as_deref() == Some(s.csrf.as_str());
-            body = Body::from(bytes);
-            ok
-        } else if crate::upload::takes_files(&parts.method, parts.uri.path(), &parts.headers) {
-            // The body reader has already taken it in whole within the upload limit.
-            let Ok(bytes) = axum::body::to_bytes(body, crate::UPLOAD_MAX_BODY).await else {
+        } else if is_form(&parts.headers) || crate::upload::takes_files(&parts.method, parts.uri.path(), &parts.headers)
+        {
+            // The body reader has already taken it in whole within the route's limit; a form's
+            // token is its `csrf` field, URL-encoded or a multipart part.
+            let form = is_form(&parts.headers);
+            let limit = if form { MAX_BODY } else { crate::UPLOAD_MAX_BODY };
+            let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
                 return refuse(
                     api,
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -171,7 +159,11 @@ async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, req: Requ
                     &target,
                 );
             };
-            let csrf = crate::upload::multipart_field(&parts.headers, bytes.clone(), "csrf").await;
+            let csrf = if form {
+                form_field(&bytes, "csrf")
+            } else {
+                crate::upload::multipart_field(&parts.headers, bytes.clone(), "csrf").await
+            };
             body = Body::from(bytes);
             csrf.as_deref() == Some(s.csrf.as_str())
         } else {

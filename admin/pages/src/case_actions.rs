@@ -107,13 +107,10 @@ pub async fn act(
         };
         return show(&s, &ctx, case.id.as_ref(), false, None, Some(f)).await;
     }
+    // The files the case holds stay; the form's join them.
     for (fid, v) in &mut fields {
         if let Value::Array(new) = v {
-            let mut all: Vec<Value> = yimen_engine::core::command::references(&case, fid)
-                .map(|r| Value::String(r.to_owned()))
-                .collect();
-            all.extend(new.drain(..).filter(|r| !all_has(&case, fid, r)));
-            *new = all;
+            *new = yimen_engine::core::command::with_files(&case, fid, new.iter().filter_map(Value::as_str));
         }
     }
     let cmd = Command::Act {
@@ -127,11 +124,6 @@ pub async fn act(
         sent: fields,
     };
     run_seen(&s, &ctx, actor, case.id.as_ref(), cmd, "acted", kept).await
-}
-
-fn all_has(case: &yimen_engine::core::Case, field: &str, r: &Value) -> bool {
-    r.as_str()
-        .is_some_and(|r| yimen_engine::core::command::references(case, field).any(|x| x == r))
 }
 
 pub async fn comment(
@@ -294,7 +286,7 @@ pub async fn upload(
             if status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN {
                 return super::refusal_page(e);
             }
-            let f = fail(e.detail().to_owned(), status);
+            let f = fail(super::case_files::said(ctx.lang, &e), status);
             show(&s, &ctx, &id, false, None, Some(f)).await
         }
     }

@@ -65,6 +65,16 @@ fn problem_text(lang: Lang, r: &Refused) -> String {
     }
 }
 
+/// A refusal other than a file's in the reader's words where its code is known.
+pub fn said(lang: Lang, e: &yimen_service::Error) -> String {
+    let known = super::i18n::problem(lang, e.code());
+    if known.is_empty() {
+        e.detail().to_owned()
+    } else {
+        known.to_owned()
+    }
+}
+
 /// Every refused file's problem, one sentence each.
 pub fn refusal_text(lang: Lang, list: &[Refused]) -> String {
     list.iter()
@@ -96,11 +106,7 @@ pub async fn receive_form(
         match files::receive(s, actor, &def.id, fid, sent, kept.max(held)).await {
             Ok(got) => form.fields.extend(got.into_iter().map(|r| (key.clone(), r.id))),
             Err(ReceiveError::Refused(list)) => refused.push((fid.clone(), refusal_text(lang, &list))),
-            Err(ReceiveError::Other(e)) => {
-                let known = super::i18n::problem(lang, e.code());
-                let said = if known.is_empty() { e.detail() } else { known };
-                refused.push((fid.clone(), said.to_owned()));
-            }
+            Err(ReceiveError::Other(e)) => refused.push((fid.clone(), said(lang, &e))),
         }
     }
     if refused.is_empty() { Ok(()) } else { Err(refused) }

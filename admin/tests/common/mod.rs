@@ -2,6 +2,9 @@
 //! process through its router; one account and API token per role of the organisation.
 #![allow(dead_code)]
 
+#[allow(dead_code)]
+pub mod files;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -18,6 +18,19 @@ pub fn references<'a>(case: &'a Case, field: &str) -> impl Iterator<Item = &'a s
         .filter_map(Value::as_str)
 }
 
+/// The files field `field` of `case` holds, then those of `new` it does not hold yet: what the
+/// field holds once they join it (still to be checked against the field's limit).
+pub fn with_files<'a>(case: &Case, field: &str, new: impl IntoIterator<Item = &'a str>) -> Vec<Value> {
+    let mut all: Vec<Value> = references(case, field).map(|r| Value::String(r.to_owned())).collect();
+    for r in new {
+        let r = Value::String(r.trim().to_owned());
+        if !all.contains(&r) {
+            all.push(r);
+        }
+    }
+    all
+}
+
 pub(super) fn attach(
     cx: &Context<'_>,
     case: &Case,
@@ -46,12 +59,11 @@ pub(super) fn attach(
     if new.is_empty() {
         return Err(Rejection::BadText("no new file to add".into()));
     }
-    let all: Vec<Value> = held
-        .iter()
-        .map(|s| Value::String((*s).to_owned()))
-        .chain(new.iter().cloned().map(Value::String))
-        .collect();
-    let value = check_value(field, f, &Value::Array(all))?;
+    let value = check_value(
+        field,
+        f,
+        &Value::Array(with_files(case, field, new.iter().map(String::as_str))),
+    )?;
     let mut d = note(
         case,
         actor,

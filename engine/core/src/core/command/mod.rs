@@ -3,7 +3,7 @@
 mod act;
 mod answer;
 mod attach;
-pub use attach::references;
+pub use attach::{references, with_files};
 mod claim;
 mod comment;
 mod escalate;

@@ -39,14 +39,7 @@ pub(super) fn repeat(
         let Some(Value::Array(given)) = fields.get(id).map(|v| check_value(id, f, v)).transpose()? else {
             continue;
         };
-        let mut all: Vec<Value> = super::attach::references(case, id)
-            .map(|r| Value::String(r.to_owned()))
-            .collect();
-        for r in given {
-            if !all.contains(&r) {
-                all.push(r);
-            }
-        }
+        let all = super::attach::with_files(case, id, given.iter().filter_map(Value::as_str));
         d.case
             .fields
             .insert(id.clone(), check_value(id, f, &Value::Array(all))?);
