@@ -77,7 +77,7 @@ pub async fn inbox(
     Ok(Json(json!({ "page": page, "per_page": per_page, "tasks": items })))
 }
 
-fn case_of(task: &str) -> Result<&str, ApiError> {
+pub(crate) fn case_of(task: &str) -> Result<&str, ApiError> {
     task.rsplit_once(":t")
         .map(|(c, _)| c)
         .filter(|c| !c.is_empty())
@@ -112,13 +112,23 @@ pub async fn claim(
     Ok(Json(yimen_service::cases::shown(&s, &actor, &out.case)))
 }
 
+/// `POST /api/v1/tasks/{task}/release`: back to the pool (by a department head, with a reason).
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseBody {
+    /// Why (required when the task is someone else's).
+    #[serde(default)]
+    reason: Option<String>,
+}
+
 pub async fn release(
     State(s): State<Arc<AppState>>,
     User(actor): User,
     Path(task): Path<String>,
-    body: Body<super::cases::Empty>,
+    body: Body<ReleaseBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let idem = body.idempotency_for(&actor);
+    let reason = body.value.reason;
     yimen_service::cases::check_visible(&s, &actor, case_of(&task)?).await?;
     let out = s
         .engine
@@ -126,6 +136,7 @@ pub async fn release(
             case_of(&task)?,
             Command::Release {
                 task: task.as_str().into(),
+                reason,
             },
             actor.clone(),
             idem,
@@ -138,8 +149,15 @@ pub async fn release(
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReassignBody {
+    /// The person (who holds the task's role in its department, in its unit or above).
+    #[serde(default)]
     to_user: Option<String>,
+    /// Another department (for dispatching clerks and admins).
+    #[serde(default)]
     to_department: Option<String>,
+    /// Why the task changes hands (required; kept in the history).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 pub async fn reassign(
@@ -154,6 +172,7 @@ pub async fn reassign(
         task: task.as_str().into(),
         to_user: b.to_user.map(Into::into),
         to_department: b.to_department,
+        reason: b.reason,
     };
     yimen_service::cases::check_visible(&s, &actor, case_of(&task)?).await?;
     let out = s.engine.command(case_of(&task)?, cmd, actor.clone(), idem).await?;

@@ -14,6 +14,7 @@ mod ops;
 mod reports;
 mod session;
 mod supervision;
+mod team;
 
 use std::sync::Arc;
 
@@ -91,6 +92,9 @@ pub fn routes(t: Table) -> Table {
         .add(Method::POST, "/api/v1/tasks/{task}/release", SignedIn, "Release a task", inbox::release)
         .add(Method::POST, "/api/v1/tasks/{task}/reassign", SignedIn, "Reassign a task", inbox::reassign)
         .add(Method::POST, "/api/v1/tasks/{task}/complete", SignedIn, "Complete a task with an action", inbox::complete)
+        .add(Method::GET, "/api/v1/tasks/unstaffed", SignedIn, "Tasks that reach nobody (department heads, dispatching clerks)", team::unstaffed)
+        .add(Method::POST, "/api/v1/tasks/bulk", SignedIn, "Claim, give or send back many tasks at once", team::bulk)
+        .add(Method::GET, "/api/v1/team", SignedIn, "A department's work by person (its heads, dispatching clerks)", team::team)
         .add(Method::GET, "/api/v1/users", Admin, "Accounts", manage::users)
         .add(Method::POST, "/api/v1/users", Admin, "Add an account (the generated password is in the answer, once)", manage::add_user)
         .add(Method::POST, "/api/v1/users/{id}/password", Admin, "Reset a password", manage::reset_password)

@@ -25,11 +25,13 @@ pub fn request_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/supervision/{record}/review") => schema_for!(super::supervision::ReviewBody),
         ("POST", "/api/v1/deliveries/retry") => schema_for!(super::ops::RetryBody),
         ("POST", "/api/v1/jobs/{job}/run") => schema_for!(super::reports::RunBody),
-        ("POST", "/api/v1/tasks/{task}/claim" | "/api/v1/tasks/{task}/release") => {
+        ("POST", "/api/v1/tasks/{task}/release") => schema_for!(super::inbox::ReleaseBody),
+        ("POST", "/api/v1/tasks/{task}/claim") => {
             schema_for!(super::cases::Empty)
         }
         ("POST", "/api/v1/tasks/{task}/reassign") => schema_for!(super::inbox::ReassignBody),
         ("POST", "/api/v1/tasks/{task}/complete") => schema_for!(super::inbox::CompleteBody),
+        ("POST", "/api/v1/tasks/bulk") => schema_for!(super::team::BulkBody),
         ("POST", "/api/v1/users") => schema_for!(yimen_service::auth::NewAccount),
         ("POST", "/api/v1/users/{id}/password") => schema_for!(super::cases::Empty),
         ("POST", "/api/v1/users/{id}/active") => schema_for!(super::manage::ActiveBody),
@@ -115,6 +117,13 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
         ("POST", "/api/v1/attachments") => vec![
             q("case_type", true, json!({"type": "string", "maxLength": 200})),
             q("field", true, json!({"type": "string", "maxLength": 200})),
+        ],
+        ("GET", "/api/v1/tasks/unstaffed") => vec![q("department", false, text.clone())],
+        ("GET", "/api/v1/team") => vec![
+            q("department", false, text.clone()),
+            q("holder", false, text.clone()),
+            q("overdue", false, json!({"type": "boolean"})),
+            q("limit", false, int(1, 500)),
         ],
         ("GET", "/api/v1/audit") => vec![q("user", false, text), q("limit", false, int(1, 1000))],
         ("GET", "/api/v1/sms/reports") => vec![

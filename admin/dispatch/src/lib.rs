@@ -173,14 +173,22 @@ impl Dispatcher {
                 push("sms", phone, "citizen", &mut out);
                 continue;
             }
-            let Some(role) = &r.role else { continue };
             for (id, u) in &org.file.users {
-                let in_scope = match r.of.unwrap_or(RecipientScope::HandlingDepartment) {
-                    RecipientScope::HandlingDepartment => u.department.as_deref() == Some(case.department.as_str()),
-                    RecipientScope::HandlingUnit => case.unit.as_deref() == Some(u.unit.as_str()),
-                    RecipientScope::District => true,
+                let named = match (&r.user, &r.role) {
+                    (Some(wanted), _) => wanted == id,
+                    (None, Some(role)) => {
+                        u.roles.contains(role)
+                            && match r.of.unwrap_or(RecipientScope::HandlingDepartment) {
+                                RecipientScope::HandlingDepartment => {
+                                    u.department.as_deref() == Some(case.department.as_str())
+                                }
+                                RecipientScope::HandlingUnit => case.unit.as_deref() == Some(u.unit.as_str()),
+                                RecipientScope::District => true,
+                            }
+                    }
+                    (None, None) => false,
                 };
-                if !u.roles.contains(role) || !in_scope {
+                if !named {
                     continue;
                 }
                 let wanted: Vec<Channel> = if !channels.is_empty() {

@@ -199,6 +199,10 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             SupervisionState::Returned => "returned",
             SupervisionState::Closed => "closed",
         };
+        // An accepted or closed record is settled: it leaves the board's counts and lists.
+        if matches!(r.state, SupervisionState::Accepted | SupervisionState::Closed) {
+            continue;
+        }
         let active = matches!(r.state, SupervisionState::Awaiting | SupervisionState::Returned);
         let late = active && now > r.answer_due;
         let mk = || {
@@ -224,7 +228,13 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             spot.push(row(c, String::new(), String::new(), String::new(), false));
         }
     }
-    let (counts, sections) = sections(lang, by_level, overdue, to_review, spot);
+    let (mut counts, sections) = sections(lang, by_level, overdue, to_review, spot);
+    // Work that reaches nobody, in every department.
+    let unstaffed = match store.unstaffed_count(None).await {
+        Ok(n) => usize::try_from(n).unwrap_or(0),
+        Err(e) => return super::store_down(lang, e),
+    };
+    counts.push((t(lang, "team.unstaffed").to_owned(), unstaffed, "unstaffed"));
     let c = chrome(&s, &ctx, "nav.supervision", t(lang, "board.title"));
     render(StatusCode::OK, &BoardPage { c, counts, sections })
 }

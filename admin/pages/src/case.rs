@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yimen_engine::core::preview::timeline;
-use yimen_engine::core::{CaseStatus, SupervisionState, TaskState};
+use yimen_engine::core::{CaseStatus, SupervisionState};
 use yimen_engine::render::is_personal;
 
 use super::case_history::{HistoryRow, describe, record_state, who};
@@ -49,6 +49,12 @@ struct TaskRow {
     holder: String,
     claimable: bool,
     mine: bool,
+    /// Nobody may claim it: it waits for a head or a dispatching clerk to give it to someone.
+    unstaffed: bool,
+    /// Whom the reader may give it to (empty: they may not).
+    candidates: Vec<(String, String)>,
+    /// The reader may send it back to the pool (a head, for someone else's task).
+    returnable: bool,
 }
 
 struct ActionForm {
@@ -200,9 +206,12 @@ impl View<'_> {
                     .get(&tk.role)
                     .map_or_else(|| tk.role.clone(), |x| x.name.get(loc).to_owned());
                 let mine = tk.assignee.as_deref() == Some(actor.id.as_str());
-                let claimable = tk.state == TaskState::Open
-                    && actor.department.as_deref() == Some(tk.department.as_str())
-                    && actor.roles.contains(&tk.role);
+                let claimable = yimen_service::team::may_claim(actor, tk);
+                let candidates = if yimen_service::team::may_give(org, actor, tk) {
+                    yimen_service::team::candidates(org, tk)
+                } else {
+                    Vec::new()
+                };
                 TaskRow {
                     id: tk.id.to_string(),
                     name: d
@@ -213,6 +222,9 @@ impl View<'_> {
                     holder: tk.assignee.as_deref().map(|a| who(s, a, lang)).unwrap_or_default(),
                     claimable,
                     mine,
+                    unstaffed: tk.unstaffed,
+                    candidates,
+                    returnable: !mine && yimen_service::team::may_return(org, actor, tk),
                 }
             })
             .collect()

@@ -97,19 +97,9 @@ pub fn describe(
             (format!("{name}：{} → {}", state_name(from), state_name(to)), detail)
         }
         EventKind::TaskClaimed { task } => (format!("{} {}", t(lang, "ev.claimed"), task_name(task)), String::new()),
-        EventKind::TaskReleased { task } => (format!("{} {}", t(lang, "ev.released"), task_name(task)), String::new()),
-        EventKind::TaskReassigned {
-            task,
-            to_user,
-            to_department,
-        } => (
-            format!("{} {}", t(lang, "ev.reassigned"), task_name(task)),
-            [to_user.as_deref(), to_department.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        k @ (EventKind::TaskReleased { .. } | EventKind::TaskReassigned { .. } | EventKind::TaskUnstaffed { .. }) => {
+            hand_off(s, k, lang, &task_name)
+        }
         EventKind::Commented { text } => (t(lang, "ev.commented").to_owned(), text.clone()),
         k @ (EventKind::Attached { .. } | EventKind::AttachmentDownloaded { .. }) => file_event(d, k, lang),
         EventKind::VisitRecorded { .. } => (t(lang, "ev.visit").to_owned(), String::new()),
@@ -230,6 +220,83 @@ fn clock_event(s: &AppState, kind: &EventKind, lang: Lang, rung_name: &dyn Fn(&s
             comment.clone().unwrap_or_default(),
         ),
         // `describe` hands over only the kinds above.
+        _ => (String::new(), String::new()),
+    }
+}
+
+/// A task changing hands, or reaching nobody, as the history says it: names of people,
+/// departments and units, and the reason given.
+fn hand_off(s: &AppState, kind: &EventKind, lang: Lang, task_name: &dyn Fn(&str) -> String) -> (String, String) {
+    let org = s.engine.org();
+    let loc = lang.tag();
+    let department = |d: &str| {
+        org.file
+            .departments
+            .get(d)
+            .map_or_else(|| d.to_owned(), |x| x.name.get(loc).to_owned())
+    };
+    let unit = |u: &str| {
+        org.file
+            .units
+            .get(u)
+            .map_or_else(|| u.to_owned(), |x| x.name.get(loc).to_owned())
+    };
+    match kind {
+        EventKind::TaskReleased { task, comment } => (
+            format!("{} {}", t(lang, "ev.released"), task_name(task)),
+            comment.clone().unwrap_or_default(),
+        ),
+        EventKind::TaskReassigned {
+            task,
+            to_user,
+            to_department,
+            to_unit,
+            comment,
+        } => {
+            let to: Vec<String> = [
+                to_department.as_deref().map(department),
+                to_unit.as_deref().map(unit),
+                to_user.as_deref().map(|u| who(s, u, lang)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (
+                format!("{} {} → {}", t(lang, "ev.reassigned"), task_name(task), to.join(" ")),
+                comment.clone().unwrap_or_default(),
+            )
+        }
+        EventKind::TaskUnstaffed {
+            task,
+            department: d,
+            role,
+            unit: u,
+            notified,
+        } => {
+            let role = org
+                .file
+                .roles
+                .get(role)
+                .map_or_else(|| role.clone(), |r| r.name.get(loc).to_owned());
+            let at = u.as_deref().map(unit).unwrap_or_default();
+            let told: Vec<String> = notified.iter().map(|n| who(s, n, lang)).collect();
+            let detail = if told.is_empty() {
+                t(lang, "ev.unstaffed_nobody_told").to_owned()
+            } else {
+                format!("{}{}", t(lang, "ev.unstaffed_told"), told.join(t(lang, "list.sep")))
+            };
+            (
+                format!(
+                    "{} {}：{}{}{}",
+                    t(lang, "ev.unstaffed"),
+                    task_name(task),
+                    department(d),
+                    at,
+                    role
+                ),
+                detail,
+            )
+        }
         _ => (String::new(), String::new()),
     }
 }

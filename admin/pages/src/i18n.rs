@@ -31,6 +31,7 @@ pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str,
         .iter()
         .chain(crate::texts_list::LIST_TEXTS)
         .chain(crate::texts_files::FILE_TEXTS)
+        .chain(crate::texts_tasks::TASK_TEXTS)
 }
 
 /// A text in `lang`; `?` when there is none.
@@ -79,6 +80,14 @@ pub fn problem(lang: Lang, code: &str) -> &'static str {
         "comment_required" => ("请填写意见。", "A comment is required."),
         "missing_field" => ("请填写必填项。", "A required field is missing."),
         "invalid_field" => ("填写内容有误。", "A field is not valid."),
+        "no_tasks_chosen" => (
+            "请先选择任务（一次最多 100 项）。",
+            "Choose the tasks first (at most 100 at a time).",
+        ),
+        "not_department_head" => (
+            "只有本部门负责人、派单员和管理员可以查看部门工作。",
+            "Only the department's heads, the dispatching clerks and admins see a department's work.",
+        ),
         "store_unavailable" => (
             "数据库暂时不可用，未做任何更改。",
             "The database is unavailable; nothing changed.",

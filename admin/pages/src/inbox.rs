@@ -20,21 +20,21 @@ const PER_PAGE: i64 = 30;
 
 /// One row.
 pub struct Row {
-    task_id: String,
-    task_name: String,
-    case_id: String,
-    case_short: String,
-    subject: String,
-    case_type: String,
-    case_state: String,
-    unit: String,
-    created: String,
-    assignee: String,
-    sla: &'static str,
-    sla_label: &'static str,
-    due: String,
-    claimable: bool,
-    mine: bool,
+    pub(crate) task_id: String,
+    pub(crate) task_name: String,
+    pub(crate) case_id: String,
+    pub(crate) case_short: String,
+    pub(crate) subject: String,
+    pub(crate) case_type: String,
+    pub(crate) case_state: String,
+    pub(crate) unit: String,
+    pub(crate) created: String,
+    pub(crate) assignee: String,
+    pub(crate) sla: &'static str,
+    pub(crate) sla_label: &'static str,
+    pub(crate) due: String,
+    pub(crate) claimable: bool,
+    pub(crate) mine: bool,
 }
 
 #[derive(Template)]
@@ -52,6 +52,10 @@ struct InboxPage {
     next_href: String,
     back: String,
     error: Option<String>,
+    /// Tasks that reach nobody, for the department's heads and the dispatching clerks.
+    unstaffed: Vec<Row>,
+    /// What a bulk claim did.
+    bulk: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +70,10 @@ pub struct InboxQuery {
     page: Option<String>,
     #[serde(default)]
     error: Option<String>,
+    #[serde(default)]
+    taken: Option<u32>,
+    #[serde(default)]
+    refused: Option<u32>,
 }
 
 /// The SLA status of a case at `now`, with its due instant: `none` without a clock.
@@ -144,7 +152,10 @@ impl Seen<'_> {
             .unwrap_or_default();
         let mine = i.assignee.as_deref() == Some(actor.id.as_str());
         Row {
-            claimable: i.state == "open",
+            claimable: i.state == "open"
+                && actor.department.as_deref() == Some(i.department.as_str())
+                && actor.roles.contains(&i.role)
+                && (i.unit.is_none() || i.unit == actor.unit),
             mine,
             case_short: super::fields::label_of(i.case_number.as_deref(), &i.case_id),
             assignee: i
@@ -165,6 +176,33 @@ impl Seen<'_> {
             due,
         }
     }
+}
+
+/// The rows of `items`, their cases read once.
+pub(crate) async fn rows_of(
+    s: &AppState,
+    ctx: &Ctx,
+    actor: &yimen_engine::core::Actor,
+    items: Vec<yimen_engine::store::InboxItem>,
+) -> Result<Vec<Row>, Response> {
+    let ids: Vec<String> = items.iter().map(|i| i.case_id.clone()).collect();
+    let cases = s
+        .engine
+        .store()
+        .cases_by_ids(&ids)
+        .await
+        .map_err(|e| super::store_down(ctx.lang, e))?;
+    let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.to_string(), c)).collect();
+    let defs = s.engine.definitions();
+    let seen = Seen {
+        s,
+        ctx,
+        actor,
+        defs: &defs,
+        cases: &cases,
+        unmasked: yimen_service::access::sees_personal_data(s.engine.org(), actor),
+    };
+    Ok(items.into_iter().map(|i| seen.row(i)).collect())
 }
 
 pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<InboxQuery>) -> Response {
@@ -213,21 +251,29 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
     };
     let has_next = items.len() as i64 > PER_PAGE;
     items.truncate(PER_PAGE as usize);
-    let ids: Vec<String> = items.iter().map(|i| i.case_id.clone()).collect();
-    let cases = match store.cases_by_ids(&ids).await {
-        Ok(c) => c,
-        Err(e) => return super::store_down(ctx.lang, e),
+    let rows = match rows_of(&s, &ctx, &actor, items).await {
+        Ok(r) => r,
+        Err(r) => return r,
     };
-    let cases: HashMap<String, Case> = cases.into_iter().map(|c| (c.id.to_string(), c)).collect();
-    let seen = Seen {
-        s: &s,
-        ctx: &ctx,
-        actor: &actor,
-        defs: &defs,
-        cases: &cases,
-        unmasked: yimen_service::access::sees_personal_data(s.engine.org(), &actor),
+    // The queue of tasks that reach nobody, for those who answer for it.
+    let unstaffed = match yimen_service::team::queue_of(s.engine.org(), &actor) {
+        Some(queue) if page == 1 => match store.unstaffed_tasks(queue.department(), PER_PAGE).await {
+            Ok(items) => match rows_of(&s, &ctx, &actor, items).await {
+                Ok(r) => r,
+                Err(r) => return r,
+            },
+            Err(e) => return super::store_down(ctx.lang, e),
+        },
+        _ => Vec::new(),
     };
-    let rows = items.into_iter().map(|i| seen.row(i)).collect();
+    let bulk = match (q.taken, q.refused) {
+        (Some(n), Some(m)) => Some(
+            super::i18n::t(ctx.lang, "bulk.done")
+                .replace("{n}", &n.to_string())
+                .replace("{m}", &m.to_string()),
+        ),
+        _ => None,
+    };
     let title = super::i18n::t(ctx.lang, "inbox.title");
     let c = chrome(&s, &ctx, "nav.inbox", title);
     let back = href(&state, &case_type, &search, page);
@@ -250,6 +296,8 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
             back,
             c,
             error,
+            unstaffed,
+            bulk,
         },
     )
 }
@@ -258,16 +306,19 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
 pub struct BackForm {
     #[serde(default)]
     back: String,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
-async fn task_command(s: &AppState, ctx: &Ctx, task: &str, back: &str, claim: bool) -> Response {
+async fn task_command(s: &AppState, ctx: &Ctx, task: &str, f: &BackForm, claim: bool) -> Response {
+    let back = f.back.as_str();
     let actor = match ctx.actor() {
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
     let back = super::safe_next(Some(back));
     let Some((case_id, _)) = task.rsplit_once(":t") else {
-        return super::error_page(StatusCode::NOT_FOUND, "no such task");
+        return super::error_page(StatusCode::NOT_FOUND, super::i18n::t(ctx.lang, "error.no_task"));
     };
     if let Err(e) = yimen_service::cases::check_visible(s, &actor, case_id).await {
         return super::refusal_page(e);
@@ -275,7 +326,10 @@ async fn task_command(s: &AppState, ctx: &Ctx, task: &str, back: &str, claim: bo
     let cmd = if claim {
         Command::Claim { task: task.into() }
     } else {
-        Command::Release { task: task.into() }
+        Command::Release {
+            task: task.into(),
+            reason: f.reason.clone(),
+        }
     };
     match s.engine.command(case_id, cmd, actor, None).await {
         Ok(_) if claim => see_other(&format!("/cases/{case_id}")),
@@ -294,7 +348,7 @@ pub async fn claim(
     Path(task): Path<String>,
     axum::Form(f): axum::Form<BackForm>,
 ) -> Response {
-    task_command(&s, &ctx, &task, &f.back, true).await
+    task_command(&s, &ctx, &task, &f, true).await
 }
 
 pub async fn release(
@@ -303,5 +357,5 @@ pub async fn release(
     Path(task): Path<String>,
     axum::Form(f): axum::Form<BackForm>,
 ) -> Response {
-    task_command(&s, &ctx, &task, &f.back, false).await
+    task_command(&s, &ctx, &task, &f, false).await
 }

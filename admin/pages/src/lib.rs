@@ -25,9 +25,11 @@ mod ops;
 mod privacy;
 mod receipt;
 mod reports;
+mod team;
 mod texts;
 mod texts_files;
 mod texts_list;
+mod texts_tasks;
 
 use std::sync::Arc;
 
@@ -61,6 +63,9 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/inbox", SignedIn, "Inbox", inbox::page)
         .add(Method::POST, "/tasks/{task}/claim", SignedIn, "Claim a task", inbox::claim)
         .add(Method::POST, "/tasks/{task}/release", SignedIn, "Release a task", inbox::release)
+        .add(Method::POST, "/tasks/{task}/reassign", SignedIn, "Give a task to a colleague, with a reason", team::reassign)
+        .add(Method::POST, "/tasks/bulk", SignedIn, "Claim or give many tasks at once", team::bulk)
+        .add(Method::GET, "/team", SignedIn, "A department's work by person (heads, dispatching clerks)", team::page)
         .add(Method::GET, "/intake", SignedIn, "Intake: choose a case type", intake::choose)
         .add(Method::GET, "/intake/{case_type}", SignedIn, "Intake form", intake::form)
         .add(Method::POST, "/intake/{case_type}", SignedIn, "Register a case", intake::submit)
@@ -208,6 +213,9 @@ pub fn chrome(s: &AppState, ctx: &Ctx, section: &str, title: impl Into<String>) 
         add("/inbox", "nav.inbox");
         add("/cases", "nav.cases");
         add("/intake", "nav.intake");
+        if yimen_service::team::queue_of(org, actor).is_some() {
+            add("/team", "nav.team");
+        }
         if access::oversees(org, actor) {
             add("/supervision", "nav.supervision");
             add("/reports", "nav.reports");

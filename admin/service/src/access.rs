@@ -9,7 +9,7 @@
 //!   masked for roles that need not see it ([`view_case`]); revealing it is an audited action.
 
 use serde_json::{Map, Value, json};
-use yimen_engine::core::{Actor, Case, Organisation};
+use yimen_engine::core::{Actor, Case, Organisation, TaskState};
 use yimen_engine::model::CaseTypeFile;
 use yimen_engine::render::mask_fields;
 use yimen_engine::store::cases::StoredEvent;
@@ -71,6 +71,11 @@ pub fn may_see(org: &Organisation, actor: &Actor, case: &Case, opened_by: Option
         return true;
     }
     if opened_by == Some(actor.id.as_str()) || case.tasks.iter().any(|t| t.assignee.as_deref() == Some(&actor.id)) {
+        return true;
+    }
+    // The dispatching clerks: a case whose open task reaches nobody, so they can give it to
+    // someone.
+    if org.dispatches(&actor.roles) && case.tasks.iter().any(|t| t.unstaffed && t.state == TaskState::Open) {
         return true;
     }
     let Some(dept) = actor.department.as_deref() else {

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod session;
 pub mod state;
+pub mod team;
 
 pub use error::{Error, Kind};
 pub use session::{Authed, Session};

@@ -114,6 +114,7 @@ pub fn scope_of(org: &Organisation, actor: &Actor) -> Scope {
         department: actor.department.clone(),
         head: org.heads_department(&actor.roles),
         unitless: actor.unit.as_deref().is_none_or(|mine| mine == org.district()),
+        unstaffed: org.dispatches(&actor.roles),
         units,
     }
 }

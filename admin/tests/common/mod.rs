@@ -152,10 +152,21 @@ impl App {
 
     /// The application on `backend` with these limits.
     pub async fn on_with(backend: &str, limits: yimen_service::limits::LimitSettings) -> App {
+        Self::build(backend, limits, |_| {}).await
+    }
+
+    /// The application on `backend` with its copy of the bundled workflows changed by `edit`
+    /// (given the copy's directory) before they load.
+    pub async fn on_edited(backend: &str, edit: impl FnOnce(&Path)) -> App {
+        Self::build(backend, generous(), edit).await
+    }
+
+    async fn build(backend: &str, limits: yimen_service::limits::LimitSettings, edit: impl FnOnce(&Path)) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         // Authoring writes deployed files back: give it its own copy of the workflows.
         let wf = dir.path().join("workflows");
         copy(&workflows(), &wf);
+        edit(&wf);
         let opts = LoadOptions {
             today: yimen_engine::Today::At(chrono::Utc::now()),
             limits: Limits::default(),

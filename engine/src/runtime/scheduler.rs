@@ -332,7 +332,7 @@ impl Scheduler {
             .map(|r| crate::model::Recipient {
                 role: Some(r.clone()),
                 of: Some(crate::model::RecipientScope::District),
-                citizen: false,
+                ..crate::model::Recipient::default()
             })
             .collect();
         let to = serde_json::to_string(&to).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -55,6 +55,10 @@ pub struct InboxItem {
     /// The case's number.
     #[sqlx(default)]
     pub case_number: Option<String>,
+    /// Whether the case is past its due time (read by the department's views; `None` elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(default)]
+    pub breached: Option<i64>,
     /// The case's aggregate as stored, read only for a search that checks it further.
     #[serde(skip)]
     #[sqlx(default)]

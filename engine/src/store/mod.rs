@@ -24,6 +24,7 @@ mod reports;
 pub mod reseal;
 pub mod sealed;
 pub mod search;
+pub mod team;
 pub mod timers;
 pub mod views;
 

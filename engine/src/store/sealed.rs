@@ -368,6 +368,9 @@ pub fn event_json(
             }
         }
         EventKind::Commented { text } => seal_text(k, case_id, &format!("{prefix}comment"), text)?,
+        EventKind::TaskReassigned { comment: Some(c), .. } | EventKind::TaskReleased { comment: Some(c), .. } => {
+            seal_text(k, case_id, &format!("{prefix}comment"), c)?;
+        }
         _ => {}
     }
     json(&e)
@@ -392,6 +395,9 @@ pub fn open_event(case_id: &str, seq: i64, payload: &str, key: &CaseKey) -> Resu
             }
         }
         EventKind::Commented { text } => open_text(key, case_id, &format!("{prefix}comment"), text)?,
+        EventKind::TaskReassigned { comment: Some(c), .. } | EventKind::TaskReleased { comment: Some(c), .. } => {
+            open_text(key, case_id, &format!("{prefix}comment"), c)?;
+        }
         _ => {}
     }
     Ok(e)

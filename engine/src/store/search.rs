@@ -102,6 +102,8 @@ pub struct Scope {
     pub units: Option<Vec<String>>,
     /// Whether a case of no unit is theirs (they work at the district).
     pub unitless: bool,
+    /// They dispatch what reaches nobody: every case with an open task nobody may claim.
+    pub unstaffed: bool,
 }
 
 /// A list's filters, as a reader gives them (each `None` or empty: not filtered).
@@ -245,6 +247,9 @@ fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
     ];
     if let Some(level) = scope.supervision_level {
         any.push(format!("c.supervision_level >= {}", sql.int(level)));
+    }
+    if scope.unstaffed {
+        any.push("c.id IN (SELECT u.case_id FROM tasks u WHERE u.unstaffed = 1 AND u.state = 'open')".into());
     }
     if let Some(dept) = &scope.department {
         let d = sql.text(dept.clone());

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use yimen_engine::core::Command;
-use yimen_engine::runtime::ManualClock;
+use yimen_engine::core::{Case, Command};
+use yimen_engine::runtime::{Engine, ManualClock};
 
 use crate::common::{at, database, engine, fields, per_backend, user};
 use crate::conformance::open_mediating;
@@ -114,6 +114,35 @@ async fn copy_rows(from: &sqlx::AnyPool, to: &sqlx::AnyPool, table: &str, cols: 
     rows.len()
 }
 
+/// The first migration whose schema has the list's scope columns.
+const SCOPE_MIGRATION: usize = 18;
+
+/// The case's `task_holders` and `task_places` are those of its tasks.
+async fn check_scope(e: &Engine, id: &str, before: &Case, backend: &str, k: usize) {
+    let (holders, places): (String, String) =
+        sqlx::query_as("SELECT task_holders, task_places FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(e.store().pool())
+            .await
+            .expect("scope columns");
+    let entries = |s: &str| -> std::collections::BTreeSet<String> {
+        s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    };
+    let want_places: std::collections::BTreeSet<String> = before
+        .tasks
+        .iter()
+        .map(|t| format!("{}@{}", t.department, t.unit.as_deref().unwrap_or_default()))
+        .collect();
+    let want_holders: std::collections::BTreeSet<String> = before
+        .tasks
+        .iter()
+        .filter_map(|t| t.assignee.as_ref().map(ToString::to_string))
+        .collect();
+    assert!(!want_places.is_empty(), "{backend}: the case has tasks");
+    assert_eq!(entries(&places), want_places, "{backend} from {k}");
+    assert_eq!(entries(&holders), want_holders, "{backend} from {k}");
+}
+
 per_backend!(a_store_of_every_earlier_schema_migrates_and_keeps_its_cases);
 async fn a_store_of_every_earlier_schema_migrates_and_keeps_its_cases(backend: &str) {
     sqlx::any::install_default_drivers();
@@ -170,29 +199,12 @@ async fn a_store_of_every_earlier_schema_migrates_and_keeps_its_cases(backend: &
             verified.broken.is_empty() && verified.cases == 1 && verified.events == history as u64,
             "{backend} from {k}: {verified:?}"
         );
-        // The list's scope columns are backfilled from the copied tasks.
-        let (holders, places): (String, String) =
-            sqlx::query_as("SELECT task_holders, task_places FROM cases WHERE id = $1")
-                .bind(&id)
-                .fetch_one(e.store().pool())
-                .await
-                .expect("scope columns");
-        let entries = |s: &str| -> std::collections::BTreeSet<String> {
-            s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()
-        };
-        let want_places: std::collections::BTreeSet<String> = before
-            .tasks
-            .iter()
-            .map(|t| format!("{}@{}", t.department, t.unit.as_deref().unwrap_or_default()))
-            .collect();
-        let want_holders: std::collections::BTreeSet<String> = before
-            .tasks
-            .iter()
-            .filter_map(|t| t.assignee.as_ref().map(ToString::to_string))
-            .collect();
-        assert!(!want_places.is_empty(), "{backend}: the case has tasks");
-        assert_eq!(entries(&places), want_places, "{backend} from {k}");
-        assert_eq!(entries(&holders), want_holders, "{backend} from {k}");
+        // The list's scope columns are backfilled from the copied tasks (by migration 0018; a
+        // store already past it had them filled by its writer, and the copy here carries only
+        // the columns every schema has).
+        if k < SCOPE_MIGRATION {
+            check_scope(&e, &id, &before, backend, k).await;
+        }
         let moved = e
             .command(
                 &id,

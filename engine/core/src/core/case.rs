@@ -155,6 +155,11 @@ pub struct TaskInstance {
     pub created_at: DateTime<Utc>,
     /// When it was completed or cancelled.
     pub closed_at: Option<DateTime<Utc>>,
+    /// True when it was opened for a role, department and unit nobody holds: it waits in the
+    /// queue of the department's heads and the dispatching clerks until one of them gives it to
+    /// a person. Cleared once someone holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unstaffed: bool,
 }
 
 impl TaskInstance {

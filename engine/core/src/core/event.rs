@@ -54,6 +54,9 @@ pub enum EventKind {
     TaskReleased {
         /// The task.
         task: TaskId,
+        /// Why it went back to the pool (free text, sealed like a comment).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        comment: Option<String>,
     },
     /// A task was given to someone else or another department.
     TaskReassigned {
@@ -65,6 +68,13 @@ pub enum EventKind {
         /// The new department, if changed.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         to_department: Option<String>,
+        /// The task's new unit, when it moved with its new holder (the district taking over a
+        /// town's matter).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        to_unit: Option<String>,
+        /// Why (free text, sealed like a comment).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        comment: Option<String>,
     },
     /// A comment.
     Commented {
@@ -92,6 +102,22 @@ pub enum EventKind {
         task: TaskId,
         /// The user.
         to_user: UserId,
+    },
+    /// A task was opened for a role, department and unit that nobody holds: it reaches no
+    /// inbox but the queue of the department's heads and the dispatching clerks.
+    TaskUnstaffed {
+        /// The task.
+        task: TaskId,
+        /// Its department.
+        department: String,
+        /// Its role.
+        role: String,
+        /// Its unit, if it is for one.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        unit: Option<String>,
+        /// Who was told, by id.
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        notified: Vec<UserId>,
     },
     /// A timer expired.
     TimerFired {
@@ -210,6 +236,7 @@ impl EventKind {
             EventKind::VisitRecorded { .. } => "visit_recorded",
             EventKind::Repeated { .. } => "repeated",
             EventKind::TaskAssigned { .. } => "task_assigned",
+            EventKind::TaskUnstaffed { .. } => "task_unstaffed",
             EventKind::TimerFired { .. } => "timer_fired",
             EventKind::DepartmentChanged { .. } => "department_changed",
             EventKind::TierRaised { .. } => "tier_raised",

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod preview;
 pub mod reject;
 pub mod sla;
+pub mod staffing;
 pub mod supervision;
 
 pub use case::{Case, CaseStatus, OpenTimer, SupervisionRecord, SupervisionState, TaskInstance, TaskState};

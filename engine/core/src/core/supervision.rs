@@ -160,6 +160,12 @@ pub fn on_enter(
 pub fn unresolved_roles(org: &Organisation, case: &Case, to: &[Recipient]) -> Vec<String> {
     let mut missing = Vec::new();
     for r in to {
+        if let Some(u) = &r.user {
+            if org.user(u).is_none() {
+                missing.push(u.clone());
+            }
+            continue;
+        }
         let Some(role) = &r.role else { continue };
         let found = org.file.users.values().any(|u| {
             u.roles.contains(role)

@@ -126,7 +126,7 @@ pub struct Who {
 
 /// Whom a message goes to: a role (resolved against the organisation relative to the case),
 /// or the citizen who filed the case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     /// A role from the organisation, e.g. `department_head`.
@@ -139,6 +139,10 @@ pub struct Recipient {
     /// True to send to the citizen who filed the case (their phone field).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub citizen: bool,
+    /// A user of the organisation, by id (the engine names people this way when it warns the
+    /// heads of a department about a task that reaches nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// Where a recipient role is resolved.

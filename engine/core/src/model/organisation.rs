@@ -92,6 +92,11 @@ pub struct Centre {
     /// or go with the case number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<Text>,
+    /// The template sent when a task reaches nobody (no user holds its role in its department
+    /// and unit): to the heads of that department and the dispatching clerks, by name. Without
+    /// it the warning is only in the case's history, the inboxes of those people and the board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unstaffed_notify: Option<String>,
 }
 
 /// How cases are numbered: a pattern, a prefix, and case types with sequences of their own.
@@ -286,6 +291,11 @@ pub struct Role {
     /// unit, its supervision records and the reports.
     #[serde(default)]
     pub heads_department: bool,
+    /// Whether holders dispatch the work the engine could not route (the centre's dispatching
+    /// clerks, 派单员): they see every task that reaches nobody, in every department, and may
+    /// give it to a person or another department.
+    #[serde(default)]
+    pub dispatches: bool,
 }
 
 /// An intake channel.

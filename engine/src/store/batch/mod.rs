@@ -248,9 +248,9 @@ pub async fn write_batch(
         tx,
         backend,
         &w.tasks,
-        "INSERT INTO tasks (id, case_id, name, state, department, role, unit, assignee, created_at, closed_at)",
+        "INSERT INTO tasks (id, case_id, name, state, department, role, unit, assignee, created_at, closed_at, unstaffed)",
         "ON CONFLICT (id) DO UPDATE SET state = excluded.state, department = excluded.department, role = excluded.role, \
-         unit = excluded.unit, assignee = excluded.assignee, closed_at = excluded.closed_at",
+         unit = excluded.unit, assignee = excluded.assignee, closed_at = excluded.closed_at, unstaffed = excluded.unstaffed",
         &[],
     )
     .await?;

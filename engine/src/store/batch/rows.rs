@@ -225,7 +225,7 @@ pub struct TaskRow<'a> {
 }
 
 impl Row for TaskRow<'_> {
-    const WIDTH: usize = 10;
+    const WIDTH: usize = 11;
     fn values(&self) -> Vec<Val> {
         let t = self.task;
         vec![
@@ -239,6 +239,7 @@ impl Row for TaskRow<'_> {
             Val::OptText(t.assignee.as_ref().map(ToString::to_string)),
             Val::Int(ms(t.created_at)),
             Val::OptInt(t.closed_at.map(ms)),
+            Val::Int(i64::from(t.unstaffed)),
         ]
     }
 }

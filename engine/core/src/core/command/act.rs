@@ -182,10 +182,13 @@ pub(super) fn act(
                 task: t.id.clone(),
                 to_user: Some(actor.id.clone()),
                 to_department: None,
+                to_unit: None,
+                comment: None,
             },
         });
         if let Some(x) = next.tasks.iter_mut().find(|x| x.id == t.id) {
             x.assignee = Some(actor.id.clone());
+            x.unstaffed = false;
         }
     }
     out.events.push(Event {

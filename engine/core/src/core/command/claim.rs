@@ -24,10 +24,10 @@ pub(super) fn claim(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decisio
             });
         }
     }
-    let in_department = actor.department.as_deref() == Some(t.department.as_str());
-    let has_role = actor.roles.contains(&t.role);
-    let in_unit = t.unit.is_none() || t.unit == actor.unit;
-    if !(in_department && has_role && in_unit) {
+    let may = actor.department.as_deref().is_some_and(|d| {
+        t.department == d && actor.roles.contains(&t.role) && (t.unit.is_none() || t.unit == actor.unit)
+    });
+    if !may {
         return Err(Rejection::NotAllowed {
             what: format!("claim a task for role `{}` in department `{}`", t.role, t.department),
         });
@@ -36,6 +36,7 @@ pub(super) fn claim(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decisio
     if let Some(t) = d.case.tasks.iter_mut().find(|x| x.id == task) {
         t.state = TaskState::Claimed;
         t.assignee = Some(actor.id.clone());
+        t.unstaffed = false;
     }
     Ok(d)
 }

@@ -116,6 +116,9 @@ pub enum Command {
     Release {
         /// The task.
         task: TaskId,
+        /// Why (required when a department head returns someone else's task to the pool).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Give a task to another user or department.
     Reassign {
@@ -125,6 +128,9 @@ pub enum Command {
         to_user: Option<UserId>,
         /// The new department.
         to_department: Option<String>,
+        /// Why (required: the history says why work changed hands).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Add a comment to the history.
     Comment {
@@ -267,15 +273,25 @@ fn decide_inner(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<
             Some(c),
         ) => act::act(cx, c, action, fields, comment.as_deref(), *expected_version),
         (Command::Claim { task }, Some(c)) => claim::claim(cx, c, task),
-        (Command::Release { task }, Some(c)) => release::release(cx, c, task),
+        (Command::Release { task, reason }, Some(c)) => release::release(cx, c, task, reason.as_deref()),
         (
             Command::Reassign {
                 task,
                 to_user,
                 to_department,
+                reason,
             },
             Some(c),
-        ) => reassign::reassign(cx, c, task, to_user.as_deref(), to_department.as_deref()),
+        ) => reassign::reassign(
+            cx,
+            c,
+            task,
+            reassign::To {
+                user: to_user.as_deref(),
+                department: to_department.as_deref(),
+            },
+            reason.as_deref(),
+        ),
         (Command::Comment { text }, Some(c)) => comment::comment(cx, c, text),
         (Command::Attach { field, attachments }, Some(c)) => attach::attach(cx, c, field, attachments),
         (Command::RecordDownload { attachment }, Some(c)) => attach::record_download(cx, c, attachment),

@@ -1,4 +1,11 @@
-//! Reassigning a task to another user or department.
+//! Giving a task to a named person or another department (assign, reassign, hand to a
+//! colleague), always with a reason in the history.
+//!
+//! Who may: the task's holder (to a colleague of the department); anyone who may claim an
+//! unheld task (likewise); the department's heads (any of its tasks, to anyone who
+//! may take it); the dispatching clerks and admins (any task, to any department). The person must
+//! hold the task's role in its department and work in its unit or one above it; the task moves
+//! to their unit, so it stays where its holder works.
 
 use super::Context;
 use super::{Decision, note};
@@ -7,12 +14,39 @@ use crate::core::event::EventKind;
 use crate::core::ids::UserId;
 use crate::core::reject::Rejection;
 
+/// Where the task goes.
+pub(super) struct To<'a> {
+    /// The person.
+    pub user: Option<&'a str>,
+    /// The department, when it changes.
+    pub department: Option<&'a str>,
+}
+
+/// The longest reason kept.
+pub(super) const REASON_MAX: usize = 500;
+
+/// `reason`, trimmed, when given and not too long.
+pub(super) fn reason_of(reason: Option<&str>, required: bool) -> Result<Option<String>, Rejection> {
+    let r = reason.map(str::trim).filter(|r| !r.is_empty());
+    match r {
+        None if required => Err(Rejection::InvalidField {
+            field: "reason".into(),
+            problem: "say why the task changes hands".into(),
+        }),
+        Some(r) if r.chars().count() > REASON_MAX => Err(Rejection::InvalidField {
+            field: "reason".into(),
+            problem: format!("is longer than {REASON_MAX} characters"),
+        }),
+        r => Ok(r.map(str::to_owned)),
+    }
+}
+
 pub(super) fn reassign(
     cx: &Context<'_>,
     case: &Case,
     task: &str,
-    to_user: Option<&str>,
-    to_department: Option<&str>,
+    to: To<'_>,
+    reason: Option<&str>,
 ) -> Result<Decision, Rejection> {
     let Context { org, actor, now, .. } = *cx;
     let t = case.task(task).ok_or_else(|| Rejection::UnknownTask(task.to_owned()))?;
@@ -22,38 +56,49 @@ pub(super) fn reassign(
             problem: "is finished".into(),
         });
     }
-    if to_user.is_none() && to_department.is_none() {
-        return Err(Rejection::BadText("say whom to reassign the task to".into()));
+    if to.user.is_none() && to.department.is_none() {
+        return Err(Rejection::BadText("say whom to give the task to".into()));
     }
-    let admin = org.is_admin(&actor.roles);
+    let reason = reason_of(reason, true)?;
+    let elsewhere = to.department.is_some_and(|d| d != t.department);
+    let routes_anything = org.is_admin(&actor.roles) || org.dispatches(&actor.roles);
+    let heads = org.heads(&actor.roles, actor.department.as_deref(), &t.department);
     let holder = t.assignee.as_deref() == Some(actor.id.as_str());
-    let same_department = actor.department.as_deref() == Some(t.department.as_str());
-    // The holder may hand it to a colleague; an admin may move it anywhere; moving it to another
-    // department is for admins.
-    if !(admin
-        || (holder && to_department.is_none())
-        || (same_department && to_department.is_none() && t.assignee.is_none()))
-    {
+    // Someone who may claim the unheld task may hand it to a colleague instead.
+    let colleague = t.assignee.is_none()
+        && actor.department.as_deref() == Some(t.department.as_str())
+        && actor.roles.contains(&t.role)
+        && (t.unit.is_none() || t.unit == actor.unit);
+    let may = routes_anything || (!elsewhere && (heads || holder || colleague));
+    if !may {
         return Err(Rejection::NotAllowed {
-            what: "reassign this task".into(),
+            what: if elsewhere {
+                "give this task to another department".into()
+            } else {
+                "give this task to someone else".into()
+            },
         });
     }
-    let department = to_department.unwrap_or(&t.department).to_owned();
+    let department = to.department.unwrap_or(&t.department).to_owned();
     if !org.file.departments.contains_key(&department) {
         return Err(Rejection::InvalidField {
             field: "to_department".into(),
             problem: format!("`{department}` is not a department"),
         });
     }
-    if let Some(u) = to_user {
-        let ok = org.user(u).is_some_and(|user| {
-            user.department.as_deref() == Some(department.as_str()) && user.roles.contains(&t.role)
-        });
-        if !ok {
+    let mut unit = t.unit.clone();
+    if let Some(u) = to.user {
+        let Some(user) = org.may_take(u, &department, t) else {
             return Err(Rejection::InvalidField {
                 field: "to_user".into(),
-                problem: format!("`{u}` does not hold role `{}` in `{department}`", t.role),
+                problem: format!(
+                    "`{u}` does not hold role `{}` in `{department}` where the task is (its unit or above)",
+                    t.role
+                ),
             });
+        };
+        if t.unit.is_some() {
+            unit = Some(user.unit.clone());
         }
     }
     let mut d = note(
@@ -62,18 +107,25 @@ pub(super) fn reassign(
         now,
         EventKind::TaskReassigned {
             task: task.into(),
-            to_user: to_user.map(UserId::from),
-            to_department: to_department.map(str::to_owned),
+            to_user: to.user.map(UserId::from),
+            to_department: elsewhere.then(|| department.clone()),
+            to_unit: (unit != t.unit).then(|| unit.clone()).flatten(),
+            comment: reason,
         },
     );
     if let Some(t) = d.case.tasks.iter_mut().find(|x| x.id == task) {
         t.department = department;
-        t.assignee = to_user.map(UserId::from);
-        t.state = if to_user.is_some() {
+        t.unit = unit;
+        t.assignee = to.user.map(UserId::from);
+        t.state = if to.user.is_some() {
             TaskState::Claimed
         } else {
             TaskState::Open
         };
     }
+    let mut out = super::transition::Out::default();
+    crate::core::staffing::check(org, &mut d.case, actor, now, &mut out);
+    d.events.extend(out.events);
+    d.effects.extend(out.effects);
     Ok(d)
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::core::case::TaskState;
+use crate::core::case::{TaskInstance, TaskState};
 use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::core::event::EventKind;
 use crate::load::{Bundle, LoadOptions, load_dir};
@@ -334,7 +334,10 @@ fn tasks_are_claimed_by_their_role_in_their_department() {
         Some("handler_li")
     );
     assert_eq!(claim(&claimed, "handler_li").unwrap_err().code(), "task_state");
-    let release = Command::Release { task: task.clone() };
+    let release = Command::Release {
+        task: task.clone(),
+        reason: None,
+    };
     let released = decide_at(
         &d,
         &org(),
@@ -445,4 +448,145 @@ fn files_join_a_field_a_download_changes_nothing_and_a_repeat_brings_its_files()
     let r = decide_at(&d, &org(), Some(&one.case), &repeat, &who, now).expect("links");
     assert_eq!(r.case.fields["appraisal_report"], json!([FILE_A, FILE_B]));
     assert_eq!(r.case.repeats, 1);
+}
+
+/// The bundled organisation without some users.
+fn org_without(ids: &[&str]) -> Organisation {
+    let mut file = bundle().organisation.as_ref().expect("org").value.clone();
+    for id in ids {
+        assert!(file.users.shift_remove(*id).is_some(), "{id} is a bundled user");
+    }
+    Organisation::new(file)
+}
+
+#[test]
+fn a_task_nobody_may_claim_is_marked_told_and_given_to_someone_with_a_reason() {
+    let d = def("service_request_12345");
+    let f =
+        fields(json!({"caller": "李四", "caller_phone": "13900139000", "category": "request", "content": "路灯不亮"}));
+    let open = Command::Open {
+        case_id: "s2".into(),
+        channel: "hotline_12345".into(),
+        fields: f,
+        unit: Some("shenjiamen".into()),
+        number: None,
+    };
+    // No hotline handler at all: the handling task reaches nobody.
+    let gap = org_without(&["handler_li"]);
+    let c = decide_at(&d, &gap, None, &open, &user("clerk_xia"), at("2026-11-25T09:00"))
+        .expect("opens")
+        .case;
+    let dispatch = Command::Act {
+        action: "dispatch".into(),
+        fields: Map::new(),
+        comment: None,
+        expected_version: None,
+    };
+    let out = decide_at(
+        &d,
+        &gap,
+        Some(&c),
+        &dispatch,
+        &user("clerk_xia"),
+        at("2026-11-25T09:05"),
+    )
+    .expect("dispatches");
+    let task = out
+        .case
+        .tasks
+        .iter()
+        .find(|t| t.name == "handle")
+        .expect("handle")
+        .clone();
+    assert!(task.unstaffed && task.assignee.is_none(), "{task:?}");
+    let warned: Vec<&EventKind> = out
+        .events
+        .iter()
+        .map(|e| &e.kind)
+        .filter(|k| matches!(k, EventKind::TaskUnstaffed { .. }))
+        .collect();
+    let EventKind::TaskUnstaffed { notified, role, .. } = warned[0] else {
+        unreachable!()
+    };
+    assert_eq!(warned.len(), 1);
+    assert_eq!(role, "handler");
+    // The department's head and the dispatching clerks, by name, as the centre's template says.
+    let told: Vec<&str> = notified.iter().map(|u| u.as_str()).collect();
+    assert_eq!(told, ["clerk_wang", "head_hotline", "clerk_xia"]);
+    let notice = out.effects.iter().find_map(|e| match e {
+        Effect::Notify { template, to, .. } if template == "task_unstaffed" => Some(to.clone()),
+        _ => None,
+    });
+    let to: Vec<Option<String>> = notice.expect("a message").into_iter().map(|r| r.user).collect();
+    assert_eq!(to, told.iter().map(|u| Some((*u).to_owned())).collect::<Vec<_>>());
+
+    // The organisation gains its handler; the head gives him the task, with a reason.
+    let give = |who: &str, to: &str, reason: Option<&str>| {
+        let cmd = Command::Reassign {
+            task: task.id.clone(),
+            to_user: Some(to.into()),
+            to_department: None,
+            reason: reason.map(str::to_owned),
+        };
+        decide_at(&d, &org(), Some(&out.case), &cmd, &user(who), at("2026-11-25T09:30"))
+    };
+    assert_eq!(
+        give("head_hotline", "handler_li", None).unwrap_err().code(),
+        "invalid_field"
+    );
+    assert_eq!(
+        give("head_hotline", "handler_li", Some("  ")).unwrap_err().code(),
+        "invalid_field"
+    );
+    assert_eq!(
+        give("head_hotline", "handler_ma", Some("转街道")).unwrap_err().code(),
+        "invalid_field"
+    );
+    assert_eq!(
+        give("head_labour", "handler_li", Some("代派")).unwrap_err().code(),
+        "not_allowed"
+    );
+    let given = give("head_hotline", "handler_li", Some("区级承办")).expect("gives");
+    let t = given.case.task(&task.id).expect("task");
+    assert_eq!(
+        (t.assignee.as_deref(), t.state, t.unstaffed),
+        (Some("handler_li"), TaskState::Claimed, false)
+    );
+    assert!(given.events.iter().any(|e| matches!(&e.kind,
+        EventKind::TaskReassigned { comment: Some(c), .. } if c == "区级承办")));
+}
+
+#[test]
+fn a_task_is_given_only_to_a_holder_working_in_its_unit_or_above() {
+    let o = org();
+    let task = TaskInstance {
+        id: "c:t1".into(),
+        name: "check".into(),
+        state: TaskState::Open,
+        department: "grid_management".into(),
+        role: "grid_worker".into(),
+        unit: Some("shenjiamen_c1".into()),
+        assignee: None,
+        created_at: at("2026-11-25T09:00"),
+        closed_at: None,
+        unstaffed: false,
+    };
+    // Its community, its town, the district: yes; a community elsewhere: no; another role: no.
+    for (who, may) in [
+        ("grid_chen", true),
+        ("grid_wei", true),
+        ("grid_bai", true),
+        ("grid_ren", false),
+        ("grid_xie", false),
+        ("handler_pan", false),
+    ] {
+        assert_eq!(o.may_take(who, "grid_management", &task).is_some(), may, "{who}");
+    }
+    // Claiming stays within the unit itself.
+    assert!(o.staffed("grid_management", "grid_worker", Some("shenjiamen_c1")));
+    assert!(!o.staffed("grid_management", "grid_worker", Some("nowhere")));
+    assert_eq!(
+        o.unstaffed_watchers("labour_arbitration"),
+        ["clerk_wang", "head_labour", "clerk_xia"]
+    );
 }

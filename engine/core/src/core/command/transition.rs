@@ -94,6 +94,7 @@ fn open_task(cx: &Context<'_>, case: &mut Case, name: &str, td: &crate::model::c
         assignee,
         created_at: now,
         closed_at: None,
+        unstaffed: false,
     });
 }
 
@@ -188,6 +189,8 @@ pub(super) fn enter(
             at: now,
             kind: EventKind::Closed { outcome },
         });
+    } else {
+        crate::core::staffing::check(cx.org, case, actor, now, out);
     }
     Ok(())
 }
@@ -220,7 +223,9 @@ pub(super) fn declared_effects(
                 if tier != case.tier {
                     case.tier = tier;
                     case.unit = unit;
-                    for t in case.tasks.iter_mut().filter(|t| t.is_active()) {
+                    // The unit's tasks move up with the case; a task for the whole district (no
+                    // unit) already reaches everyone above the unit and stays so.
+                    for t in case.tasks.iter_mut().filter(|t| t.is_active() && t.unit.is_some()) {
                         t.unit = if tier == Tier::District {
                             None
                         } else {

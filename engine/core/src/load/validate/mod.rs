@@ -4,6 +4,7 @@
 mod actions;
 mod case_type;
 mod clocks;
+mod coverage;
 mod organisation;
 mod periodic;
 mod scenario;
@@ -97,6 +98,13 @@ pub fn validate(bundle: &mut Bundle, opts: &LoadOptions, diags: &mut Diagnostics
         check_scenario(&ctx, s, diags);
     }
     check_templates(&ctx, diags);
+    // Whether every task reaches a person is asked of a bundle without errors: routing through
+    // a broken organisation or case type would only repeat its errors as warnings.
+    if !diags.has_errors() {
+        for ct in &bundle.case_types {
+            coverage::check_coverage(&ctx, ct, diags);
+        }
+    }
 }
 
 /// Lookups shared by the checks.
@@ -164,6 +172,15 @@ impl<'a> Ctx<'a> {
                     case_types: Some(users.clone()),
                 });
             }
+        }
+        if let Some(t) = &org.value.centre.unstaffed_notify {
+            let path = "centre.unstaffed_notify".to_owned();
+            template_refs.entry(t.clone()).or_default().push(TemplateRef {
+                file: &org.file,
+                pos: org.spans.value(&path),
+                path,
+                case_types: Some(bundle.case_types.iter().map(|c| &c.value).collect()),
+            });
         }
         if let Some(s) = &bundle.schedules {
             for (jid, j) in &s.value.jobs {

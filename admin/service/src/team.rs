@@ -1,0 +1,282 @@
+//! Work between people: who may give a task to whom, the queue of tasks that reach nobody, and a
+//! department's work by person as its heads see it. The rules mirror the core's commands
+//! (`yimen_core::core::command` reassign and release), so a page offers only what will be taken.
+
+use serde::Serialize;
+use yimen_engine::core::Actor;
+use yimen_engine::core::case::{TaskInstance, TaskState};
+use yimen_engine::core::definition::Organisation;
+use yimen_engine::store::InboxItem;
+use yimen_engine::store::team::{Holder, Load};
+
+use crate::error::{Error, Kind};
+
+/// Whose unstaffed tasks a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queue {
+    /// Every department's (the dispatching clerks, admins).
+    All,
+    /// One department's (its heads).
+    Department(String),
+}
+
+impl Queue {
+    /// The department filter, `None` for all.
+    pub fn department(&self) -> Option<&str> {
+        match self {
+            Queue::All => None,
+            Queue::Department(d) => Some(d),
+        }
+    }
+}
+
+/// The unstaffed queue `actor` answers for, if any.
+pub fn queue_of(org: &Organisation, actor: &Actor) -> Option<Queue> {
+    if org.dispatches(&actor.roles) || org.is_admin(&actor.roles) {
+        return Some(Queue::All);
+    }
+    match actor.department.as_deref() {
+        Some(d) if org.heads_department(&actor.roles) => Some(Queue::Department(d.to_owned())),
+        _ => None,
+    }
+}
+
+/// Whether `actor` may claim `task` now (the core's rule).
+pub fn may_claim(actor: &Actor, task: &TaskInstance) -> bool {
+    task.state == TaskState::Open
+        && actor.department.as_deref() == Some(task.department.as_str())
+        && actor.roles.contains(&task.role)
+        && (task.unit.is_none() || task.unit == actor.unit)
+}
+
+/// Whether `actor` may give `task` to someone in its department (the core's rule).
+pub fn may_give(org: &Organisation, actor: &Actor, task: &TaskInstance) -> bool {
+    if !task.is_active() {
+        return false;
+    }
+    let routes_anything = org.is_admin(&actor.roles) || org.dispatches(&actor.roles);
+    let heads = org.heads(&actor.roles, actor.department.as_deref(), &task.department);
+    let holder = task.assignee.as_deref() == Some(actor.id.as_str());
+    let colleague = task.assignee.is_none() && may_claim(actor, task);
+    routes_anything || heads || holder || colleague
+}
+
+/// Whether `actor` may send `task` back to its pool (its holder, the department's heads,
+/// admins).
+pub fn may_return(org: &Organisation, actor: &Actor, task: &TaskInstance) -> bool {
+    task.state == TaskState::Claimed
+        && (task.assignee.as_deref() == Some(actor.id.as_str())
+            || org.is_admin(&actor.roles)
+            || org.heads(&actor.roles, actor.department.as_deref(), &task.department))
+}
+
+/// The people `task` may be given to in its department, `(id, name)`, its holder left out.
+pub fn candidates(org: &Organisation, task: &TaskInstance) -> Vec<(String, String)> {
+    org.file
+        .users
+        .iter()
+        .filter(|(id, _)| task.assignee.as_deref() != Some(id.as_str()))
+        .filter(|(id, _)| org.may_take(id, &task.department, task).is_some())
+        .map(|(id, u)| (id.clone(), u.name.clone()))
+        .collect()
+}
+
+/// One person's share of a department's work.
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    /// Their id (`None`: the tasks nobody holds).
+    pub user: Option<String>,
+    /// Their name (empty for the unheld tasks).
+    pub name: String,
+    /// Open tasks.
+    pub open: i64,
+    /// Of those, overdue.
+    pub overdue: i64,
+}
+
+/// A department's work as its heads see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Team {
+    /// The department.
+    pub department: String,
+    /// Every member of the department with their load (members without tasks too), then the
+    /// tasks nobody holds.
+    pub people: Vec<Person>,
+    /// Tasks that reach nobody.
+    pub unstaffed: i64,
+    /// The tasks listed (by the holder and overdue filter asked for), oldest first.
+    pub tasks: Vec<InboxItem>,
+}
+
+/// Which tasks of the department to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// `nobody`, a member's id, or empty for all.
+    pub holder: String,
+    /// Only overdue ones.
+    pub overdue: bool,
+    /// How many (1–500).
+    pub limit: i64,
+}
+
+/// The department `actor` may look after: `asked`, or their own. Heads see their own only;
+/// dispatching clerks and admins any.
+pub fn department_for(org: &Organisation, actor: &Actor, asked: Option<&str>) -> Result<String, Error> {
+    let asked = asked.filter(|d| !d.is_empty());
+    let own = actor.department.as_deref();
+    let department = asked.or(own).unwrap_or_default();
+    if !org.file.departments.contains_key(department) {
+        return Err(Error::new(
+            Kind::NotFound,
+            "department_not_found",
+            format!("there is no department `{department}`"),
+        ));
+    }
+    let any = org.dispatches(&actor.roles) || org.is_admin(&actor.roles);
+    if any || org.heads(&actor.roles, own, department) {
+        Ok(department.to_owned())
+    } else {
+        Err(Error::new(
+            Kind::Forbidden,
+            "not_department_head",
+            "only the department's heads, the dispatching clerks and admins see a department's work",
+        ))
+    }
+}
+
+/// The work of `department` (checked with [`department_for`] first).
+pub async fn team(engine: &yimen_engine::runtime::Engine, department: &str, f: &Filter) -> Result<Team, Error> {
+    let org = engine.org();
+    let store = engine.store();
+    let loads = store.department_load(department).await?;
+    let load_of = |u: Option<&str>| {
+        loads
+            .iter()
+            .find(|l| l.assignee.as_deref() == u)
+            .cloned()
+            .unwrap_or(Load {
+                assignee: u.map(str::to_owned),
+                open: 0,
+                overdue: 0,
+            })
+    };
+    let mut people: Vec<Person> = org
+        .file
+        .users
+        .iter()
+        .filter(|(_, u)| u.department.as_deref() == Some(department))
+        .map(|(id, u)| {
+            let l = load_of(Some(id));
+            Person {
+                user: Some(id.clone()),
+                name: u.name.clone(),
+                open: l.open,
+                overdue: l.overdue,
+            }
+        })
+        .collect();
+    // Holders from elsewhere (an admin, someone since moved) still count where their tasks are.
+    for l in loads.iter().filter(|l| l.assignee.is_some()) {
+        if !people.iter().any(|p| p.user == l.assignee) {
+            let id = l.assignee.clone().unwrap_or_default();
+            people.push(Person {
+                name: org.user(&id).map_or_else(|| id.clone(), |u| u.name.clone()),
+                user: Some(id),
+                open: l.open,
+                overdue: l.overdue,
+            });
+        }
+    }
+    let nobody = load_of(None);
+    people.push(Person {
+        user: None,
+        name: String::new(),
+        open: nobody.open,
+        overdue: nobody.overdue,
+    });
+    let holder = match f.holder.as_str() {
+        "" => Holder::Anyone,
+        "nobody" => Holder::Nobody,
+        p => Holder::Person(p),
+    };
+    let tasks = store.department_tasks(department, holder, f.overdue, f.limit).await?;
+    let unstaffed = store.unstaffed_count(Some(department)).await?;
+    Ok(Team {
+        department: department.to_owned(),
+        people,
+        unstaffed,
+        tasks,
+    })
+}
+
+/// The most tasks one bulk request names.
+pub const BULK_MAX: usize = 100;
+
+/// One command on many tasks.
+#[derive(Debug, Clone, Default)]
+pub struct Bulk {
+    /// `claim`, `reassign` (to `to_user`, with a `reason`) or `release`.
+    pub op: String,
+    /// The tasks.
+    pub tasks: Vec<String>,
+    /// For `reassign`: the person.
+    pub to_user: Option<String>,
+    /// Why (for `reassign`, and for `release` of someone else's task).
+    pub reason: Option<String>,
+}
+
+/// Runs `b` task by task, each taken or refused on its own: the outcome of each, in order.
+pub async fn bulk(
+    s: &crate::state::AppState,
+    actor: &Actor,
+    b: &Bulk,
+) -> Result<Vec<(String, Result<(), Error>)>, Error> {
+    if !matches!(b.op.as_str(), "claim" | "reassign" | "release") {
+        return Err(Error::new(
+            Kind::Invalid,
+            "invalid_field",
+            "`op` is `claim`, `reassign` or `release`",
+        ));
+    }
+    if b.tasks.is_empty() || b.tasks.len() > BULK_MAX {
+        return Err(Error::new(
+            Kind::Invalid,
+            "no_tasks_chosen",
+            format!("choose from 1 to {BULK_MAX} tasks"),
+        ));
+    }
+    let mut out = Vec::with_capacity(b.tasks.len());
+    for task in &b.tasks {
+        out.push((task.clone(), one(s, actor, b, task).await));
+    }
+    Ok(out)
+}
+
+async fn one(s: &crate::state::AppState, actor: &Actor, b: &Bulk, task: &str) -> Result<(), Error> {
+    let Some((case, _)) = task.rsplit_once(":t").filter(|(c, _)| !c.is_empty()) else {
+        return Err(Error::new(
+            Kind::NotFound,
+            "unknown_task",
+            format!("there is no task `{task}`"),
+        ));
+    };
+    let case = crate::cases::check_visible(s, actor, case).await?;
+    let cmd = match b.op.as_str() {
+        "claim" => yimen_engine::core::Command::Claim { task: task.into() },
+        "release" => yimen_engine::core::Command::Release {
+            task: task.into(),
+            reason: b.reason.clone(),
+        },
+        _ => yimen_engine::core::Command::Reassign {
+            task: task.into(),
+            to_user: b.to_user.clone().map(Into::into),
+            to_department: None,
+            reason: b.reason.clone(),
+        },
+    };
+    s.engine
+        .command(&case, cmd, actor.clone(), None)
+        .await
+        .map_err(Error::from)?;
+    Ok(())
+}
