@@ -9,59 +9,14 @@
 // PASSWORD_FILE is JSON: {"clerk_wang": "...", "handler_li": "...", "supervisor_han": "...", …}.
 // Exits 0 when every step saw what it expected, 1 otherwise (the reason on stderr).
 
-import { readFileSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { act, caseState, expect, start } from './lib.mjs';
 
 const [base, artifacts, passwordFile] = process.argv.slice(2);
-const passwords = JSON.parse(readFileSync(passwordFile, 'utf8'));
-mkdirSync(artifacts, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.YIMEN_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-
-let step = 0;
-async function shot(page, name) {
-  step += 1;
-  await page.screenshot({ path: `${artifacts}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
-}
-
-function expect(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-async function signIn(user, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { throw new Error(`script error on ${page.url()}: ${e}`); });
-  await page.goto(`${base}/inbox`);
-  expect(page.url().includes('/login'), `an anonymous visit goes to the sign-in page, not ${page.url()}`);
-  await page.fill('input[name=user]', user);
-  await page.fill('input[name=password]', passwords[user]);
-  await page.click('form[action="/login"] button');
-  await page.waitForLoadState();
-  expect(page.url().endsWith('/inbox'), `${user} lands on the inbox after signing in, not ${page.url()}`);
-  return { context, page };
-}
-
-async function act(page, action, fill = {}) {
-  const form = page.locator(`form[data-action="${action}"]`);
-  expect(await form.count() === 1, `the case page offers the action ${action}`);
-  await form.locator('xpath=..').locator('summary').click();
-  for (const [name, value] of Object.entries(fill)) {
-    const input = form.locator(`[name="${name}"]`);
-    if (await input.evaluate((e) => e.tagName) === 'SELECT') await input.selectOption(value);
-    else await input.fill(value);
-  }
-  await form.locator('button.primary').click();
-  await page.waitForLoadState();
-}
-
-async function caseState(page) {
-  return (await page.locator('.case-head .badge.state').textContent()).trim();
-}
+const walk = await start(base, artifacts, JSON.parse(readFileSync(passwordFile, 'utf8')));
+const { browser } = walk;
+const shot = (page, name) => walk.shot(page, name);
+const signIn = (user, width) => walk.signIn(user, width);
 
 const content = `楼道灯坏了 <script>alert(1)</script> '; DROP TABLE cases; --`;
 try {
@@ -247,7 +202,7 @@ try {
   expect(await grid.page.locator('h2', { hasText: 'Files' }).count() === 1, 'the files in English');
   expect(await grid.page.locator('ol.history li', { hasText: 'File downloaded' }).count() === 1, 'the history in English');
   await shot(grid.page, 'case-with-photo-english');
-  console.log(JSON.stringify({ ok: true, steps: step, case: caseUrl }));
+  console.log(JSON.stringify({ ok: true, steps: walk.steps, case: caseUrl }));
   await browser.close();
 } catch (e) {
   console.error(`browser walk failed: ${e.message}`);

@@ -209,12 +209,17 @@ fn responses(r: &RouteInfo) -> Map<String, Value> {
     let finds = r.path.contains('{')
         || matches!(
             r.path,
-            "/api/v1/deliveries/retry" | "/api/v1/sms/reports" | "/api/v1/cases/search" | "/api/v1/cases"
+            "/api/v1/deliveries/retry"
+                | "/api/v1/sms/reports"
+                | "/api/v1/cases/search"
+                | "/api/v1/cases"
+                | "/api/v1/tasks/unstaffed"
+                | "/api/v1/team"
         );
     if finds {
         add(
             "404",
-            problem_response("No such case, task, record, account or delivery"),
+            problem_response("No such case, task, record, account, delivery or department"),
         );
     }
     if matches!((r.method, r.path), ("POST", "/api/v1/session" | "/api/v1/cases")) {
