@@ -365,3 +365,109 @@ async fn the_pages_show_the_queue_and_give_the_task_in_the_readers_words() {
         team.body
     );
 }
+
+per_backend!(a_supervision_record_waits_in_the_handling_departments_inbox_until_answered);
+async fn a_supervision_record_waits_in_the_handling_departments_inbox_until_answered(backend: &str) {
+    let app = App::on(backend).await;
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            "/api/v1/cases",
+            json!({"case_type": "service_request_12345", "channel": "hotline_12345",
+                   "fields": {"caller": "李某", "caller_phone": "13900139000", "category": "complaint", "content": "占道经营"}}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let r = app
+        .json(
+            "supervisor_han",
+            "POST",
+            &format!("/api/v1/cases/{id}/escalate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let records = |who: &'static str| {
+        let app = &app;
+        async move {
+            let inbox = app.send(Some(who), "GET", "/api/v1/inbox", None).await.json();
+            inbox["supervision"].as_array().expect("supervision").clone()
+        }
+    };
+    // In the inbox of everyone of the handling department, with its level and due time; not
+    // elsewhere.
+    let due = records("handler_li").await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(
+        (due[0]["level"].clone(), due[0]["state"].clone()),
+        (json!(1), json!("awaiting"))
+    );
+    assert_eq!(due[0]["overdue"], false);
+    assert!(due[0]["answer_due"].as_i64().is_some_and(|ms| ms > 0));
+    assert_eq!(records("head_hotline").await.len(), 1);
+    assert!(records("arbitrator_zhou").await.is_empty());
+    let record = due[0]["record"].as_str().expect("record").to_owned();
+    // Answered: it leaves the inbox; sent back: it returns; answered and accepted: gone.
+    let answer = |text: &'static str| {
+        let app = &app;
+        let path = format!("/api/v1/supervision/{record}/answer");
+        async move { app.json("handler_li", "POST", &path, json!({"text": text})).await }
+    };
+    assert_eq!(answer("已现场劝离").await.status, 200);
+    assert!(records("handler_li").await.is_empty());
+    let review = |accept: bool| {
+        let app = &app;
+        let path = format!("/api/v1/supervision/{record}/review");
+        async move {
+            app.json(
+                "supervisor_han",
+                "POST",
+                &path,
+                json!({"accept": accept, "comment": "请说明长效措施"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(review(false).await.status, 200);
+    let back = records("handler_li").await;
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert_eq!(back[0]["state"], "returned");
+    assert_eq!(answer("已约谈摊主并纳入巡查").await.status, 200);
+    assert_eq!(review(true).await.status, 200);
+    assert!(records("handler_li").await.is_empty());
+    // The board no longer lists an accepted record.
+    let board = app.send(Some("supervisor_han"), "GET", "/supervision", None).await;
+    assert!(!board.body.contains(&format!("/cases/{id}")), "{}", board.body);
+    // The page says it in the reader's words before it is answered.
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            "/api/v1/cases",
+            json!({"case_type": "service_request_12345", "channel": "hotline_12345",
+                   "fields": {"caller": "王某", "caller_phone": "13900139001", "category": "complaint", "content": "噪音"}}),
+        )
+        .await;
+    let other = r.json()["id"].as_str().expect("id").to_owned();
+    let r = app
+        .json(
+            "supervisor_han",
+            "POST",
+            &format!("/api/v1/cases/{other}/escalate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = app.send(Some("handler_li"), "GET", "/inbox", None).await;
+    assert!(
+        page.body.contains("待答复的督办单") && page.body.contains("中心专项督办"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("/cases/{other}#supervision")),
+        "{}",
+        page.body
+    );
+}

@@ -74,7 +74,15 @@ pub async fn inbox(
     let items = yimen_service::access::inbox(&s.engine, &actor, &filter)
         .await
         .map_err(yimen_engine::runtime::EngineError::from)?;
-    Ok(Json(json!({ "page": page, "per_page": per_page, "tasks": items })))
+    // The department's supervision records waiting for its answer, with the first page.
+    let supervision = if page == 1 {
+        yimen_service::team::supervision_due(&s.engine, &actor).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(
+        json!({ "page": page, "per_page": per_page, "tasks": items, "supervision": supervision }),
+    ))
 }
 
 pub(crate) fn case_of(task: &str) -> Result<&str, ApiError> {

@@ -54,8 +54,46 @@ struct InboxPage {
     error: Option<String>,
     /// Tasks that reach nobody, for the department's heads and the dispatching clerks.
     unstaffed: Vec<Row>,
+    /// The department's supervision records waiting for its answer.
+    supervision: Vec<RecordRow>,
     /// What a bulk claim did.
     bulk: Option<String>,
+}
+
+/// A supervision record waiting for the department's answer.
+pub struct RecordRow {
+    case_id: String,
+    case_short: String,
+    case_type: String,
+    rung: String,
+    level: String,
+    state: &'static str,
+    due: String,
+    overdue: bool,
+}
+
+/// A waiting supervision record in the reader's words.
+fn record_row(s: &AppState, lang: super::Lang, r: yimen_service::team::DueRecord) -> RecordRow {
+    let loc = lang.tag();
+    let defs = s.engine.definitions();
+    let def = defs.current(&r.case_type);
+    let rung = def
+        .as_ref()
+        .and_then(|d| d.ladder.as_ref())
+        .and_then(|l| l.rungs.get(&r.rung))
+        .map_or_else(|| r.rung.clone(), |x| x.name.get(loc).to_owned());
+    RecordRow {
+        case_short: super::fields::label_of(r.number.as_deref(), &r.case_id),
+        case_type: def
+            .as_ref()
+            .map_or_else(|| r.case_type.clone(), |d| d.def.name.get(loc).to_owned()),
+        rung,
+        level: super::i18n::t(lang, &format!("board.level{}", r.level)).to_owned(),
+        state: super::i18n::t(lang, &format!("record.{}", r.state)),
+        due: super::local_ms(s, r.answer_due),
+        overdue: r.overdue,
+        case_id: r.case_id,
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -266,6 +304,14 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
         },
         _ => Vec::new(),
     };
+    let supervision = if page == 1 {
+        match yimen_service::team::supervision_due(&s.engine, &actor).await {
+            Ok(due) => due.into_iter().map(|r| record_row(&s, ctx.lang, r)).collect(),
+            Err(e) => return super::refusal_page(e),
+        }
+    } else {
+        Vec::new()
+    };
     let bulk = match (q.taken, q.refused) {
         (Some(n), Some(m)) => Some(
             super::i18n::t(ctx.lang, "bulk.done")
@@ -297,6 +343,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
             c,
             error,
             unstaffed,
+            supervision,
             bulk,
         },
     )

@@ -11,6 +11,12 @@ pub const TASK_TEXTS: &[(&str, &str, &str)] = &[
         "There is no department head or dispatching clerk to tell",
     ),
     ("list.sep", "、", ", "),
+    (
+        "inbox.supervision",
+        "待答复的督办单",
+        "Supervision records awaiting our answer",
+    ),
+    ("inbox.answer", "去答复", "Answer"),
     ("task.unstaffed", "无人可承接", "Reaches nobody"),
     ("task.give", "指派给他人", "Give to someone"),
     ("task.to_user", "指派给", "Give to"),

@@ -280,3 +280,83 @@ async fn one(s: &crate::state::AppState, actor: &Actor, b: &Bulk, task: &str) ->
         .map_err(Error::from)?;
     Ok(())
 }
+
+/// A supervision record (督办单) waiting for the handling department's answer, as its inbox
+/// lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueRecord {
+    /// The case.
+    pub case_id: String,
+    /// Its number.
+    pub number: Option<String>,
+    /// The case type.
+    pub case_type: String,
+    /// The record.
+    pub record: String,
+    /// Its rung.
+    pub rung: String,
+    /// Its level (1 centre, 2 supervision office, 3 discipline commission).
+    pub level: u8,
+    /// `awaiting` or `returned` (the answer was sent back).
+    pub state: String,
+    /// When the answer is due (UTC ms).
+    pub answer_due: i64,
+    /// The answer is late.
+    pub overdue: bool,
+}
+
+/// The most cases read for a department's open supervision records.
+const SUPERVISED_MAX: i64 = 500;
+
+/// The supervision records waiting for an answer from `actor`'s department, soonest due first:
+/// awaiting, or returned for a better answer (accepted, answered and closed ones are not).
+pub async fn supervision_due(engine: &yimen_engine::runtime::Engine, actor: &Actor) -> Result<Vec<DueRecord>, Error> {
+    let Some(department) = actor.department.clone() else {
+        return Ok(Vec::new());
+    };
+    let scope = yimen_engine::store::search::Scope {
+        all: true,
+        ..Default::default()
+    };
+    let q = yimen_engine::store::search::CaseQuery {
+        department: Some(department),
+        supervision_level: Some(1),
+        status: Some("open".into()),
+        oldest_first: true,
+        limit: SUPERVISED_MAX,
+        ..Default::default()
+    };
+    let page = engine.store().list_cases(&scope, &q).await?;
+    let now = engine.now();
+    let mut out: Vec<DueRecord> = page
+        .cases
+        .iter()
+        .flat_map(|c| {
+            c.supervision
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.state,
+                        yimen_engine::core::SupervisionState::Awaiting | yimen_engine::core::SupervisionState::Returned
+                    )
+                })
+                .map(move |r| DueRecord {
+                    case_id: c.id.to_string(),
+                    number: c.number.clone(),
+                    case_type: c.case_type.clone(),
+                    record: r.id.clone(),
+                    rung: r.rung.clone(),
+                    level: r.level,
+                    state: if r.state == yimen_engine::core::SupervisionState::Returned {
+                        "returned".into()
+                    } else {
+                        "awaiting".into()
+                    },
+                    answer_due: r.answer_due.timestamp_millis(),
+                    overdue: now > r.answer_due,
+                })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.answer_due, &a.record).cmp(&(b.answer_due, &b.record)));
+    Ok(out)
+}

@@ -29,6 +29,7 @@ pub struct Upcoming {
 pub fn timeline(def: &CompiledCaseType, case: &Case, now: DateTime<Utc>) -> (Option<SlaStatus>, Vec<Upcoming>) {
     let mut out = Vec::new();
     let mut status = None;
+    let mut unbreached_due = None;
     for (name, t) in &case.timers {
         if name.starts_with("sla:") {
             continue;
@@ -62,6 +63,7 @@ pub fn timeline(def: &CompiledCaseType, case: &Case, now: DateTime<Utc>) -> (Opt
                 }
             }
             if !clock.breached {
+                unbreached_due = Some((d.due, d.provisional));
                 out.push(Upcoming {
                     at: d.due,
                     kind: "sla_due",
@@ -69,39 +71,61 @@ pub fn timeline(def: &CompiledCaseType, case: &Case, now: DateTime<Utc>) -> (Opt
                     provisional: d.provisional,
                     estimate: false,
                 });
-                // The ladder from the breach on, if nobody answers satisfactorily.
-                if let Some(ladder) = &def.ladder {
-                    let mut at = d.due;
-                    for (id, rung) in &ladder.rungs {
-                        if case.rungs.contains(id) {
-                            continue;
-                        }
-                        match &rung.trigger {
-                            Trigger::Breach => {}
-                            Trigger::AfterPrevious(s) => {
-                                let Some(next) = s
-                                    .parse::<Duration>()
-                                    .ok()
-                                    .and_then(|dur| def.calendar.add(at, dur).ok())
-                                else {
-                                    break;
-                                };
-                                at = next.at;
-                            }
-                            Trigger::Manual => break,
-                        }
-                        out.push(Upcoming {
-                            at,
-                            kind: "rung",
-                            name: id.clone(),
-                            provisional: d.provisional,
-                            estimate: !matches!(rung.trigger, Trigger::Breach),
-                        });
-                    }
-                }
             }
         }
     }
+    ladder_ahead(def, case, unbreached_due, &mut out);
     out.sort_by(|a, b| a.at.cmp(&b.at).then(a.name.cmp(&b.name)));
     (status, out)
+}
+
+/// The rungs still to come, as estimates: after the rung whose timer is pending (that one is
+/// listed from its timer), or, when none has fired yet, from the breach (`unbreached_due`). A
+/// ladder that stopped — an answer accepted, a manual rung next, the last rung fired — lists
+/// nothing more, and no rung is listed twice.
+fn ladder_ahead(
+    def: &CompiledCaseType,
+    case: &Case,
+    unbreached_due: Option<(DateTime<Utc>, bool)>,
+    out: &mut Vec<Upcoming>,
+) {
+    let Some(ladder) = &def.ladder else { return };
+    let pending = case
+        .timers
+        .iter()
+        .find_map(|(n, t)| n.strip_prefix("rung:").map(|r| (r, t)));
+    let (skip, mut at, provisional) = match (pending, case.rungs.is_empty(), unbreached_due) {
+        (Some((rung, t)), _, _) => match ladder.rungs.get_index_of(rung) {
+            Some(i) => (i + 1, t.due_at, t.provisional),
+            None => return,
+        },
+        (None, true, Some((due, provisional))) => (0, due, provisional),
+        _ => return,
+    };
+    for (id, rung) in ladder.rungs.iter().skip(skip) {
+        if case.rungs.contains(id) {
+            continue;
+        }
+        match &rung.trigger {
+            Trigger::Breach if skip == 0 => {}
+            Trigger::Breach | Trigger::Manual => break,
+            Trigger::AfterPrevious(s) => {
+                let Some(next) = s
+                    .parse::<Duration>()
+                    .ok()
+                    .and_then(|dur| def.calendar.add(at, dur).ok())
+                else {
+                    break;
+                };
+                at = next.at;
+            }
+        }
+        out.push(Upcoming {
+            at,
+            kind: "rung",
+            name: id.clone(),
+            provisional,
+            estimate: !matches!(rung.trigger, Trigger::Breach),
+        });
+    }
 }

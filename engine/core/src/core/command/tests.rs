@@ -590,3 +590,65 @@ fn a_task_is_given_only_to_a_holder_working_in_its_unit_or_above() {
         ["clerk_wang", "head_labour", "clerk_xia"]
     );
 }
+
+#[test]
+fn the_timeline_lists_each_rung_still_to_come_once_and_none_once_the_answer_is_accepted() {
+    let d = def("service_request_12345");
+    let f =
+        fields(json!({"caller": "李四", "caller_phone": "13900139000", "category": "complaint", "content": "噪音"}));
+    let open = Command::Open {
+        case_id: "s3".into(),
+        channel: "hotline_12345".into(),
+        fields: f,
+        unit: None,
+        number: None,
+    };
+    let run = |c: Option<&Case>, cmd: Command, who: &str, when: &str| {
+        decide_at(&d, &org(), c, &cmd, &user(who), at(when))
+            .expect("taken")
+            .case
+    };
+    let rungs = |c: &Case, when: &str| -> Vec<String> {
+        crate::core::preview::timeline(&d, c, at(when))
+            .1
+            .into_iter()
+            .filter(|u| u.kind == "rung")
+            .map(|u| u.name)
+            .collect()
+    };
+    let c = run(None, open, "clerk_xia", "2026-11-25T09:00");
+    // Before anything fired: the whole ladder from the breach.
+    assert_eq!(
+        rungs(&c, "2026-11-25T09:01"),
+        ["centre_special", "office_key", "discipline_accountability"]
+    );
+    // Escalated by hand before the breach: the next rung is due on its timer, listed once.
+    let c = run(
+        Some(&c),
+        Command::Escalate { rung: None },
+        "supervisor_han",
+        "2026-11-25T10:00",
+    );
+    assert_eq!(
+        rungs(&c, "2026-11-25T10:01"),
+        ["office_key", "discipline_accountability"]
+    );
+    // Answered and accepted: the ladder stops, nothing more is listed.
+    let record = c.supervision[0].id.clone();
+    let answer = Command::AnswerSupervision {
+        record: record.clone(),
+        text: "已处理".into(),
+    };
+    let c = run(Some(&c), answer, "head_hotline", "2026-11-25T11:00");
+    let review = Command::ReviewSupervision {
+        record,
+        accept: true,
+        comment: None,
+    };
+    let c = run(Some(&c), review, "supervisor_han", "2026-11-25T12:00");
+    assert!(
+        rungs(&c, "2026-11-25T12:01").is_empty(),
+        "{:?}",
+        rungs(&c, "2026-11-25T12:01")
+    );
+}
