@@ -156,7 +156,15 @@ pub async fn seed(engine: &Engine, bundle: &Bundle) -> anyhow::Result<usize> {
                 continue;
             }
             let Ok(out) = engine
-                .command(id, Command::Escalate { rung: None }, sup.clone(), None)
+                .command(
+                    id,
+                    Command::Escalate {
+                        rung: None,
+                        reason: Some("演示：超时未办结，提级督办".into()),
+                    },
+                    sup.clone(),
+                    None,
+                )
                 .await
             else {
                 continue;

@@ -199,7 +199,7 @@ async fn every_role_gets_what_each_route_allows_and_a_403_otherwise(backend: &st
             "supervisor_han",
             "POST",
             &format!("/api/v1/cases/{id}/escalate"),
-            json!({}),
+            json!({"reason": "超时未办结"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

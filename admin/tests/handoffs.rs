@@ -384,7 +384,7 @@ async fn a_supervision_record_waits_in_the_handling_departments_inbox_until_answ
             "supervisor_han",
             "POST",
             &format!("/api/v1/cases/{id}/escalate"),
-            json!({}),
+            json!({"reason": "超时未办结"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -455,7 +455,7 @@ async fn a_supervision_record_waits_in_the_handling_departments_inbox_until_answ
             "supervisor_han",
             "POST",
             &format!("/api/v1/cases/{other}/escalate"),
-            json!({}),
+            json!({"reason": "超时未办结"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -469,5 +469,67 @@ async fn a_supervision_record_waits_in_the_handling_departments_inbox_until_answ
         page.body.contains(&format!("/cases/{other}#supervision")),
         "{}",
         page.body
+    );
+}
+
+#[tokio::test]
+async fn escalating_asks_for_a_reason_and_a_level_the_supervisor_may_open_and_says_who_is_told() {
+    let app = App::start().await;
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            "/api/v1/cases",
+            json!({"case_type": "service_request_12345", "channel": "hotline_12345",
+                   "fields": {"caller": "李某", "caller_phone": "13900139000", "category": "complaint", "content": "垃圾未清运"}}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/cases/{id}/escalate");
+    // No reason, a blank one: refused, nothing fired.
+    for body in [json!({}), json!({"reason": "  "})] {
+        let r = app.json("supervisor_han", "POST", &path, body).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json()["code"].clone()),
+            (422, json!("invalid_field")),
+            "{}",
+            r.body
+        );
+    }
+    let case = app
+        .send(Some("supervisor_han"), "GET", &format!("/api/v1/cases/{id}"), None)
+        .await
+        .json();
+    assert!(case["supervision"].as_array().is_none_or(Vec::is_empty), "{case}");
+    // The page offers the levels the supervisor may open, each naming who will be told.
+    let page = app
+        .send(Some("supervisor_han"), "GET", &format!("/cases/{id}"), None)
+        .await;
+    assert!(page.body.contains("value=\"centre_special\""), "{}", page.body);
+    assert!(
+        !page.body.contains("value=\"office_key\""),
+        "a level-1 supervisor may not open level 2"
+    );
+    // The ladder's level 1 goes to the handling department's head and the centre's supervisors.
+    assert!(page.body.contains("将通知：卫东、韩"), "{}", page.body);
+    let r = app
+        .form(
+            "supervisor_han",
+            &format!("/cases/{id}/escalate"),
+            &[("rung", "centre_special"), ("reason", "两日无人联系来电人")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = app
+        .send(Some("supervisor_han"), "GET", &format!("/cases/{id}"), None)
+        .await;
+    assert!(
+        page.body.contains("两日无人联系来电人"),
+        "the reason is in the history: {}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("value=\"centre_special\""),
+        "a fired rung is not offered again"
     );
 }

@@ -65,8 +65,15 @@ try {
   // 3. The supervisor escalates it by hand from the case page.
   const sup = await signIn('supervisor_han');
   await sup.page.goto(caseUrl);
-  sup.page.once('dialog', (d) => d.accept());
-  await sup.page.click('form[action$="/escalate"] button');
+  const escalate = sup.page.locator('form[action$="/escalate"]');
+  await escalate.locator('xpath=..').locator('summary').click();
+  // The level is chosen among those the supervisor may open, each saying who will be told.
+  const level1 = escalate.locator('label.choice', { has: sup.page.locator('input[value=centre_special]') });
+  expect(await level1.count() === 1, 'the centre\'s rung is offered');
+  expect(await escalate.locator('input[value=office_key]').count() === 0, 'a level-1 supervisor is not offered level 2');
+  expect(await level1.locator('small', { hasText: '将通知：' }).count() === 1, 'the rung says who will be told');
+  await escalate.locator('textarea[name=reason]').fill('来电人反映两日无人联系');
+  await escalate.locator('button.primary').click();
   await sup.page.waitForLoadState();
   expect(sup.page.url().includes('done=escalated'), `escalating succeeds: ${sup.page.url()}`);
   expect(await sup.page.locator('form[action$="/answer"]').count() === 0, 'the supervisor does not answer for the department');

@@ -318,15 +318,19 @@ fn supervisors_see_what_will_fire_escalate_and_review_answers() {
     // Level 1 opens a supervision record by hand; the department answers; the supervisor sends
     // it back, then accepts.
     problem(
-        &server
-            .client("handler_li")
-            .post(&format!("/api/v1/cases/{id}/escalate"), &json!({})),
+        &server.client("handler_li").post(
+            &format!("/api/v1/cases/{id}/escalate"),
+            &json!({"reason": "超时未办结"}),
+        ),
         403,
         "not_allowed",
     );
     let case = server
         .client("supervisor_han")
-        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}))
+        .post(
+            &format!("/api/v1/cases/{id}/escalate"),
+            &json!({"reason": "超时未办结"}),
+        )
         .json();
     let record = case["supervision"][0]["id"].as_str().expect("record").to_owned();
     assert_eq!(case["rungs"], json!(["centre_special"]));

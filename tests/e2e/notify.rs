@@ -23,7 +23,10 @@ fn open_and_escalate(clerk: &Client, supervisor: &Client, phone: &str, content: 
         .as_str()
         .expect("id")
         .to_owned();
-    let r = supervisor.post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    let r = supervisor.post(
+        &format!("/api/v1/cases/{id}/escalate"),
+        &json!({"reason": "超时未办结"}),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     id
 }
@@ -46,9 +49,10 @@ fn a_rung_emails_the_department_head_and_the_supervisor_in_chinese() {
         .as_str()
         .expect("id")
         .to_owned();
-    let r = server
-        .client("supervisor_han")
-        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    let r = server.client("supervisor_han").post(
+        &format!("/api/v1/cases/{id}/escalate"),
+        &json!({"reason": "超时未办结"}),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
 
     let started = Instant::now();
@@ -167,9 +171,10 @@ fn a_refusal_is_retried_and_a_bad_address_fails_for_good_visibly() {
         .as_str()
         .expect("id")
         .to_owned();
-    server
-        .client("supervisor_han")
-        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    server.client("supervisor_han").post(
+        &format!("/api/v1/cases/{id}/escalate"),
+        &json!({"reason": "超时未办结"}),
+    );
     let admin = server.client("admin_qin");
     let started = Instant::now();
     let (accepted, failed) = loop {

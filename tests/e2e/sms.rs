@@ -216,9 +216,10 @@ fn the_citizen_and_the_supervisors_get_their_sms_in_chinese_once() {
         .as_str()
         .expect("id")
         .to_owned();
-    let r = server
-        .client("supervisor_han")
-        .post(&format!("/api/v1/cases/{id}/escalate"), &json!({}));
+    let r = server.client("supervisor_han").post(
+        &format!("/api/v1/cases/{id}/escalate"),
+        &json!({"reason": "超时未办结"}),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     // The receipt to the citizen, and the rung to the department head and the supervisor.
     let started = Instant::now();

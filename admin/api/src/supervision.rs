@@ -77,7 +77,12 @@ pub async fn extend(
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateBody {
+    /// The rung to open (by default the first that has not fired).
+    #[serde(default)]
     rung: Option<String>,
+    /// Why (required).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 pub async fn escalate(
@@ -90,7 +95,15 @@ pub async fn escalate(
     let id = yimen_service::cases::check_visible(&s, &actor, &id).await?;
     let out = s
         .engine
-        .command(&id, Command::Escalate { rung: body.value.rung }, actor.clone(), idem)
+        .command(
+            &id,
+            Command::Escalate {
+                rung: body.value.rung,
+                reason: body.value.reason,
+            },
+            actor.clone(),
+            idem,
+        )
         .await?;
     Ok(Json(yimen_service::cases::shown(&s, &actor, &out.case)))
 }

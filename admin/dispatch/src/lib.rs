@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use serde_json::Value;
-use yimen_engine::model::{Channel, Recipient, RecipientScope};
+use yimen_engine::model::{Channel, Recipient};
 use yimen_engine::render::Renderer;
 use yimen_engine::runtime::Engine;
 use yimen_engine::store::outbox::{Delivery, NewDelivery, Outcome};
@@ -173,24 +173,7 @@ impl Dispatcher {
                 push("sms", phone, "citizen", &mut out);
                 continue;
             }
-            for (id, u) in &org.file.users {
-                let named = match (&r.user, &r.role) {
-                    (Some(wanted), _) => wanted == id,
-                    (None, Some(role)) => {
-                        u.roles.contains(role)
-                            && match r.of.unwrap_or(RecipientScope::HandlingDepartment) {
-                                RecipientScope::HandlingDepartment => {
-                                    u.department.as_deref() == Some(case.department.as_str())
-                                }
-                                RecipientScope::HandlingUnit => case.unit.as_deref() == Some(u.unit.as_str()),
-                                RecipientScope::District => true,
-                            }
-                    }
-                    (None, None) => false,
-                };
-                if !named {
-                    continue;
-                }
+            for (id, u) in org.recipients(r, case) {
                 let wanted: Vec<Channel> = if !channels.is_empty() {
                     channels.to_vec()
                 } else if !u.channels.is_empty() {

@@ -42,6 +42,13 @@ struct FieldRow {
     masked: bool,
 }
 
+struct EscalateRow {
+    rung: String,
+    name: String,
+    level: String,
+    notifies: String,
+}
+
 struct TaskRow {
     id: String,
     name: String,
@@ -123,7 +130,8 @@ struct CasePage {
     tasks: Vec<TaskRow>,
     actions: Vec<ActionForm>,
     can_extend: bool,
-    can_escalate: bool,
+    /// The rungs the reader may open by hand, with who will be told.
+    escalations: Vec<EscalateRow>,
     records: Vec<RecordRow>,
     upcoming: Vec<UpcomingRow>,
     history: Vec<HistoryRow>,
@@ -187,6 +195,31 @@ impl View<'_> {
             });
         }
         (fields, masked)
+    }
+
+    /// The rungs the reader may open by hand, each with its level and who will be told.
+    fn escalations(&self) -> Vec<EscalateRow> {
+        let View {
+            s, case, actor, lang, ..
+        } = *self;
+        let def = self.def;
+        yimen_service::team::escalations(s.engine.org(), def, case, actor)
+            .into_iter()
+            .map(|e| EscalateRow {
+                name: def
+                    .ladder
+                    .as_ref()
+                    .and_then(|l| l.rungs.get(&e.rung))
+                    .map_or_else(|| e.rung.clone(), |r| r.name.get(lang.tag()).to_owned()),
+                level: t(lang, &format!("board.level{}", e.level)).to_owned(),
+                notifies: if e.notifies.is_empty() {
+                    t(lang, "escalate.nobody").to_owned()
+                } else {
+                    e.notifies.join(t(lang, "list.sep"))
+                },
+                rung: e.rung,
+            })
+            .collect()
     }
 
     /// The live tasks, with who holds them and whether the reader may claim them.
@@ -435,7 +468,7 @@ pub async fn show(
             .as_ref()
             .and_then(|x| x.extensions.as_ref())
             .is_some_and(|e| e.approvers.iter().any(|r| actor.roles.contains(r)));
-    let can_escalate = open && level > 0 && def.ladder.is_some();
+    let escalations = v.escalations();
 
     let records = v.records(level, now);
 
@@ -512,7 +545,7 @@ pub async fn show(
             tasks,
             actions,
             can_extend,
-            can_escalate,
+            escalations,
             records,
             upcoming,
             history,

@@ -150,8 +150,17 @@ pub async fn extend(
     run(&s, &ctx, &id, Command::Extend { comment }, "extended").await
 }
 
-pub async fn escalate(State(s): State<Arc<AppState>>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    run(&s, &ctx, &id, Command::Escalate { rung: None }, "escalated").await
+pub async fn escalate(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let cmd = Command::Escalate {
+        rung: super::form_value(&form, "rung").filter(|r| !r.is_empty()),
+        reason: super::form_value(&form, "reason"),
+    };
+    run(&s, &ctx, &id, cmd, "escalated").await
 }
 
 fn record_case(record: &str) -> Option<String> {

@@ -206,9 +206,11 @@ fn clock_event(s: &AppState, kind: &EventKind, lang: Lang, rung_name: &dyn Fn(&s
         ),
         EventKind::SlaWarning { .. } => (t(lang, "ev.sla_warning").to_owned(), String::new()),
         EventKind::SlaBreached => (t(lang, "ev.sla_breached").to_owned(), String::new()),
-        EventKind::RungFired { rung, level, .. } => (
+        EventKind::RungFired {
+            rung, level, comment, ..
+        } => (
             format!("{} {level}：{}", t(lang, "ev.rung"), rung_name(rung)),
-            String::new(),
+            comment.clone().unwrap_or_default(),
         ),
         EventKind::RecipientsMissing { template, roles } => (
             format!("{} {template}", t(lang, "ev.recipients_missing")),

@@ -130,11 +130,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("case.comment.optional", "意见（选填）", "Comment (optional)"),
     ("case.extend", "申请延期", "Extend the time limit"),
     ("case.escalate", "提级督办", "Escalate"),
-    (
-        "case.escalate.confirm",
-        "确定提级督办？将通知上一级督办人员。",
-        "Escalate? The next level's supervisors will be told.",
-    ),
     ("case.visit", "登记来访", "Record a visit"),
     ("case.supervision", "督办单", "Supervision records (督办单)"),
     ("case.level", "级别", "Level"),

@@ -360,3 +360,48 @@ pub async fn supervision_due(engine: &yimen_engine::runtime::Engine, actor: &Act
     out.sort_by(|a, b| (a.answer_due, &a.record).cmp(&(b.answer_due, &b.record)));
     Ok(out)
 }
+
+/// A rung a supervisor may open by hand, with the people its message will reach now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    /// The rung.
+    pub rung: String,
+    /// Its level.
+    pub level: u8,
+    /// Who its message goes to, by name (the handling department's heads, the supervisors of
+    /// its level, as the ladder says), in the organisation file's order.
+    pub notifies: Vec<String>,
+}
+
+/// The rungs of `case`'s ladder `actor` may open now: not fired yet, at their level or below.
+pub fn escalations(
+    org: &Organisation,
+    def: &yimen_engine::core::CompiledCaseType,
+    case: &yimen_engine::core::Case,
+    actor: &Actor,
+) -> Vec<Escalation> {
+    let level = org.supervision_level(&actor.roles);
+    let Some(ladder) = def.ladder.as_ref().filter(|_| !case.is_closed() && level > 0) else {
+        return Vec::new();
+    };
+    ladder
+        .rungs
+        .iter()
+        .filter(|(id, r)| r.level <= level && !case.rungs.contains(id))
+        .map(|(id, r)| {
+            let mut notifies: Vec<String> = Vec::new();
+            for to in &r.recipients {
+                for (_, u) in org.recipients(to, case) {
+                    if !notifies.contains(&u.name) {
+                        notifies.push(u.name.clone());
+                    }
+                }
+            }
+            Escalation {
+                rung: id.clone(),
+                level: r.level,
+                notifies,
+            }
+        })
+        .collect()
+}

@@ -368,7 +368,9 @@ pub fn event_json(
             }
         }
         EventKind::Commented { text } => seal_text(k, case_id, &format!("{prefix}comment"), text)?,
-        EventKind::TaskReassigned { comment: Some(c), .. } | EventKind::TaskReleased { comment: Some(c), .. } => {
+        EventKind::TaskReassigned { comment: Some(c), .. }
+        | EventKind::TaskReleased { comment: Some(c), .. }
+        | EventKind::RungFired { comment: Some(c), .. } => {
             seal_text(k, case_id, &format!("{prefix}comment"), c)?;
         }
         _ => {}
@@ -395,7 +397,9 @@ pub fn open_event(case_id: &str, seq: i64, payload: &str, key: &CaseKey) -> Resu
             }
         }
         EventKind::Commented { text } => open_text(key, case_id, &format!("{prefix}comment"), text)?,
-        EventKind::TaskReassigned { comment: Some(c), .. } | EventKind::TaskReleased { comment: Some(c), .. } => {
+        EventKind::TaskReassigned { comment: Some(c), .. }
+        | EventKind::TaskReleased { comment: Some(c), .. }
+        | EventKind::RungFired { comment: Some(c), .. } => {
             open_text(key, case_id, &format!("{prefix}comment"), c)?;
         }
         _ => {}

@@ -130,6 +130,7 @@ async fn closing_a_case_closes_its_records_and_cancels_its_rungs() {
             &id,
             Command::Escalate {
                 rung: Some("office_key".into()),
+                reason: Some("久拖不办".into()),
             },
             user(&e, "supervisor_han"),
             None,
@@ -140,7 +141,15 @@ async fn closing_a_case_closes_its_records_and_cancels_its_rungs() {
         "level 1 cannot open level 2: {r:?}"
     );
     let esc = e
-        .command(&id, Command::Escalate { rung: None }, user(&e, "supervisor_yang"), None)
+        .command(
+            &id,
+            Command::Escalate {
+                rung: None,
+                reason: Some("久拖不办".into()),
+            },
+            user(&e, "supervisor_yang"),
+            None,
+        )
         .await
         .expect("escalate")
         .case;

@@ -179,6 +179,9 @@ pub enum EventKind {
         level: u8,
         /// The record it opened.
         record: String,
+        /// Why, when a supervisor escalated by hand (free text, sealed like a comment).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        comment: Option<String>,
     },
     /// A message's recipients resolve to nobody; an admin must act.
     RecipientsMissing {

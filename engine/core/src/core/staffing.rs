@@ -16,8 +16,8 @@ use super::effect::Effect;
 use super::event::{Event, EventKind};
 use super::ids::UserId;
 use super::supervision::Out;
-use crate::model::Recipient;
 use crate::model::organisation::User;
+use crate::model::{Recipient, RecipientScope};
 
 impl Organisation {
     /// Whether `user` may claim a task for `role` in `department` and `unit` (`None`: any unit).
@@ -124,5 +124,30 @@ pub fn check(org: &Organisation, case: &mut Case, actor: &Actor, now: DateTime<U
                 notified: watchers.into_iter().map(UserId::from).collect(),
             },
         });
+    }
+}
+
+impl Organisation {
+    /// The users a recipient of a message about `case` names, by id, in the organisation file's
+    /// order: the named user, or the holders of the role where the recipient says (the case's
+    /// handling department, its unit, the district). The citizen is no user: none.
+    pub fn recipients<'a>(
+        &'a self,
+        r: &'a Recipient,
+        case: &'a Case,
+    ) -> impl Iterator<Item = (&'a String, &'a User)> + 'a {
+        self.file.users.iter().filter(move |(id, u)| match (&r.user, &r.role) {
+            _ if r.citizen => false,
+            (Some(wanted), _) => wanted == *id,
+            (None, Some(role)) => {
+                u.roles.contains(role)
+                    && match r.of.unwrap_or(RecipientScope::HandlingDepartment) {
+                        RecipientScope::HandlingDepartment => u.department.as_deref() == Some(case.department.as_str()),
+                        RecipientScope::HandlingUnit => case.unit.as_deref() == Some(u.unit.as_str()),
+                        RecipientScope::District => true,
+                    }
+            }
+            (None, None) => false,
+        })
     }
 }

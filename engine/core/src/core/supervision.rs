@@ -12,7 +12,7 @@ use super::reject::Rejection;
 use super::sla::SlaClock;
 use crate::duration::Duration;
 use crate::model::ladder::Trigger;
-use crate::model::{Recipient, RecipientScope, Tier};
+use crate::model::{Recipient, Tier};
 
 /// What the clock and ladder add to a decision.
 #[derive(Debug, Default)]
@@ -158,28 +158,10 @@ pub fn on_enter(
 
 /// The roles among `to` that resolve to no user for this case.
 pub fn unresolved_roles(org: &Organisation, case: &Case, to: &[Recipient]) -> Vec<String> {
-    let mut missing = Vec::new();
-    for r in to {
-        if let Some(u) = &r.user {
-            if org.user(u).is_none() {
-                missing.push(u.clone());
-            }
-            continue;
-        }
-        let Some(role) = &r.role else { continue };
-        let found = org.file.users.values().any(|u| {
-            u.roles.contains(role)
-                && match r.of.unwrap_or(RecipientScope::HandlingDepartment) {
-                    RecipientScope::HandlingDepartment => u.department.as_deref() == Some(case.department.as_str()),
-                    RecipientScope::HandlingUnit => case.unit.as_deref() == Some(u.unit.as_str()),
-                    RecipientScope::District => true,
-                }
-        });
-        if !found {
-            missing.push(role.clone());
-        }
-    }
-    missing
+    to.iter()
+        .filter(|r| !r.citizen && org.recipients(r, case).next().is_none())
+        .filter_map(|r| r.user.clone().or_else(|| r.role.clone()))
+        .collect()
 }
 
 /// Fires a rung of the case's ladder once: records it under a unique key, opens a supervision
@@ -233,6 +215,7 @@ pub fn fire_rung(
             rung: rung_id.to_owned(),
             level: rung.level,
             record: record.id.clone(),
+            comment: None,
         },
     );
     case.supervision.push(record);

@@ -155,6 +155,9 @@ pub enum Command {
     Escalate {
         /// The rung.
         rung: Option<String>,
+        /// Why (required: the supervisor says what is wrong).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The handling department answers a supervision record.
     AnswerSupervision {
@@ -300,7 +303,7 @@ fn decide_inner(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<
         (Command::FireTimer { key }, Some(c)) => fire_timer::fire_timer(cx, c, key),
         (Command::Recompute, Some(c)) => recompute::recompute(cx, c),
         (Command::Extend { comment }, Some(c)) => extend::extend(cx, c, comment.as_deref()),
-        (Command::Escalate { rung }, Some(c)) => escalate::escalate(cx, c, rung.as_deref()),
+        (Command::Escalate { rung, reason }, Some(c)) => escalate::escalate(cx, c, rung.as_deref(), reason.as_deref()),
         (Command::AnswerSupervision { record, text }, Some(c)) => answer::answer(cx, c, record, text),
         (
             Command::ReviewSupervision {

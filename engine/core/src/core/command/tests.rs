@@ -625,7 +625,10 @@ fn the_timeline_lists_each_rung_still_to_come_once_and_none_once_the_answer_is_a
     // Escalated by hand before the breach: the next rung is due on its timer, listed once.
     let c = run(
         Some(&c),
-        Command::Escalate { rung: None },
+        Command::Escalate {
+            rung: None,
+            reason: Some("超时未签收".into()),
+        },
         "supervisor_han",
         "2026-11-25T10:00",
     );
