@@ -533,3 +533,53 @@ async fn escalating_asks_for_a_reason_and_a_level_the_supervisor_may_open_and_sa
         "a fired rung is not offered again"
     );
 }
+
+#[tokio::test]
+async fn a_paused_case_shows_what_is_left_and_a_closed_one_whether_it_was_on_time() {
+    let app = App::start().await;
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            "/api/v1/cases",
+            json!({"case_type": "service_request_12345", "channel": "hotline_12345",
+                   "fields": {"caller": "李某", "caller_phone": "13900139000", "category": "request", "content": "路灯不亮"}}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let act = |who: &'static str, action: &'static str, fields: Value| {
+        let app = &app;
+        let path = format!("/api/v1/cases/{id}/actions/{action}");
+        async move {
+            let r = app.json(who, "POST", &path, json!({"fields": fields})).await;
+            assert_eq!(r.status, 200, "{action}: {}", r.body);
+        }
+    };
+    act("clerk_xia", "dispatch", json!({})).await;
+    let running = app.send(Some("handler_li"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(
+        running.body.contains("正常") && running.body.contains("到期"),
+        "{}",
+        running.body
+    );
+    act("handler_li", "sign_for", json!({})).await;
+    act("handler_li", "reply", json!({"reply": "已报修"})).await;
+    // Paused while the follow-up call is due: the time left, not a due instant.
+    let paused = app.send(Some("handler_li"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(
+        paused.body.contains("暂停计时") && paused.body.contains("暂停中，剩余 "),
+        "{}",
+        paused.body
+    );
+    assert!(paused.body.contains("个工作日"), "{}", paused.body);
+    act("clerk_xia", "close_satisfied", json!({"satisfaction": "satisfied"})).await;
+    // Closed within its time: said so, in the case page and the list, not "stopped".
+    let closed = app.send(Some("clerk_xia"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(
+        closed.body.contains("按时办结") && !closed.body.contains("已停止"),
+        "{}",
+        closed.body
+    );
+    let list = app.send(Some("clerk_xia"), "GET", "/cases", None).await;
+    assert!(list.body.contains("按时办结"), "{}", list.body);
+}

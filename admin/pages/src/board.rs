@@ -156,7 +156,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let unmasked = access::sees_personal_data(org, &actor);
     let row = |c: &Case, rung: String, state: String, due: String, overdue: bool| {
         let def = defs.get(&c.case_type, c.definition_version);
-        let (sla, _) = super::inbox::sla_of(&s, c);
+        let (sla, _) = super::inbox::sla_of(&s, c, lang);
         Row {
             case_id: c.id.to_string(),
             short: super::fields::case_label(c),

@@ -325,16 +325,10 @@ impl View<'_> {
             ..
         } = *self;
         let loc = lang.tag();
-        let (status, upcoming) = if open {
-            timeline(def, case, now)
-        } else {
-            (case.sla.as_ref().map(|c| c.status(None, now)), Vec::new())
-        };
-        let sla = match (&case.sla, status) {
-            (Some(_), Some(st)) => st.as_str(),
-            _ => "none",
-        };
-        let (_, due) = super::inbox::sla_of(s, case);
+        // What will fire when (nothing once closed); the status and what to say beside it as
+        // every list says them (a closed case: on time or late, and by how much).
+        let upcoming = if open { timeline(def, case, now).1 } else { Vec::new() };
+        let (sla, due) = super::inbox::sla_of(s, case, lang);
         let upcoming = upcoming
             .into_iter()
             .map(|u| UpcomingRow {

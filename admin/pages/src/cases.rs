@@ -97,7 +97,7 @@ fn with(base: &str, extra: &str) -> String {
 fn row(s: &AppState, ctx: &Ctx, c: &Case, unmasked: bool) -> Row {
     let lang = ctx.lang.tag();
     let def = s.engine.definitions().get(&c.case_type, c.definition_version);
-    let (sla, due) = super::inbox::sla_of(s, c);
+    let (sla, due) = super::inbox::sla_of(s, c, ctx.lang);
     Row {
         case_id: c.id.to_string(),
         number: super::fields::case_label(c),

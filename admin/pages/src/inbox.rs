@@ -114,22 +114,72 @@ pub struct InboxQuery {
     refused: Option<u32>,
 }
 
-/// The SLA status of a case at `now`, with its due instant: `none` without a clock.
-pub fn sla_of(s: &AppState, case: &Case) -> (&'static str, String) {
+/// The SLA status of a case at `now`, with what to say beside it: the due instant of a running
+/// clock, the time left of a paused one, how late a closed case was; `none` without a clock.
+/// A stopped clock reads `closed_on_time` or `closed_late` (or `stopped` when its end cannot be
+/// worked out).
+pub fn sla_of(s: &AppState, case: &Case, lang: super::Lang) -> (&'static str, String) {
     let Some(def) = s.engine.definitions().get(&case.case_type, case.definition_version) else {
         return ("none", String::new());
     };
     let Some(clock) = &case.sla else {
         return ("none", String::new());
     };
+    let cal = &def.calendar;
+    let working = clock.counts_working_time();
+    if clock.stopped {
+        return match clock.settled(cal) {
+            Ok(Some(end)) if end.late > 0 => (
+                "closed_late",
+                format!(
+                    "{}{}",
+                    super::i18n::t(lang, "sla.late_by"),
+                    span(lang, end.late, working, cal.day_seconds())
+                ),
+            ),
+            Ok(Some(_)) => ("closed_on_time", String::new()),
+            _ => ("stopped", String::new()),
+        };
+    }
     let now = s.engine.now();
-    let derived = clock.derive(&def.calendar, &def.warn_at, now).ok().flatten();
+    let derived = clock.derive(cal, &def.warn_at, now).ok().flatten();
     let status = clock.status(derived.as_ref(), now).as_str();
-    let due = derived
-        .filter(|_| clock.running())
-        .map(|d| super::local(s, d.due))
-        .unwrap_or_default();
+    let due = match derived {
+        Some(d) if clock.running() => format!("{} {}", super::i18n::t(lang, "inbox.due"), super::local(s, d.due)),
+        Some(_) => match clock.left(cal, now) {
+            Ok(Some(left)) => format!(
+                "{}{}",
+                super::i18n::t(lang, "sla.left"),
+                span(lang, left, working, cal.day_seconds())
+            ),
+            _ => String::new(),
+        },
+        None => String::new(),
+    };
     (status, due)
+}
+
+/// A length of time as people say it: working days and hours (a working day being the
+/// calendar's office hours), or days and hours.
+fn span(lang: super::Lang, seconds: i64, working: bool, day_seconds: i64) -> String {
+    let day = if working { day_seconds.max(1) } else { 86_400 };
+    let (days, hours) = (seconds / day, (seconds % day + 1_799) / 3_600);
+    let (d, h) = if working {
+        ("sla.working_days", "sla.hours")
+    } else {
+        ("sla.days", "sla.hours")
+    };
+    let t = |k: &str| super::i18n::t(lang, k);
+    match (days, hours) {
+        (0, 0) => t("sla.under_an_hour").to_owned(),
+        (0, h_) => t(h).replace("{n}", &h_.to_string()),
+        (d_, 0) => t(d).replace("{n}", &d_.to_string()),
+        (d_, h_) => format!(
+            "{} {}",
+            t(d).replace("{n}", &d_.to_string()),
+            t(h).replace("{n}", &h_.to_string())
+        ),
+    }
 }
 
 fn href(state: &str, case_type: &str, q: &str, page: i64) -> String {
@@ -166,7 +216,7 @@ impl Seen<'_> {
         let org = s.engine.org();
         let case = cases.get(&i.case_id);
         let def = case.and_then(|c| defs.get(&c.case_type, c.definition_version));
-        let (sla, due) = case.map(|c| sla_of(s, c)).unwrap_or(("none", String::new()));
+        let (sla, due) = case.map(|c| sla_of(s, c, ctx.lang)).unwrap_or(("none", String::new()));
         let task_name = def
             .as_ref()
             .and_then(|d| d.def.tasks.get(&i.name))

@@ -63,6 +63,17 @@ impl SlaStatus {
     }
 }
 
+/// How a stopped clock ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// When it was due while it last ran.
+    pub due: DateTime<Utc>,
+    /// When it stopped.
+    pub stopped_at: DateTime<Utc>,
+    /// How late (working seconds, or calendar seconds for a calendar budget); 0 when on time.
+    pub late: i64,
+}
+
 /// Derived instants of a running clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
@@ -119,6 +130,59 @@ impl SlaClock {
             .chain(self.extensions.iter())
             .map(|s| s.parse::<Duration>().map_err(|_| CalendarError::TooFar))
             .collect()
+    }
+
+    /// Whether the budget counts working time (else calendar time, as statutes count).
+    pub fn counts_working_time(&self) -> bool {
+        self.durations()
+            .ok()
+            .and_then(|d| d.first().map(|d| d.working))
+            .unwrap_or(false)
+    }
+
+    /// How much of the budget is left at `now`, in working seconds (or calendar seconds for a
+    /// calendar budget), when the clock resumed (or runs) now; `None` once stopped or past due.
+    pub fn left(&self, cal: &WorkCalendar, now: DateTime<Utc>) -> Result<Option<i64>, CalendarError> {
+        let Some(d) = self.derive(cal, &[], now)? else {
+            return Ok(None);
+        };
+        if d.due <= now {
+            return Ok(None);
+        }
+        if self.counts_working_time() {
+            Ok(Some(cal.working_seconds_between(now, d.due)?.0))
+        } else {
+            Ok(Some((d.due - now).num_seconds()))
+        }
+    }
+
+    /// For a stopped clock: the due instant it had while it last ran, when it stopped, and by
+    /// how much it was late (working seconds, or calendar seconds for a calendar budget; 0 when
+    /// on time). `None` for a clock that has not stopped.
+    pub fn settled(&self, cal: &WorkCalendar) -> Result<Option<Settled>, CalendarError> {
+        let Some(stopped_at) = self.segments.last().and_then(|s| s.to).filter(|_| self.stopped) else {
+            return Ok(None);
+        };
+        let mut running = self.clone();
+        running.stopped = false;
+        if let Some(last) = running.segments.last_mut() {
+            last.to = None;
+        }
+        let Some(d) = running.derive(cal, &[], stopped_at)? else {
+            return Ok(None);
+        };
+        let late = if stopped_at <= d.due {
+            0
+        } else if self.counts_working_time() {
+            cal.working_seconds_between(d.due, stopped_at)?.0
+        } else {
+            (stopped_at - d.due).num_seconds()
+        };
+        Ok(Some(Settled {
+            due: d.due,
+            stopped_at,
+            late,
+        }))
     }
 
     /// The due instant and warnings if the clock runs (or resumes) from its last segment's

@@ -655,3 +655,35 @@ fn the_timeline_lists_each_rung_still_to_come_once_and_none_once_the_answer_is_a
         rungs(&c, "2026-11-25T12:01")
     );
 }
+
+#[test]
+fn a_stopped_clock_says_whether_it_was_late_and_by_how_much_and_a_paused_one_what_is_left() {
+    use crate::core::sla::SlaClock;
+    let d = def("service_request_12345");
+    let cal = &d.calendar;
+    let day = cal.day_seconds();
+    // Started Wednesday 09:00 with three working days: due Monday 09:00 (the weekend between).
+    let mut on_time = SlaClock::start("3 working days", at("2026-11-25T09:00"));
+    on_time.stop(at("2026-11-27T16:00"));
+    let end = on_time.settled(cal).expect("calendar").expect("stopped");
+    assert_eq!((end.due, end.late), (at("2026-11-30T09:00"), 0));
+    let mut late = SlaClock::start("3 working days", at("2026-11-25T09:00"));
+    late.stop(at("2026-12-01T09:00"));
+    let end = late.settled(cal).expect("calendar").expect("stopped");
+    assert_eq!(end.late, day, "one working day late (the weekend does not count)");
+    // Paused after one working day: two are left, whenever it is read.
+    let mut paused = SlaClock::start("3 working days", at("2026-11-25T09:00"));
+    paused.pause(at("2026-11-26T09:00"));
+    for read in ["2026-11-26T10:00", "2026-11-28T12:00"] {
+        assert_eq!(paused.left(cal, at(read)).expect("calendar"), Some(2 * day), "{read}");
+    }
+    assert!(paused.settled(cal).expect("calendar").is_none(), "not stopped");
+    // A calendar budget counts calendar time as statutes do: five days from the 25th end with
+    // the 30th, so 09:00 on 1 December is nine hours late.
+    let mut statutory = SlaClock::start("5 days", at("2026-11-25T09:00"));
+    statutory.stop(at("2026-12-01T09:00"));
+    assert_eq!(
+        statutory.settled(cal).expect("calendar").expect("stopped").late,
+        9 * 3_600
+    );
+}
