@@ -49,9 +49,14 @@ fn scheduler(s: &AppState) -> Result<&yimen_engine::runtime::scheduler::Schedule
 pub async fn jobs(State(s): State<Arc<AppState>>, User(actor): User) -> Result<impl IntoResponse, ApiError> {
     may_read(&s, &actor)?;
     let runs = s.engine.store().job_runs(500).await.map_err(EngineError::from)?;
-    let jobs: Vec<_> = scheduler(&s)?
+    let sc = scheduler(&s)?;
+    let now = s.engine.now();
+    let jobs: Vec<_> = sc
         .runnable()
-        .map(|(id, j)| json!({"id": id, "name": j.name.get("zh-CN"), "kind": j.kind.as_str(), "cron": j.cron}))
+        .map(|(id, j)| {
+            json!({"id": id, "name": j.name.get("zh-CN"), "kind": j.kind.as_str(), "cron": j.cron,
+                   "next_run": sc.next_run(id, now).map(|t| t.timestamp_millis())})
+        })
         .collect();
     Ok(Json(json!({ "jobs": jobs, "runs": runs })))
 }

@@ -168,6 +168,7 @@ async fn retry(State(s): State<Arc<AppState>>, ctx: Ctx, axum::Form(f): axum::Fo
 }
 
 struct RunRow {
+    failed: bool,
     name: String,
     period: String,
     due: String,
@@ -182,6 +183,8 @@ struct RunRow {
 struct JobsPage {
     c: Chrome,
     jobs: Vec<(String, String)>,
+    /// Each job with when it runs next.
+    next: Vec<(String, String)>,
     runs: Vec<RunRow>,
     notice: Option<String>,
     error: Option<String>,
@@ -214,16 +217,25 @@ async fn jobs_page(
     let runs = runs
         .into_iter()
         .map(|r| RunRow {
+            failed: r.state == "failed",
             name: jobs
                 .iter()
                 .find(|(id, _)| *id == r.job)
                 .map_or_else(|| r.job.clone(), |(_, n)| n.clone()),
             period: r.period,
             due: super::local_ms(s, r.due_at),
-            state: r.state,
+            state: t(ctx.lang, &format!("job.state.{}", r.state)).to_owned(),
             attempts: r.attempts,
             finished: r.finished_at.map(|f| super::local_ms(s, f)).unwrap_or_default(),
             error: r.error.unwrap_or_default(),
+        })
+        .collect();
+    let now = s.engine.now();
+    let next = jobs
+        .iter()
+        .map(|(id, name)| {
+            let at = s.scheduler.as_ref().and_then(|sc| sc.next_run(id, now));
+            (name.clone(), at.map(|a| super::local(s, a)).unwrap_or_default())
         })
         .collect();
     let c = chrome(s, ctx, "nav.ops", t(ctx.lang, "ops.jobs"));
@@ -231,6 +243,7 @@ async fn jobs_page(
         status,
         &JobsPage {
             c,
+            next,
             jobs,
             runs,
             notice,

@@ -82,6 +82,15 @@ impl Scheduler {
         self.jobs.jobs.iter()
     }
 
+    /// When `job` runs next after `now` (moved to a working day when the job says so).
+    pub fn next_run(&self, job: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let j = self.jobs.jobs.get(job)?;
+        let schedule = crate::schedule::parse(&j.cron).ok()?;
+        crate::schedule::next_after(&schedule, now, &self.calendar, j.on_working_day)
+            .ok()
+            .flatten()
+    }
+
     /// The case type of spot-check reviews, if a spot-check job declares one.
     pub fn review_case_type(&self) -> Option<&str> {
         self.jobs

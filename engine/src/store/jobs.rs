@@ -85,14 +85,17 @@ impl Store {
         }
         let updated = sqlx::query(
             "UPDATE job_runs SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_until = $2, \
-             started_at = $3 WHERE job = $4 AND period = $5 AND \
-             ((state = 'retrying' AND next_attempt_at <= $3) OR (state = 'running' AND lease_until < $3))",
+             started_at = $3, due_at = CASE WHEN state = 'by_hand' THEN $6 ELSE due_at END \
+             WHERE job = $4 AND period = $5 AND \
+             ((state = 'retrying' AND next_attempt_at <= $3) OR (state = 'running' AND lease_until < $3) \
+              OR state = 'by_hand')",
         )
         .bind(node)
         .bind(lease_until_ms)
         .bind(now_ms)
         .bind(job)
         .bind(period)
+        .bind(due_ms)
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -123,16 +126,35 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Marks a failed or retrying run done after it succeeded by hand.
+    /// Records a run by hand in the ledger: a failed, retrying or done run of the period is
+    /// marked done with the new result; a period the schedule has not reached yet gets a
+    /// `by_hand` row, which the scheduled run still claims when the period falls due (so a
+    /// report run by hand early is computed again over the whole period). A run in progress is
+    /// left alone. Returns whether a row was written.
     pub async fn settle_job_run(&self, job: &str, period: &str, now_ms: i64, sha256: &str) -> Result<bool, StoreError> {
         let n = sqlx::query(
-            "UPDATE job_runs SET state = 'done', finished_at = $1, result_sha256 = $2, error = NULL \
-             WHERE job = $3 AND period = $4 AND state IN ('failed', 'retrying')",
+            "UPDATE job_runs SET state = CASE WHEN state = 'by_hand' THEN 'by_hand' ELSE 'done' END, \
+             finished_at = $1, result_sha256 = $2, error = NULL \
+             WHERE job = $3 AND period = $4 AND state IN ('failed', 'retrying', 'done', 'by_hand')",
         )
         .bind(now_ms)
         .bind(sha256)
         .bind(job)
         .bind(period)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            return Ok(true);
+        }
+        let n = sqlx::query(
+            "INSERT INTO job_runs (job, period, due_at, state, attempts, next_attempt_at, started_at, finished_at, result_sha256) \
+             VALUES ($1, $2, $3, 'by_hand', 0, $3, $3, $3, $4) ON CONFLICT (job, period) DO NOTHING",
+        )
+        .bind(job)
+        .bind(period)
+        .bind(now_ms)
+        .bind(sha256)
         .execute(&self.pool)
         .await?
         .rows_affected();
