@@ -146,10 +146,13 @@ fn the_assessment_explains_each_score_and_lists_the_idle() {
     );
     // Only the spot-check rate lacked data: 60 of 100 points counted, scaled by 100/60.
     assert!(zh.html.contains("各项按 100/60 折算"), "{}", zh.html);
-    assert!(!zh.html.contains("idle：0.00") && zh.html.contains("全年无案件、未参评：idle"));
+    assert!(!zh.html.contains("idle：0.00") && zh.html.contains("全年无案件或无可计指标、未参评：idle"));
     assert_eq!(zh.csv.lines().count(), 3);
     let en = Reports::new("en").assessment(&a);
-    assert!(en.html.contains("Not assessed (no cases in the year): idle"));
+    assert!(
+        en.html
+            .contains("Not assessed (no cases in the year, or no data for any item): idle")
+    );
     assert!(!cjk(&en.html.replace("中心", "")), "{}", en.html);
 }
 

@@ -75,8 +75,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "a.intro",
-        "依据全年案件及其历史记录计算；各项得分 = 指标 × 权重，减去督办扣分；某项指标无数据的，不计该项，其余各项按比例折算为满分；全年无案件的部门列出但不参评。",
-        "Computed from the year's cases and their history: each item scores its rate times its weight, less the deductions for supervision records; an item without data is left out and the others are scaled up to the full score; a department with no case in the year is listed but not assessed.",
+        "依据全年案件及其历史记录计算；各项得分 = 指标 × 权重，减去督办扣分；某项指标无数据的，不计该项，其余各项按比例折算为满分；全年无案件或各项指标均无数据（案件均未办结）的部门列出但不参评、不排名。",
+        "Computed from the year's cases and their history: each item scores its rate times its weight, less the deductions for supervision records; an item without data is left out and the others are scaled up to the full score; a department with no case in the year, or with no data for any item (none of its cases closed), is listed but neither scored nor ranked.",
     ),
     ("a.chart", "得分", "Score"),
     ("a.how", "得分明细", "How each score is made"),
@@ -93,8 +93,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("a.records", "{n} 件", "{n} records"),
     (
         "a.idle",
-        "全年无案件、未参评：{names}",
-        "Not assessed (no cases in the year): {names}",
+        "全年无案件或无可计指标、未参评：{names}",
+        "Not assessed (no cases in the year, or no data for any item): {names}",
     ),
     ("a.not_assessed", "未参评", "Not assessed"),
     (

@@ -45,7 +45,8 @@ pub struct Score {
     pub score: f64,
     /// Rank (1 = best) among departments assessed.
     pub rank: Option<usize>,
-    /// False when the department had no case in the year: it is listed, not scored.
+    /// False when the department had no case in the year, or none of the items has data for it
+    /// (its cases are all still open): it is listed, not scored and not ranked.
     pub assessed: bool,
     /// At or above the pass score.
     pub passed: bool,
@@ -127,7 +128,10 @@ pub fn score(year: &Bulletin, scoring: &Scoring) -> Assessment {
                     });
                 }
             }
-            let assessed = f.received > 0 || f.closed > 0 || f.open_at_end > 0;
+            // Scored only on data: a department with cases but none of the items measurable yet
+            // (nothing closed, nobody rated, nothing drawn) is listed, not scored and not ranked —
+            // the rule that an item without data does not count, applied to every item.
+            let assessed = (f.received > 0 || f.closed > 0 || f.open_at_end > 0) && with_data > 0.0;
             let score = if assessed {
                 round2(lines.iter().map(|l| l.points).sum::<f64>())
             } else {
@@ -209,6 +213,13 @@ mod tests {
                 row("a", 100, 95, [3, 1, 0], 50, 45),
                 row("b", 100, 80, [10, 2, 1], 0, 0),
                 row("idle", 0, 0, [0, 0, 0], 0, 0),
+                {
+                    // Cases received, none closed, nobody rated: nothing to score.
+                    let mut r = row("new", 0, 0, [0, 0, 0], 0, 0);
+                    r.figures.received = 4;
+                    r.figures.open_at_end = 4;
+                    r
+                },
             ],
             tiers: Vec::new(),
             case_types: Vec::new(),
@@ -232,7 +243,8 @@ mod tests {
         // idle: no case all year: listed, not scored, not ranked.
         assert!(!by("idle").assessed && by("idle").rank.is_none() && !by("idle").passed);
         let ranks: Vec<(&str, Option<usize>)> = a.departments.iter().map(|d| (d.id.as_str(), d.rank)).collect();
-        assert_eq!(ranks, [("a", Some(1)), ("b", Some(2)), ("idle", None)]);
+        assert!(!by("new").assessed && by("new").rank.is_none() && !by("new").passed);
+        assert_eq!(ranks, [("a", Some(1)), ("b", Some(2)), ("idle", None), ("new", None)]);
         // Every line adds up to the score.
         for d in &a.departments {
             let sum: f64 = d.lines.iter().map(|l| l.points).sum();
