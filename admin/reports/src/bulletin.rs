@@ -105,6 +105,7 @@ fn summary(lang: Lang, t: &Figures) -> String {
             ("on_time", &pct(t.on_time_rate)),
             ("zero", &pct(t.zero_trip_rate())),
             ("one", &pct(t.one_trip_rate())),
+            ("most", &pct(t.at_most_one_trip_rate())),
             ("avg", &t.avg_working_days),
             ("p90", &t.p90_working_days),
             ("warnings", &t.warnings),
@@ -116,7 +117,7 @@ fn summary(lang: Lang, t: &Figures) -> String {
     )
 }
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 17] = [
     "col.name",
     "col.received",
     "col.closed",
@@ -126,6 +127,7 @@ const COLUMNS: [&str; 16] = [
     "col.p90",
     "col.zero",
     "col.one",
+    "col.at_most_one",
     "col.warnings",
     "col.breaches",
     "col.l1",
@@ -161,6 +163,7 @@ fn table(lang: Lang, rows: &[Group], ranked: bool) -> Table {
                 Cell::num(f.p90_working_days),
                 Cell::num(rate(f, f.zero_trip_rate(), none)),
                 Cell::num(rate(f, f.one_trip_rate(), none)),
+                Cell::num(rate(f, f.at_most_one_trip_rate(), none)),
                 Cell::num(f.warnings),
                 Cell::num(f.breaches),
                 Cell::num(f.escalations[0]),
@@ -197,6 +200,7 @@ pub fn csv(lang: Lang, b: &Bulletin) -> String {
             f.p90_working_days.to_string(),
             rate(f, f.zero_trip_rate(), ""),
             rate(f, f.one_trip_rate(), ""),
+            rate(f, f.at_most_one_trip_rate(), ""),
             f.warnings.to_string(),
             f.breaches.to_string(),
             f.escalations[0].to_string(),

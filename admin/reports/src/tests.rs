@@ -100,7 +100,9 @@ fn the_bulletin_csv_has_a_row_per_department_and_quotes_what_it_must() {
     assert!(zh.csv.starts_with('\u{feff}'));
     let lines: Vec<&str> = zh.csv.lines().collect();
     assert_eq!(lines.len(), 3, "{}", zh.csv);
-    assert_eq!(lines[0].split(',').count(), 19);
+    assert_eq!(lines[0].split(',').count(), 20);
+    // One definition of trips: no trip, exactly one, and at most one (the two together).
+    assert!(lines[0].contains("零跑率,仅跑一次率,最多跑一次率"), "{}", lines[0]);
     assert!(
         lines[1].contains("\"<script>alert(1)</script>, \"\"部门\"\"\""),
         "{}",

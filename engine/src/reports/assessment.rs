@@ -78,7 +78,7 @@ fn metric(f: &Figures, m: Metric) -> Option<f64> {
         Metric::SatisfactionRate => f.satisfaction_rate(),
         Metric::SpotCheckPassRate => f.spot_check_pass_rate(),
         Metric::ZeroTripRate => closed.map(|()| f.zero_trip_rate()),
-        Metric::OneTripOrBetterRate => closed.map(|()| f.zero_trip_rate() + f.one_trip_rate()),
+        Metric::OneTripOrBetterRate => closed.map(|()| f.at_most_one_trip_rate()),
     }
 }
 
@@ -198,6 +198,22 @@ mod tests {
             rank: None,
             criticised: Vec::new(),
         }
+    }
+
+    #[test]
+    fn at_most_one_trip_is_no_trip_and_one_trip_together_in_the_bulletin_and_the_assessment() {
+        let mut f = Figures::default();
+        f.closed = 10;
+        f.zero_trip = 6;
+        f.one_trip = 3;
+        assert!((f.at_most_one_trip_rate() - 0.9).abs() < 1e-12);
+        assert!((f.zero_trip_rate() + f.one_trip_rate() - f.at_most_one_trip_rate()).abs() < 1e-12);
+        assert_eq!(metric(&f, Metric::OneTripOrBetterRate), Some(f.at_most_one_trip_rate()));
+        assert_eq!(
+            metric(&Figures::default(), Metric::OneTripOrBetterRate),
+            None,
+            "nothing closed: no data"
+        );
     }
 
     #[test]

@@ -113,9 +113,16 @@ impl Figures {
         ratio(self.zero_trip, self.closed)
     }
 
-    /// One-trip rate among closed cases.
+    /// One-trip rate among closed cases: closed after exactly one visit in person (仅跑一次).
     pub fn one_trip_rate(&self) -> f64 {
         ratio(self.one_trip, self.closed)
+    }
+
+    /// At-most-one-trip rate among closed cases (最多跑一次, the reform's own measure): closed
+    /// with no visit or one — the zero-trip and one-trip rates together. The one definition the
+    /// bulletin and the assessment both use.
+    pub fn at_most_one_trip_rate(&self) -> f64 {
+        ratio(self.zero_trip + self.one_trip, self.closed)
     }
 
     /// Spot-check pass rate among decided reviews.
