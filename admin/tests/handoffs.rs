@@ -583,3 +583,77 @@ async fn a_paused_case_shows_what_is_left_and_a_closed_one_whether_it_was_on_tim
     let list = app.send(Some("clerk_xia"), "GET", "/cases", None).await;
     assert!(list.body.contains("按时办结"), "{}", list.body);
 }
+
+#[tokio::test]
+async fn the_board_filters_by_department_level_and_lateness_and_exports_what_it_lists() {
+    let app = App::start().await;
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            "/api/v1/cases",
+            json!({"case_type": "service_request_12345", "channel": "hotline_12345",
+                   "fields": {"caller": "李某", "caller_phone": "13900139000", "category": "complaint", "content": "噪音"}}),
+        )
+        .await;
+    let case = r.json();
+    let (id, number) = (
+        case["id"].as_str().expect("id").to_owned(),
+        case["number"].as_str().expect("number").to_owned(),
+    );
+    let r = app
+        .json(
+            "supervisor_han",
+            "POST",
+            &format!("/api/v1/cases/{id}/escalate"),
+            json!({"reason": "超时未办结"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = |q: &'static str| {
+        let app = &app;
+        let link = format!("/cases/{id}");
+        async move {
+            let page = app
+                .send(Some("supervisor_han"), "GET", &format!("/supervision{q}"), None)
+                .await;
+            assert_eq!(page.status, 200, "{q}: {}", page.body);
+            page.body.contains(&link)
+        }
+    };
+    assert!(listed("").await);
+    assert!(listed("?department=hotline_12345").await);
+    assert!(!listed("?department=labour_arbitration").await);
+    assert!(listed("?level=1").await);
+    assert!(!listed("?level=2").await);
+    assert!(!listed("?overdue=1").await, "its answer is not late yet");
+    let csv = app
+        .send(
+            Some("supervisor_han"),
+            "GET",
+            "/supervision?department=hotline_12345&format=csv",
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.body.starts_with('\u{feff}') && csv.body.contains(&number) && csv.body.contains("中心专项督办"),
+        "{}",
+        csv.body
+    );
+    let none = app
+        .send(
+            Some("supervisor_han"),
+            "GET",
+            "/supervision?department=labour_arbitration&format=csv",
+            None,
+        )
+        .await;
+    assert_eq!(none.body.lines().count(), 1, "only the header: {}", none.body);
+}

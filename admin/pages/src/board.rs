@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use yimen_engine::core::{Case, SupervisionState};
@@ -45,6 +45,94 @@ struct BoardPage {
     c: Chrome,
     counts: Vec<(String, usize, &'static str)>,
     sections: Vec<Section>,
+    departments: Vec<(String, String)>,
+    f: BoardQuery,
+    /// The same list as CSV.
+    csv_href: String,
+}
+
+/// The board's filters: a department, a level (the case's highest record), late answers only;
+/// `format=csv` downloads the listed records.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    format: String,
+}
+
+impl BoardQuery {
+    /// Whether a case whose highest record is `r` is listed.
+    fn keeps(&self, c: &Case, r: &yimen_engine::core::SupervisionRecord, late: bool) -> bool {
+        (self.department.is_empty() || c.department == self.department)
+            && (self.level.is_empty() || self.level == r.level.to_string())
+            && (self.overdue != "1" || late)
+    }
+
+    fn href(&self, format: &str) -> String {
+        format!(
+            "/supervision?department={}&level={}&overdue={}&format={format}",
+            super::url_encode(&self.department),
+            super::url_encode(&self.level),
+            super::url_encode(&self.overdue)
+        )
+    }
+}
+
+/// The listed records as CSV (UTF-8 with a byte-order mark), one line per case and level.
+fn csv(lang: super::Lang, sections: &[Section]) -> Response {
+    use axum::response::IntoResponse;
+    let head: Vec<String> = [
+        "inbox.case",
+        "inbox.case_type",
+        "board.department",
+        "case.rung",
+        "case.record.state",
+        "case.record.due",
+        "board.overdue",
+        "inbox.sla",
+    ]
+    .iter()
+    .map(|k| t(lang, k).to_owned())
+    .collect();
+    let mut out = format!("\u{feff}{}", yimen_service::export::csv_line(&head));
+    let mut seen = std::collections::HashSet::new();
+    for r in sections.iter().flat_map(|s| s.rows.iter()) {
+        if !seen.insert((r.case_id.clone(), r.rung.clone())) {
+            continue;
+        }
+        out.push_str(&yimen_service::export::csv_line(&[
+            r.short.clone(),
+            r.case_type.clone(),
+            r.department.clone(),
+            r.rung.clone(),
+            r.state.clone(),
+            r.due.clone(),
+            if r.overdue {
+                t(lang, "board.overdue").to_owned()
+            } else {
+                String::new()
+            },
+            t(lang, &r.sla_key).to_owned(),
+        ]));
+    }
+    (
+        StatusCode::OK,
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"supervision.csv\"",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        out,
+    )
+        .into_response()
 }
 
 /// The cases the board lists: those with a ladder rung fired (most recent first, at most
@@ -129,7 +217,7 @@ fn sections(
     (counts, sections)
 }
 
-pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
+pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(f): Query<BoardQuery>) -> Response {
     let actor = match ctx.actor() {
         Ok(a) => a.clone(),
         Err(r) => return r,
@@ -205,6 +293,9 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         }
         let active = matches!(r.state, SupervisionState::Awaiting | SupervisionState::Returned);
         let late = active && now > r.answer_due;
+        if !f.keeps(c, r, late) {
+            continue;
+        }
         let mk = || {
             row(
                 c,
@@ -224,7 +315,9 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
     }
     let mut spot = Vec::new();
     for c in &ordered {
-        if c.supervision.is_empty() {
+        let wanted =
+            (f.department.is_empty() || c.department == f.department) && f.level.is_empty() && f.overdue != "1";
+        if c.supervision.is_empty() && wanted {
             spot.push(row(c, String::new(), String::new(), String::new(), false));
         }
     }
@@ -235,6 +328,26 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
         Err(e) => return super::store_down(lang, e),
     };
     counts.push((t(lang, "team.unstaffed").to_owned(), unstaffed, "unstaffed"));
+    if f.format == "csv" {
+        return csv(lang, &sections);
+    }
     let c = chrome(&s, &ctx, "nav.supervision", t(lang, "board.title"));
-    render(StatusCode::OK, &BoardPage { c, counts, sections })
+    let departments = org
+        .file
+        .departments
+        .iter()
+        .map(|(id, d)| (id.clone(), d.name.get(loc).to_owned()))
+        .collect();
+    let csv_href = f.href("csv");
+    render(
+        StatusCode::OK,
+        &BoardPage {
+            c,
+            counts,
+            sections,
+            departments,
+            f,
+            csv_href,
+        },
+    )
 }

@@ -38,6 +38,8 @@ pub const TASK_TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("job.state.retrying", "等待重试", "Retrying"),
     ("job.state.failed", "失败", "Failed"),
+    ("board.overdue_only", "只看答复逾期", "Late answers only"),
+    ("board.csv", "导出 CSV", "Download CSV"),
     ("escalate.level", "督办级别", "Supervision level"),
     ("escalate.notifies", "将通知：", "Will tell: "),
     (
