@@ -328,15 +328,28 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(f): Query<Boar
         Err(e) => return super::store_down(lang, e),
     };
     counts.push((t(lang, "team.unstaffed").to_owned(), unstaffed, "unstaffed"));
+    answer(&s, &ctx, f, counts, sections)
+}
+
+/// The board as a page, or its records as CSV when asked.
+fn answer(
+    s: &AppState,
+    ctx: &Ctx,
+    f: BoardQuery,
+    counts: Vec<(String, usize, &'static str)>,
+    sections: Vec<Section>,
+) -> Response {
     if f.format == "csv" {
-        return csv(lang, &sections);
+        return csv(ctx.lang, &sections);
     }
-    let c = chrome(&s, &ctx, "nav.supervision", t(lang, "board.title"));
-    let departments = org
+    let c = chrome(s, ctx, "nav.supervision", t(ctx.lang, "board.title"));
+    let departments = s
+        .engine
+        .org()
         .file
         .departments
         .iter()
-        .map(|(id, d)| (id.clone(), d.name.get(loc).to_owned()))
+        .map(|(id, d)| (id.clone(), d.name.get(ctx.lang.tag()).to_owned()))
         .collect();
     let csv_href = f.href("csv");
     render(
