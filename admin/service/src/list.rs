@@ -120,11 +120,12 @@ pub fn scope_of(org: &Organisation, actor: &Actor) -> Scope {
 }
 
 /// Reads a list's parameters (as sent, in order); every problem at once.
-#[allow(clippy::too_many_lines)]
 pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Vec<Problem>> {
-    let org = s.engine.org();
-    let defs = s.engine.definitions();
-    let tz = s.centre_tz();
+    let known = Known {
+        org: s.engine.org(),
+        defs: s.engine.definitions(),
+        tz: s.centre_tz(),
+    };
     let mut problems = Vec::new();
     let mut q = CaseQuery {
         limit: 50,
@@ -138,16 +139,6 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
             code,
         });
     };
-    let day = |v: &str, end: bool| -> Option<i64> {
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-            return Some(t.with_timezone(&Utc).timestamp_millis());
-        }
-        let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
-        let d = if end { d.succ_opt()? } else { d };
-        let start = tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).earliest()?;
-        Some(start.with_timezone(&Utc).timestamp_millis())
-    };
-    let known_state = |st: &str| defs.all_current().iter().any(|d| d.def.states.contains_key(st));
     for (name, raw) in pairs {
         let v = raw.trim();
         if !PARAMS.contains(&name.as_str()) {
@@ -171,106 +162,8 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
             problem(&mut problems, name, "too_long");
             continue;
         }
-        let list = || {
-            v.split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
-        match name.as_str() {
-            "q" => q.text = Some(v.to_owned()),
-            "person" => q.person = Some(v.to_owned()),
-            "person_ref" => {
-                if v.len() == yimen_engine::store::search::PERSON_REF_LEN && v.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    q.person_ref = Some(v.to_ascii_lowercase());
-                } else {
-                    problem(&mut problems, name, "unknown_value");
-                }
-            }
-            "citizen_of" => match yimen_engine::store::numbers::as_case_id(v) {
-                Some(id) => q.citizen_of = Some(id),
-                None => problem(&mut problems, name, "unknown_value"),
-            },
-            "number" => q.number = Some(v.to_owned()),
-            "state" => {
-                let states = list();
-                if states.iter().all(|st| known_state(st)) {
-                    q.states = states;
-                } else {
-                    problem(&mut problems, name, "unknown_value");
-                }
-            }
-            "status" => match v {
-                "open" | "closed" => q.status = Some(v.to_owned()),
-                _ => problem(&mut problems, name, "unknown_value"),
-            },
-            "case_type" => {
-                let types = list();
-                if types.iter().all(|t| defs.current(t).is_some()) {
-                    q.case_types = types;
-                } else {
-                    problem(&mut problems, name, "unknown_value");
-                }
-            }
-            "department" if org.file.departments.contains_key(v) => q.department = Some(v.to_owned()),
-            "unit" if org.file.units.contains_key(v) => q.unit = Some(v.to_owned()),
-            "tier" if matches!(v, "district" | "town" | "community") => q.tier = Some(v.to_owned()),
-            "channel" if org.file.channels.contains_key(v) => q.channel = Some(v.to_owned()),
-            "department" | "unit" | "tier" | "channel" => problem(&mut problems, name, "unknown_value"),
-            "opened_from" | "opened_to" | "closed_from" | "closed_to" => {
-                let Some(ms) = day(v, name.ends_with("_to")) else {
-                    problem(&mut problems, name, "not_a_date");
-                    continue;
-                };
-                match name.as_str() {
-                    "opened_from" => q.opened_from = Some(ms),
-                    "opened_to" => q.opened_to = Some(ms),
-                    "closed_from" => q.closed_from = Some(ms),
-                    _ => q.closed_to = Some(ms),
-                }
-            }
-            "overdue" => match v {
-                "true" | "1" => q.overdue = Some(true),
-                "false" | "0" => q.overdue = Some(false),
-                _ => problem(&mut problems, name, "unknown_value"),
-            },
-            "supervision_level" | "repeats" | "limit" => {
-                let Ok(n) = v.parse::<i64>() else {
-                    problem(&mut problems, name, "not_a_number");
-                    continue;
-                };
-                let (lo, hi) = match name.as_str() {
-                    "supervision_level" => (1, 3),
-                    "repeats" => (1, 1000),
-                    _ => (1, 200),
-                };
-                if !(lo..=hi).contains(&n) {
-                    problem(&mut problems, name, "out_of_range");
-                    continue;
-                }
-                match name.as_str() {
-                    "supervision_level" => q.supervision_level = Some(n),
-                    "repeats" => q.repeats_at_least = Some(n),
-                    _ => q.limit = n,
-                }
-            }
-            "sort" => match v {
-                "newest" => q.oldest_first = false,
-                "oldest" => q.oldest_first = true,
-                _ => problem(&mut problems, name, "unknown_value"),
-            },
-            "cursor" => match Cursor::decode(v) {
-                Some(c) => q.after = Some(c),
-                None => problem(&mut problems, name, "bad_cursor"),
-            },
-            "format" => match v {
-                "json" | "html" => format = Format::Page,
-                "csv" => format = Format::Csv,
-                "xlsx" => format = Format::Xlsx,
-                _ => problem(&mut problems, name, "unknown_value"),
-            },
-            _ => {}
+        if let Err(code) = known.apply(&mut q, &mut format, name, v) {
+            problem(&mut problems, name, code);
         }
     }
     if let (Some(a), Some(b)) = (q.opened_from, q.opened_to)
@@ -287,6 +180,118 @@ pub fn parse(s: &AppState, pairs: &[(String, String)]) -> Result<ListRequest, Ve
         Ok(ListRequest { query: q, format })
     } else {
         Err(problems)
+    }
+}
+
+/// What a list's parameters are checked against: the organisation, the deployed case types and
+/// the centre's time zone.
+struct Known<'a> {
+    org: &'a Organisation,
+    defs: std::sync::Arc<yimen_engine::runtime::Definitions>,
+    tz: chrono_tz::Tz,
+}
+
+impl Known<'_> {
+    /// A day (`2026-11-03`, the start of the day in the centre's zone, or of the next day for an
+    /// end) or an RFC 3339 instant, as UTC ms.
+    fn day(&self, v: &str, end: bool) -> Option<i64> {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+            return Some(t.with_timezone(&Utc).timestamp_millis());
+        }
+        let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
+        let d = if end { d.succ_opt()? } else { d };
+        let start = self.tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).earliest()?;
+        Some(start.with_timezone(&Utc).timestamp_millis())
+    }
+
+    /// Takes one parameter `name` with its non-empty value `v` into `q` (or `format`); the
+    /// problem's code when the value is not one it takes.
+    fn apply(&self, q: &mut CaseQuery, format: &mut Format, name: &str, v: &str) -> Result<(), &'static str> {
+        let list = || {
+            v.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let (org, defs) = (self.org, &self.defs);
+        match name {
+            "q" => q.text = Some(v.to_owned()),
+            "person" => q.person = Some(v.to_owned()),
+            "person_ref" => {
+                if v.len() != yimen_engine::store::search::PERSON_REF_LEN || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err("unknown_value");
+                }
+                q.person_ref = Some(v.to_ascii_lowercase());
+            }
+            "citizen_of" => q.citizen_of = Some(yimen_engine::store::numbers::as_case_id(v).ok_or("unknown_value")?),
+            "number" => q.number = Some(v.to_owned()),
+            "state" => {
+                let states = list();
+                let known = |st: &String| defs.all_current().iter().any(|d| d.def.states.contains_key(st));
+                if !states.iter().all(known) {
+                    return Err("unknown_value");
+                }
+                q.states = states;
+            }
+            "status" if matches!(v, "open" | "closed") => q.status = Some(v.to_owned()),
+            "case_type" => {
+                let types = list();
+                if !types.iter().all(|t| defs.current(t).is_some()) {
+                    return Err("unknown_value");
+                }
+                q.case_types = types;
+            }
+            "department" if org.file.departments.contains_key(v) => q.department = Some(v.to_owned()),
+            "unit" if org.file.units.contains_key(v) => q.unit = Some(v.to_owned()),
+            "tier" if matches!(v, "district" | "town" | "community") => q.tier = Some(v.to_owned()),
+            "channel" if org.file.channels.contains_key(v) => q.channel = Some(v.to_owned()),
+            "opened_from" | "opened_to" | "closed_from" | "closed_to" => {
+                let ms = self.day(v, name.ends_with("_to")).ok_or("not_a_date")?;
+                match name {
+                    "opened_from" => q.opened_from = Some(ms),
+                    "opened_to" => q.opened_to = Some(ms),
+                    "closed_from" => q.closed_from = Some(ms),
+                    _ => q.closed_to = Some(ms),
+                }
+            }
+            "overdue" => match v {
+                "true" | "1" => q.overdue = Some(true),
+                "false" | "0" => q.overdue = Some(false),
+                _ => return Err("unknown_value"),
+            },
+            "supervision_level" | "repeats" | "limit" => {
+                let n = v.parse::<i64>().map_err(|_| "not_a_number")?;
+                let (lo, hi) = match name {
+                    "supervision_level" => (1, 3),
+                    "repeats" => (1, 1000),
+                    _ => (1, 200),
+                };
+                if !(lo..=hi).contains(&n) {
+                    return Err("out_of_range");
+                }
+                match name {
+                    "supervision_level" => q.supervision_level = Some(n),
+                    "repeats" => q.repeats_at_least = Some(n),
+                    _ => q.limit = n,
+                }
+            }
+            "sort" => match v {
+                "newest" => q.oldest_first = false,
+                "oldest" => q.oldest_first = true,
+                _ => return Err("unknown_value"),
+            },
+            "cursor" => q.after = Some(Cursor::decode(v).ok_or("bad_cursor")?),
+            "format" => match v {
+                "json" | "html" => *format = Format::Page,
+                "csv" => *format = Format::Csv,
+                "xlsx" => *format = Format::Xlsx,
+                _ => return Err("unknown_value"),
+            },
+            "status" | "department" | "unit" | "tier" | "channel" => return Err("unknown_value"),
+            _ => {}
+        }
+        Ok(())
     }
 }
 
