@@ -188,9 +188,16 @@ impl View<'_> {
             let Some(v) = case.fields.get(fid) else { continue };
             let is_masked = !unmasked && is_personal(f) && v.is_string();
             masked |= is_masked;
+            // The field that names the case's department holds its id: say its name.
+            let value = match v.as_str() {
+                Some(id) if d.department_from.as_deref() == Some(fid.as_str()) => {
+                    super::department_name(self.s, id, loc)
+                }
+                _ => display(Some(f), v, lang, unmasked, self.s.centre_tz()),
+            };
             fields.push(FieldRow {
                 label: f.label.get(loc).to_owned(),
-                value: display(Some(f), v, lang, unmasked, self.s.centre_tz()),
+                value,
                 masked: is_masked,
             });
         }

@@ -269,7 +269,10 @@ impl Scheduler {
                 for d in &mut draw.departments {
                     for c in &mut d.drawn {
                         let mut fields = serde_json::Map::new();
-                        fields.insert("sampled_case".into(), c.case_id.clone().into());
+                        // The drawn case by its number, as people name it (every path that takes a
+                        // case takes its number too); by id only if it has none.
+                        let drawn = if c.number.is_empty() { &c.case_id } else { &c.number };
+                        fields.insert("sampled_case".into(), drawn.clone().into());
                         fields.insert("sampled_case_type".into(), c.case_type.clone().into());
                         fields.insert("reviewed_department".into(), d.id.clone().into());
                         fields.insert("period".into(), period.id().into());

@@ -385,6 +385,19 @@ async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin(bac
             (r.case_type.as_str(), r.department.as_str(), r.state.as_str()),
             ("spot_check_review", dept, "to_review")
         );
+        // The review names the drawn case by its number, which people read and every path
+        // takes.
+        let sampled = r.fields["sampled_case"].as_str().expect("sampled case");
+        let drawn_number = drawn(dept)
+            .iter()
+            .find(|d| d["review"] == json!(id))
+            .and_then(|d| d["number"].as_str().map(str::to_owned))
+            .expect("drawn number");
+        assert_eq!(sampled, drawn_number, "{backend}");
+        assert!(
+            e.store().resolve_case(sampled).await.expect("resolve").is_some(),
+            "{backend}"
+        );
     }
     // A re-run draws the same cases and opens no second review.
     let (again, _) = s.run("weekly_spot_check", week).await.expect("spot-check");
