@@ -240,10 +240,7 @@ impl Seen<'_> {
             .unwrap_or_default();
         let mine = i.assignee.as_deref() == Some(actor.id.as_str());
         Row {
-            claimable: i.state == "open"
-                && actor.department.as_deref() == Some(i.department.as_str())
-                && actor.roles.contains(&i.role)
-                && (i.unit.is_none() || i.unit == actor.unit),
+            claimable: i.state == "open" && actor.may_claim(&i.department, &i.role, i.unit.as_deref()),
             mine,
             case_short: super::fields::label_of(i.case_number.as_deref(), &i.case_id),
             assignee: i

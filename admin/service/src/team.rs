@@ -43,10 +43,7 @@ pub fn queue_of(org: &Organisation, actor: &Actor) -> Option<Queue> {
 
 /// Whether `actor` may claim `task` now (the core's rule).
 pub fn may_claim(actor: &Actor, task: &TaskInstance) -> bool {
-    task.state == TaskState::Open
-        && actor.department.as_deref() == Some(task.department.as_str())
-        && actor.roles.contains(&task.role)
-        && (task.unit.is_none() || task.unit == actor.unit)
+    task.state == TaskState::Open && actor.may_claim(&task.department, &task.role, task.unit.as_deref())
 }
 
 /// Whether `actor` may give `task` to someone in its department (the core's rule).

@@ -421,3 +421,22 @@ fn copy(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Opens a 12345 service request as the hotline clerk (`clerk_xia`), registered at `unit` (or
+/// where the clerk works): the case as the API answers it (201 asserted).
+pub async fn open_request(
+    app: &App,
+    unit: Option<&str>,
+    category: &str,
+    content: &str,
+    phone: &str,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({"case_type": "service_request_12345", "channel": "hotline_12345",
+        "fields": {"caller": "李某", "caller_phone": phone, "category": category, "content": content}});
+    if let Some(u) = unit {
+        body["unit"] = u.into();
+    }
+    let r = app.json("clerk_xia", "POST", "/api/v1/cases", body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}

@@ -528,3 +528,73 @@ async fn a_failing_run_is_retried_then_left_failed_for_an_admin_and_never_skippe
     assert_eq!((w48.state.as_str(), w48.error.as_deref()), ("done", None));
     e.shutdown().await;
 }
+
+per_backend!(a_run_by_hand_is_in_the_ledger_and_the_schedule_still_runs_its_period);
+async fn a_run_by_hand_is_in_the_ledger_and_the_schedule_still_runs_its_period(backend: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, pg) = crate::conformance::plain_store(backend, dir.path(), "byhand").await;
+    let (job, period, now) = ("bulletin", "2026-12", 1_000_000);
+    // Run by hand before the period falls due: in the ledger, marked as by hand.
+    assert!(
+        store
+            .settle_job_run(job, period, now, "sha-hand")
+            .await
+            .expect("settle")
+    );
+    let runs = store.job_runs(10).await.expect("runs");
+    assert_eq!((runs.len(), runs[0].state.as_str()), (1, "by_hand"), "{backend}");
+    assert_eq!(runs[0].finished_at, Some(now), "{backend}");
+    // Again by hand: the same row, newer.
+    assert!(
+        store
+            .settle_job_run(job, period, now + 5, "sha-hand-2")
+            .await
+            .expect("settle")
+    );
+    assert_eq!(store.job_runs(10).await.expect("runs").len(), 1, "{backend}");
+    // When the period falls due, the schedule still claims and finishes it (over the whole
+    // period), once.
+    let due = now + 1_000_000;
+    assert!(
+        store
+            .claim_job_run(job, period, due, "a", due, due + 30_000)
+            .await
+            .expect("claim"),
+        "{backend}"
+    );
+    assert!(
+        store
+            .finish_job_run(job, period, "a", due + 1, "sha-full")
+            .await
+            .expect("finish"),
+        "{backend}"
+    );
+    assert!(
+        !store
+            .claim_job_run(job, period, due, "b", due + 2, due + 30_002)
+            .await
+            .expect("claim"),
+        "{backend}"
+    );
+    let runs = store.job_runs(10).await.expect("runs");
+    assert_eq!(
+        (runs[0].state.as_str(), runs[0].due_at),
+        ("done", due),
+        "{backend}: {runs:?}"
+    );
+    // A run by hand after it was done is recorded on the same row.
+    assert!(
+        store
+            .settle_job_run(job, period, due + 10, "sha-again")
+            .await
+            .expect("settle")
+    );
+    assert_eq!(
+        store.job_runs(10).await.expect("runs")[0].finished_at,
+        Some(due + 10),
+        "{backend}"
+    );
+    if let Some(pg) = pg {
+        pg.drop_db().await;
+    }
+}

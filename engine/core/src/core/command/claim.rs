@@ -24,9 +24,7 @@ pub(super) fn claim(cx: &Context<'_>, case: &Case, task: &str) -> Result<Decisio
             });
         }
     }
-    let may = actor.department.as_deref().is_some_and(|d| {
-        t.department == d && actor.roles.contains(&t.role) && (t.unit.is_none() || t.unit == actor.unit)
-    });
+    let may = actor.may_claim(&t.department, &t.role, t.unit.as_deref());
     if !may {
         return Err(Rejection::NotAllowed {
             what: format!("claim a task for role `{}` in department `{}`", t.role, t.department),

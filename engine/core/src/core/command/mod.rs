@@ -48,6 +48,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Whether this actor may claim a task for `role` in `department` and `unit` (`None`: the
+    /// whole department): the one rule the inbox, claiming, handing over and the pages share.
+    pub fn may_claim(&self, department: &str, role: &str, unit: Option<&str>) -> bool {
+        self.department.as_deref() == Some(department)
+            && self.roles.iter().any(|r| r == role)
+            && unit.is_none_or(|u| self.unit.as_deref() == Some(u))
+    }
+
     /// The engine itself (timers).
     pub fn system() -> Self {
         Self {
@@ -332,5 +340,7 @@ fn note(case: &Case, actor: &Actor, now: DateTime<Utc>, kind: super::event::Even
     }
 }
 
+#[cfg(test)]
+mod staffing_tests;
 #[cfg(test)]
 mod tests;

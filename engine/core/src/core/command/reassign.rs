@@ -65,10 +65,7 @@ pub(super) fn reassign(
     let heads = org.heads(&actor.roles, actor.department.as_deref(), &t.department);
     let holder = t.assignee.as_deref() == Some(actor.id.as_str());
     // Someone who may claim the unheld task may hand it to a colleague instead.
-    let colleague = t.assignee.is_none()
-        && actor.department.as_deref() == Some(t.department.as_str())
-        && actor.roles.contains(&t.role)
-        && (t.unit.is_none() || t.unit == actor.unit);
+    let colleague = t.assignee.is_none() && actor.may_claim(&t.department, &t.role, t.unit.as_deref());
     let may = routes_anything || (!elsewhere && (heads || holder || colleague));
     if !may {
         return Err(Rejection::NotAllowed {
@@ -123,9 +120,15 @@ pub(super) fn reassign(
             TaskState::Open
         };
     }
+    Ok(staffed(cx, d))
+}
+
+/// `d` with its case's tasks checked for staffing after a hand-off (a task sent to a pool or
+/// a department nobody works in is marked and told, as after any move).
+pub(super) fn staffed(cx: &Context<'_>, mut d: Decision) -> Decision {
     let mut out = super::transition::Out::default();
-    crate::core::staffing::check(org, &mut d.case, actor, now, &mut out);
+    crate::core::staffing::check(cx.org, &mut d.case, cx.actor, cx.now, &mut out);
     d.events.extend(out.events);
     d.effects.extend(out.effects);
-    Ok(d)
+    d
 }

@@ -38,9 +38,5 @@ pub(super) fn release(cx: &Context<'_>, case: &Case, task: &str, reason: Option<
         t.state = TaskState::Open;
         t.assignee = None;
     }
-    let mut out = super::transition::Out::default();
-    crate::core::staffing::check(org, &mut d.case, actor, now, &mut out);
-    d.events.extend(out.events);
-    d.effects.extend(out.effects);
-    Ok(d)
+    Ok(super::reassign::staffed(cx, d))
 }

@@ -7,14 +7,14 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::core::case::{TaskInstance, TaskState};
+use crate::core::case::TaskState;
 use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::core::event::EventKind;
 use crate::load::{Bundle, LoadOptions, load_dir};
 use crate::yaml::Limits;
 
 /// `decide` with its context spelled out, as the tests read best.
-fn decide_at(
+pub(super) fn decide_at(
     def: &CompiledCaseType,
     org: &Organisation,
     case: Option<&Case>,
@@ -25,7 +25,7 @@ fn decide_at(
     decide(&Context { def, org, actor, now }, case, cmd)
 }
 
-fn bundle() -> &'static Bundle {
+pub(super) fn bundle() -> &'static Bundle {
     static B: OnceLock<Bundle> = OnceLock::new();
     B.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
@@ -39,7 +39,7 @@ fn bundle() -> &'static Bundle {
     })
 }
 
-fn def(id: &str) -> CompiledCaseType {
+pub(super) fn def(id: &str) -> CompiledCaseType {
     let b = bundle();
     let ct = b.case_type(id).expect("case type");
     let ladder = ct
@@ -58,15 +58,15 @@ fn def(id: &str) -> CompiledCaseType {
     .expect("compiles")
 }
 
-fn org() -> Organisation {
+pub(super) fn org() -> Organisation {
     Organisation::new(bundle().organisation.as_ref().expect("org").value.clone())
 }
 
-fn user(id: &str) -> Actor {
+pub(super) fn user(id: &str) -> Actor {
     Actor::for_user(&org(), id).expect("user")
 }
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(super) fn at(s: &str) -> DateTime<Utc> {
     let n = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").expect("datetime");
     chrono_tz::Asia::Shanghai
         .from_local_datetime(&n)
@@ -75,7 +75,7 @@ fn at(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn fields(v: Value) -> Map<String, Value> {
+pub(super) fn fields(v: Value) -> Map<String, Value> {
     v.as_object().cloned().expect("object")
 }
 
@@ -448,242 +448,4 @@ fn files_join_a_field_a_download_changes_nothing_and_a_repeat_brings_its_files()
     let r = decide_at(&d, &org(), Some(&one.case), &repeat, &who, now).expect("links");
     assert_eq!(r.case.fields["appraisal_report"], json!([FILE_A, FILE_B]));
     assert_eq!(r.case.repeats, 1);
-}
-
-/// The bundled organisation without some users.
-fn org_without(ids: &[&str]) -> Organisation {
-    let mut file = bundle().organisation.as_ref().expect("org").value.clone();
-    for id in ids {
-        assert!(file.users.shift_remove(*id).is_some(), "{id} is a bundled user");
-    }
-    Organisation::new(file)
-}
-
-#[test]
-fn a_task_nobody_may_claim_is_marked_told_and_given_to_someone_with_a_reason() {
-    let d = def("service_request_12345");
-    let f =
-        fields(json!({"caller": "李四", "caller_phone": "13900139000", "category": "request", "content": "路灯不亮"}));
-    let open = Command::Open {
-        case_id: "s2".into(),
-        channel: "hotline_12345".into(),
-        fields: f,
-        unit: Some("shenjiamen".into()),
-        number: None,
-    };
-    // No hotline handler at all: the handling task reaches nobody.
-    let gap = org_without(&["handler_li"]);
-    let c = decide_at(&d, &gap, None, &open, &user("clerk_xia"), at("2026-11-25T09:00"))
-        .expect("opens")
-        .case;
-    let dispatch = Command::Act {
-        action: "dispatch".into(),
-        fields: Map::new(),
-        comment: None,
-        expected_version: None,
-    };
-    let out = decide_at(
-        &d,
-        &gap,
-        Some(&c),
-        &dispatch,
-        &user("clerk_xia"),
-        at("2026-11-25T09:05"),
-    )
-    .expect("dispatches");
-    let task = out
-        .case
-        .tasks
-        .iter()
-        .find(|t| t.name == "handle")
-        .expect("handle")
-        .clone();
-    assert!(task.unstaffed && task.assignee.is_none(), "{task:?}");
-    let warned: Vec<&EventKind> = out
-        .events
-        .iter()
-        .map(|e| &e.kind)
-        .filter(|k| matches!(k, EventKind::TaskUnstaffed { .. }))
-        .collect();
-    let EventKind::TaskUnstaffed { notified, role, .. } = warned[0] else {
-        unreachable!()
-    };
-    assert_eq!(warned.len(), 1);
-    assert_eq!(role, "handler");
-    // The department's head and the dispatching clerks, by name, as the centre's template says.
-    let told: Vec<&str> = notified.iter().map(|u| u.as_str()).collect();
-    assert_eq!(told, ["clerk_wang", "head_hotline", "clerk_xia"]);
-    let notice = out.effects.iter().find_map(|e| match e {
-        Effect::Notify { template, to, .. } if template == "task_unstaffed" => Some(to.clone()),
-        _ => None,
-    });
-    let to: Vec<Option<String>> = notice.expect("a message").into_iter().map(|r| r.user).collect();
-    assert_eq!(to, told.iter().map(|u| Some((*u).to_owned())).collect::<Vec<_>>());
-
-    // The organisation gains its handler; the head gives him the task, with a reason.
-    let give = |who: &str, to: &str, reason: Option<&str>| {
-        let cmd = Command::Reassign {
-            task: task.id.clone(),
-            to_user: Some(to.into()),
-            to_department: None,
-            reason: reason.map(str::to_owned),
-        };
-        decide_at(&d, &org(), Some(&out.case), &cmd, &user(who), at("2026-11-25T09:30"))
-    };
-    assert_eq!(
-        give("head_hotline", "handler_li", None).unwrap_err().code(),
-        "invalid_field"
-    );
-    assert_eq!(
-        give("head_hotline", "handler_li", Some("  ")).unwrap_err().code(),
-        "invalid_field"
-    );
-    assert_eq!(
-        give("head_hotline", "handler_ma", Some("转街道")).unwrap_err().code(),
-        "invalid_field"
-    );
-    assert_eq!(
-        give("head_labour", "handler_li", Some("代派")).unwrap_err().code(),
-        "not_allowed"
-    );
-    let given = give("head_hotline", "handler_li", Some("区级承办")).expect("gives");
-    let t = given.case.task(&task.id).expect("task");
-    assert_eq!(
-        (t.assignee.as_deref(), t.state, t.unstaffed),
-        (Some("handler_li"), TaskState::Claimed, false)
-    );
-    assert!(given.events.iter().any(|e| matches!(&e.kind,
-        EventKind::TaskReassigned { comment: Some(c), .. } if c == "区级承办")));
-}
-
-#[test]
-fn a_task_is_given_only_to_a_holder_working_in_its_unit_or_above() {
-    let o = org();
-    let task = TaskInstance {
-        id: "c:t1".into(),
-        name: "check".into(),
-        state: TaskState::Open,
-        department: "grid_management".into(),
-        role: "grid_worker".into(),
-        unit: Some("shenjiamen_c1".into()),
-        assignee: None,
-        created_at: at("2026-11-25T09:00"),
-        closed_at: None,
-        unstaffed: false,
-    };
-    // Its community, its town, the district: yes; a community elsewhere: no; another role: no.
-    for (who, may) in [
-        ("grid_chen", true),
-        ("grid_wei", true),
-        ("grid_bai", true),
-        ("grid_ren", false),
-        ("grid_xie", false),
-        ("handler_pan", false),
-    ] {
-        assert_eq!(o.may_take(who, "grid_management", &task).is_some(), may, "{who}");
-    }
-    // Claiming stays within the unit itself.
-    assert!(o.staffed("grid_management", "grid_worker", Some("shenjiamen_c1")));
-    assert!(!o.staffed("grid_management", "grid_worker", Some("nowhere")));
-    assert_eq!(
-        o.unstaffed_watchers("labour_arbitration"),
-        ["clerk_wang", "head_labour", "clerk_xia"]
-    );
-}
-
-#[test]
-fn the_timeline_lists_each_rung_still_to_come_once_and_none_once_the_answer_is_accepted() {
-    let d = def("service_request_12345");
-    let f =
-        fields(json!({"caller": "李四", "caller_phone": "13900139000", "category": "complaint", "content": "噪音"}));
-    let open = Command::Open {
-        case_id: "s3".into(),
-        channel: "hotline_12345".into(),
-        fields: f,
-        unit: None,
-        number: None,
-    };
-    let run = |c: Option<&Case>, cmd: Command, who: &str, when: &str| {
-        decide_at(&d, &org(), c, &cmd, &user(who), at(when))
-            .expect("taken")
-            .case
-    };
-    let rungs = |c: &Case, when: &str| -> Vec<String> {
-        crate::core::preview::timeline(&d, c, at(when))
-            .1
-            .into_iter()
-            .filter(|u| u.kind == "rung")
-            .map(|u| u.name)
-            .collect()
-    };
-    let c = run(None, open, "clerk_xia", "2026-11-25T09:00");
-    // Before anything fired: the whole ladder from the breach.
-    assert_eq!(
-        rungs(&c, "2026-11-25T09:01"),
-        ["centre_special", "office_key", "discipline_accountability"]
-    );
-    // Escalated by hand before the breach: the next rung is due on its timer, listed once.
-    let c = run(
-        Some(&c),
-        Command::Escalate {
-            rung: None,
-            reason: Some("超时未签收".into()),
-        },
-        "supervisor_han",
-        "2026-11-25T10:00",
-    );
-    assert_eq!(
-        rungs(&c, "2026-11-25T10:01"),
-        ["office_key", "discipline_accountability"]
-    );
-    // Answered and accepted: the ladder stops, nothing more is listed.
-    let record = c.supervision[0].id.clone();
-    let answer = Command::AnswerSupervision {
-        record: record.clone(),
-        text: "已处理".into(),
-    };
-    let c = run(Some(&c), answer, "head_hotline", "2026-11-25T11:00");
-    let review = Command::ReviewSupervision {
-        record,
-        accept: true,
-        comment: None,
-    };
-    let c = run(Some(&c), review, "supervisor_han", "2026-11-25T12:00");
-    assert!(
-        rungs(&c, "2026-11-25T12:01").is_empty(),
-        "{:?}",
-        rungs(&c, "2026-11-25T12:01")
-    );
-}
-
-#[test]
-fn a_stopped_clock_says_whether_it_was_late_and_by_how_much_and_a_paused_one_what_is_left() {
-    use crate::core::sla::SlaClock;
-    let d = def("service_request_12345");
-    let cal = &d.calendar;
-    let day = cal.day_seconds();
-    // Started Wednesday 09:00 with three working days: due Monday 09:00 (the weekend between).
-    let mut on_time = SlaClock::start("3 working days", at("2026-11-25T09:00"));
-    on_time.stop(at("2026-11-27T16:00"));
-    let end = on_time.settled(cal).expect("calendar").expect("stopped");
-    assert_eq!((end.due, end.late), (at("2026-11-30T09:00"), 0));
-    let mut late = SlaClock::start("3 working days", at("2026-11-25T09:00"));
-    late.stop(at("2026-12-01T09:00"));
-    let end = late.settled(cal).expect("calendar").expect("stopped");
-    assert_eq!(end.late, day, "one working day late (the weekend does not count)");
-    // Paused after one working day: two are left, whenever it is read.
-    let mut paused = SlaClock::start("3 working days", at("2026-11-25T09:00"));
-    paused.pause(at("2026-11-26T09:00"));
-    for read in ["2026-11-26T10:00", "2026-11-28T12:00"] {
-        assert_eq!(paused.left(cal, at(read)).expect("calendar"), Some(2 * day), "{read}");
-    }
-    assert!(paused.settled(cal).expect("calendar").is_none(), "not stopped");
-    // A calendar budget counts calendar time as statutes do: five days from the 25th end with
-    // the 30th, so 09:00 on 1 December is nine hours late.
-    let mut statutory = SlaClock::start("5 days", at("2026-11-25T09:00"));
-    statutory.stop(at("2026-12-01T09:00"));
-    assert_eq!(
-        statutory.settled(cal).expect("calendar").expect("stopped").late,
-        9 * 3_600
-    );
 }
