@@ -127,6 +127,7 @@ pub async fn seed(engine: &Engine, bundle: &Bundle) -> anyhow::Result<usize> {
                     fields: a.fields.clone().into_iter().collect(),
                     comment: a.comment.clone(),
                     expected_version: None,
+                    assign_to: None,
                 };
                 if engine.command(&id, cmd, actor, None).await.is_err() {
                     break;

@@ -190,7 +190,7 @@ async fn every_role_gets_what_each_route_allows_and_a_403_otherwise(backend: &st
             "clerk_wang",
             "POST",
             &format!("/api/v1/cases/{id}/actions/dispatch"),
-            json!({}),
+            json!({"fields": {"handling_department": "hotline_12345"}}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

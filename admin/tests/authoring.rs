@@ -134,7 +134,7 @@ async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version(
             "clerk_wang",
             "POST",
             &format!("/api/v1/cases/{old}/actions/dispatch"),
-            json!({}),
+            json!({"fields": {"handling_department": "hotline_12345"}}),
         )
         .await;
     assert_eq!(r.status, 200, "and still moves on it: {}", r.body);

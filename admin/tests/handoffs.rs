@@ -38,7 +38,7 @@ async fn dispatched_at_shenjiamen(app: &App, content: &str) -> (String, String) 
             "clerk_xia",
             "POST",
             &format!("/api/v1/cases/{id}/actions/dispatch"),
-            json!({}),
+            json!({"fields": {"handling_department": "hotline_12345"}}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -355,4 +355,93 @@ async fn the_pages_show_the_queue_and_give_the_task_in_the_readers_words() {
         "{}",
         team.body
     );
+}
+
+#[tokio::test]
+async fn dispatch_chooses_the_department_and_may_name_the_handler_in_it() {
+    let app = App::start().await;
+    let r = common::open_request(&app, None, "complaint", "路灯损坏", "13900139000").await;
+    let id = r["id"].as_str().expect("id").to_owned();
+    let page = app.send(Some("clerk_xia"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(
+        page.body.contains("承办单位") && page.body.contains("指定承办人（可选）"),
+        "the dispatch form asks where and (optionally) who: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<optgroup label=\"智慧城管中心\"><option value=\"handler_lu\">陆洋</option>"),
+        "the handlers are offered by department: {}",
+        page.body
+    );
+    // A handler of another department: refused beside the field, and nothing moves.
+    let dispatch = |who: &'static str| {
+        [
+            ("action", "dispatch"),
+            ("f.handling_department", "smart_city"),
+            ("assign_to", who),
+        ]
+    };
+    let r = app
+        .form("clerk_xia", &format!("/cases/{id}/act"), &dispatch("handler_li"))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("<option value=\"handler_li\" selected>") && r.body.contains("field-error"),
+        "the form keeps the choice and says what is wrong with it: {}",
+        r.body
+    );
+    let case = app
+        .send(Some("clerk_xia"), "GET", &format!("/api/v1/cases/{id}"), None)
+        .await
+        .json();
+    assert_eq!(case["state"], "received", "{case}");
+    // Without a department the dispatch is refused too.
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/dispatch"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    let r = app
+        .form("clerk_xia", &format!("/cases/{id}/act"), &dispatch("handler_lu"))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let case = app
+        .send(Some("clerk_xia"), "GET", &format!("/api/v1/cases/{id}"), None)
+        .await
+        .json();
+    let task = active_task(&case, "handle");
+    assert_eq!(case["department"], "smart_city", "{case}");
+    assert_eq!(task["assignee"], "handler_lu", "{case}");
+    assert_eq!(task["department"], "smart_city", "{case}");
+    let inbox = app.send(Some("handler_lu"), "GET", "/api/v1/inbox", None).await.json();
+    assert!(inbox.to_string().contains(&id), "the named handler has it: {inbox}");
+    // The hotline's own handler no longer acts on it.
+    let r = app
+        .json(
+            "handler_li",
+            "POST",
+            &format!("/api/v1/cases/{id}/actions/sign_for"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // Over the API as well: a person for an action that opens no task is refused.
+    let r2 = common::open_request(&app, None, "consultation", "办证材料", "13900139001").await;
+    let id2 = r2["id"].as_str().expect("id");
+    let r = app
+        .json(
+            "clerk_xia",
+            "POST",
+            &format!("/api/v1/cases/{id2}/actions/answer_directly"),
+            json!({"fields": {"reply": "身份证"}, "assign_to": "handler_li"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("assign_to"), "{}", r.body);
 }

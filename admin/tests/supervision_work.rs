@@ -162,7 +162,7 @@ async fn a_paused_case_shows_what_is_left_and_a_closed_one_whether_it_was_on_tim
             assert_eq!(r.status, 200, "{action}: {}", r.body);
         }
     };
-    act("clerk_xia", "dispatch", json!({})).await;
+    act("clerk_xia", "dispatch", json!({"handling_department": "hotline_12345"})).await;
     let running = app.send(Some("handler_li"), "GET", &format!("/cases/{id}"), None).await;
     assert!(
         running.body.contains("正常") && running.body.contains("到期"),

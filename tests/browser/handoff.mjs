@@ -1,7 +1,8 @@
 // Work that reaches nobody, in the browser: a hotline clerk registers a 12345 request at a street
 // where no hotline handler works and dispatches it; the hotline's head finds it in the queue of
 // tasks that reach nobody, gives it to the district's handler with a reason; the handler, on a
-// phone, finds it in his inbox; the head's department page counts it, in both languages.
+// phone, finds it in his inbox; the head's department page counts it, in both languages; a
+// second request is dispatched to another department with its handler named.
 //
 //   node handoff.mjs BASE_URL ARTIFACT_DIR PASSWORD_FILE
 //
@@ -27,7 +28,7 @@ try {
   expect(/\/cases\/[^/?]+\?done=opened/.test(clerk.page.url()), `registering opens the case: ${clerk.page.url()}`);
   const caseUrl = clerk.page.url().split('?')[0];
   const casePath = new URL(caseUrl).pathname;
-  await act(clerk.page, 'dispatch');
+  await act(clerk.page, 'dispatch', { 'f.handling_department': 'hotline_12345' });
   expect(await caseState(clerk.page) === '已派单待签收', `dispatched: ${await caseState(clerk.page)}`);
   expect(await clerk.page.locator('.tasks .badge', { hasText: '无人可承接' }).count() === 1,
     'the case page says the handling task reaches nobody');
@@ -78,6 +79,24 @@ try {
   expect(await head.page.locator('h1', { hasText: 'Department work' }).count() === 1, 'the department page in English');
   expect(await head.page.locator('th', { hasText: 'Overdue' }).count() === 1, 'its columns in English');
   await walk.shot(head.page, 'team-english');
+
+  // 6. Dispatching can choose the department and name the handler: the clerk sends a second
+  //    request to 智慧城管中心 for 陆洋, who finds it in his inbox already his.
+  await clerk.page.goto(`${base}/intake/service_request_12345`);
+  await clerk.page.fill('input[name="f.caller"]', '钱某');
+  await clerk.page.fill('input[name="f.caller_phone"]', '13800138002');
+  await clerk.page.selectOption('select[name="f.category"]', 'complaint');
+  await clerk.page.fill('textarea[name="f.content"]', '东河路路灯不亮');
+  await clerk.page.click('form.intake button.primary');
+  await clerk.page.waitForLoadState();
+  const second = new URL(clerk.page.url().split('?')[0]).pathname;
+  await act(clerk.page, 'dispatch', { 'f.handling_department': 'smart_city', assign_to: 'handler_lu' });
+  expect(clerk.page.url().includes('done=acted'), `dispatching to a named handler succeeds: ${clerk.page.url()}`);
+  expect(await clerk.page.locator('.tasks li', { hasText: '陆洋' }).count() >= 1, 'the case page names the handler');
+  await walk.shot(clerk.page, 'dispatched-to-handler');
+  const lu = await walk.signIn('handler_lu', 390);
+  expect(await lu.page.locator(`a[href="${second}"]`).count() >= 1, 'the named handler has it in his inbox');
+  await walk.shot(lu.page, 'named-handler-inbox');
   console.log(JSON.stringify({ ok: true, steps: walk.steps, case: caseUrl }));
   await walk.browser.close();
 } catch (e) {

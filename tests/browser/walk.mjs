@@ -45,7 +45,7 @@ try {
   expect(await clerk.page.locator('dd', { hasText: '<script>alert(1)</script>' }).count() === 1,
     'the text is shown as the clerk typed it');
   await shot(clerk.page, 'case-registered');
-  await act(clerk.page, 'dispatch');
+  await act(clerk.page, 'dispatch', { 'f.handling_department': 'hotline_12345' });
   expect(clerk.page.url().includes('done=acted'), 'dispatching succeeds');
   expect(await caseState(clerk.page) === '已派单待签收', `the case is dispatched, not ${await caseState(clerk.page)}`);
   await shot(clerk.page, 'case-dispatched');

@@ -42,7 +42,7 @@ fn a_task_that_reaches_nobody_is_given_by_the_department_head_to_a_handler() {
     walk(
         dir.path(),
         "handoff",
-        &["clerk_xia", "handler_li", "head_hotline"],
+        &["clerk_xia", "handler_li", "head_hotline", "handler_lu"],
         &["--workflows", wf],
     );
 }

@@ -42,6 +42,9 @@ pub struct ActBody {
     expected_version: Option<i64>,
     #[serde(default)]
     comment: Option<String>,
+    /// The person who takes the tasks the action opens (a dispatcher naming the handler).
+    #[serde(default)]
+    assign_to: Option<String>,
 }
 
 /// `POST /api/v1/cases/{id}/comments`.
@@ -175,6 +178,7 @@ pub async fn act(
         fields: b.fields,
         comment: b.comment,
         expected_version: b.expected_version,
+        assign_to: b.assign_to.filter(|u| !u.trim().is_empty()).map(Into::into),
     };
     let out = s.engine.command(&id, cmd, actor.clone(), idem).await?;
     Ok(Json(shown(&s, &actor, &out.case)))

@@ -240,6 +240,7 @@ pub async fn complete(
         fields: b.fields,
         comment: b.comment,
         expected_version: b.expected_version,
+        assign_to: None,
     };
     let out = s.engine.command(case_id, cmd, actor.clone(), idem).await?;
     Ok(Json(yimen_service::cases::shown(&s, &actor, &out.case)))

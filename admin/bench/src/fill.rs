@@ -116,6 +116,7 @@ pub(crate) async fn lifecycle(engine: &Engine, clerk: &Actor, n: usize, words: O
                 fields: f.as_object().cloned().unwrap_or_default(),
                 comment: None,
                 expected_version: None,
+                assign_to: None,
             };
             engine
                 .command(&id, cmd, clerk.clone(), None)

@@ -185,9 +185,13 @@ async fn open_requests(
                     ?;
                 let cmd = Command::Act {
                     action: "dispatch".into(),
-                    fields: serde_json::Map::new(),
+                    fields: serde_json::json!({"handling_department": "hotline_12345"})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
                     comment: None,
                     expected_version: None,
+                    assign_to: None,
                 };
                 engine
                     .command(&out.case.id, cmd, clerk.clone(), None)

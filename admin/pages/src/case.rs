@@ -34,6 +34,8 @@ pub struct Failed {
     pub message: String,
     /// The status to answer with.
     pub status: Option<StatusCode>,
+    /// The person a dispatching form named.
+    pub assign_to: String,
 }
 
 struct FieldRow {
@@ -70,6 +72,11 @@ struct ActionForm {
     inputs: Vec<Input>,
     comment: bool,
     open: bool,
+    /// Whom a dispatching action may name as the handler, by department name.
+    assignees: Vec<(String, Vec<(String, String)>)>,
+    /// The person named when the form failed, and the problem with them.
+    assign_sent: String,
+    assign_error: Option<String>,
 }
 
 struct RecordRow {
@@ -309,12 +316,21 @@ impl View<'_> {
                         input(fid, f, lang, !held, value, error)
                     })
                     .collect();
+                let org = self.s.engine.org();
+                let assignees = yimen_service::team::dispatch_candidates(org, d, a, actor)
+                    .into_iter()
+                    .map(|(dep, people)| (super::department_name(self.s, &dep, loc), people))
+                    .collect();
+                let assign_failed = this && failed.field.as_deref() == Some("assign_to");
                 actions.push(ActionForm {
                     id: aid.clone(),
                     name: a.name.get(loc).to_owned(),
                     inputs,
                     comment: a.comment_required,
                     open: this,
+                    assignees,
+                    assign_sent: if this { failed.assign_to.clone() } else { String::new() },
+                    assign_error: assign_failed.then(|| failed.message.clone()),
                 });
             }
         }

@@ -37,6 +37,7 @@ pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: 
         field,
         message,
         status: Some(api.status()),
+        assign_to: String::new(),
     }
 }
 
@@ -58,6 +59,8 @@ async fn run(s: &AppState, ctx: &Ctx, id: &str, cmd: Command, done: &str) -> Res
 struct Kept {
     action: Option<String>,
     sent: Map<String, Value>,
+    /// The person a dispatching form named.
+    assign_to: String,
 }
 
 /// Runs a command on a case the actor has been found to see.
@@ -66,7 +69,8 @@ async fn run_seen(s: &AppState, ctx: &Ctx, actor: Actor, id: &str, cmd: Command,
         Ok(_) => see_other(&format!("/cases/{id}?done={done}")),
         Err(EngineError::NotFound(_)) => super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case")),
         Err(e) => {
-            let f = failure(ctx.lang, kept.action, kept.sent, e);
+            let mut f = failure(ctx.lang, kept.action, kept.sent, e);
+            f.assign_to = kept.assign_to;
             show(s, ctx, id, false, None, Some(f)).await
         }
     }
@@ -104,6 +108,7 @@ pub async fn act(
             field: Some(field),
             message,
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+            assign_to: String::new(),
         };
         return show(&s, &ctx, case.id.as_ref(), false, None, Some(f)).await;
     }
@@ -113,15 +118,18 @@ pub async fn act(
             *new = yimen_engine::core::command::with_files(&case, fid, new.iter().filter_map(Value::as_str));
         }
     }
+    let assign_to = super::form_value(&form, "assign_to").filter(|u| !u.trim().is_empty());
     let cmd = Command::Act {
         action: action.clone(),
         fields: fields.clone(),
         comment: super::form_value(&form, "comment"),
         expected_version: super::form_value(&form, "expected_version").and_then(|v| v.parse().ok()),
+        assign_to: assign_to.clone().map(Into::into),
     };
     let kept = Kept {
         action: Some(action),
         sent: fields,
+        assign_to: assign_to.unwrap_or_default(),
     };
     run_seen(&s, &ctx, actor, case.id.as_ref(), cmd, "acted", kept).await
 }
@@ -276,6 +284,7 @@ pub async fn upload(
         field: Some(field.clone()),
         message,
         status: Some(status),
+        assign_to: String::new(),
     };
     if sent.is_empty() {
         let f = fail(t(ctx.lang, "file.none").to_owned(), StatusCode::UNPROCESSABLE_ENTITY);

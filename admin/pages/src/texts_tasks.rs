@@ -51,6 +51,13 @@ pub const TASK_TEXTS: &[(&str, &str, &str)] = &[
     ("task.unstaffed", "无人可承接", "Reaches nobody"),
     ("task.give", "指派给他人", "Give to someone"),
     ("task.to_user", "指派给", "Give to"),
+    ("dispatch.assign_to", "指定承办人（可选）", "Handler (optional)"),
+    ("dispatch.anyone", "不指定，由承办单位签收", "Anyone in the department"),
+    (
+        "dispatch.assign_to.help",
+        "须为所选承办单位的人员",
+        "Must work in the department chosen above",
+    ),
     ("task.reason", "理由", "Reason"),
     ("task.give.submit", "指派", "Give"),
     ("task.return", "退回待领取", "Return to the pool"),

@@ -402,3 +402,50 @@ pub fn escalations(
         })
         .collect()
 }
+
+/// The people an action that sends the case to a department (an `assign` effect) may name as
+/// the taker of the tasks it opens, by department `(department id, [(id, name)])`, for a reader
+/// who may name one: the admins and dispatching clerks (every department the action can send
+/// to), a department's heads (their own). Empty for any other action or reader. The core checks
+/// the unit when the action is taken.
+pub fn dispatch_candidates(
+    org: &Organisation,
+    def: &yimen_engine::model::case_type::CaseTypeFile,
+    action: &yimen_engine::model::case_type::Action,
+    actor: &Actor,
+) -> Vec<(String, Vec<(String, String)>)> {
+    use yimen_engine::model::case_type::Effect;
+    let mut departments: Vec<String> = Vec::new();
+    for e in &action.effects {
+        let Effect::Assign(a) = e else { continue };
+        departments.extend(a.department.iter().cloned());
+        let values = a
+            .department_from
+            .as_ref()
+            .and_then(|f| def.fields.get(f))
+            .and_then(|f| f.values.as_ref());
+        departments.extend(values.into_iter().flat_map(|v| v.keys().cloned()));
+    }
+    let everywhere = org.is_admin(&actor.roles) || org.dispatches(&actor.roles);
+    departments.retain(|d| everywhere || org.heads(&actor.roles, actor.department.as_deref(), d));
+    let roles: Vec<&str> = def
+        .tasks
+        .values()
+        .filter(|t| t.open_in.as_slice().contains(&action.to))
+        .filter_map(|t| t.assign.role.as_deref())
+        .collect();
+    departments
+        .into_iter()
+        .filter_map(|d| {
+            let people: Vec<(String, String)> = org
+                .file
+                .users
+                .iter()
+                .filter(|(_, u)| u.department.as_deref() == Some(d.as_str()))
+                .filter(|(_, u)| u.roles.iter().any(|r| roles.contains(&r.as_str())))
+                .map(|(id, u)| (id.clone(), u.name.clone()))
+                .collect();
+            (!people.is_empty()).then_some((d, people))
+        })
+        .collect()
+}

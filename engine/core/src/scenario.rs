@@ -308,6 +308,7 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
                     fields: a.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     comment: a.comment.clone(),
                     expected_version: None,
+                    assign_to: a.assign_to.clone().map(Into::into),
                 };
                 let what = format!("`{}` as {}", a.action, a.user);
                 match (run.apply(&cmd, &actor), a.rejected) {

@@ -129,6 +129,7 @@ fn act(action: &str, f: Value) -> Command {
         fields: f.as_object().cloned().unwrap_or_default(),
         comment: Some("处理".into()),
         expected_version: None,
+        assign_to: None,
     }
 }
 
@@ -136,7 +137,7 @@ fn open_fields(case_type: &str, i: usize) -> Map<String, Value> {
     let phone = format!("13{:09}", 100_000_000 + i);
     let v = match case_type {
         "service_request_12345" => {
-            json!({"caller": "市民", "caller_phone": phone, "category": "request", "content": "诉求"})
+            json!({"caller": "市民", "caller_phone": phone, "category": "request", "content": "诉求", "handling_department": "hotline_12345"})
         }
         "market_complaint" => {
             json!({"complainant": "消费者", "complainant_phone": phone, "business": format!("商户{i}"), "category": "quality", "facts": "投诉"})

@@ -52,6 +52,7 @@ pub(crate) async fn open_mediating(e: &Engine) -> String {
         fields: Map::new(),
         comment: None,
         expected_version: Some(1),
+        assign_to: None,
     };
     e.command(&id, start, user(e, "clerk_wang"), None)
         .await
@@ -118,6 +119,7 @@ async fn only_one_of_two_commands_at_the_same_version_is_taken(backend: &str) {
         fields: Map::new(),
         comment: Some("理由".into()),
         expected_version: Some(1),
+        assign_to: None,
     };
     // Two nodes act on version 1 at once: one is taken, the other is told the case moved on.
     let (x, y) = tokio::join!(

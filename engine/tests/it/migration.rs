@@ -213,6 +213,7 @@ async fn a_store_of_every_earlier_schema_migrates_and_keeps_its_cases(backend: &
                     fields: fields(json!({"agreement": "分期支付"})),
                     comment: Some("理由".into()),
                     expected_version: Some(before.version),
+                    assign_to: None,
                 },
                 user(&e, "mediator_zhao"),
                 None,

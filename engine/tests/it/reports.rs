@@ -51,9 +51,14 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
             )
             .await
             .expect("opens");
-        e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
-            .await
-            .expect("dispatch");
+        e.command(
+            &c.case.id,
+            act("dispatch", json!({"handling_department": "hotline_12345"})),
+            clerk.clone(),
+            None,
+        )
+        .await
+        .expect("dispatch");
         e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
             .await
             .expect("sign");
@@ -308,9 +313,14 @@ async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin(bac
             .await
             .expect("opens");
         if i < 40 {
-            e.command(&c.case.id, act("dispatch", json!({})), clerk.clone(), None)
-                .await
-                .expect("dispatch");
+            e.command(
+                &c.case.id,
+                act("dispatch", json!({"handling_department": "hotline_12345"})),
+                clerk.clone(),
+                None,
+            )
+            .await
+            .expect("dispatch");
             e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
                 .await
                 .expect("sign");

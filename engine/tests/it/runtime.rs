@@ -27,6 +27,7 @@ fn act(action: &str, f: Value, expected: Option<i64>) -> Command {
         fields: fields(f),
         comment: Some("理由".into()),
         expected_version: expected,
+        assign_to: None,
     }
 }
 

@@ -262,6 +262,7 @@ fn withdraw() -> Command {
         fields: Map::new(),
         comment: Some(NOTE.into()),
         expected_version: None,
+        assign_to: None,
     }
 }
 

@@ -158,6 +158,7 @@ async fn stored_state(sc: &yimen_engine::load::Loaded<yimen_engine::model::Scena
                     fields: a.fields.clone().into_iter().collect(),
                     comment: a.comment.clone(),
                     expected_version: None,
+                    assign_to: a.assign_to.clone().map(Into::into),
                 };
                 let r = e.command(&id, cmd, actor, None).await;
                 assert_eq!(

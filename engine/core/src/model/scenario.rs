@@ -56,6 +56,9 @@ pub struct Act {
     /// A comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The user (from the organisation) who takes the tasks the action opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_to: Option<String>,
     /// True when the action must be refused.
     #[serde(default)]
     pub rejected: bool,

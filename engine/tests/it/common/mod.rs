@@ -178,6 +178,7 @@ pub fn act(action: &str, f: serde_json::Value) -> yimen_engine::core::Command {
         fields: fields(f),
         comment: Some("理由".into()),
         expected_version: None,
+        assign_to: None,
     }
 }
 

@@ -87,15 +87,29 @@ fn case_attribute(case: &Case, name: &str) -> ExprValue {
     }
 }
 
-pub(super) fn act(
-    cx: &Context<'_>,
-    case: &Case,
-    action_id: &str,
-    fields: &Map<String, Value>,
-    comment: Option<&str>,
-    expected_version: Option<i64>,
-) -> Result<Decision, Rejection> {
+/// An action as asked for.
+pub(super) struct Taken<'a> {
+    /// The action.
+    pub action: &'a str,
+    /// The fields it sets.
+    pub fields: &'a Map<String, Value>,
+    /// The comment.
+    pub comment: Option<&'a str>,
+    /// The version the caller last saw.
+    pub expected_version: Option<i64>,
+    /// The person to give the tasks it opens.
+    pub assign_to: Option<&'a str>,
+}
+
+pub(super) fn act(cx: &Context<'_>, case: &Case, taken: Taken<'_>) -> Result<Decision, Rejection> {
     let Context { def, org, actor, now } = *cx;
+    let Taken {
+        action: action_id,
+        fields,
+        comment,
+        expected_version,
+        assign_to,
+    } = taken;
     if case.is_closed() {
         return Err(Rejection::Closed);
     }
@@ -150,23 +164,7 @@ pub(super) fn act(
     if comment.is_some_and(|c| c.chars().count() > 2000) {
         return Err(Rejection::BadText("a comment may be at most 2,000 characters".into()));
     }
-    if let Some(guard) = def.guards.get(action_id) {
-        let lookup = |scope: Option<&str>, name: &str| match scope {
-            Some("case") => case_attribute(case, name),
-            _ => to_expr_value(merged.get(name)),
-        };
-        let reason = match expr::eval(guard, &lookup) {
-            Ok(ExprValue::Bool(true)) => None,
-            Ok(_) => Some(format!("`{}` is false", action.guard.as_deref().unwrap_or_default())),
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(reason) = reason {
-            return Err(Rejection::GuardFalse {
-                action: action_id.to_owned(),
-                reason,
-            });
-        }
-    }
+    check_guard(def, action_id, action, case, &merged)?;
 
     let mut next = case.clone();
     next.version += 1;
@@ -204,9 +202,40 @@ pub(super) fn act(
     });
     declared_effects(cx, &mut next, &action.effects, action_id, &mut out)?;
     enter(cx, &mut next, Some(&case.state), &action.to, Some(action_id), &mut out)?;
+    if let Some(user) = assign_to {
+        super::reassign::give_opened(cx, case, &mut next, user, &mut out)?;
+    }
     Ok(Decision {
         case: next,
         events: out.events,
         effects: out.effects,
     })
+}
+
+/// The action's guard over the case and the fields as they would be.
+fn check_guard(
+    def: &CompiledCaseType,
+    action_id: &str,
+    action: &Action,
+    case: &Case,
+    merged: &Map<String, Value>,
+) -> Result<(), Rejection> {
+    if let Some(guard) = def.guards.get(action_id) {
+        let lookup = |scope: Option<&str>, name: &str| match scope {
+            Some("case") => case_attribute(case, name),
+            _ => to_expr_value(merged.get(name)),
+        };
+        let reason = match expr::eval(guard, &lookup) {
+            Ok(ExprValue::Bool(true)) => None,
+            Ok(_) => Some(format!("`{}` is false", action.guard.as_deref().unwrap_or_default())),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(reason) = reason {
+            return Err(Rejection::GuardFalse {
+                action: action_id.to_owned(),
+                reason,
+            });
+        }
+    }
+    Ok(())
 }

@@ -35,7 +35,17 @@ pub(super) fn fire_timer(cx: &Context<'_>, case: &Case, key: &str) -> Result<Dec
     let mut decision = match &timer.action {
         Some(action) => {
             let as_system = Context { actor: &system, ..*cx };
-            let mut d = super::act::act(&as_system, &base, action, &Map::new(), None, None)?;
+            let mut d = super::act::act(
+                &as_system,
+                &base,
+                super::act::Taken {
+                    action,
+                    fields: &Map::new(),
+                    comment: None,
+                    expected_version: None,
+                    assign_to: None,
+                },
+            )?;
             d.events.insert(0, fired);
             d
         }

@@ -114,6 +114,9 @@ pub enum Command {
         comment: Option<String>,
         /// The version the caller last saw; a different current version is refused.
         expected_version: Option<i64>,
+        /// The person who takes the tasks the action opens (a dispatcher names the handler).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assign_to: Option<UserId>,
     },
     /// Claim a task from the inbox.
     Claim {
@@ -280,9 +283,20 @@ fn decide_inner(cx: &Context<'_>, case: Option<&Case>, cmd: &Command) -> Result<
                 fields,
                 comment,
                 expected_version,
+                assign_to,
             },
             Some(c),
-        ) => act::act(cx, c, action, fields, comment.as_deref(), *expected_version),
+        ) => act::act(
+            cx,
+            c,
+            act::Taken {
+                action,
+                fields,
+                comment: comment.as_deref(),
+                expected_version: *expected_version,
+                assign_to: assign_to.as_deref(),
+            },
+        ),
         (Command::Claim { task }, Some(c)) => claim::claim(cx, c, task),
         (Command::Release { task, reason }, Some(c)) => release::release(cx, c, task, reason.as_deref()),
         (

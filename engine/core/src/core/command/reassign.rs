@@ -132,3 +132,72 @@ pub(super) fn staffed(cx: &Context<'_>, mut d: Decision) -> Decision {
     d.effects.extend(out.effects);
     d
 }
+
+/// Gives the tasks an action opened (those `before` did not have active) to `user`, as a
+/// dispatcher names the handler while dispatching. Who may: the admins, the dispatching
+/// clerks and the heads of the tasks' department; the person must be able to take at least one
+/// of them (role, department, unit), and takes each one they can.
+pub(super) fn give_opened(
+    cx: &Context<'_>,
+    before: &Case,
+    next: &mut Case,
+    user: &str,
+    out: &mut super::transition::Out,
+) -> Result<(), Rejection> {
+    let Context { org, actor, now, .. } = *cx;
+    let was_open = |id: &str| before.tasks.iter().any(|t| t.id == id && t.is_active());
+    let opened: Vec<usize> = (0..next.tasks.len())
+        .filter(|&i| next.tasks[i].is_active() && !was_open(&next.tasks[i].id))
+        .collect();
+    let Some(&first) = opened.first() else {
+        return Err(Rejection::InvalidField {
+            field: "assign_to".into(),
+            problem: "this action opens no task to give to a person".into(),
+        });
+    };
+    let department = next.tasks[first].department.clone();
+    let may = org.is_admin(&actor.roles)
+        || org.dispatches(&actor.roles)
+        || org.heads(&actor.roles, actor.department.as_deref(), &department);
+    if !may {
+        return Err(Rejection::NotAllowed {
+            what: "name who takes the work".into(),
+        });
+    }
+    let mut given = 0;
+    for i in opened {
+        let t = &next.tasks[i];
+        let Some(u) = org.may_take(user, &t.department, t) else {
+            continue;
+        };
+        let unit = t.unit.as_ref().map(|_| u.unit.clone());
+        out.events.push(crate::core::event::Event {
+            actor: actor.id.clone(),
+            at: now,
+            kind: EventKind::TaskReassigned {
+                task: t.id.clone(),
+                to_user: Some(UserId::from(user)),
+                to_department: None,
+                to_unit: (unit != t.unit).then(|| unit.clone()).flatten(),
+                comment: None,
+            },
+        });
+        let t = &mut next.tasks[i];
+        t.unit = unit;
+        t.assignee = Some(UserId::from(user));
+        t.state = TaskState::Claimed;
+        t.unstaffed = false;
+        given += 1;
+    }
+    if given == 0 {
+        let t = &next.tasks[first];
+        return Err(Rejection::InvalidField {
+            field: "assign_to".into(),
+            problem: format!(
+                "`{user}` does not hold role `{}` in `{}` where the task is (its unit or above)",
+                t.role, t.department
+            ),
+        });
+    }
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Tests of who can work a task and of what the clock and the ladder say ahead: a task nobody
 //! may claim, giving tasks, the timeline's rungs, a stopped or paused clock.
 
-use serde_json::{Map, json};
+use serde_json::json;
 
 use super::tests::{at, bundle, decide_at, def, fields, org, user};
 use super::*;
@@ -37,9 +37,10 @@ fn a_task_nobody_may_claim_is_marked_told_and_given_to_someone_with_a_reason() {
         .case;
     let dispatch = Command::Act {
         action: "dispatch".into(),
-        fields: Map::new(),
+        fields: fields(json!({"handling_department": "hotline_12345"})),
         comment: None,
         expected_version: None,
+        assign_to: None,
     };
     let out = decide_at(
         &d,

@@ -108,6 +108,7 @@ fn act(d: &CompiledCaseType, c: &Case, action: &str, who: &str, f: Value, when: 
         fields: fields(f),
         comment: Some("理由".into()),
         expected_version: None,
+        assign_to: None,
     };
     decide_at(d, &org(), Some(c), &cmd, &user(who), at(when))
 }
@@ -307,9 +308,16 @@ fn tasks_are_claimed_by_their_role_in_their_department() {
     let c = decide_at(&d, &org(), None, &open, &user("clerk_wang"), at("2026-11-25T09:00"))
         .expect("opens")
         .case;
-    let c = act(&d, &c, "dispatch", "clerk_wang", json!({}), "2026-11-25T09:05")
-        .expect("dispatch")
-        .case;
+    let c = act(
+        &d,
+        &c,
+        "dispatch",
+        "clerk_wang",
+        json!({"handling_department": "hotline_12345"}),
+        "2026-11-25T09:05",
+    )
+    .expect("dispatch")
+    .case;
     let task = c
         .tasks
         .iter()
@@ -358,6 +366,7 @@ fn stale_versions_are_refused() {
         fields: Map::new(),
         comment: None,
         expected_version: Some(7),
+        assign_to: None,
     };
     let err = decide_at(&d, &org(), Some(&c), &cmd, &user("clerk_wang"), at("2026-09-28T11:00")).unwrap_err();
     assert_eq!(err, Rejection::Stale { expected: 7, actual: 1 });

@@ -84,6 +84,17 @@ pub(super) fn check_scenario(ctx: &Ctx, s: &Loaded<crate::model::ScenarioFile>, 
                     ctx.org.users.keys().map(String::as_str),
                     diags,
                 );
+                if let Some(u) = &a.assign_to {
+                    check_ref(
+                        Site { file, spans },
+                        &format!("{p}.act.assign_to"),
+                        u,
+                        "user",
+                        "Y0315",
+                        ctx.org.users.keys().map(String::as_str),
+                        diags,
+                    );
+                }
                 for k in a.fields.keys() {
                     check_ref(
                         Site { file, spans },
