@@ -1,8 +1,8 @@
 //! The pages in a real browser (Debian's Chromium, driven by playwright-core from
 //! `tests/browser/`, both installed by `scripts/test.sh`): a clerk, a handler and a supervisor
 //! walk one case from intake to an accepted answer to an escalation; a task that reaches nobody
-//! goes to the department's head, who gives it to a handler. The screenshots are kept in
-//! `target/browser-artifacts/`.
+//! goes to the department's head, who gives it to a handler; a handler away names a stand-in.
+//! The screenshots are kept in `target/browser-artifacts/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -45,6 +45,12 @@ fn a_task_that_reaches_nobody_is_given_by_the_department_head_to_a_handler() {
         &["clerk_xia", "handler_li", "head_hotline", "handler_lu"],
         &["--workflows", wf],
     );
+}
+
+#[test]
+fn a_handler_away_names_a_stand_in_who_sees_whose_work_it_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    walk(dir.path(), "away", &["handler_he", "handler_tang"], &[]);
 }
 
 /// Runs `tests/browser/<script>.mjs` against a server on a fresh store with `users` (their

@@ -62,6 +62,7 @@ pub async fn inbox(
         department: actor.department.clone(),
         roles: actor.roles.clone(),
         unit: actor.unit.clone(),
+        stands_in_for: actor.stands_in_for.iter().map(ToString::to_string).collect(),
         state: q.state,
         case_type: q.case_type,
         search: q

@@ -4,6 +4,7 @@
 //! ([`yimen_http::ApiError`]).
 #![warn(clippy::too_many_lines)]
 
+mod absences;
 mod cases;
 mod files;
 mod inbox;
@@ -95,6 +96,9 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/api/v1/tasks/unstaffed", SignedIn, "Tasks that reach nobody (department heads, dispatching clerks)", team::unstaffed)
         .add(Method::POST, "/api/v1/tasks/bulk", SignedIn, "Claim, give or send back many tasks at once", team::bulk)
         .add(Method::GET, "/api/v1/team", SignedIn, "A department's work by person (its heads, dispatching clerks)", team::team)
+        .add(Method::GET, "/api/v1/absences", SignedIn, "Absences and who stands in (mine, my department's for a head)", absences::list)
+        .add(Method::POST, "/api/v1/absences", SignedIn, "Set an absence with the colleague who stands in", absences::add)
+        .add(Method::POST, "/api/v1/absences/{id}/cancel", SignedIn, "Call an absence off", absences::cancel)
         .add(Method::GET, "/api/v1/users", Admin, "Accounts", manage::users)
         .add(Method::POST, "/api/v1/users", Admin, "Add an account (the generated password is in the answer, once)", manage::add_user)
         .add(Method::POST, "/api/v1/users/{id}/password", Admin, "Reset a password", manage::reset_password)

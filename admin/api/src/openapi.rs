@@ -32,6 +32,8 @@ pub fn request_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/tasks/{task}/reassign") => schema_for!(super::inbox::ReassignBody),
         ("POST", "/api/v1/tasks/{task}/complete") => schema_for!(super::inbox::CompleteBody),
         ("POST", "/api/v1/tasks/bulk") => schema_for!(super::team::BulkBody),
+        ("POST", "/api/v1/absences") => schema_for!(yimen_service::absences::NewAbsence),
+        ("POST", "/api/v1/absences/{id}/cancel") => schema_for!(yimen_service::absences::Nothing),
         ("POST", "/api/v1/users") => schema_for!(yimen_service::auth::NewAccount),
         ("POST", "/api/v1/users/{id}/password") => schema_for!(super::cases::Empty),
         ("POST", "/api/v1/users/{id}/active") => schema_for!(super::manage::ActiveBody),

@@ -49,7 +49,18 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Actor, Opt
             .account(&id)
             .await
             .map_err(yimen_engine::runtime::EngineError::from)?;
-        Ok::<_, ApiError>(account.and_then(|a| yimen_service::auth::actor(org, &a)))
+        let Some(mut actor) = account.and_then(|a| yimen_service::auth::actor(org, &a)) else {
+            return Ok(None);
+        };
+        // The colleagues away now whose work this user stands in for.
+        actor.stands_in_for = store
+            .standing_in_for(&actor.id, now)
+            .await
+            .map_err(yimen_engine::runtime::EngineError::from)?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok::<_, ApiError>(Some(actor))
     };
     if let Some(h) = parts.headers.get(axum::http::header::AUTHORIZATION) {
         let token = h

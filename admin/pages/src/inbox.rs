@@ -58,6 +58,8 @@ struct InboxPage {
     supervision: Vec<RecordRow>,
     /// What a bulk claim did.
     bulk: Option<String>,
+    /// The colleagues away whose tasks are listed here too.
+    standing_in: Vec<String>,
 }
 
 /// A supervision record waiting for the department's answer.
@@ -323,6 +325,7 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
         department: actor.department.clone(),
         roles: actor.roles.clone(),
         unit: actor.unit.clone(),
+        stands_in_for: actor.stands_in_for.iter().map(ToString::to_string).collect(),
         state: (!state.is_empty()).then(|| state.clone()),
         case_type: (!case_type.is_empty()).then(|| case_type.clone()),
         search: (!search.is_empty()).then(|| search.clone()),
@@ -392,6 +395,11 @@ pub async fn page(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Inbo
             unstaffed,
             supervision,
             bulk,
+            standing_in: actor
+                .stands_in_for
+                .iter()
+                .map(|u| s.engine.org().user(u).map_or_else(|| u.to_string(), |x| x.name.clone()))
+                .collect(),
         },
     )
 }

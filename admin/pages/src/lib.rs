@@ -10,6 +10,7 @@
 
 mod accounts;
 mod authoring;
+mod away;
 mod board;
 mod case;
 mod case_actions;
@@ -27,6 +28,7 @@ mod receipt;
 mod reports;
 mod team;
 mod texts;
+mod texts_away;
 mod texts_files;
 mod texts_list;
 mod texts_tasks;
@@ -65,6 +67,9 @@ pub fn routes(t: Table) -> Table {
         .add(Method::POST, "/tasks/{task}/release", SignedIn, "Release a task", inbox::release)
         .add(Method::POST, "/tasks/{task}/reassign", SignedIn, "Give a task to a colleague, with a reason", team::reassign)
         .add(Method::POST, "/tasks/bulk", SignedIn, "Claim or give many tasks at once", team::bulk)
+        .add(Method::GET, "/away", SignedIn, "Absences and who stands in", away::page)
+        .add(Method::POST, "/away", SignedIn, "Set an absence", away::set)
+        .add(Method::POST, "/away/{id}/cancel", SignedIn, "Call an absence off", away::cancel)
         .add(Method::GET, "/team", SignedIn, "A department's work by person (heads, dispatching clerks)", team::page)
         .add(Method::GET, "/intake", SignedIn, "Intake: choose a case type", intake::choose)
         .add(Method::GET, "/intake/{case_type}", SignedIn, "Intake form", intake::form)

@@ -61,7 +61,8 @@ pub fn oversees(org: &Organisation, actor: &Actor) -> bool {
 /// - A department head sees every case of their department.
 /// - Staff see their department's cases in their unit and the units below it.
 /// - Anyone sees a case they opened (a clerk at the comprehensive window registers cases for
-///   other departments) or hold or held a task of.
+///   other departments) or hold or held a task of, and the open work of a colleague they stand
+///   in for while that colleague is away.
 pub fn may_see(org: &Organisation, actor: &Actor, case: &Case, opened_by: Option<&str>) -> bool {
     if org.is_admin(&actor.roles) {
         return true;
@@ -71,6 +72,14 @@ pub fn may_see(org: &Organisation, actor: &Actor, case: &Case, opened_by: Option
         return true;
     }
     if opened_by == Some(actor.id.as_str()) || case.tasks.iter().any(|t| t.assignee.as_deref() == Some(&actor.id)) {
+        return true;
+    }
+    // A colleague's open work the actor stands in for while they are away.
+    if case
+        .tasks
+        .iter()
+        .any(|t| t.is_active() && actor.holds(t.assignee.as_deref()))
+    {
         return true;
     }
     // The dispatching clerks: a case whose open task reaches nobody, so they can give it to

@@ -124,6 +124,7 @@ pub fn actor(org: &Organisation, a: &Account) -> Option<Actor> {
         department: a.department.clone(),
         unit: Some(a.unit.clone()),
         tier: org.unit_tier(&a.unit),
+        stands_in_for: Vec::new(),
     })
 }
 

@@ -5,6 +5,7 @@
 //! kind of refusal it is, and the API and the pages each say it in their own form.
 #![warn(clippy::too_many_lines)]
 
+pub mod absences;
 pub mod access;
 pub mod auth;
 pub mod authoring;

@@ -271,6 +271,7 @@ fn run_inner(bundle: &Bundle, defs: &Definitions, sc: &ScenarioFile) -> Result<(
         department: None,
         unit: None,
         tier: None,
+        stands_in_for: Vec::new(),
     };
     let open = Command::Open {
         case_id: "scenario".into(),

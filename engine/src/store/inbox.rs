@@ -21,6 +21,8 @@ pub struct InboxFilter {
     pub case_type: Option<String>,
     /// Only tasks whose case id is this, or whose case's text contains it.
     pub search: Option<String>,
+    /// The colleagues whose held tasks the user sees too (they are away and the user stands in).
+    pub stands_in_for: Vec<String>,
     /// Page size (1–200).
     pub limit: i64,
     /// Rows to skip.
@@ -71,7 +73,7 @@ pub const CHECKED_SEARCH_SCAN: i64 = 2_000;
 
 impl Store {
     /// The tasks `f.user` may claim (their department, one of their roles, their unit or none)
-    /// or already holds, oldest first.
+    /// or already holds (or a colleague they stand in for holds), oldest first.
     ///
     /// One indexed query per role (on `tasks (department, role, state, created_at)`) and one
     /// for the tasks held (on `tasks (assignee, state)`), each reading at most `offset + limit`
@@ -150,18 +152,20 @@ impl Store {
             "{columns} WHERE t.assignee = $1 AND t.state IN ('open', 'claimed') AND ($2 = '' OR t.state = $2) {}",
             filters(7)
         );
-        rows.extend(
-            sqlx::query_as::<_, InboxItem>(&sql)
-                .bind(&f.user)
-                .bind(state)
-                .bind(case_type)
-                .bind(search)
-                .bind(&pattern)
-                .bind(want)
-                .bind(&person)
-                .fetch_all(&self.pool)
-                .await?,
-        );
+        for holder in std::iter::once(&f.user).chain(&f.stands_in_for) {
+            rows.extend(
+                sqlx::query_as::<_, InboxItem>(&sql)
+                    .bind(holder)
+                    .bind(state)
+                    .bind(case_type)
+                    .bind(search)
+                    .bind(&pattern)
+                    .bind(want)
+                    .bind(&person)
+                    .fetch_all(&self.pool)
+                    .await?,
+            );
+        }
         if let Some(keep) = keep {
             rows.retain(|r| r.data.as_deref().is_some_and(keep));
             for r in &mut rows {

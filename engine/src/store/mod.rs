@@ -7,6 +7,7 @@
 //! SQLite runs in WAL mode with `synchronous=FULL` unless configured otherwise, so a committed
 //! write survives power loss, and every SQLite write transaction begins `IMMEDIATE`.
 
+pub mod absences;
 pub mod accounts;
 pub mod attachments;
 mod audit;

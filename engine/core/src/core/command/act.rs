@@ -137,7 +137,11 @@ pub(super) fn act(cx: &Context<'_>, case: &Case, taken: Taken<'_>) -> Result<Dec
         });
     }
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
-    let taken_over = held_by_others(def, case, action_id, &action.to, actor);
+    // Work of a colleague the actor stands in for while they are away is the actor's; any
+    // other holder's is taken over only with the right and a reason.
+    let (stood_in, taken_over): (Vec<_>, Vec<_>) = held_by_others(def, case, action_id, &action.to, actor)
+        .into_iter()
+        .partition(|t| actor.holds(t.assignee.as_deref()));
     if let Some(t) = taken_over.first() {
         let holder = t.assignee.as_deref().unwrap_or_default().to_owned();
         if !may_take_over(org, case, t, actor) {
@@ -172,7 +176,7 @@ pub(super) fn act(cx: &Context<'_>, case: &Case, taken: Taken<'_>) -> Result<Dec
     next.fields = merged;
     let mut out = Out::default();
     // Work taken over from its holder: the history says whose and (in the action's comment) why.
-    for t in &taken_over {
+    for t in stood_in.iter().chain(&taken_over) {
         out.events.push(Event {
             actor: actor.id.clone(),
             at: now,

@@ -45,9 +45,19 @@ pub struct Actor {
     pub unit: Option<String>,
     /// Tier of that unit.
     pub tier: Option<Tier>,
+    /// The colleagues this actor stands in for while they are away (休假代办): their held
+    /// tasks are the actor's to act on, release or hand on. Filled by the shell from the
+    /// absences running at the time of the request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stands_in_for: Vec<UserId>,
 }
 
 impl Actor {
+    /// Whether `assignee` is this actor, or someone the actor stands in for.
+    pub fn holds(&self, assignee: Option<&str>) -> bool {
+        assignee.is_some_and(|a| a == self.id.as_str() || self.stands_in_for.iter().any(|u| u.as_str() == a))
+    }
+
     /// Whether this actor may claim a task for `role` in `department` and `unit` (`None`: the
     /// whole department): the one rule the inbox, claiming, handing over and the pages share.
     pub fn may_claim(&self, department: &str, role: &str, unit: Option<&str>) -> bool {
@@ -64,6 +74,7 @@ impl Actor {
             department: None,
             unit: None,
             tier: None,
+            stands_in_for: Vec::new(),
         }
     }
 
@@ -81,6 +92,7 @@ impl Actor {
             department: u.department.clone(),
             unit: Some(u.unit.clone()),
             tier: org.unit_tier(&u.unit),
+            stands_in_for: Vec::new(),
         })
     }
 }

@@ -63,7 +63,7 @@ pub(super) fn reassign(
     let elsewhere = to.department.is_some_and(|d| d != t.department);
     let routes_anything = org.is_admin(&actor.roles) || org.dispatches(&actor.roles);
     let heads = org.heads(&actor.roles, actor.department.as_deref(), &t.department);
-    let holder = t.assignee.as_deref() == Some(actor.id.as_str());
+    let holder = actor.holds(t.assignee.as_deref());
     // Someone who may claim the unheld task may hand it to a colleague instead.
     let colleague = t.assignee.is_none() && actor.may_claim(&t.department, &t.role, t.unit.as_deref());
     let may = routes_anything || (!elsewhere && (heads || holder || colleague));

@@ -17,7 +17,7 @@ pub(super) fn release(cx: &Context<'_>, case: &Case, task: &str, reason: Option<
             problem: "is not claimed".into(),
         });
     }
-    let holder = t.assignee.as_deref() == Some(actor.id.as_str());
+    let holder = actor.holds(t.assignee.as_deref());
     let over = org.is_admin(&actor.roles) || org.heads(&actor.roles, actor.department.as_deref(), &t.department);
     if !holder && !over {
         return Err(Rejection::NotAllowed {
