@@ -247,3 +247,94 @@ fn a_stopped_clock_says_whether_it_was_late_and_by_how_much_and_a_paused_one_wha
         9 * 3_600
     );
 }
+
+#[test]
+fn a_stand_in_finishes_the_work_of_the_colleague_away_and_nobody_else_does_without_a_reason() {
+    let d = def("service_request_12345");
+    let org = org();
+    let f =
+        fields(json!({"caller": "李四", "caller_phone": "13900139000", "category": "complaint", "content": "井盖"}));
+    let open = Command::Open {
+        case_id: "s9".into(),
+        channel: "hotline_12345".into(),
+        fields: f,
+        unit: None,
+        number: None,
+    };
+    let when = at("2026-11-25T09:00");
+    let c = decide_at(&d, &org, None, &open, &user("clerk_xia"), when)
+        .expect("opens")
+        .case;
+    let act = |action: &str, f: serde_json::Value, assign_to: Option<&str>| Command::Act {
+        action: action.into(),
+        fields: fields(f),
+        comment: None,
+        expected_version: None,
+        assign_to: assign_to.map(Into::into),
+    };
+    let dispatch = act(
+        "dispatch",
+        json!({"handling_department": "four_platforms"}),
+        Some("handler_he"),
+    );
+    let c = decide_at(&d, &org, Some(&c), &dispatch, &user("clerk_xia"), when)
+        .expect("dispatch")
+        .case;
+    let he = c.tasks.iter().find(|t| t.is_active()).expect("the handling task");
+    assert_eq!(he.assignee.as_deref(), Some("handler_he"));
+    let c = decide_at(
+        &d,
+        &org,
+        Some(&c),
+        &act("sign_for", json!({}), None),
+        &user("handler_he"),
+        when,
+    )
+    .expect("signs for")
+    .case;
+    let reply = act("reply", json!({"reply": "已修复"}), None);
+    // A colleague who does not stand in: held by another.
+    let refused = decide_at(&d, &org, Some(&c), &reply, &user("handler_tang"), when);
+    assert!(matches!(refused, Err(Rejection::HeldByOther { .. })), "{refused:?}");
+    // Standing in: taken, and the history says the task went to the stand-in.
+    let mut tang = user("handler_tang");
+    tang.stands_in_for = vec!["handler_he".into()];
+    let out = decide_at(&d, &org, Some(&c), &reply, &tang, when).expect("the stand-in replies");
+    assert_eq!(out.case.state, "replied");
+    assert!(
+        out.events.iter().any(
+            |e| matches!(&e.kind, EventKind::TaskReassigned { to_user: Some(u), .. } if u.as_str() == "handler_tang")
+        ),
+        "{:?}",
+        out.events
+    );
+    // The person named must be able to take the task.
+    let wrong = act(
+        "dispatch",
+        json!({"handling_department": "four_platforms"}),
+        Some("handler_li"),
+    );
+    let c2 = decide_at(
+        &d,
+        &org,
+        None,
+        &Command::Open {
+            case_id: "s10".into(),
+            channel: "hotline_12345".into(),
+            fields: fields(
+                json!({"caller": "王五", "caller_phone": "13900139001", "category": "complaint", "content": "路灯"}),
+            ),
+            unit: None,
+            number: None,
+        },
+        &user("clerk_xia"),
+        when,
+    )
+    .expect("opens")
+    .case;
+    let refused = decide_at(&d, &org, Some(&c2), &wrong, &user("clerk_xia"), when);
+    assert!(
+        matches!(&refused, Err(Rejection::InvalidField { field, .. }) if field == "assign_to"),
+        "{refused:?}"
+    );
+}
