@@ -31,10 +31,26 @@ pub async fn accounts(engine: &Engine) -> anyhow::Result<Vec<DemoAccount>> {
     let org = engine.org();
     let store = engine.store();
     let now = engine.now().timestamp_millis();
-    let mut out = Vec::new();
-    for (id, u) in &org.file.users {
+    // The hashes are made side by side (each on the blocking pool): one at a time, a large
+    // organisation's accounts would hold the start up for a minute.
+    let mut hashing = tokio::task::JoinSet::new();
+    for (i, _) in org.file.users.iter().enumerate() {
         let password = yimen_service::auth::random_password()?;
-        let hash = yimen_service::auth::hash_password(password.clone()).await?;
+        hashing.spawn(async move {
+            let hash = yimen_service::auth::hash_password(password.clone()).await;
+            (i, password, hash)
+        });
+    }
+    let mut made: Vec<Option<(String, String)>> = vec![None; org.file.users.len()];
+    while let Some(done) = hashing.join_next().await {
+        let (i, password, hash) = done?;
+        if let Some(slot) = made.get_mut(i) {
+            *slot = Some((password, hash?));
+        }
+    }
+    let mut out = Vec::new();
+    for ((id, u), made) in org.file.users.iter().zip(made) {
+        let (password, hash) = made.ok_or_else(|| anyhow::anyhow!("no password made for {id}"))?;
         let existing = store.account(id).await?;
         if existing.is_some() {
             store.set_password(id, &hash).await?;
@@ -66,12 +82,38 @@ pub async fn accounts(engine: &Engine) -> anyhow::Result<Vec<DemoAccount>> {
     Ok(out)
 }
 
-/// Seeds cases the first time (an empty store): each bundled scenario is replayed through the
+/// Makes the demo's accounts and, on an empty store, its cases: the last two weeks replayed on
+/// `rewound` (then released to real time), and the bundled scenarios step by step.
+pub async fn prepare(
+    engine: &Engine,
+    bundle: &Bundle,
+    rewound: &yimen_engine::runtime::RewoundClock,
+) -> anyhow::Result<Vec<DemoAccount>> {
+    let accounts = accounts(engine)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo accounts: {e}"))?;
+    let fresh = engine.store().case_count().await? == 0;
+    if fresh {
+        let past = crate::demo_past::replay(engine, rewound)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo past: {e}"))?;
+        tracing::info!(cases = past, "demo centre's last two weeks replayed");
+    }
+    rewound.release();
+    let seeded = seed(engine, bundle, fresh)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo cases: {e}"))?;
+    if seeded > 0 {
+        tracing::info!(cases = seeded, "demo centre seeded from the bundled scenarios");
+    }
+    Ok(accounts)
+}
+
+/// Seeds cases the first time (`fresh`: the store was empty): each bundled scenario is replayed through the
 /// engine once per prefix of its actions, so its case stops in each state along the way. Steps
 /// that move the clock are skipped (the demo runs on the real clock). Returns the cases opened.
-pub async fn seed(engine: &Engine, bundle: &Bundle) -> anyhow::Result<usize> {
-    let count = engine.store().case_count().await?;
-    if count > 0 {
+pub async fn seed(engine: &Engine, bundle: &Bundle, fresh: bool) -> anyhow::Result<usize> {
+    if !fresh {
         return Ok(0);
     }
     let org = engine.org();

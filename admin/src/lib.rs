@@ -11,6 +11,7 @@ pub use yimen_engine::out;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod demo_past;
 pub mod listen;
 pub mod serve;
 pub mod settings;

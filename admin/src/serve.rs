@@ -107,19 +107,17 @@ async fn serve(args: Settings) -> anyhow::Result<ExitCode> {
         engine_opts.zone = cal.timezone();
     }
     engine_opts.master = Some(Arc::new(master));
-    let engine = Engine::start(store.clone(), defs, org, Arc::new(SystemClock), engine_opts);
+    // The demo replays its past on a clock set back by hand before the service starts.
+    let rewound = Arc::new(yimen_engine::runtime::RewoundClock::default());
+    let clock: Arc<dyn yimen_engine::runtime::Clock> = if args.demo {
+        rewound.clone()
+    } else {
+        Arc::new(SystemClock)
+    };
+    let engine = Engine::start(store.clone(), defs, org, clock, engine_opts);
     recompute_if_calendars_changed(&store, &engine, &bundle, now_ms).await?;
     let demo_accounts = if args.demo {
-        let accounts = crate::demo::accounts(&engine)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo accounts: {e}"))?;
-        let seeded = crate::demo::seed(&engine, &bundle)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo cases: {e}"))?;
-        if seeded > 0 {
-            tracing::info!(cases = seeded, "demo centre seeded from the bundled scenarios");
-        }
-        accounts
+        crate::demo::prepare(&engine, &bundle, &rewound).await?
     } else {
         Vec::new()
     };

@@ -341,6 +341,49 @@ fn the_demo_prints_fresh_passwords_and_seeds_cases_in_many_states_only_once() {
     let board = admin.get("/supervision");
     assert_eq!(board.status, 200);
     assert!(board.body.matches("/cases/").count() >= 5, "cases under supervision");
+    // The replayed past leaves every state behind: each level, overdue answers, a task that
+    // reaches nobody, on the board; a warning, a breach, a paused clock, a case closed late and
+    // one on time; records answered, sent back, accepted and waiting.
+    for stat in ["l1", "l2", "l3", "late", "review", "unstaffed"] {
+        let at = board
+            .body
+            .find(&format!("class=\"stat {stat}\"><span class=\"n\">"))
+            .unwrap_or_else(|| panic!("the board counts {stat}: {}", board.body));
+        let n: String = board.body[at..]
+            .split("<span class=\"n\">")
+            .nth(1)
+            .unwrap_or_default()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert!(n.parse::<u32>().is_ok_and(|n| n > 0), "the board's {stat} is {n}");
+    }
+    let listed = admin
+        .get("/api/v1/cases?case_type=service_request_12345&sort=oldest&limit=9")
+        .json();
+    let mut clocks = std::collections::BTreeSet::new();
+    let mut records = std::collections::BTreeSet::new();
+    for c in listed["cases"].as_array().expect("cases") {
+        let t = admin
+            .get(&format!("/api/v1/cases/{}/timeline", c["id"].as_str().expect("id")))
+            .json();
+        clocks.insert(t["sla_status"].as_str().unwrap_or_default().to_owned());
+        for r in t["supervision"].as_array().into_iter().flatten() {
+            records.insert(r["state"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    for want in ["warning", "breached", "paused", "stopped", "on_time"] {
+        assert!(clocks.contains(want), "a clock {want}: {clocks:?}");
+    }
+    for want in ["awaiting", "answered", "returned", "accepted"] {
+        assert!(records.contains(want), "a record {want}: {records:?}");
+    }
+    let page = admin.get("/cases?case_type=service_request_12345&sort=oldest");
+    assert!(
+        page.body.contains("逾期办结") && page.body.contains("按时办结"),
+        "closed late and on time: {}",
+        page.body
+    );
     // This month's bulletin, this week's spot-check and this year's assessment are there to read.
     let reports = admin.get("/reports");
     for job in ["monthly_bulletin", "weekly_spot_check", "annual_assessment"] {

@@ -261,7 +261,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "board.level3",
-        "三级督办（纪委问责督办）",
+        "三级督办（纪委追责督办）",
         "Level 3: discipline commission",
     ),
     ("board.overdue_answers", "逾期未答复", "Answers overdue"),

@@ -17,7 +17,7 @@ pub mod scheduler;
 mod writer;
 
 pub use crate::core::Definitions;
-pub use clock::{Clock, ManualClock, OffsetClock, Sleep, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, RewoundClock, Sleep, SystemClock};
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
