@@ -60,6 +60,9 @@ fn every_case_type_opens_through_the_api_and_walks_to_closure() {
                     if let Some(c) = &a.comment {
                         body["comment"] = json!(c);
                     }
+                    if let Some(u) = &a.assign_to {
+                        body["assign_to"] = json!(u);
+                    }
                     let r = server
                         .client(&a.user)
                         .post(&format!("/api/v1/cases/{id}/actions/{}", a.action), &body);
