@@ -303,7 +303,21 @@ pub fn document(routes: &[RouteInfo]) -> Value {
                         "title": {"type": "string"},
                         "status": {"type": "integer"},
                         "detail": {"type": "string"},
-                        "code": {"type": "string"}
+                        "code": {"type": "string"},
+                        "errors": {
+                            "type": "array",
+                            "description": "Every field at fault (refused field values), each with a stable code, the limit broken and a sentence",
+                            "items": {
+                                "type": "object",
+                                "required": ["field", "code", "message"],
+                                "properties": {
+                                    "field": {"type": "string"},
+                                    "code": {"type": "string"},
+                                    "limit": {"type": "string"},
+                                    "message": {"type": "string"}
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -14,6 +14,7 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     retry_after: Option<u64>,
+    fields: Vec<yimen_engine::core::FieldProblem>,
 }
 
 impl ApiError {
@@ -24,7 +25,13 @@ impl ApiError {
             code,
             detail: detail.into(),
             retry_after: None,
+            fields: Vec::new(),
         }
+    }
+
+    /// Every field at fault, for a refusal of field values.
+    pub fn fields(&self) -> &[yimen_engine::core::FieldProblem] {
+        &self.fields
     }
 
     /// 429 from a rate limit, with `Retry-After` in seconds.
@@ -76,6 +83,7 @@ impl From<yimen_service::Error> for ApiError {
             code: e.code(),
             retry_after: e.retry_after(),
             detail: e.detail().to_owned(),
+            fields: e.fields().to_vec(),
         }
     }
 }
@@ -101,7 +109,25 @@ pub fn with_retry_after(mut r: Response, secs: u64) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let r = problem(self.status, self.code, &self.detail);
+        let r = if self.fields.is_empty() {
+            problem(self.status, self.code, &self.detail)
+        } else {
+            let errors: Vec<serde_json::Value> = self
+                .fields
+                .iter()
+                .map(|p| {
+                    let mut e = json!({
+                        "field": p.field, "code": p.code,
+                        "message": format!("the field `{}` {}", p.field, p.problem),
+                    });
+                    if let Some(l) = &p.limit {
+                        e["limit"] = json!(l);
+                    }
+                    e
+                })
+                .collect();
+            problem_with(self.status, self.code, &self.detail, Some(errors))
+        };
         match self.retry_after {
             Some(secs) => with_retry_after(r, secs),
             None => r,
@@ -111,13 +137,21 @@ impl IntoResponse for ApiError {
 
 /// An RFC 9457 problem response with a stable `code`.
 pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
-    let body = json!({
+    problem_with(status, code, detail, None)
+}
+
+/// The same, with every field at fault (`errors`).
+fn problem_with(status: StatusCode, code: &str, detail: &str, errors: Option<Vec<serde_json::Value>>) -> Response {
+    let mut body = json!({
         "type": format!("urn:yimen:problem:{code}"),
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "detail": detail,
         "code": code,
     });
+    if let Some(e) = errors {
+        body["errors"] = serde_json::Value::Array(e);
+    }
     (
         status,
         [(header::CONTENT_TYPE, "application/problem+json")],

@@ -36,6 +36,18 @@ pub struct Failed {
     pub status: Option<StatusCode>,
     /// The person a dispatching form named.
     pub assign_to: String,
+    /// Every field at fault, as the engine said (each shown beside its field in the page's words).
+    pub problems: Vec<yimen_engine::core::FieldProblem>,
+}
+
+impl Failed {
+    /// The problem of field `id` in the reader's words, when it has one.
+    pub fn of_field(&self, lang: super::Lang, id: &str, label: &str) -> Option<String> {
+        if let Some(p) = self.problems.iter().find(|p| p.field == id) {
+            return Some(super::fields::said(lang, label, p));
+        }
+        (self.field.as_deref() == Some(id)).then(|| self.message.clone())
+    }
 }
 
 struct FieldRow {
@@ -309,8 +321,7 @@ impl View<'_> {
                         let value = sent
                             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                             .unwrap_or_default();
-                        let error =
-                            (this && failed.field.as_deref() == Some(fid.as_str())).then(|| failed.message.clone());
+                        let error = this.then(|| failed.of_field(lang, fid, f.label.get(loc))).flatten();
                         // Files the case already holds meet the requirement.
                         let held = yimen_engine::core::command::references(case, fid).next().is_some();
                         input(fid, f, lang, !held, value, error)

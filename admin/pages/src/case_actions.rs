@@ -22,11 +22,19 @@ use yimen_http::{ApiError, AppState};
 pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: EngineError) -> Failed {
     let field = match &e {
         EngineError::Rejected(Rejection::MissingField(f) | Rejection::InvalidField { field: f, .. }) => Some(f.clone()),
+        EngineError::Rejected(Rejection::Fields(p)) => p.first().map(|p| p.field.clone()),
         _ => None,
+    };
+    let problems = match &e {
+        EngineError::Rejected(Rejection::Fields(p)) => p.clone(),
+        _ => Vec::new(),
     };
     let api = ApiError::from(e);
     let known = super::i18n::problem(lang, api.code());
-    let message = if known.is_empty() || field.is_some() {
+    let message = if !problems.is_empty() {
+        // Each is said beside its field; the top says only that there is something to correct.
+        super::i18n::t(lang, "fp.errors").to_owned()
+    } else if known.is_empty() || field.is_some() {
         api.detail().to_owned()
     } else {
         format!("{known}（{}）", api.detail())
@@ -38,6 +46,7 @@ pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: 
         message,
         status: Some(api.status()),
         assign_to: String::new(),
+        problems,
     }
 }
 
@@ -109,6 +118,7 @@ pub async fn act(
             message,
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
             assign_to: String::new(),
+            problems: Vec::new(),
         };
         return show(&s, &ctx, case.id.as_ref(), false, None, Some(f)).await;
     }
@@ -285,6 +295,7 @@ pub async fn upload(
         message,
         status: Some(status),
         assign_to: String::new(),
+        problems: Vec::new(),
     };
     if sent.is_empty() {
         let f = fail(t(ctx.lang, "file.none").to_owned(), StatusCode::UNPROCESSABLE_ENTITY);

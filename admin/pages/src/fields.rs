@@ -51,6 +51,22 @@ pub struct Input {
     pub accept: String,
     /// For files: those already uploaded with this form (reference, name), sent again hidden.
     pub files: Vec<(String, String)>,
+    /// The browser's own check of the text (`pattern`), with `inputmode` for the keyboard.
+    pub pattern: &'static str,
+    pub inputmode: &'static str,
+    /// The least and the greatest number (empty: none).
+    pub min: String,
+    pub max_value: String,
+}
+
+/// A field's problem in the reader's words, with its label and the limit it broke.
+pub fn said(lang: Lang, label: &str, p: &yimen_engine::core::FieldProblem) -> String {
+    let text = t(lang, &format!("fp.{}", p.code));
+    if text == "?" {
+        return format!("{label}: {}", p.problem);
+    }
+    text.replace("{label}", label)
+        .replace("{limit}", p.limit.as_deref().unwrap_or_default())
 }
 
 /// The form input for field `id`.
@@ -109,6 +125,20 @@ pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, err
         error,
         accept,
         files: Vec::new(),
+        // Mainland mobiles and landlines (as the core checks), and resident ID numbers.
+        pattern: match f.ty {
+            FieldType::Phone => r"[0-9 \-]{10,14}",
+            FieldType::IdNumber => "[0-9]{17}[0-9Xx]",
+            _ => "",
+        },
+        inputmode: match f.ty {
+            FieldType::Phone => "tel",
+            FieldType::Money => "decimal",
+            FieldType::Integer => "numeric",
+            _ => "",
+        },
+        min: f.min.map(|m| m.to_string()).unwrap_or_default(),
+        max_value: f.max.map(|m| m.to_string()).unwrap_or_default(),
     }
 }
 

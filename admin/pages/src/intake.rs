@@ -167,9 +167,7 @@ fn form_page(
         .filter(|(id, f)| f.required || !d.actions.values().any(|a| a.requires.contains(id)))
         .map(|(id, f)| {
             let refused = files.refused.iter().find(|(k, _)| k == id).map(|(_, m)| m.clone());
-            let err = (failed.field.as_deref() == Some(id.as_str()))
-                .then(|| failed.message.clone())
-                .or(refused);
+            let err = failed.of_field(ctx.lang, id, f.label.get(loc)).or(refused);
             let mut i = input(id, f, ctx.lang, f.required, value(&format!("f.{id}")), err);
             let key = format!("f.{id}");
             i.files = sent
@@ -182,7 +180,20 @@ fn form_page(
         .collect();
     let name = d.name.get(loc).to_owned();
     let c = chrome(s, ctx, "nav.intake", format!("{}：{name}", t(ctx.lang, "intake.title")));
-    let error = (!failed.message.is_empty() && failed.field.is_none()).then(|| failed.message.clone());
+    // Every field at fault, listed above the form too (a screen reader hears them at once).
+    let listed: Vec<String> = failed
+        .problems
+        .iter()
+        .map(|p| {
+            let label = d.fields.get(&p.field).map_or(p.field.as_str(), |f| f.label.get(loc));
+            super::fields::said(ctx.lang, label, p)
+        })
+        .collect();
+    let error = if listed.is_empty() {
+        (!failed.message.is_empty() && failed.field.is_none()).then(|| failed.message.clone())
+    } else {
+        Some(format!("{}{}", t(ctx.lang, "fp.errors"), listed.join(" ")))
+    };
     let channel = value("channel");
     render(
         failed.status.unwrap_or(StatusCode::OK),

@@ -1,4 +1,4 @@
-//! The texts of absences and stand-ins (休假代办), zh-CN and en.
+//! The texts of absences and stand-ins (休假代办) and of what is wrong with a field, zh-CN and en.
 
 /// Key, Chinese, English.
 pub const AWAY_TEXTS: &[(&str, &str, &str)] = &[
@@ -88,4 +88,65 @@ pub const AWAY_TEXTS: &[(&str, &str, &str)] = &[
         "事由最多200字。",
         "At most 200 characters.",
     ),
+    // What is wrong with a field: {label} and {limit} are filled in.
+    ("fp.required", "请填写{label}。", "Fill in {label}."),
+    ("fp.not_text", "{label}应为文字。", "{label} must be text."),
+    (
+        "fp.too_long",
+        "{label}最多{limit}字。",
+        "{label} may be at most {limit} characters.",
+    ),
+    ("fp.empty", "请填写{label}。", "Fill in {label}."),
+    (
+        "fp.control",
+        "{label}含有不可见的控制字符。",
+        "{label} contains control characters.",
+    ),
+    ("fp.one_line", "{label}只能写一行。", "{label} must be on one line."),
+    (
+        "fp.phone",
+        "{label}不是有效的电话号码：手机号为1开头的11位数字，固话为区号加号码，例如 0580-2021234。",
+        "{label} is not a phone number: a mobile is 11 digits from 1, a landline an area code and number, e.g. 0580-2021234.",
+    ),
+    (
+        "fp.id_number",
+        "{label}不是有效的18位公民身份号码（出生日期或校验码不对）。",
+        "{label} is not a valid 18-character resident identity number (its date of birth or check digit is wrong).",
+    ),
+    ("fp.number", "{label}应为数字。", "{label} must be a number."),
+    ("fp.whole", "{label}应为整数。", "{label} must be a whole number."),
+    (
+        "fp.fen",
+        "{label}最多保留两位小数（分）。",
+        "{label} may have at most two decimals.",
+    ),
+    (
+        "fp.range",
+        "{label}超出允许范围（{limit}）。",
+        "{label} is out of range ({limit}).",
+    ),
+    ("fp.too_large", "{label}数值过大。", "{label} is too large."),
+    (
+        "fp.date",
+        "{label}不是有效日期，例如 2026-12-04。",
+        "{label} is not a date, e.g. 2026-12-04.",
+    ),
+    ("fp.choice", "请从列表中选择{label}。", "Choose {label} from the list."),
+    ("fp.boolean", "{label}应为是或否。", "{label} must be yes or no."),
+    (
+        "fp.files",
+        "{label}应为已上传的文件。",
+        "{label} must be uploaded files.",
+    ),
+    (
+        "fp.too_many_files",
+        "{label}最多{limit}个文件。",
+        "{label} holds at most {limit} files.",
+    ),
+    (
+        "fp.unknown_field",
+        "{label}不是此类案件的字段。",
+        "{label} is not a field of this case type.",
+    ),
+    ("fp.errors", "请修改以下内容：", "Please correct the following:"),
 ];

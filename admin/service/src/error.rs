@@ -35,6 +35,7 @@ pub struct Error {
     code: &'static str,
     detail: String,
     retry_after: Option<u64>,
+    fields: Vec<yimen_engine::core::FieldProblem>,
 }
 
 impl Error {
@@ -45,7 +46,13 @@ impl Error {
             code,
             detail: detail.into(),
             retry_after: None,
+            fields: Vec::new(),
         }
+    }
+
+    /// Every field at fault, for a refusal of field values.
+    pub fn fields(&self) -> &[yimen_engine::core::FieldProblem] {
+        &self.fields
     }
 
     /// A refusal by a rate limit, to be tried again after `secs` seconds (at least one).
@@ -93,6 +100,7 @@ fn rejection_kind(r: &Rejection) -> Kind {
         | Rejection::UnknownAction(_)
         | Rejection::MissingField(_)
         | Rejection::InvalidField { .. }
+        | Rejection::Fields(_)
         | Rejection::GuardFalse { .. }
         | Rejection::CommentRequired(_)
         | Rejection::TakeOverReason { .. }
@@ -107,7 +115,13 @@ impl From<EngineError> for Error {
             EngineError::NotFound(id) => {
                 Error::new(Kind::NotFound, "case_not_found", format!("there is no case `{id}`"))
             }
-            EngineError::Rejected(r) => Error::new(rejection_kind(&r), r.code(), r.to_string()),
+            EngineError::Rejected(r) => {
+                let mut e = Error::new(rejection_kind(&r), r.code(), r.to_string());
+                if let Rejection::Fields(p) = r {
+                    e.fields = p;
+                }
+                e
+            }
             EngineError::Conflict => Error::new(Kind::Conflict, "conflict", e.to_string()),
             EngineError::IdempotencyReused => Error::new(Kind::Invalid, "idempotency_key_reused", e.to_string()),
             EngineError::TimerSkipped => Error::new(Kind::Conflict, "timer_skipped", e.to_string()),

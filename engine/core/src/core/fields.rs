@@ -3,17 +3,14 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Number, Value};
 
-use super::reject::Rejection;
+use super::reject::{FieldProblem, Rejection};
 use crate::model::case_type::{Field, FieldType};
 
 /// The longest text any text-like field may hold when it declares no `max_length`.
 pub const DEFAULT_MAX_TEXT: usize = 4000;
 
-fn invalid(field: &str, problem: impl Into<String>) -> Rejection {
-    Rejection::InvalidField {
-        field: field.to_owned(),
-        problem: problem.into(),
-    }
+fn invalid(field: &str, code: &str, problem: impl Into<String>) -> FieldProblem {
+    FieldProblem::new(field, code, problem)
 }
 
 /// Whether `s` is a mainland mobile (11 digits from 1) or fixed-line number (0 + area code + 7–8 digits).
@@ -43,14 +40,14 @@ pub fn is_id_number(s: &str) -> bool {
 }
 
 /// Checks one value against its field; returns the value to store (normalised).
-pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
+pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, FieldProblem> {
     if v.is_null() {
         return Ok(Value::Null);
     }
-    let text = |v: &Value| -> Result<String, Rejection> {
+    let text = |v: &Value| -> Result<String, FieldProblem> {
         v.as_str()
             .map(|s| s.trim().to_owned())
-            .ok_or_else(|| invalid(id, "must be a text"))
+            .ok_or_else(|| invalid(id, "not_text", "must be a text"))
     };
     match f.ty {
         FieldType::Attachment => {
@@ -63,14 +60,17 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
             for item in items {
                 let s = item.as_str().map(str::trim).unwrap_or_default();
                 if !crate::attachment::is_reference(s) {
-                    return Err(invalid(id, "must name uploaded files"));
+                    return Err(invalid(id, "files", "must name uploaded files"));
                 }
                 if !refs.iter().any(|r| r.as_str() == Some(s)) {
                     refs.push(Value::String(s.to_owned()));
                 }
             }
             if refs.len() > f.file_limit() {
-                return Err(invalid(id, format!("holds at most {} files", f.file_limit())));
+                return Err(
+                    invalid(id, "too_many_files", format!("holds at most {} files", f.file_limit()))
+                        .limit(f.file_limit().to_string()),
+                );
             }
             Ok(if refs.is_empty() {
                 Value::Null
@@ -82,17 +82,17 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
             let s = text(v)?;
             let max = f.max_length.map_or(DEFAULT_MAX_TEXT, |m| m as usize);
             if s.chars().count() > max {
-                return Err(invalid(id, format!("is longer than {max} characters")));
+                return Err(invalid(id, "too_long", format!("is longer than {max} characters")).limit(max.to_string()));
             }
             if f.ty == FieldType::Person && s.is_empty() {
-                return Err(invalid(id, "must not be empty"));
+                return Err(invalid(id, "empty", "must not be empty"));
             }
             if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                return Err(invalid(id, "contains control characters"));
+                return Err(invalid(id, "control", "contains control characters"));
             }
             // A name is one line (it is shown in lists and message subjects).
             if f.ty == FieldType::Person && s.chars().any(char::is_control) {
-                return Err(invalid(id, "must be on one line"));
+                return Err(invalid(id, "one_line", "must be on one line"));
             }
             Ok(Value::String(s))
         }
@@ -101,6 +101,7 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
             if !is_phone(&s) {
                 return Err(invalid(
                     id,
+                    "phone",
                     "is not a mainland phone number (11 digits from 1, or 0 and an area code)",
                 ));
             }
@@ -109,40 +110,18 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
         FieldType::IdNumber => {
             let s = text(v)?.to_ascii_uppercase();
             if !is_id_number(&s) {
-                return Err(invalid(id, "is not a valid 18-character resident identity number"));
+                return Err(invalid(
+                    id,
+                    "id_number",
+                    "is not a valid 18-character resident identity number",
+                ));
             }
             Ok(Value::String(s))
         }
-        FieldType::Money | FieldType::Integer => {
-            let n = match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok(),
-                _ => None,
-            }
-            .filter(|n| n.is_finite())
-            .ok_or_else(|| invalid(id, "must be a number"))?;
-            if f.ty == FieldType::Integer && n.fract() != 0.0 {
-                return Err(invalid(id, "must be a whole number"));
-            }
-            if f.ty == FieldType::Money && ((n * 100.0).round() - n * 100.0).abs() > 1e-6 {
-                return Err(invalid(id, "has more than two decimals (fen)"));
-            }
-            if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
-                return Err(invalid(id, "is out of range"));
-            }
-            if n.abs() > 1e15 {
-                return Err(invalid(id, "is too large"));
-            }
-            let num = if f.ty == FieldType::Integer {
-                Number::from(n as i64)
-            } else {
-                Number::from_f64(n).ok_or_else(|| invalid(id, "must be a number"))?
-            };
-            Ok(Value::Number(num))
-        }
+        FieldType::Money | FieldType::Integer => check_number(id, f, v),
         FieldType::Date => {
             let s = text(v)?;
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| invalid(id, "is not a date (YYYY-MM-DD)"))?;
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| invalid(id, "date", "is not a date (YYYY-MM-DD)"))?;
             Ok(Value::String(s))
         }
         FieldType::Enum => {
@@ -152,34 +131,98 @@ pub fn check_value(id: &str, f: &Field, v: &Value) -> Result<Value, Rejection> {
                 let allowed: Vec<&str> = values
                     .map(|v| v.keys().map(String::as_str).collect())
                     .unwrap_or_default();
-                return Err(invalid(id, format!("must be one of {}", allowed.join(", "))));
+                return Err(invalid(id, "choice", format!("must be one of {}", allowed.join(", "))));
             }
             Ok(Value::String(s))
         }
         FieldType::Boolean => v
             .as_bool()
             .map(Value::Bool)
-            .ok_or_else(|| invalid(id, "must be true or false")),
+            .ok_or_else(|| invalid(id, "boolean", "must be true or false")),
     }
 }
 
+/// A money amount or an integer: a number, whole or in fen, within the field's range.
+fn check_number(id: &str, f: &Field, v: &Value) -> Result<Value, FieldProblem> {
+    let n = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|n| n.is_finite())
+    .ok_or_else(|| invalid(id, "number", "must be a number"))?;
+    if f.ty == FieldType::Integer && n.fract() != 0.0 {
+        return Err(invalid(id, "whole", "must be a whole number"));
+    }
+    if f.ty == FieldType::Money && ((n * 100.0).round() - n * 100.0).abs() > 1e-6 {
+        return Err(invalid(id, "fen", "has more than two decimals (fen)"));
+    }
+    if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
+        let range = match (f.min, f.max) {
+            (Some(lo), Some(hi)) => format!("{lo}–{hi}"),
+            (Some(lo), None) => format!("≥ {lo}"),
+            (None, Some(hi)) => format!("≤ {hi}"),
+            (None, None) => String::new(),
+        };
+        return Err(invalid(id, "range", format!("is out of range ({range})")).limit(range));
+    }
+    if n.abs() > 1e15 {
+        return Err(invalid(id, "too_large", "is too large"));
+    }
+    let num = if f.ty == FieldType::Integer {
+        Number::from(n as i64)
+    } else {
+        Number::from_f64(n).ok_or_else(|| invalid(id, "number", "must be a number"))?
+    };
+    Ok(Value::Number(num))
+}
+
 /// Checks a set of values against the case type's fields: unknown fields are refused, every
-/// value is checked and normalised.
+/// value is checked and normalised; every problem is reported at once.
 pub fn check_values(
     defs: &indexmap::IndexMap<String, Field>,
     given: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Rejection> {
+    let (out, problems) = checked(defs, given);
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(Rejection::Fields(problems))
+    }
+}
+
+/// The values that pass, normalised, and the problems of those that do not.
+pub fn checked(
+    defs: &indexmap::IndexMap<String, Field>,
+    given: &Map<String, Value>,
+) -> (Map<String, Value>, Vec<FieldProblem>) {
     let mut out = Map::new();
+    let mut problems = Vec::new();
     for (k, v) in given {
         let Some(f) = defs.get(k) else {
-            return Err(invalid(k, "is not a field of this case type"));
+            problems.push(invalid(k, "unknown_field", "is not a field of this case type"));
+            continue;
         };
-        let v = check_value(k, f, v)?;
-        if !v.is_null() {
-            out.insert(k.clone(), v);
+        match check_value(k, f, v) {
+            Ok(v) if !v.is_null() => {
+                out.insert(k.clone(), v);
+            }
+            Ok(_) => {}
+            Err(p) => problems.push(p),
         }
     }
-    Ok(out)
+    in_order(defs, &mut problems);
+    (out, problems)
+}
+
+/// `problems` in the order the case type declares its fields (as a form shows them).
+pub fn in_order(defs: &indexmap::IndexMap<String, Field>, problems: &mut [FieldProblem]) {
+    problems.sort_by_key(|p| defs.get_index_of(&p.field).unwrap_or(usize::MAX));
+}
+
+/// The problem of a required field left empty.
+pub fn required(field: &str) -> FieldProblem {
+    FieldProblem::new(field, "required", "is required")
 }
 
 #[cfg(test)]

@@ -25,4 +25,4 @@ pub use definitions::Definitions;
 pub use effect::Effect;
 pub use event::{Event, EventKind};
 pub use ids::{CaseId, TaskId, UserId};
-pub use reject::Rejection;
+pub use reject::{FieldProblem, Rejection};

@@ -47,6 +47,9 @@ pub enum Rejection {
         /// What is wrong.
         problem: String,
     },
+    /// Fields whose values are missing or invalid: every one at once.
+    #[error("{}", said_all(.0))]
+    Fields(Vec<FieldProblem>),
     /// The guard does not hold.
     #[error("the condition for `{action}` does not hold: {reason}")]
     GuardFalse {
@@ -118,6 +121,8 @@ impl Rejection {
             Rejection::NotAllowed { .. } => "not_allowed",
             Rejection::MissingField(_) => "missing_field",
             Rejection::InvalidField { .. } => "invalid_field",
+            Rejection::Fields(p) if p.iter().all(|p| p.code == "required") => "missing_field",
+            Rejection::Fields(_) => "invalid_field",
             Rejection::GuardFalse { .. } => "guard_false",
             Rejection::CommentRequired(_) => "comment_required",
             Rejection::Stale { .. } => "stale_version",
@@ -131,4 +136,54 @@ impl Rejection {
             Rejection::Unchanged => "unchanged",
         }
     }
+}
+
+/// What is wrong with one field's value: the field, a stable code the pages say in the reader's
+/// words (with the field's label and `limit`), and what is wrong in English (after "the field
+/// `x`"), which the API gives.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldProblem {
+    /// The field.
+    pub field: String,
+    /// `required`, `not_text`, `too_long`, `empty`, `control`, `one_line`, `phone`,
+    /// `id_number`, `number`, `whole`, `fen`, `range`, `too_large`, `date`, `choice`, `boolean`,
+    /// `files`, `too_many_files` or `unknown_field`.
+    pub code: String,
+    /// The limit the value broke, in figures (`200`, `0–100000`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// What is wrong, in English.
+    pub problem: String,
+}
+
+impl FieldProblem {
+    /// A problem with `field`.
+    pub fn new(field: &str, code: &str, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            limit: None,
+            problem: problem.into(),
+        }
+    }
+
+    /// The same, with the limit broken.
+    pub fn limit(mut self, limit: impl Into<String>) -> Self {
+        self.limit = Some(limit.into());
+        self
+    }
+}
+
+impl From<FieldProblem> for Rejection {
+    fn from(p: FieldProblem) -> Self {
+        Rejection::Fields(vec![p])
+    }
+}
+
+fn said_all(problems: &[FieldProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("the field `{}` {}", p.field, p.problem))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -8,7 +8,6 @@ use super::{Actor, Decision};
 use crate::core::case::{Case, TaskInstance};
 use crate::core::definition::{CompiledCaseType, Organisation};
 use crate::core::event::{Event, EventKind};
-use crate::core::fields::check_values;
 use crate::core::reject::Rejection;
 use crate::expr::{self, Value as ExprValue};
 use crate::model::case_type::Action;
@@ -154,13 +153,17 @@ pub(super) fn act(cx: &Context<'_>, case: &Case, taken: Taken<'_>) -> Result<Dec
             return Err(Rejection::TakeOverReason { holder });
         }
     }
-    let given = check_values(&def.def.fields, fields)?;
+    let (given, mut problems) = crate::core::fields::checked(&def.def.fields, fields);
     let mut merged = case.fields.clone();
     merged.extend(given.clone());
     for f in &action.requires {
-        if merged.get(f).is_none_or(Value::is_null) {
-            return Err(Rejection::MissingField(f.clone()));
+        if merged.get(f).is_none_or(Value::is_null) && !problems.iter().any(|p| p.field == *f) {
+            problems.push(crate::core::fields::required(f));
         }
+    }
+    if !problems.is_empty() {
+        crate::core::fields::in_order(&def.def.fields, &mut problems);
+        return Err(Rejection::Fields(problems));
     }
     if action.comment_required && comment.is_none() {
         return Err(Rejection::CommentRequired(action_id.to_owned()));

@@ -9,7 +9,6 @@ use super::Decision;
 use super::transition::{Out, declared_effects, enter};
 use crate::core::case::{Case, CaseStatus};
 use crate::core::event::{Event, EventKind};
-use crate::core::fields::check_values;
 use crate::core::reject::Rejection;
 use crate::model::{CaseTypeFile, Tier};
 
@@ -67,11 +66,16 @@ pub(super) fn open(
             channel: channel.to_owned(),
         });
     }
-    let values = check_values(&d.fields, fields)?;
+    // Every field's problem at once: the invalid ones and the required ones left empty.
+    let (values, mut problems) = crate::core::fields::checked(&d.fields, fields);
     for (id, f) in &d.fields {
-        if f.required && !values.contains_key(id) {
-            return Err(Rejection::MissingField(id.clone()));
+        if f.required && !values.contains_key(id) && !problems.iter().any(|p| p.field == *id) {
+            problems.push(crate::core::fields::required(id));
         }
+    }
+    if !problems.is_empty() {
+        crate::core::fields::in_order(&d.fields, &mut problems);
+        return Err(Rejection::Fields(problems));
     }
     let unit = match unit {
         Some(u) if org.unit_tier(u).is_none() => {

@@ -153,11 +153,29 @@ fn opening_refuses_bad_fields_and_channels() {
     f.remove("employer");
     assert_eq!(
         open(f, "window_labour").unwrap_err(),
-        Rejection::MissingField("employer".into())
+        Rejection::Fields(vec![crate::core::fields::required("employer")])
     );
     let mut f = labour_fields();
     f.insert("applicant_phone".into(), json!("12345"));
     assert_eq!(open(f, "window_labour").unwrap_err().code(), "invalid_field");
+    // Every field at fault at once: a bad phone, a bad ID number, a missing employer.
+    let mut f = labour_fields();
+    f.insert("applicant_phone".into(), json!("12345"));
+    f.insert("applicant_id".into(), json!("110101199003071234"));
+    f.remove("employer");
+    let Rejection::Fields(all) = open(f, "window_labour").unwrap_err() else {
+        panic!("the field problems");
+    };
+    let codes: Vec<(&str, &str)> = all.iter().map(|p| (p.field.as_str(), p.code.as_str())).collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("applicant_phone", "phone"),
+            ("applicant_id", "id_number"),
+            ("employer", "required")
+        ],
+        "{all:?}"
+    );
     let mut f = labour_fields();
     f.insert("category".into(), json!("bonus"));
     assert_eq!(open(f, "window_labour").unwrap_err().code(), "invalid_field");
@@ -207,7 +225,7 @@ fn actions_check_state_role_fields_and_comment() {
     assert_eq!(timer.due_at, at("2026-10-14T00:00"));
     assert!(matches!(&m.effects[..], [Effect::StartTimer { name, .. }] if name == "mediation_period"));
     let err = act(&d, &m.case, "settle", "mediator_zhao", json!({}), "2026-09-29T10:00").unwrap_err();
-    assert_eq!(err, Rejection::MissingField("agreement".into()));
+    assert_eq!(err, Rejection::Fields(vec![crate::core::fields::required("agreement")]));
     let settled = act(
         &d,
         &m.case,
@@ -420,18 +438,18 @@ fn files_join_a_field_a_download_changes_nothing_and_a_repeat_brings_its_files()
     assert!(attach(&one.case, "appraisal_report", &[FILE_A]).is_err());
     assert!(matches!(
         attach(&one.case, "facts", &[FILE_B]),
-        Err(Rejection::InvalidField { .. })
+        Err(Rejection::InvalidField { .. } | Rejection::Fields(_))
     ));
     assert!(matches!(
         attach(&one.case, "appraisal_report", &["../x"]),
-        Err(Rejection::InvalidField { .. })
+        Err(Rejection::InvalidField { .. } | Rejection::Fields(_))
     ));
     // More than `max_files` (5 for this field) is refused.
     let many: Vec<String> = (0..5).map(|i| format!("att_{i:032x}")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     assert!(matches!(
         attach(&one.case, "appraisal_report", &many),
-        Err(Rejection::InvalidField { .. })
+        Err(Rejection::InvalidField { .. } | Rejection::Fields(_))
     ));
 
     // A download is recorded, and neither the version nor the last change moves.
