@@ -173,3 +173,39 @@ async fn the_form_carries_the_browsers_own_constraints() {
     );
     assert!(input("employer").contains("maxlength=\"200\""), "{}", input("employer"));
 }
+
+#[tokio::test]
+async fn an_action_whose_guard_is_false_is_offered_disabled_with_the_authors_reason_never_the_expression() {
+    let app = App::start().await;
+    let complaint = common::open_request(&app, None, "complaint", "噪音扰民", "13900139000").await;
+    let id = complaint["id"].as_str().expect("id");
+    let page = app.send(Some("clerk_xia"), "GET", &format!("/cases/{id}"), None).await;
+    let form = page
+        .body
+        .split("data-action=\"answer_directly\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .unwrap_or_else(|| panic!("the action is offered: {}", page.body))
+        .to_owned();
+    assert!(form.contains("disabled"), "disabled on a complaint: {form}");
+    assert!(
+        page.body.contains("仅咨询、建议类诉求可直接答复") && page.body.contains("（暂不可办理）"),
+        "{}",
+        page.body
+    );
+    // Sent anyway: refused in words, never the guard's expression.
+    let r = app
+        .form(
+            "clerk_xia",
+            &format!("/cases/{id}/act"),
+            &[("action", "answer_directly"), ("f.reply", "已答复")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(!r.body.contains("category in"), "{}", r.body);
+    // On a consultation the same action is open to take.
+    let consultation = common::open_request(&app, None, "consultation", "办证材料", "13900139001").await;
+    let id = consultation["id"].as_str().expect("id");
+    let page = app.send(Some("clerk_xia"), "GET", &format!("/cases/{id}"), None).await;
+    assert!(!page.body.contains("（暂不可办理）"), "{}", page.body);
+}

@@ -89,6 +89,8 @@ struct ActionForm {
     /// The person named when the form failed, and the problem with them.
     assign_sent: String,
     assign_error: Option<String>,
+    /// Why it cannot be taken now (its guard is false on the case): offered disabled.
+    unavailable: Option<String>,
 }
 
 struct RecordRow {
@@ -307,6 +309,16 @@ impl View<'_> {
                 if !a.from.as_slice().contains(&case.state) || !allowed.roles.iter().any(|r| actor.roles.contains(r)) {
                     continue;
                 }
+                // An action whose guard is false on the case as it stands is offered disabled
+                // with the author's reason (or hidden, where the author says so).
+                let unavailable = match yimen_engine::core::command::guard_now(self.def, aid, case) {
+                    Some(false) if a.guard_hides => continue,
+                    Some(false) => Some(a.guard_reason.as_ref().map_or_else(
+                        || super::i18n::t(lang, "action.unavailable").to_owned(),
+                        |r| r.get(loc).to_owned(),
+                    )),
+                    _ => None,
+                };
                 let this = failed.action.as_deref() == Some(aid.as_str());
                 let inputs = a
                     .requires
@@ -342,6 +354,7 @@ impl View<'_> {
                     assignees,
                     assign_sent: if this { failed.assign_to.clone() } else { String::new() },
                     assign_error: assign_failed.then(|| failed.message.clone()),
+                    unavailable,
                 });
             }
         }

@@ -34,6 +34,9 @@ pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: 
     let message = if !problems.is_empty() {
         // Each is said beside its field; the top says only that there is something to correct.
         super::i18n::t(lang, "fp.errors").to_owned()
+    } else if api.code() == "guard_false" {
+        // Never the guard's expression: the page says the author's reason beside the action.
+        known.to_owned()
     } else if known.is_empty() || field.is_some() {
         api.detail().to_owned()
     } else {

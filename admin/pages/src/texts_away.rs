@@ -149,4 +149,10 @@ pub const AWAY_TEXTS: &[(&str, &str, &str)] = &[
         "{label} is not a field of this case type.",
     ),
     ("fp.errors", "请修改以下内容：", "Please correct the following:"),
+    (
+        "action.unavailable",
+        "当前条件下不能办理此操作。",
+        "This cannot be done in the case's present state.",
+    ),
+    ("action.unavailable.short", "（暂不可办理）", "(not available now)"),
 ];

@@ -284,6 +284,13 @@ pub struct Action {
     /// A condition over the case's fields that must hold, e.g. `amount < 50000 && has(employer)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<String>,
+    /// Why the action cannot be taken while its guard is false, in each language: shown beside
+    /// the action (offered but disabled) and as its refusal, never the guard's expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_reason: Option<Text>,
+    /// Hide the action (rather than show it disabled) while its guard is false on the case.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guard_hides: bool,
     /// Fields that must be filled (by the case or by this action's form) before it is taken.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,

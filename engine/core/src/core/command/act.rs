@@ -246,3 +246,23 @@ fn check_guard(
     }
     Ok(())
 }
+
+/// Whether `action_id`'s guard holds on `case` as it stands, for a page deciding whether to offer
+/// the action: `None` when it has no guard, or when the guard reads a field the action's own
+/// form sets (only what is typed can decide then).
+pub fn guard_now(def: &CompiledCaseType, action_id: &str, case: &Case) -> Option<bool> {
+    let guard = def.guards.get(action_id)?;
+    let action = def.def.actions.get(action_id)?;
+    let reads_form = std::cell::Cell::new(false);
+    let lookup = |scope: Option<&str>, name: &str| match scope {
+        Some("case") => case_attribute(case, name),
+        _ => {
+            if action.requires.iter().any(|f| f == name) {
+                reads_form.set(true);
+            }
+            to_expr_value(case.fields.get(name))
+        }
+    };
+    let holds = matches!(expr::eval(guard, &lookup), Ok(ExprValue::Bool(true)));
+    (!reads_form.get()).then_some(holds)
+}

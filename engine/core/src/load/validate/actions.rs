@@ -210,7 +210,18 @@ pub(super) fn check_action(ctx: &Ctx, site: Site<'_>, p: &str, a: &Action, known
                 .at(file, Pos::new(base.line, base.column + offset + e.col - 1), gp)
                 .error("Y0501", format!("the guard does not parse: {}", e.message)),
             Ok(e) => {
-                for err in expr::check(&e, names) {
+                let errors = expr::check(&e, names);
+                // A sound guard without words for the person it stops.
+                if errors.is_empty() && a.guard_reason.is_none() {
+                    diags
+                        .at(file, spans.key(&gp), gp.clone())
+                        .hint("add `guard_reason: { zh-CN: …, en: … }` saying what must be true first, as a person would")
+                        .warning(
+                            "Y0504",
+                            "the guard has no `guard_reason`: a person shown the action disabled, or refused, is told nothing they can act on",
+                        );
+                }
+                for err in errors {
                     diags
                         .at(file, Pos::new(base.line, base.column + offset + err.col - 1), &gp)
                         .maybe_hint(err.hint)
