@@ -32,8 +32,18 @@ try {
   await clerk.page.fill('textarea[name="f.content"]', content);
   await clerk.page.click('form.intake button.primary');
   await clerk.page.waitForLoadState();
+  // Too short for a phone: the browser's own check (the field's pattern) keeps it on the page.
+  expect(await clerk.page.locator('input[name="f.caller_phone"]:invalid').count() === 1,
+    'the browser itself says a too-short phone number is wrong');
+  expect(!clerk.page.url().includes('/cases/'), 'nothing is sent while the browser refuses it');
+  // Long enough but no mainland number: the server says so next to the field.
+  await clerk.page.fill('input[name="f.caller_phone"]', '2380013800');
+  await clerk.page.click('form.intake button.primary');
+  await clerk.page.waitForLoadState();
   expect(await clerk.page.locator('label.invalid small.field-error').count() === 1,
     'a wrong phone number is reported next to its field');
+  expect(await clerk.page.locator('small.field-error', { hasText: '不是有效的电话号码' }).count() === 1,
+    'in the page\'s words, with the field\'s label');
   await shot(clerk.page, 'intake-invalid-phone');
   await clerk.page.fill('input[name="f.caller_phone"]', '13800138000');
   await clerk.page.click('form.intake button.primary');
