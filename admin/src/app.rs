@@ -10,10 +10,13 @@ use yimen_service::{AppState, RouteInfo};
 
 /// The application's routes (API and pages) and the table that lists them with their rules.
 pub fn routes(state: Arc<AppState>) -> (Router, Vec<RouteInfo>) {
-    let t = Table::new(state);
+    let t = Table::new(state.clone());
     let t = yimen_api::routes(t);
     let t = yimen_pages::routes(t);
-    yimen_http::finish(t)
+    let (router, info) = yimen_http::finish(t);
+    // Error pages of signed-in readers are drawn again inside the site's frame.
+    let router = router.layer(axum::middleware::from_fn_with_state(state, yimen_pages::framed_errors));
+    (router, info)
 }
 
 /// The application's routes.

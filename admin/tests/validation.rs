@@ -65,7 +65,8 @@ async fn the_intake_page_says_every_problem_at_once_beside_its_field_in_the_read
     );
 
     // In English, the same problems in English with the English labels.
-    let (status, en) = in_english(&app, "clerk_wang", "/intake/labour_dispute", BAD).await;
+    let r = app.form_in_english("clerk_wang", "/intake/labour_dispute", BAD).await;
+    let (status, en) = (r.status.as_u16(), r.body);
     assert_eq!(status, 422, "{en}");
     assert!(
         en.contains("Fill in Employer.") && en.contains("Fill in Facts and reasons."),
@@ -73,26 +74,6 @@ async fn the_intake_page_says_every_problem_at_once_beside_its_field_in_the_read
     );
     assert!(en.contains("Amount claimed (yuan) is out of range (≥ 0)."), "{en}");
     assert!(!en.contains("请填写"), "no Chinese on the English page: {en}");
-}
-
-/// A form sent with the English language cookie: the status and the page.
-async fn in_english(app: &App, user: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
-    use tower::ServiceExt;
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    let req = axum::http::Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("authorization", format!("Bearer {}", app.token(user)))
-        .header("cookie", "yimen_lang=en")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(axum::body::Body::from(body))
-        .expect("request");
-    let resp = app.router.clone().oneshot(req).await.expect("response");
-    let status = resp.status().as_u16();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[tokio::test]

@@ -88,7 +88,8 @@ pub async fn open(
     let out = s
         .engine
         .open_case(&case_type, &b.channel, b.fields, b.unit, actor.clone(), idem)
-        .await?;
+        .await
+        .map_err(|e| labelled(&s, ApiError::from(e), &case_type, None))?;
     // A repeat linked to an open case, or a replayed request, creates nothing.
     let status = if out.replayed || out.linked {
         StatusCode::OK
@@ -180,8 +181,36 @@ pub async fn act(
         expected_version: b.expected_version,
         assign_to: b.assign_to.filter(|u| !u.trim().is_empty()).map(Into::into),
     };
-    let out = s.engine.command(&id, cmd, actor.clone(), idem).await?;
+    let out = match s.engine.command(&id, cmd, actor.clone(), idem).await {
+        Ok(out) => out,
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.fields().is_empty() {
+                return Err(e);
+            }
+            // The fields at fault named by their labels in the case's own version.
+            let case = s.engine.case(&id).await.ok().flatten();
+            return Err(match case {
+                Some(c) => labelled(&s, e, &c.case_type, Some(c.definition_version)),
+                None => e,
+            });
+        }
+    };
     Ok(Json(shown(&s, &actor, &out.case)))
+}
+
+/// A refusal of field values with the fields' labels of `case_type` (its `version`, else the
+/// current one).
+fn labelled(s: &AppState, e: ApiError, case_type: &str, version: Option<i64>) -> ApiError {
+    let defs = s.engine.definitions();
+    let def = match version {
+        Some(v) => defs.get(case_type, v),
+        None => defs.current(case_type),
+    };
+    match def {
+        Some(d) if !e.fields().is_empty() => e.labelled(&d.def),
+        _ => e,
+    }
 }
 
 pub async fn comment(

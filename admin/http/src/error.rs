@@ -15,6 +15,8 @@ pub struct ApiError {
     detail: String,
     retry_after: Option<u64>,
     fields: Vec<yimen_engine::core::FieldProblem>,
+    /// The fields' labels in the request's language, where the case type is known.
+    labels: std::collections::HashMap<String, String>,
 }
 
 impl ApiError {
@@ -26,7 +28,20 @@ impl ApiError {
             detail: detail.into(),
             retry_after: None,
             fields: Vec::new(),
+            labels: std::collections::HashMap::new(),
         }
+    }
+
+    /// The same refusal naming its fields by their labels in `case_type` (in the request's
+    /// language) rather than by their ids.
+    pub fn labelled(mut self, case_type: &yimen_engine::model::CaseTypeFile) -> Self {
+        let loc = crate::words::current().tag();
+        for p in &self.fields {
+            if let Some(f) = case_type.fields.get(&p.field) {
+                self.labels.insert(p.field.clone(), f.label.get(loc).to_owned());
+            }
+        }
+        self
     }
 
     /// Every field at fault, for a refusal of field values.
@@ -84,6 +99,7 @@ impl From<yimen_service::Error> for ApiError {
             retry_after: e.retry_after(),
             detail: e.detail().to_owned(),
             fields: e.fields().to_vec(),
+            labels: std::collections::HashMap::new(),
         }
     }
 }
@@ -116,10 +132,12 @@ impl IntoResponse for ApiError {
                 .fields
                 .iter()
                 .map(|p| {
-                    let mut e = json!({
-                        "field": p.field, "code": p.code,
-                        "message": format!("the field `{}` {}", p.field, p.problem),
-                    });
+                    let label = self.labels.get(&p.field);
+                    let message = match (crate::words::current(), label) {
+                        (crate::words::Lang::En, None) => format!("the field `{}` {}", p.field, p.problem),
+                        (lang, label) => crate::words::field_problem(lang, label.unwrap_or(&p.field), p),
+                    };
+                    let mut e = json!({"field": p.field, "code": p.code, "message": message});
                     if let Some(l) = &p.limit {
                         e["limit"] = json!(l);
                     }
@@ -142,6 +160,8 @@ pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
 
 /// The same, with every field at fault (`errors`).
 fn problem_with(status: StatusCode, code: &str, detail: &str, errors: Option<Vec<serde_json::Value>>) -> Response {
+    // The detail in the request's language: a Chinese reader gets the code's sentence.
+    let detail = crate::words::refusal(crate::words::current(), code, detail);
     let mut body = json!({
         "type": format!("urn:yimen:problem:{code}"),
         "title": status.canonical_reason().unwrap_or("Error"),

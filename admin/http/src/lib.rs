@@ -12,10 +12,12 @@ pub mod extract;
 mod page;
 pub mod routes;
 pub mod upload;
+pub mod words;
+mod words_table;
 
 pub use error::{ApiError, problem, with_retry_after};
 pub use extract::{Body, User, cookie};
-pub use page::{error_page, session_cookie, url_encode};
+pub use page::{ErrorShown, error_page, error_page_coded, session_cookie, url_encode};
 pub use routes::{DENIED_BY, Table, form_field};
 pub use upload::{FormData, UPLOAD_MAX_BODY};
 pub use yimen_service::{AppState, Authed, MAX_BODY, RouteInfo, Session, is_api_path};
@@ -38,8 +40,29 @@ pub fn finish(table: Table) -> (Router, Vec<RouteInfo>) {
         .layer(axum::middleware::from_fn_with_state(state.clone(), read_body_within))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(request_id))
+        .layer(axum::middleware::from_fn(language))
         .with_state(state);
     (router, info)
+}
+
+/// Serves each request in its reader's language: a page's chosen language (the cookie) or the
+/// browser's, an API client's `Accept-Language` (English without one); refusals made while
+/// serving it speak that language, and say which in `Content-Language`.
+async fn language(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let lang = if is_api_path(req.uri().path()) {
+        words::api_lang(req.headers())
+    } else {
+        words::page_lang(req.headers())
+    };
+    let mut r = words::speaking(lang, next.run(req)).await;
+    let refused = r.status().is_client_error() || r.status().is_server_error();
+    if refused && !r.headers().contains_key(axum::http::header::CONTENT_LANGUAGE) {
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_LANGUAGE,
+            axum::http::HeaderValue::from_static(lang.tag()),
+        );
+    }
+    r
 }
 
 /// Gives each request an id — the client's `X-Request-Id` when it is short and plain, else a
@@ -102,7 +125,7 @@ async fn read_body_within(
         if api {
             ApiError::new(status, code, detail.to_owned()).into_response()
         } else {
-            error_page(status, detail)
+            error_page_coded(status, code, detail)
         }
     };
     let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
@@ -204,6 +227,6 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if is_api_path(uri.path()) {
         ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such resource").into_response()
     } else {
-        error_page(axum::http::StatusCode::NOT_FOUND, "没有这个页面 No such page")
+        error_page_coded(axum::http::StatusCode::NOT_FOUND, "no_page", "no such page")
     }
 }

@@ -111,7 +111,7 @@ fn refuse(api: bool, status: StatusCode, code: &'static str, detail: &str, path_
         }
         return r;
     }
-    crate::error_page(status, detail)
+    crate::error_page_coded(status, code, detail)
 }
 
 async fn guard(State((state, access)): State<(Arc<AppState>, Access)>, req: Request, next: Next) -> Response {

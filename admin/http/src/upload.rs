@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use yimen_service::files::Incoming;
 
-use crate::{ApiError, error_page, is_api_path};
+use crate::{ApiError, error_page_coded, is_api_path};
 
 /// The largest request that carries files (several files of a field at its largest size).
 pub const UPLOAD_MAX_BODY: usize = 64 * 1024 * 1024;
@@ -116,7 +116,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             if api {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_form", detail).into_response()
             } else {
-                error_page(StatusCode::BAD_REQUEST, &detail)
+                error_page_coded(StatusCode::BAD_REQUEST, "bad_form", &detail)
             }
         };
         let multipart = is_multipart(req.headers());

@@ -95,14 +95,14 @@ async fn draw(
         Err(e) => return super::refusal_page(e),
     };
     let mut rows = Vec::new();
+    // Each absent person's department is read once, however many of their absences are listed.
+    let mut departments: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
     for a in absences {
-        let department = engine
-            .store()
-            .account(&a.user_id)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|u| u.department);
+        if !departments.contains_key(&a.user_id) {
+            let account = engine.store().account(&a.user_id).await.ok().flatten();
+            departments.insert(a.user_id.clone(), account.and_then(|u| u.department));
+        }
+        let department = departments.get(&a.user_id).cloned().flatten();
         rows.push(AbsenceRow {
             cancellable: yimen_service::absences::may_manage(engine, &actor, &a.user_id, department.as_deref()),
             person: name_of(s, &a.user_id),

@@ -37,10 +37,10 @@ pub fn failure(lang: Lang, action: Option<String>, sent: Map<String, Value>, e: 
     } else if api.code() == "guard_false" {
         // Never the guard's expression: the page says the author's reason beside the action.
         known.to_owned()
-    } else if known.is_empty() || field.is_some() {
-        api.detail().to_owned()
     } else {
-        format!("{known}（{}）", api.detail())
+        // The code's sentence (in English the detail, which says more): never the other
+        // language, never the versions or states behind a conflict.
+        super::i18n::refusal(lang, api.code(), api.detail())
     };
     Failed {
         action,

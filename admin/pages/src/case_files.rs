@@ -67,12 +67,7 @@ fn problem_text(lang: Lang, r: &Refused) -> String {
 
 /// A refusal other than a file's in the reader's words where its code is known.
 pub fn said(lang: Lang, e: &yimen_service::Error) -> String {
-    let known = super::i18n::problem(lang, e.code());
-    if known.is_empty() {
-        e.detail().to_owned()
-    } else {
-        known.to_owned()
-    }
+    super::i18n::refusal(lang, e.code(), e.detail())
 }
 
 /// Every refused file's problem, one sentence each.

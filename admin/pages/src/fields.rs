@@ -61,12 +61,7 @@ pub struct Input {
 
 /// A field's problem in the reader's words, with its label and the limit it broke.
 pub fn said(lang: Lang, label: &str, p: &yimen_engine::core::FieldProblem) -> String {
-    let text = t(lang, &format!("fp.{}", p.code));
-    if text == "?" {
-        return format!("{label}: {}", p.problem);
-    }
-    text.replace("{label}", label)
-        .replace("{limit}", p.limit.as_deref().unwrap_or_default())
+    yimen_http::words::field_problem(lang, label, p)
 }
 
 /// The form input for field `id`.

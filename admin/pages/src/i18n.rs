@@ -3,27 +3,7 @@
 
 pub use crate::texts::TEXTS;
 
-/// The cookie that keeps the chosen language.
-pub const LANG_COOKIE: &str = "yimen_lang";
-
-/// A page language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 简体中文.
-    Zh,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// The BCP 47 tag, as the workflows' texts are keyed.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }
-    }
-}
+pub use yimen_http::words::{LANG_COOKIE, Lang};
 
 /// Every text: the main table and the case list's.
 pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
@@ -51,62 +31,15 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
-/// A sentence for a problem code from the API, in `lang` (empty when the code has none).
+/// A sentence for a refusal code in `lang` (empty when the code has none).
 pub fn problem(lang: Lang, code: &str) -> &'static str {
-    let (zh, en) = match code {
-        "not_allowed" => ("无权进行此操作。", "You may not do that."),
-        "wrong_state" => (
-            "案件当前状态不能进行此操作。",
-            "Not possible in the case's current state.",
-        ),
-        "closed" => ("案件已办结。", "The case is closed."),
-        "stale" | "conflict" => (
-            "案件刚被他人更新，请刷新后重试。",
-            "Someone else changed the case; reload and try again.",
-        ),
-        "task_state" => ("该任务已被认领或已完成。", "The task is already claimed or finished."),
-        "task_held_by_other" => (
-            "该任务由他人承办，只有承办人、本部门负责人或督办人员可以办结。",
-            "Someone else holds this task: only they, their department's head or a supervisor may finish it.",
-        ),
-        "take_over_reason_required" => (
-            "接手他人承办的任务，请在意见中写明原因。",
-            "Taking over someone else's task: give the reason as the comment.",
-        ),
-        "rate_limited" => (
-            "操作过于频繁，请稍候再试。",
-            "Too many requests; wait a moment and try again.",
-        ),
-        "guard_false" => ("不满足办理条件。", "The condition for this action does not hold."),
-        "comment_required" => ("请填写意见。", "A comment is required."),
-        "missing_field" => ("请填写必填项。", "A required field is missing."),
-        "invalid_field" => ("填写内容有误。", "A field is not valid."),
-        "no_tasks_chosen" => (
-            "请先选择任务（一次最多 100 项）。",
-            "Choose the tasks first (at most 100 at a time).",
-        ),
-        "not_department_head" => (
-            "只有本部门负责人、派单员和管理员可以查看部门工作。",
-            "Only the department's heads, the dispatching clerks and admins see a department's work.",
-        ),
-        "store_unavailable" => (
-            "数据库暂时不可用，未做任何更改。",
-            "The database is unavailable; nothing changed.",
-        ),
-        "store_full" => (
-            "数据库磁盘已满，未做任何更改；请联系运维人员释放空间后重试。",
-            "The database's disk is full; nothing changed. Ask the operator to free space, then try again.",
-        ),
-        "store_read_only" => (
-            "数据库当前只读，未做任何更改；恢复写入后请重试。",
-            "The database takes no writes at the moment; nothing changed. Try again once it does.",
-        ),
-        _ => ("", ""),
-    };
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
+    yimen_http::words::problem(lang, code)
+}
+
+/// A refusal in the reader's words: the code's sentence, or (in English, for a code without
+/// one) the detail.
+pub fn refusal(lang: Lang, code: &str, detail: &str) -> String {
+    yimen_http::words::for_people(lang, code, detail)
 }
 
 #[cfg(test)]

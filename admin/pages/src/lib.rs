@@ -18,6 +18,7 @@ mod case_files;
 mod case_history;
 mod cases;
 mod fields;
+mod frame;
 pub mod i18n;
 mod inbox;
 mod intake;
@@ -47,6 +48,7 @@ pub use i18n::Lang;
 
 use yimen_http::Authed;
 use yimen_http::{AppState, Table};
+pub use frame::framed_errors;
 pub use yimen_http::{error_page, url_encode};
 use yimen_service::access::{self, Access};
 pub use yimen_service::esc;
@@ -133,11 +135,7 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _s: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        let cookie = yimen_http::cookie(parts, i18n::LANG_COOKIE);
-        let lang = match cookie.as_deref() {
-            Some("en") => Lang::En,
-            _ => Lang::Zh,
-        };
+        let lang = yimen_http::words::page_lang(&parts.headers);
         Ok(Ctx {
             authed: parts.extensions.get::<Authed>().cloned(),
             lang,
@@ -302,7 +300,7 @@ pub fn store_down(lang: Lang, e: impl std::fmt::Display) -> Response {
 /// A refusal of the service layer or the API as a page with its status.
 pub fn refusal_page(e: impl Into<yimen_http::ApiError>) -> Response {
     let e = e.into();
-    error_page(e.status(), e.detail())
+    yimen_http::error_page_coded(e.status(), e.code(), e.detail())
 }
 
 /// A redirect after a form (303, so the browser follows with GET).

@@ -304,7 +304,23 @@ impl App {
         path: &str,
         body: Option<(&str, String)>,
     ) -> Resp {
+        self.send_with(user, peer, &[], method, path, body).await
+    }
+
+    /// Sends a request as `user` with extra headers (a language cookie, `Accept-Language`).
+    pub async fn send_with(
+        &self,
+        user: Option<&str>,
+        peer: Option<[u8; 4]>,
+        headers: &[(&str, &str)],
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(u) = user {
             let t = self.token(u);
             req = req.header("authorization", format!("Bearer {t}"));
@@ -385,6 +401,17 @@ impl App {
             Some(("application/x-www-form-urlencoded", body)),
         )
         .await
+    }
+
+    /// Posts a form as `user` on pages in English (the language cookie set).
+    #[allow(dead_code)]
+    pub async fn form_in_english(&self, user: &str, path: &str, pairs: &[(&str, &str)]) -> Resp {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let english = [("cookie", "yimen_lang=en")];
+        let form = Some(("application/x-www-form-urlencoded", body));
+        self.send_with(Some(user), None, &english, "POST", path, form).await
     }
 
     /// The acting user an account stands for.
