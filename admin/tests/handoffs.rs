@@ -445,3 +445,29 @@ async fn dispatch_chooses_the_department_and_may_name_the_handler_in_it() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("assign_to"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn an_admin_of_no_department_opens_the_team_page_at_the_first_department_and_may_choose() {
+    let app = App::start().await;
+    // Before: 404 "there is no department ``" for an account without a department.
+    let page = app.send(Some("admin_qin"), "GET", "/team", None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<select name=\"department\">"), "{}", page.body);
+    let first = app
+        .engine
+        .org()
+        .file
+        .departments
+        .keys()
+        .next()
+        .cloned()
+        .expect("a department");
+    assert!(
+        page.body.contains(&format!("<option value=\"{first}\" selected>")),
+        "{}",
+        page.body
+    );
+    // A handler (no head, no dispatcher) is still refused.
+    let r = app.send(Some("handler_li"), "GET", "/team", None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}

@@ -62,12 +62,22 @@ async fn the_api_refuses_in_the_language_the_client_asks_for_naming_fields_by_th
     // English asked for: the labels in English; nothing asked: English, as the API always spoke.
     let en = send(Some("en-GB,en;q=0.9")).await;
     assert_eq!(en.headers["content-language"], "en");
-    assert!(!has_chinese(&en.body.replace("张三", "").replace("某公司", "")), "{}", en.body);
-    assert!(en.body.contains("Applicant's phone is not a phone number"), "{}", en.body);
+    assert!(
+        !has_chinese(&en.body.replace("张三", "").replace("某公司", "")),
+        "{}",
+        en.body
+    );
+    assert!(
+        en.body.contains("Applicant's phone is not a phone number"),
+        "{}",
+        en.body
+    );
     let plain = send(None).await;
-    assert!(plain.json()["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| m.starts_with("Applicant's phone")));
+    assert!(
+        plain.json()["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Applicant's phone"))
+    );
     // Nothing was opened by any of them.
     assert_eq!(app.engine.store().case_count().await.expect("count"), 0);
 
@@ -96,10 +106,17 @@ async fn a_refusal_page_stands_in_the_sites_frame_in_the_readers_language() {
         .send_with(Some("clerk_wang"), None, &english, "GET", "/admin/ops", None)
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("<nav>") && r.body.contains("href=\"/inbox\""), "{}", r.body);
+    assert!(
+        r.body.contains("<nav>") && r.body.contains("href=\"/inbox\""),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("<html lang=\"en\">"), "{}", r.body);
     let main = main_of(&r.body);
-    assert!(main.contains("Not for your role") && main.contains("You may not do that."), "{main}");
+    assert!(
+        main.contains("Not for your role") && main.contains("You may not do that."),
+        "{main}"
+    );
     assert!(!has_chinese(main), "{main}");
     // A page that does not exist, in Chinese (the browser's language, no cookie).
     let zh = [("accept-language", "zh-CN,zh;q=0.9")];
@@ -114,7 +131,11 @@ async fn a_refusal_page_stands_in_the_sites_frame_in_the_readers_language() {
     // Not signed in: the plain page, still in the reader's language.
     let r = app.send_with(None, None, &english, "GET", "/no/such/page", None).await;
     assert_eq!(r.status, 404);
-    assert!(r.body.contains("There is no such page.") && !has_chinese(&r.body), "{}", r.body);
+    assert!(
+        r.body.contains("There is no such page.") && !has_chinese(&r.body),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -132,9 +153,17 @@ async fn a_form_gone_stale_is_said_without_versions_or_states_in_either_language
     assert_eq!(zh.status, 409, "{}", zh.body);
     assert!(zh.body.contains("案件刚被他人更新，请刷新后重试。"), "{}", zh.body);
     // The engine's detail (the versions) is not shown: only the sentence.
-    assert!(!zh.body.contains("you expected") && !zh.body.contains("is at version"), "{}", zh.body);
+    assert!(
+        !zh.body.contains("you expected") && !zh.body.contains("is at version"),
+        "{}",
+        zh.body
+    );
     let en = app.form_in_english("clerk_xia", &path, &stale).await;
     assert_eq!(en.status, 409, "{}", en.body);
-    assert!(en.body.contains("Someone else changed the case; reload and try again."), "{}", en.body);
+    assert!(
+        en.body.contains("Someone else changed the case; reload and try again."),
+        "{}",
+        en.body
+    );
     assert!(!en.body.contains("you expected"), "{}", en.body);
 }

@@ -19,8 +19,8 @@ export async function start(base, artifacts, passwords) {
       step += 1;
       await page.screenshot({ path: `${artifacts}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
     },
-    async signIn(user, width = 1280) {
-      const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
+    async signIn(user, width = 1280, options = {}) {
+      const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN', ...options });
       const page = await context.newPage();
       page.on('pageerror', (e) => { throw new Error(`script error on ${page.url()}: ${e}`); });
       await page.goto(`${base}/inbox`);

@@ -1,7 +1,8 @@
 //! The pages in a real browser (Debian's Chromium, driven by playwright-core from
 //! `tests/browser/`, both installed by `scripts/test.sh`): a clerk, a handler and a supervisor
 //! walk one case from intake to an accepted answer to an escalation; a task that reaches nobody
-//! goes to the department's head, who gives it to a handler; a handler away names a stand-in.
+//! goes to the department's head, who gives it to a handler; a handler away names a stand-in;
+//! and a tour of every page as each role, in both languages at both widths, with axe-core.
 //! The screenshots are kept in `target/browser-artifacts/`.
 
 use std::path::Path;
@@ -53,6 +54,34 @@ fn a_handler_away_names_a_stand_in_who_sees_whose_work_it_is() {
     walk(dir.path(), "away", &["handler_he", "handler_tang"], &[]);
 }
 
+#[test]
+fn every_page_as_each_role_in_both_languages_on_a_desktop_and_a_phone_passes_axe_and_speaks_one_language() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    // The demo centre: its replayed past leaves every kind of page with something on it.
+    let server = Server::start(&db, &["--demo"]);
+    let passwords: serde_json::Map<String, serde_json::Value> = server
+        .seen
+        .iter()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols.len() >= 4 && cols[0].contains('_') && cols[cols.len() - 1].len() == 16).then(|| {
+                (
+                    cols[0].to_owned(),
+                    serde_json::Value::String(cols[cols.len() - 1].to_owned()),
+                )
+            })
+        })
+        .collect();
+    assert!(passwords.len() >= 6, "the demo prints its passwords: {:?}", server.seen);
+    let pw_file = dir.path().join("passwords.json");
+    std::fs::write(&pw_file, serde_json::Value::Object(passwords).to_string()).expect("write");
+    let report = run_script(&server, "tour", &pw_file);
+    // 6 roles × 2 widths × 2 languages, each over its navigation and the pages beyond.
+    let pages = report["pages"].as_u64().expect("pages");
+    assert!(pages >= 150, "{pages} pages toured");
+}
+
 /// Runs `tests/browser/<script>.mjs` against a server on a fresh store with `users` (their
 /// passwords handed to the script) and `serve_args`; one screenshot per step it reports.
 fn walk(dir: &Path, script: &str, users: &[&str], serve_args: &[&str]) {
@@ -66,6 +95,11 @@ fn walk(dir: &Path, script: &str, users: &[&str], serve_args: &[&str]) {
     let pw_file = dir.join("passwords.json");
     std::fs::write(&pw_file, serde_json::Value::Object(passwords).to_string()).expect("write");
     let server = Server::start(&db, serve_args);
+    run_script(&server, script, &pw_file);
+}
+
+/// Runs a browser script against `server`; its report, with a screenshot per step checked.
+fn run_script(server: &Server, script: &str, pw_file: &Path) -> serde_json::Value {
     let root = yimen_tests::root();
     let artifacts = root.join(format!("target/browser-artifacts/{script}"));
     let _ = std::fs::remove_dir_all(&artifacts);
@@ -73,7 +107,7 @@ fn walk(dir: &Path, script: &str, users: &[&str], serve_args: &[&str]) {
         .arg(format!("{script}.mjs"))
         .arg(format!("http://{}", server.addr))
         .arg(&artifacts)
-        .arg(&pw_file)
+        .arg(pw_file)
         .current_dir(root.join("tests/browser"))
         .output()
         .expect("node runs (scripts/test.sh installs Node.js, Chromium and playwright-core)");
@@ -98,4 +132,5 @@ fn walk(dir: &Path, script: &str, users: &[&str], serve_args: &[&str]) {
         "a screenshot per step"
     );
     assert!(shots >= 5, "{shots} screenshots");
+    report
 }

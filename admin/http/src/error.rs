@@ -16,7 +16,7 @@ pub struct ApiError {
     retry_after: Option<u64>,
     fields: Vec<yimen_engine::core::FieldProblem>,
     /// The fields' labels in the request's language, where the case type is known.
-    labels: std::collections::HashMap<String, String>,
+    labels: Box<[(String, String)]>,
 }
 
 impl ApiError {
@@ -28,7 +28,7 @@ impl ApiError {
             detail: detail.into(),
             retry_after: None,
             fields: Vec::new(),
-            labels: std::collections::HashMap::new(),
+            labels: Box::default(),
         }
     }
 
@@ -36,11 +36,18 @@ impl ApiError {
     /// language) rather than by their ids.
     pub fn labelled(mut self, case_type: &yimen_engine::model::CaseTypeFile) -> Self {
         let loc = crate::words::current().tag();
-        for p in &self.fields {
-            if let Some(f) = case_type.fields.get(&p.field) {
-                self.labels.insert(p.field.clone(), f.label.get(loc).to_owned());
-            }
-        }
+        let labels = self
+            .fields
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.field.clone(),
+                    case_type.fields.get(&p.field)?.label.get(loc).to_owned(),
+                ))
+            })
+            .collect::<Vec<_>>()
+            .into_boxed_slice();
+        self.labels = labels;
         self
     }
 
@@ -99,7 +106,7 @@ impl From<yimen_service::Error> for ApiError {
             retry_after: e.retry_after(),
             detail: e.detail().to_owned(),
             fields: e.fields().to_vec(),
-            labels: std::collections::HashMap::new(),
+            labels: Box::default(),
         }
     }
 }
@@ -132,7 +139,7 @@ impl IntoResponse for ApiError {
                 .fields
                 .iter()
                 .map(|p| {
-                    let label = self.labels.get(&p.field);
+                    let label = self.labels.iter().find(|(f, _)| *f == p.field).map(|(_, l)| l);
                     let message = match (crate::words::current(), label) {
                         (crate::words::Lang::En, None) => format!("the field `{}` {}", p.field, p.problem),
                         (lang, label) => crate::words::field_problem(lang, label.unwrap_or(&p.field), p),

@@ -195,7 +195,11 @@ mod tests {
 
     #[test]
     fn a_chinese_refusal_never_carries_the_english_detail() {
-        let zh = refusal(Lang::Zh, "stale_version", "the case changed (it is at version 9, you expected 8)");
+        let zh = refusal(
+            Lang::Zh,
+            "stale_version",
+            "the case changed (it is at version 9, you expected 8)",
+        );
         assert_eq!(zh, "案件刚被他人更新，请刷新后重试。");
         let unknown = refusal(Lang::Zh, "no_such_code_anywhere", "an English detail");
         assert!(!unknown.is_empty() && !unknown.contains("English"), "{unknown}");
@@ -204,7 +208,10 @@ mod tests {
             for_people(Lang::En, "stale_version", "the case changed (it is at version 9)"),
             "Someone else changed the case; reload and try again."
         );
-        assert_eq!(for_people(Lang::En, "no_such_code_anywhere", "the detail"), "the detail");
+        assert_eq!(
+            for_people(Lang::En, "no_such_code_anywhere", "the detail"),
+            "the detail"
+        );
     }
 
     /// Every refusal code the sources give (a service error, an API error, an engine rejection)
@@ -227,8 +234,14 @@ mod tests {
         }
         assert!(missing.is_empty(), "codes without words: {missing:?}");
         for (code, zh, en) in CODES.iter().chain(crate::words_table::FIELD_PROBLEMS) {
-            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{code}: {zh}");
-            assert!(!en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{code}: {en}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{code}: {zh}"
+            );
+            assert!(
+                !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{code}: {en}"
+            );
         }
     }
 
@@ -259,7 +272,10 @@ mod tests {
                 }
             }
         }
-        for line in text.lines().filter(|l| l.contains("Rejection::") && l.contains("=> \"")) {
+        for line in text
+            .lines()
+            .filter(|l| l.contains("Rejection::") && l.contains("=> \""))
+        {
             if let Some(code) = line.split("=> \"").nth(1).and_then(|r| r.split('"').next()) {
                 out.push(code.to_owned());
             }

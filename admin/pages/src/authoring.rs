@@ -81,6 +81,8 @@ struct ShowPage {
     name: String,
     versions: Vec<VersionRow>,
     diagram: String,
+    /// The diagram in words: (from, action, to).
+    moves: Vec<(String, String, String)>,
     source: String,
     diagnostics: Vec<Diagnostic>,
     scenarios: Vec<ScenarioOutcome>,
@@ -135,6 +137,7 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
         },
     };
     let diagram = authoring::diagram(&def.def, loc);
+    let moves = authoring::moves(&def.def, loc);
     let c = chrome(s, ctx, "nav.workflows", def.def.name.get(loc).to_owned());
     render(
         out.status.unwrap_or(StatusCode::OK),
@@ -144,6 +147,7 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
             name: def.def.name.get(loc).to_owned(),
             versions,
             diagram,
+            moves,
             source,
             diagnostics: out.diagnostics,
             scenarios: out.scenarios,

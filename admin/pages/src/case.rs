@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use yimen_engine::core::preview::timeline;
 use yimen_engine::core::{CaseStatus, SupervisionState};
+use yimen_engine::model::case_type::Names;
 use yimen_engine::render::is_personal;
 
 use super::case_history::{HistoryRow, describe, record_state, who};
@@ -209,11 +210,11 @@ impl View<'_> {
             let Some(v) = case.fields.get(fid) else { continue };
             let is_masked = !unmasked && is_personal(f) && v.is_string();
             masked |= is_masked;
-            // The field that names the case's department holds its id: say its name.
-            let value = match v.as_str() {
-                Some(id) if d.department_from.as_deref() == Some(fid.as_str()) => {
-                    super::department_name(self.s, id, loc)
-                }
+            // An id is said by its name (the field naming the case's department holds an id).
+            let own = (d.department_from.as_deref() == Some(fid)).then_some(Names::Department);
+            let names = f.names.or(own);
+            let value = match (v.as_str(), names) {
+                (Some(id), Some(n)) => super::fields::named(self.s, n, id, loc),
                 _ => display(Some(f), v, lang, unmasked, self.s.centre_tz()),
             };
             fields.push(FieldRow {
@@ -391,7 +392,7 @@ impl View<'_> {
                             .and_then(|l| l.rungs.get(&u.name))
                             .map_or_else(|| u.name.clone(), |x| x.name.get(loc).to_owned())
                     ),
-                    _ => format!("{} {}", t(lang, "up.timer"), u.name),
+                    _ => super::case_history::timer_ahead(&def.def, &u.name, lang),
                 },
                 estimate: u.estimate,
                 provisional: u.provisional,

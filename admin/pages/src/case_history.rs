@@ -113,7 +113,7 @@ pub fn describe(
             ),
             String::new(),
         ),
-        EventKind::TimerFired { timer } => (format!("{} {timer}", t(lang, "ev.timer")), String::new()),
+        EventKind::TimerFired { timer } => (timer_said(d, timer, lang), String::new()),
         EventKind::DepartmentChanged { department } => (
             format!(
                 "{} {}",
@@ -158,10 +158,11 @@ fn fields_text(s: &AppState, d: &CaseTypeFile, m: &Map<String, Value>, lang: Lan
         .map(|(k, v)| {
             let f = d.fields.get(k);
             let label = f.map_or_else(|| k.clone(), |f| f.label.get(lang.tag()).to_owned());
-            format!("{label}：{}", display(f, v, lang, unmasked, s.centre_tz()))
+            let colon = if lang == Lang::Zh { "：" } else { ": " };
+            format!("{label}{colon}{}", display(f, v, lang, unmasked, s.centre_tz()))
         })
         .collect::<Vec<_>>()
-        .join("；")
+        .join(if lang == Lang::Zh { "；" } else { "; " })
 }
 
 /// The history's words for files added and downloaded: (what, detail).
@@ -192,7 +193,14 @@ fn clock_event(s: &AppState, kind: &EventKind, lang: Lang, rung_name: &dyn Fn(&s
             format!("{} {}", t(lang, "ev.supervision_requested"), rung_name(rung)),
             String::new(),
         ),
-        EventKind::SlaStarted { budget } => (format!("{} {budget}", t(lang, "ev.sla_started")), String::new()),
+        EventKind::SlaStarted { budget } => (
+            format!(
+                "{} {}",
+                t(lang, "ev.sla_started"),
+                super::receipt::budget_words(budget, lang)
+            ),
+            String::new(),
+        ),
         EventKind::SlaPaused => (t(lang, "ev.sla_paused").to_owned(), String::new()),
         EventKind::SlaResumed => (t(lang, "ev.sla_resumed").to_owned(), String::new()),
         EventKind::SlaExtended { by } => (format!("{} {by}", t(lang, "ev.sla_extended")), String::new()),
@@ -300,5 +308,35 @@ fn hand_off(s: &AppState, kind: &EventKind, lang: Lang, task_name: &dyn Fn(&str)
             )
         }
         _ => (String::new(), String::new()),
+    }
+}
+
+/// A timer that fired, said by what it does and after how long (timers have ids, not names).
+fn timer_said(d: &CaseTypeFile, timer: &str, lang: Lang) -> String {
+    let loc = lang.tag();
+    let Some(tm) = d.timers.get(timer) else {
+        return t(lang, "ev.timer.other").to_owned();
+    };
+    let after = super::receipt::budget_words(&tm.after, lang);
+    match tm.action.as_ref().and_then(|a| d.actions.get(a)) {
+        Some(a) => t(lang, "ev.timer.acted")
+            .replace("{after}", &after)
+            .replace("{action}", a.name.get(loc)),
+        None => t(lang, "ev.timer.reminded").replace("{after}", &after),
+    }
+}
+
+/// A timer still to fire, said by what it will do (timers have ids, not names).
+pub fn timer_ahead(d: &CaseTypeFile, timer: &str, lang: Lang) -> String {
+    let loc = lang.tag();
+    let action = d
+        .timers
+        .get(timer)
+        .and_then(|tm| tm.action.as_ref())
+        .and_then(|a| d.actions.get(a));
+    match (d.timers.get(timer), action) {
+        (Some(_), Some(a)) => t(lang, "up.timer.acts").replace("{action}", a.name.get(loc)),
+        (Some(_), None) => t(lang, "up.timer.reminds").to_owned(),
+        (None, _) => t(lang, "up.timer").to_owned(),
     }
 }

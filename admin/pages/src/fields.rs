@@ -64,6 +64,19 @@ pub fn said(lang: Lang, label: &str, p: &yimen_engine::core::FieldProblem) -> St
     yimen_http::words::field_problem(lang, label, p)
 }
 
+/// The name of what a text field's id value names (a department, a case type), in `loc`.
+pub fn named(s: &yimen_http::AppState, names: yimen_engine::model::case_type::Names, id: &str, loc: &str) -> String {
+    use yimen_engine::model::case_type::Names;
+    match names {
+        Names::Department => super::department_name(s, id, loc),
+        Names::CaseType => s
+            .engine
+            .definitions()
+            .current(id)
+            .map_or_else(|| id.to_owned(), |c| c.def.name.get(loc).to_owned()),
+    }
+}
+
 /// The form input for field `id`.
 pub fn input(id: &str, f: &Field, lang: Lang, required: bool, value: String, error: Option<String>) -> Input {
     let loc = lang.tag();

@@ -13,6 +13,7 @@ pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str,
         .chain(crate::texts_files::FILE_TEXTS)
         .chain(crate::texts_tasks::TASK_TEXTS)
         .chain(crate::texts_away::AWAY_TEXTS)
+        .chain(crate::texts_words::WORDS_TEXTS)
 }
 
 /// A text in `lang`; `?` when there is none.

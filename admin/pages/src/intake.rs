@@ -105,7 +105,12 @@ pub async fn choose(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             id: d.def.id.clone(),
             name: d.def.name.get(loc).to_owned(),
             department: super::department_name(&s, &d.def.department, loc),
-            limit: d.def.sla.as_ref().map(|x| x.budget.clone()).unwrap_or_default(),
+            limit: d
+                .def
+                .sla
+                .as_ref()
+                .map(|x| super::receipt::budget_words(&x.budget, ctx.lang))
+                .unwrap_or_default(),
         })
         .collect();
     let c = chrome(&s, &ctx, "nav.intake", t(ctx.lang, "intake.title"));

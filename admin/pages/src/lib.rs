@@ -33,6 +33,7 @@ mod texts_away;
 mod texts_files;
 mod texts_list;
 mod texts_tasks;
+mod texts_words;
 
 use std::sync::Arc;
 
@@ -46,9 +47,9 @@ use yimen_engine::core::Actor;
 
 pub use i18n::Lang;
 
+pub use frame::framed_errors;
 use yimen_http::Authed;
 use yimen_http::{AppState, Table};
-pub use frame::framed_errors;
 pub use yimen_http::{error_page, url_encode};
 use yimen_service::access::{self, Access};
 pub use yimen_service::esc;

@@ -30,6 +30,14 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/admin/audit", Admin, "Audit log", audit)
 }
 
+/// A stored code (`email`, `fired`) in the reader's words where it has them, as it is otherwise.
+fn said(lang: super::i18n::Lang, kind: &str, code: &str) -> String {
+    match t(lang, &format!("{kind}.{code}")) {
+        "?" => code.to_owned(),
+        text => text.to_owned(),
+    }
+}
+
 pub(super) fn store_down(ctx: &Ctx, e: impl std::fmt::Display) -> Response {
     super::store_down(ctx.lang, e)
 }
@@ -63,14 +71,24 @@ async fn overview(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             } else {
                 ""
             };
-            (format!("{ch} · {}", t(ctx.lang, &format!("delivery.{st}"))), n, cls)
+            (
+                format!(
+                    "{} · {}",
+                    said(ctx.lang, "channel", &ch),
+                    said(ctx.lang, "delivery", &st)
+                ),
+                n,
+                cls,
+            )
         })
         .collect();
-    counts.extend(
-        timers
-            .into_iter()
-            .map(|(st, n)| (format!("{} · {st}", t(ctx.lang, "ops.timers")), n, "")),
-    );
+    counts.extend(timers.into_iter().map(|(st, n)| {
+        (
+            format!("{} · {}", t(ctx.lang, "ops.timers"), said(ctx.lang, "timer", &st)),
+            n,
+            "",
+        )
+    }));
     let failed_jobs = runs.iter().filter(|r| r.state == "failed").count() as i64;
     counts.push((
         t(ctx.lang, "ops.jobs.failed").to_owned(),

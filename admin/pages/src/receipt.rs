@@ -51,7 +51,8 @@ pub fn budget_words(budget: &str, lang: Lang) -> String {
             let u = match (unit, working) {
                 ("day", true) => "个工作日",
                 ("day", false) => "日",
-                ("hour", _) => "小时",
+                ("hour", true) => "个工作小时",
+                ("hour", false) => "小时",
                 ("minute", _) => "分钟",
                 ("week", _) => "周",
                 ("month", _) => "个月",

@@ -310,6 +310,22 @@ fn layers(d: &CaseTypeFile) -> BTreeMap<&str, usize> {
     layer
 }
 
+/// The diagram's text alternative: every move, as (from, action, to) in names.
+pub fn moves(d: &CaseTypeFile, loc: &str) -> Vec<(String, String, String)> {
+    let name = |id: &str| {
+        d.states
+            .get(id)
+            .map_or_else(|| id.to_owned(), |s| s.name.get(loc).to_owned())
+    };
+    let mut out = Vec::new();
+    for a in d.actions.values() {
+        for f in a.from.as_slice() {
+            out.push((name(f), a.name.get(loc).to_owned(), name(&a.to)));
+        }
+    }
+    out
+}
+
 /// The state machine as SVG: states in columns by their distance from the initial state,
 /// terminal states outlined thicker, one arrow per (from, to) pair labelled with its actions;
 /// arrows going back are dashed and red.
@@ -362,7 +378,7 @@ pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" role=\"img\" font-family=\"sans-serif\" font-size=\"13\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" aria-hidden=\"true\" focusable=\"false\" font-family=\"sans-serif\" font-size=\"13\">\
          <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>"
     );
     for ((from, to), names) in &edges {
@@ -419,7 +435,7 @@ pub fn diagram(d: &CaseTypeFile, loc: &str) -> String {
         };
         let _ = write!(
             svg,
-            "<g><title>{}</title><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{box_h}\" rx=\"8\" fill=\"{fill}\" stroke=\"#345\" stroke-width=\"{}\"/>",
+            "<g data-state=\"{}\"><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{box_h}\" rx=\"8\" fill=\"{fill}\" stroke=\"#345\" stroke-width=\"{}\"/>",
             esc(id),
             if st.terminal.is_some() { 2.5 } else { 1.2 }
         );
@@ -450,7 +466,7 @@ mod tests {
         let svg = diagram(&d, "zh-CN");
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         for (id, st) in &d.states {
-            assert!(svg.contains(&format!("<title>{id}</title>")), "{id}");
+            assert!(svg.contains(&format!("data-state=\"{id}\"")), "{id}");
             assert!(svg.contains(st.name.get("zh-CN")), "{id}");
         }
         assert_eq!(svg.matches("<rect").count(), d.states.len());

@@ -121,7 +121,10 @@ pub struct Filter {
 pub fn department_for(org: &Organisation, actor: &Actor, asked: Option<&str>) -> Result<String, Error> {
     let asked = asked.filter(|d| !d.is_empty());
     let own = actor.department.as_deref();
-    let department = asked.or(own).unwrap_or_default();
+    let any = org.dispatches(&actor.roles) || org.is_admin(&actor.roles);
+    // An admin of no department, asking for none, starts at the organisation's first one.
+    let first = org.file.departments.keys().next().map(String::as_str).filter(|_| any);
+    let department = asked.or(own).or(first).unwrap_or_default();
     if !org.file.departments.contains_key(department) {
         return Err(Error::new(
             Kind::NotFound,
@@ -129,7 +132,6 @@ pub fn department_for(org: &Organisation, actor: &Actor, asked: Option<&str>) ->
             format!("there is no department `{department}`"),
         ));
     }
-    let any = org.dispatches(&actor.roles) || org.is_admin(&actor.roles);
     if any || org.heads(&actor.roles, own, department) {
         Ok(department.to_owned())
     } else {

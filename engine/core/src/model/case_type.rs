@@ -169,6 +169,20 @@ pub struct Field {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 50))]
     pub max_files: Option<u32>,
+    /// For `text` fields that hold an id of the organisation or the workflows (a case type, a
+    /// department): what the id names, so the pages show its name instead of the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Names>,
+}
+
+/// What a text field's value is the id of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Names {
+    /// A case type of the workflows.
+    CaseType,
+    /// A department of the organisation.
+    Department,
 }
 
 impl Field {

@@ -186,6 +186,12 @@ fn check_attachment_limits(k: &Scope<'_>, id: &str, f: &crate::model::case_type:
     use crate::attachment::{CEILING_BYTES, CEILING_FILES, KINDS, is_known_pattern, parse_size};
     let Scope { file, spans, .. } = *k;
     let p = format!("fields.{id}");
+    if f.names.is_some() && f.ty != FieldType::Text {
+        diags
+            .at(file, spans.key(&format!("{p}.names")), format!("{p}.names"))
+            .hint("`names` applies to text fields that hold an id")
+            .error("Y0201", format!("`names` does not apply to a {} field", f.ty.as_str()));
+    }
     if f.ty != FieldType::Attachment {
         let set = [
             ("accept", !f.accept.is_empty()),
