@@ -10,7 +10,7 @@
 #                                   tests only (for a quick local loop)
 #
 # Installs what it uses when missing (Debian packages: PostgreSQL, Kannel, Chromium with a
-# Chinese font, Node.js; PyPI: aiosmtpd and schemathesis in a venv; npm: playwright-core under tests/browser).
+# Chinese font, Node.js; PyPI: aiosmtpd and schemathesis in a venv; npm: playwright-core and axe-core under tests/browser).
 # The browser tests leave their screenshots in target/browser-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,8 +108,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     say "installing Node.js for the browser tests"
     apt_install nodejs npm
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-    say "installing playwright-core (uses the system Chromium; downloads no browser)"
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+    say "installing playwright-core and axe-core (uses the system Chromium; downloads no browser)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
