@@ -126,7 +126,11 @@ async fn escalating_asks_for_a_reason_and_a_level_the_supervisor_may_open_and_sa
         "a level-1 supervisor may not open level 2"
     );
     // The ladder's level 1 goes to the handling department's head and the centre's supervisors.
-    assert!(page.body.contains("将通知：<span data-content>卫东、韩"), "{}", page.body);
+    assert!(
+        page.body.contains("将通知：<span data-content>卫东、韩"),
+        "{}",
+        page.body
+    );
     let r = app
         .form(
             "supervisor_han",
