@@ -101,6 +101,14 @@ try {
         await page.goto(`${base}/cases`);
         const c = await firstLink(page, 'main a[href^="/cases/"]');
         if (c) await visit(page, c, who, lang, width, 'case');
+        // The oldest 12345 request: its notifications, supervision records and history are full.
+        await page.goto(`${base}/cases?case_type=service_request_12345&sort=oldest`);
+        const old = await firstLink(page, 'main a[href^="/cases/"]');
+        if (old) {
+          await visit(page, old, who, lang, width, 'old-case');
+          const receipt = await firstLink(page, 'main a[href$="/receipt"]');
+          if (receipt) await visit(page, receipt, who, lang, width, 'receipt');
+        }
         await page.goto(`${base}/intake`);
         const f = await firstLink(page, 'main a[href^="/intake/"]');
         if (f) await visit(page, f, who, lang, width, 'intake-form');
@@ -113,6 +121,13 @@ try {
           await page.goto(`${base}/admin/workflows`);
           const wf = await firstLink(page, 'main a[href^="/admin/workflows/"]');
           if (wf) await visit(page, wf, who, lang, width, 'workflow');
+        }
+        if (nav.includes('/admin/ops')) {
+          await page.goto(`${base}/admin/ops`);
+          const subs = await page.locator('main a[href^="/admin/"]').evaluateAll((as) => [...new Set(as.map((a) => a.getAttribute('href')))]);
+          for (const href of subs.filter((h) => !h.includes('?')).slice(0, 8)) {
+            await visit(page, href, who, lang, width, href.replaceAll('/', '-').slice(1));
+          }
         }
         await visit(page, '/away', who, lang, width, 'away');
         await visit(page, '/no/such/page', who, lang, width, 'missing');

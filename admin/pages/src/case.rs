@@ -408,17 +408,17 @@ impl View<'_> {
         Ok(notifications
             .into_iter()
             .map(|n| NotificationRow {
-                channel: n.channel,
+                channel: super::notices::channel(lang, &n.channel),
                 to: format!(
                     "{} {}",
-                    who(s, &n.recipient, lang),
+                    super::notices::recipient(s, &n.recipient, lang),
                     if unmasked {
                         n.address
                     } else {
                         access::mask_address(&n.address)
                     }
                 ),
-                template: n.template,
+                template: super::notices::template(s, &n.template, lang),
                 state: t(lang, &format!("delivery.{}", n.state)).to_owned(),
                 attempts: n.attempts,
             })

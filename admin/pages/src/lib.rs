@@ -23,6 +23,7 @@ pub mod i18n;
 mod inbox;
 mod intake;
 mod login;
+mod notices;
 mod ops;
 mod privacy;
 mod receipt;

@@ -102,6 +102,7 @@ async fn overview(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
 struct DeliveryRow {
     key: String,
     channel: String,
+    channel_name: String,
     recipient: String,
     address: String,
     address_ref: String,
@@ -145,15 +146,16 @@ async fn deliveries(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<Do
         .into_iter()
         .map(|d| DeliveryRow {
             key: d.outbox_key,
+            channel_name: super::notices::channel(ctx.lang, &d.channel),
             channel: d.channel,
-            recipient: d.recipient,
+            recipient: super::notices::recipient(&s, &d.recipient, ctx.lang),
             address_ref: yimen_service::access::address_ref(&d.slot),
             address: if unmasked {
                 d.address
             } else {
                 yimen_service::access::mask_address(&d.address)
             },
-            template: d.template,
+            template: super::notices::template(&s, &d.template, ctx.lang),
             case_short: super::fields::label_of(numbers.get(&d.case_id).map(String::as_str), &d.case_id),
             case_id: d.case_id,
             state: t(ctx.lang, &format!("delivery.{}", d.state)).to_owned(),
@@ -333,7 +335,7 @@ struct AuditPage {
     user: String,
     target: String,
     action: String,
-    actions: Vec<String>,
+    actions: Vec<(String, String)>,
     rows: Vec<(String, String, String, String, bool, String)>,
 }
 
@@ -361,6 +363,10 @@ const AUDIT_ACTIONS: &[&str] = &[
     "token_revoked",
     "account_unlocked",
     "personal_data_revealed",
+    "person_searched",
+    "citizen_history_read",
+    "absence_set",
+    "absence_cancelled",
     "workflow_deployed",
 ];
 
@@ -380,7 +386,7 @@ async fn audit(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<AuditQu
         .into_iter()
         .map(|(at, u, a, tg, d)| {
             let is_case = a == "personal_data_revealed";
-            (super::local_ms(&s, at), u, a, tg, is_case, d)
+            (super::local_ms(&s, at), u, said(ctx.lang, "audit", &a), tg, is_case, d)
         })
         .collect();
     let c = chrome(&s, &ctx, "nav.ops", t(ctx.lang, "ops.audit"));
@@ -391,7 +397,10 @@ async fn audit(State(s): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<AuditQu
             user,
             target,
             action,
-            actions: AUDIT_ACTIONS.iter().map(|a| (*a).to_owned()).collect(),
+            actions: AUDIT_ACTIONS
+                .iter()
+                .map(|a| ((*a).to_owned(), said(ctx.lang, "audit", a)))
+                .collect(),
             rows,
         },
     )

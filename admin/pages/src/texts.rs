@@ -131,7 +131,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("case.extend", "申请延期", "Extend the time limit"),
     ("case.escalate", "提级督办", "Escalate"),
     ("case.visit", "登记来访", "Record a visit"),
-    ("case.supervision", "督办单", "Supervision records (督办单)"),
+    ("case.supervision", "督办单", "Supervision records"),
     ("case.level", "级别", "Level"),
     ("case.rung", "督办类型", "Supervision"),
     ("case.record.opened", "发起时间", "Opened"),

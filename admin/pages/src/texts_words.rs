@@ -3,6 +3,33 @@
 
 /// (key, Chinese, English).
 pub const WORDS_TEXTS: &[(&str, &str, &str)] = &[
+    ("ops.users.email", "电子邮箱", "Email"),
+    ("audit.signed_in", "登录", "signed in"),
+    ("audit.signed_out", "退出登录", "signed out"),
+    ("audit.sign_in_failed", "登录失败", "sign-in failed"),
+    (
+        "audit.sign_in_refused",
+        "拒绝登录（账号锁定）",
+        "sign-in refused (locked)",
+    ),
+    ("audit.account_created", "新建账号", "account created"),
+    ("audit.account_stopped", "停用账号", "account stopped"),
+    ("audit.account_started", "启用账号", "account started"),
+    ("audit.password_set", "设置密码", "password set"),
+    ("audit.token_issued", "签发令牌", "token issued"),
+    ("audit.token_revoked", "吊销令牌", "token revoked"),
+    ("audit.account_unlocked", "解锁账号", "account unlocked"),
+    ("audit.personal_data_revealed", "查看个人信息", "personal data shown"),
+    ("audit.person_searched", "按当事人查找", "searched by person"),
+    (
+        "audit.citizen_history_read",
+        "查看当事人的全部案件",
+        "a citizen's cases read",
+    ),
+    ("audit.absence_set", "设置休假代办", "absence set"),
+    ("audit.absence_cancelled", "取消休假代办", "absence called off"),
+    ("audit.workflow_deployed", "部署流程", "workflow deployed"),
+    ("notice.citizen", "当事人", "The citizen"),
     ("channel.email", "电子邮件", "email"),
     ("channel.sms", "短信", "SMS"),
     ("timer.pending", "待触发", "waiting"),

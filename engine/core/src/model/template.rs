@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Yimen template front matter")]
 pub struct TemplateHeader {
+    /// What the message is, as the pages name it in the file's language (`受理回执`, `Case
+    /// receipt`); `yimen validate` warns when it is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The email subject (a handlebars template).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,

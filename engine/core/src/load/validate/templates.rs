@@ -50,6 +50,15 @@ pub(super) fn check_templates(ctx: &Ctx, diags: &mut Diagnostics) {
                 ))
                 .error("Y0603", format!("template `{id}` has no zh-CN version"));
         }
+        for src in sources
+            .iter()
+            .filter(|s| s.header.name.as_deref().is_none_or(|n| n.trim().is_empty()))
+        {
+            diags
+                .at(&src.file, Pos::START, "")
+                .hint("add `name: 受理回执` (in the file's language) to its front matter")
+                .warning("Y0606", format!("template `{id}` ({}) has no name", src.locale));
+        }
         let refs = ctx.template_refs.get(id);
         let users_broken = ctx
             .bundle
