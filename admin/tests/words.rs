@@ -167,3 +167,41 @@ async fn a_form_gone_stale_is_said_without_versions_or_states_in_either_language
     );
     assert!(!en.body.contains("you expected"), "{}", en.body);
 }
+
+#[tokio::test]
+async fn the_flash_says_which_action_was_taken_where_the_case_is_now_and_who_handles_it() {
+    let app = App::start().await;
+    let r = common::open_request(&app, None, "complaint", "楼下噪音", "13900139000").await;
+    let id = r["id"].as_str().expect("id").to_owned();
+    let done = app
+        .form(
+            "clerk_xia",
+            &format!("/cases/{id}/act"),
+            &[("action", "dispatch"), ("f.handling_department", "smart_city")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let to = done.headers["location"].to_str().expect("location").to_owned();
+    assert!(to.contains("done=acted&action=dispatch"), "{to}");
+    let zh = app.send(Some("clerk_xia"), "GET", &to, None).await;
+    assert!(
+        zh.body
+            .contains("已办理「派单」，案件现为「已派单待签收」，承办单位：智慧城管中心。"),
+        "{}",
+        zh.body
+    );
+    let english = [("cookie", "yimen_lang=en")];
+    let en = app.send_with(Some("clerk_xia"), None, &english, "GET", &to, None).await;
+    assert!(en.body.contains("Dispatch: done. The case is now "), "{}", en.body);
+    assert!(en.body.contains("handled by Smart City"), "{}", en.body);
+    // An action the case does not have says only the general words.
+    let odd = app
+        .send(
+            Some("clerk_xia"),
+            "GET",
+            &format!("/cases/{id}?done=acted&action=nonsense"),
+            None,
+        )
+        .await;
+    assert!(odd.body.contains("已办理。"), "{}", odd.body);
+}

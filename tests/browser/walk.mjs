@@ -58,6 +58,9 @@ try {
   await act(clerk.page, 'dispatch', { 'f.handling_department': 'hotline_12345' });
   expect(clerk.page.url().includes('done=acted'), 'dispatching succeeds');
   expect(await caseState(clerk.page) === '已派单待签收', `the case is dispatched, not ${await caseState(clerk.page)}`);
+  const flash = (await clerk.page.locator('main .notice[role=status]').first().textContent()).trim();
+  expect(flash === '已办理「派单」，案件现为「已派单待签收」，承办单位：12345政务服务热线。',
+    `the flash says what was done and where the case went, not "${flash}"`);
   await shot(clerk.page, 'case-dispatched');
 
   // 2. The handler finds it in the inbox, claims it and signs for it.

@@ -3,13 +3,9 @@
 //! definition allows this user (forms generated from the fields they require), supervision
 //! records with their answers and reviews, the history, and the notifications sent.
 
-use std::sync::Arc;
-
 use askama::Template;
-use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 use yimen_engine::core::preview::timeline;
 use yimen_engine::core::{CaseStatus, SupervisionState};
 use yimen_engine::model::case_type::Names;
@@ -171,22 +167,6 @@ impl Failed {
             _ => None,
         }
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct PageQuery {
-    #[serde(default)]
-    done: Option<String>,
-}
-
-pub async fn page(
-    State(s): State<Arc<AppState>>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let notice = q.done.as_deref().map(|d| t(ctx.lang, &format!("done.{d}")).to_owned());
-    show(&s, &ctx, &id, false, notice, None).await
 }
 
 /// What the case page's parts are drawn from: the case, its definition and the reader.

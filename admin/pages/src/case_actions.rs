@@ -78,7 +78,10 @@ struct Kept {
 /// Runs a command on a case the actor has been found to see.
 async fn run_seen(s: &AppState, ctx: &Ctx, actor: Actor, id: &str, cmd: Command, done: &str, kept: Kept) -> Response {
     match s.engine.command(id, cmd, actor, None).await {
-        Ok(_) => see_other(&format!("/cases/{id}?done={done}")),
+        Ok(_) => match &kept.action {
+            Some(a) => see_other(&format!("/cases/{id}?done={done}&action={}", super::url_encode(a))),
+            None => see_other(&format!("/cases/{id}?done={done}")),
+        },
         Err(EngineError::NotFound(_)) => super::error_page(StatusCode::NOT_FOUND, t(ctx.lang, "error.no_case")),
         Err(e) => {
             let mut f = failure(ctx.lang, kept.action, kept.sent, e);
@@ -322,4 +325,49 @@ pub async fn upload(
             show(&s, &ctx, &id, false, None, Some(f)).await
         }
     }
+}
+
+/// What the flash says after an action: which action was taken, the state the case is in now
+/// and, when it has one, the department handling it ("已办理「派单」，案件现为「已派单」，承办
+/// 单位：12345政务服务热线。"); `None` when the action is not one of the case's.
+pub async fn acted_notice(s: &AppState, lang: Lang, id: &str, action: &str) -> Option<String> {
+    let case = s.engine.case(id).await.ok().flatten()?;
+    let def = s.engine.definitions().get(&case.case_type, case.definition_version)?;
+    let loc = lang.tag();
+    let name = def.def.actions.get(action)?.name.get(loc);
+    let state = def
+        .def
+        .states
+        .get(&case.state)
+        .map_or(case.state.as_str(), |st| st.name.get(loc));
+    let department = super::department_name(s, &case.department, loc);
+    Some(
+        t(lang, "done.acted_as")
+            .replace("{action}", name)
+            .replace("{state}", state)
+            .replace("{department}", &department),
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+}
+
+/// `GET /cases/{id}`: the case page, with the flash of what was just done.
+pub async fn page(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Response {
+    let acted = match (q.done.as_deref(), q.action.as_deref()) {
+        (Some("acted"), Some(a)) => acted_notice(&s, ctx.lang, &id, a).await,
+        _ => None,
+    };
+    let notice = acted.or_else(|| q.done.as_deref().map(|d| t(ctx.lang, &format!("done.{d}")).to_owned()));
+    super::case::show(&s, &ctx, &id, false, notice, None).await
 }

@@ -80,7 +80,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::POST, "/intake/{case_type}", SignedIn, "Register a case", intake::submit)
         .add(Method::GET, "/cases", SignedIn, "Case list: search, filters, export", cases::page)
         .add(Method::POST, "/cases/person", SignedIn, "Find a citizen's cases (the number posted, never in a link)", cases::person)
-        .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case::page)
+        .add(Method::GET, "/cases/{id}", SignedIn, "Case detail", case_actions::page)
         .add(Method::GET, "/cases/{id}/receipt", SignedIn, "Intake receipt to print", receipt::page)
         .add(Method::POST, "/cases/{id}/act", SignedIn, "Take an action", case_actions::act)
         .add(Method::POST, "/cases/{id}/attachments", SignedIn, "Add files to a case", case_actions::upload)

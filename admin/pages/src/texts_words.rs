@@ -3,6 +3,11 @@
 
 /// (key, Chinese, English).
 pub const WORDS_TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "done.acted_as",
+        "已办理「{action}」，案件现为「{state}」，承办单位：{department}。",
+        "{action}: done. The case is now {state}, handled by {department}.",
+    ),
     ("ops.users.email", "电子邮箱", "Email"),
     ("audit.signed_in", "登录", "signed in"),
     ("audit.signed_out", "退出登录", "signed out"),
