@@ -205,3 +205,52 @@ async fn the_flash_says_which_action_was_taken_where_the_case_is_now_and_who_han
         .await;
     assert!(odd.body.contains("已办理。"), "{}", odd.body);
 }
+
+#[tokio::test]
+async fn a_report_is_shown_in_the_page_in_the_readers_language_with_names_in_it() {
+    let app = App::start().await;
+    let r = common::open_request(&app, None, "complaint", "楼下噪音", "13900139000").await;
+    assert!(r["id"].is_string());
+    let run = app
+        .json(
+            "admin_qin",
+            "POST",
+            "/api/v1/jobs/monthly_bulletin/run",
+            json!({"period": "2026-11"}),
+        )
+        .await;
+    assert_eq!(run.status, 200, "{}", run.body);
+    let english = [("cookie", "yimen_lang=en")];
+    let en = app
+        .send_with(
+            Some("admin_qin"),
+            None,
+            &english,
+            "GET",
+            "/reports/monthly_bulletin/2026-11",
+            None,
+        )
+        .await;
+    assert_eq!(en.status, 200, "{}", en.body);
+    // Inside the page, not a frame that cuts it off; in English, naming departments in English.
+    assert!(!en.body.contains("<iframe"), "{}", en.body);
+    assert!(en.body.contains("<article class=\"report-body card\">"), "{}", en.body);
+    let main = main_of(&en.body);
+    assert!(main.contains("12345 Public Service Hotline"), "{main}");
+    let outside_names = main.replace("普陀区社会治理中心", "");
+    assert!(!has_chinese(&outside_names), "no Chinese in the English report: {main}");
+    // In Chinese, the same report in Chinese; the stored page (the centre's language) is unchanged.
+    let zh = app
+        .send(Some("admin_qin"), "GET", "/reports/monthly_bulletin/2026-11", None)
+        .await;
+    assert!(main_of(&zh.body).contains("12345政务服务热线"), "{}", zh.body);
+    let stored = app
+        .send(
+            Some("admin_qin"),
+            "GET",
+            "/api/v1/reports/monthly_bulletin/2026-11/html",
+            None,
+        )
+        .await;
+    assert!(stored.body.contains("12345政务服务热线"), "{}", stored.body);
+}

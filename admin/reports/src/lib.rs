@@ -55,6 +55,68 @@ impl Render for Reports {
     }
 }
 
+/// What a report names by id, so that a report drawn again can name it in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// The centre itself (the id is empty).
+    Centre,
+    /// A department.
+    Department,
+    /// A tier of the organisation.
+    Tier,
+    /// A case type.
+    CaseType,
+}
+
+/// A stored report drawn again from its figures (`data`, as the engine kept them) in `locale`,
+/// naming the centre, departments, tiers and case types by `names` (the stored name where it
+/// gives none): the pages show a report in the reader's language, while the stored page and CSV
+/// stay in the centre's. `None` when the data does not read as a report of `kind`.
+pub fn render(locale: &str, kind: &str, data: &str, names: &dyn Fn(Named, &str) -> Option<String>) -> Option<Rendered> {
+    let r = Reports::new(locale);
+    let rename = |what: Named, id: &str, name: &mut String| {
+        if let Some(n) = names(what, id) {
+            *name = n;
+        }
+    };
+    match kind {
+        "bulletin" => {
+            let mut b = serde_json::from_str::<Bulletin>(data).ok()?;
+            rename(Named::Centre, "", &mut b.centre);
+            for (what, rows) in [
+                (Named::Department, &mut b.departments),
+                (Named::Tier, &mut b.tiers),
+                (Named::CaseType, &mut b.case_types),
+            ] {
+                for row in rows.iter_mut() {
+                    rename(what, &row.id, &mut row.name);
+                }
+            }
+            Some(r.bulletin(&b))
+        }
+        "assessment" => {
+            let mut a = serde_json::from_str::<Assessment>(data).ok()?;
+            rename(Named::Centre, "", &mut a.centre);
+            for d in &mut a.departments {
+                rename(Named::Department, &d.id, &mut d.name);
+            }
+            Some(r.assessment(&a))
+        }
+        "spot_check" => {
+            let mut sc = serde_json::from_str::<SpotCheck>(data).ok()?;
+            rename(Named::Centre, "", &mut sc.centre);
+            for d in &mut sc.departments {
+                rename(Named::Department, &d.id, &mut d.name);
+                for c in &mut d.drawn {
+                    rename(Named::CaseType, &c.case_type, &mut c.type_name);
+                }
+            }
+            Some(r.spot_check(&sc))
+        }
+        _ => None,
+    }
+}
+
 /// A report's title and a one-paragraph summary for the email that announces it, from its kind
 /// and stored data; `None` when the data does not read as a report of that kind (the
 /// announcement is then refused, not sent with an empty title).

@@ -220,3 +220,38 @@ fn the_announcement_names_the_criticised_and_refuses_bad_data() {
     assert_eq!(describe("zh-CN", "bulletin", "not json"), None);
     assert_eq!(describe("zh-CN", "assessment", "{\"centre\": 1}"), None);
 }
+
+/// A report drawn again from its stored figures is the page that was stored: every figure the
+/// pages show in the reader's language is the one computed when the report was made.
+#[test]
+fn a_report_drawn_again_from_its_stored_figures_is_the_same_page() {
+    let b = bulletin();
+    let data = serde_json::to_string(&b).expect("json");
+    for locale in ["zh-CN", "en"] {
+        let made = Reports::new(locale).bulletin(&b);
+        let again = crate::render(locale, "bulletin", &data, &|_, _| None).expect("reads as a bulletin");
+        assert_eq!(made.html, again.html, "{locale}");
+        assert_eq!(made.csv, again.csv, "{locale}");
+    }
+    let scoring = Scoring {
+        items: [(Metric::OnTimeRate, 100.0)].into_iter().collect(),
+        deductions: [(2, 1.0)].into_iter().collect(),
+        veto_level: Some(3),
+        pass_score: Some(60.0),
+    };
+    let a = score(&b, &scoring);
+    let data = serde_json::to_string(&a).expect("json");
+    let again = crate::render("en", "assessment", &data, &|_, _| None).expect("reads as an assessment");
+    assert_eq!(Reports::new("en").assessment(&a).html, again.html);
+    assert!(crate::render("en", "bulletin", "{\"not\": 1}", &|_, _| None).is_none());
+    assert!(crate::render("en", "unknown", &data, &|_, _| None).is_none());
+    // Named again in the reader's language: the department by its id.
+    let data = serde_json::to_string(&b).expect("json");
+    let named = |what: crate::Named, id: &str| (what == crate::Named::Department).then(|| format!("Dept {id}"));
+    let en = crate::render("en", "bulletin", &data, &named).expect("bulletin");
+    assert!(
+        en.html.contains(&format!("Dept {}", b.departments[0].id)),
+        "{}",
+        en.html
+    );
+}

@@ -8,7 +8,7 @@ use super::bulletin::{Bulletin, Figures};
 use crate::model::schedule::{Metric, Scoring};
 
 /// What a line of a score is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Item {
     /// A weighted rate.
@@ -21,7 +21,7 @@ pub enum Item {
 }
 
 /// One line of a department's score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Line {
     /// What it is.
     pub item: Item,
@@ -35,7 +35,7 @@ pub struct Line {
 }
 
 /// A department's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Score {
     /// The department.
     pub id: String,
@@ -59,7 +59,7 @@ pub struct Score {
 }
 
 /// A year's assessment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Assessment {
     /// The centre.
     pub centre: String,

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use crate::model::schedule::JobKind;
 
 /// What a period spans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// An ISO week, Monday to Sunday.
@@ -23,7 +23,7 @@ pub enum PeriodKind {
 }
 
 /// A period a job reports on: local dates `[start, end)` in the centre's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Period {
     /// Its kind.
     pub kind: PeriodKind,

@@ -17,7 +17,7 @@ use crate::model::schedule::Sample;
 use crate::store::StoreError;
 
 /// One drawn case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Drawn {
     /// The case.
     pub case_id: String,
@@ -36,7 +36,7 @@ pub struct Drawn {
 }
 
 /// One department's draw.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DepartmentDraw {
     /// The department.
     pub id: String,
@@ -49,7 +49,7 @@ pub struct DepartmentDraw {
 }
 
 /// A week's spot-check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SpotCheck {
     /// The centre.
     pub centre: String,

@@ -54,7 +54,7 @@ struct RecordFacts {
 }
 
 /// The figures of one group (a department, a tier, a case type, or everything).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Opened in the period.
     pub received: u64,
@@ -145,7 +145,7 @@ fn round2(x: f64) -> f64 {
 }
 
 /// One row of a table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Row {
     /// The group's id (department, tier or case type).
     pub id: String,
@@ -157,12 +157,12 @@ pub struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<usize>,
     /// Why the department is named for criticism (empty: it is not).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criticised: Vec<Criticism>,
 }
 
 /// A rule of `criticise:` that names a department, with the figures that broke it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Criticism {
     /// Its on-time rate was below the threshold.
@@ -182,7 +182,7 @@ pub enum Criticism {
 }
 
 /// A computed bulletin.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Bulletin {
     /// The centre's name.
     pub centre: String,
