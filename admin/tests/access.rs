@@ -121,6 +121,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/admin/workflows/{id}", "admin"),
     ("POST", "/admin/workflows/{id}/check", "admin"),
     ("GET", "/admin/workflows/{id}/diff", "admin"),
+    ("POST", "/admin/workflows/{id}/rollback", "admin"),
     ("GET", "/admin/ops", "admin"),
     ("GET", "/admin/deliveries", "admin"),
     ("POST", "/admin/deliveries/retry", "admin"),

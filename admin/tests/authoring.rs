@@ -11,6 +11,11 @@ use serde_json::json;
 
 const ID: &str = "service_request_12345";
 
+/// A 12345 request as the clerk registers it.
+fn open_again() -> serde_json::Value {
+    json!({"channel": "hotline_12345", "fields": {"caller": "张三", "caller_phone": "13800138000", "category": "request", "content": "路灯"}})
+}
+
 async fn source(app: &App) -> String {
     let r = app
         .send(Some("admin_qin"), "GET", &format!("/api/v1/workflows/{ID}"), None)
@@ -177,6 +182,46 @@ async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version(
         )
         .await;
     assert_eq!(page.status, 200);
+    // The diff shows one line per line: no blank line after each.
+    assert!(!page.body.contains("</span>\n<span"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<span class=\"del\">-  dispatched: { name: { zh-CN: 已派单待签收"),
+        "{}",
+        page.body
+    );
+    // Back to version 1 from the page: new cases start on it again, the file holds its text,
+    // and the case opened on version 2 keeps version 2.
+    let on_two = app.json("clerk_wang", "POST", "/api/v1/cases", open_again()).await;
+    let on_two = on_two.json()["id"].as_str().expect("id").to_owned();
+    let back = app
+        .form(
+            "admin_qin",
+            &format!("/admin/workflows/{ID}/rollback"),
+            &[("version", "1")],
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body.chars().take(500).collect::<String>());
+    assert!(
+        back.body.contains("已恢复：新案件按 v1 办理。"),
+        "{}",
+        back.body.chars().take(2000).collect::<String>()
+    );
+    assert_eq!(source(&app).await, original, "the file holds version 1's text again");
+    let r = app.json("clerk_wang", "POST", "/api/v1/cases", open_again()).await;
+    assert_eq!(r.json()["definition_version"], 1, "new cases start on version 1 again");
+    let r = app
+        .send(Some("admin_qin"), "GET", &format!("/api/v1/cases/{on_two}"), None)
+        .await;
+    assert_eq!(r.json()["definition_version"], 2, "the running case keeps its version");
+    let missing = app
+        .form(
+            "admin_qin",
+            &format!("/admin/workflows/{ID}/rollback"),
+            &[("version", "99")],
+        )
+        .await;
+    assert_eq!(missing.status, 404);
     // The deploy is in the audit log.
     let audit = app
         .send(Some("admin_qin"), "GET", "/api/v1/audit?user=admin_qin", None)
@@ -189,7 +234,7 @@ async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version(
             .iter()
             .any(|e| e["action"] == "workflow_deployed" && e["target"] == ID)
     );
-    // The diagram is drawn.
+    // The diagram is drawn, of the current version (version 1 again).
     let svg = app
         .send(
             Some("admin_qin"),
@@ -198,7 +243,9 @@ async fn a_deploy_runs_the_scenarios_first_and_running_cases_keep_their_version(
             None,
         )
         .await;
-    assert!(svg.body.starts_with("<svg") && svg.body.contains("已派单（待签收）"));
+    assert!(
+        svg.body.starts_with("<svg") && svg.body.contains("已派单待签收") && !svg.body.contains("已派单（待签收）")
+    );
 }
 
 per_backend!(an_admin_adds_stops_and_rekeys_an_account);

@@ -27,6 +27,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/admin/workflows/{id}", Admin, "A case type: versions, diagram, editor", show)
         .add(Method::POST, "/admin/workflows/{id}/check", Admin, "Validate, run scenarios or deploy", check)
         .add(Method::GET, "/admin/workflows/{id}/diff", Admin, "Diff between two versions", diff)
+        .add(Method::POST, "/admin/workflows/{id}/rollback", Admin, "Make an earlier version current again", rollback)
 }
 
 struct Row {
@@ -237,6 +238,37 @@ async fn check(
             Ok((report, _)) => with_report(report, t(lang, "wf.valid").to_owned()),
             Err(r) => refused(lang, r),
         },
+    };
+    page(&s, &ctx, &id, Some(source), out).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RollbackForm {
+    version: i64,
+}
+
+/// Makes an earlier version current again: its text is checked, its scenarios run, the file is
+/// written back and deployed as any edit is (the same text gets its own version number back);
+/// running cases keep theirs.
+async fn rollback(
+    State(s): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<RollbackForm>,
+) -> Response {
+    let lang = ctx.lang;
+    let source = match s.engine.store().definition_source(&id, f.version).await {
+        Ok(Some(src)) => src,
+        Ok(None) => return super::error_page(StatusCode::NOT_FOUND, t(lang, "wf.diff.missing")),
+        Err(e) => return super::store_down(lang, e),
+    };
+    let who = ctx.authed.as_ref().map(|a| a.actor.id.clone()).unwrap_or_default();
+    let out = match authoring::deploy(&s, &id, &source, &who).await {
+        Ok(d) => {
+            let notice = t(lang, "wf.rolled_back").replace("{version}", &d.version.to_string());
+            with_report(d.report, notice)
+        }
+        Err(r) => refused(lang, r),
     };
     page(&s, &ctx, &id, Some(source), out).await
 }

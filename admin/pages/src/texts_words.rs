@@ -3,6 +3,17 @@
 
 /// (key, Chinese, English).
 pub const WORDS_TEXTS: &[(&str, &str, &str)] = &[
+    ("wf.rollback", "恢复为", "Make current:"),
+    (
+        "wf.rollback.confirm",
+        "恢复为这一版本？新案件将按此版本办理，办理中的案件不受影响。",
+        "Make this version current again? New cases start on it; running cases keep theirs.",
+    ),
+    (
+        "wf.rolled_back",
+        "已恢复：新案件按 v{version} 办理。",
+        "Restored: new cases start on v{version}.",
+    ),
     (
         "done.acted_as",
         "已办理「{action}」，案件现为「{state}」，承办单位：{department}。",
