@@ -190,3 +190,46 @@ async fn an_action_whose_guard_is_false_is_offered_disabled_with_the_authors_rea
     let page = app.send(Some("clerk_xia"), "GET", &format!("/cases/{id}"), None).await;
     assert!(!page.body.contains("（暂不可办理）"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn a_follow_up_offers_each_closing_action_only_the_verdicts_its_guard_allows() {
+    let app = App::start().await;
+    let r = common::open_request(&app, None, "complaint", "楼下噪音", "13900139020").await;
+    let id = r["id"].as_str().expect("id").to_owned();
+    for (who, action, body) in [
+        (
+            "clerk_xia",
+            "dispatch",
+            json!({"fields": {"handling_department": "hotline_12345"}, "assign_to": "handler_li"}),
+        ),
+        ("handler_li", "sign_for", json!({})),
+        ("handler_li", "reply", json!({"fields": {"reply": "已协调物业处理"}})),
+    ] {
+        let r = app
+            .json(who, "POST", &format!("/api/v1/cases/{id}/actions/{action}"), body)
+            .await;
+        assert_eq!(r.status, 200, "{action}: {}", r.body);
+    }
+    let page = app.send(Some("clerk_xia"), "GET", &format!("/cases/{id}"), None).await;
+    assert_eq!(page.status, 200);
+    let form = |action: &str| -> String {
+        let start = page
+            .body
+            .find(&format!("data-action=\"{action}\""))
+            .unwrap_or_else(|| panic!("{action} is offered: {}", page.body));
+        let rest = &page.body[start..];
+        rest[..rest.find("</form>").unwrap_or(rest.len())].to_owned()
+    };
+    // Both are offered (the verdict is not known before the call); each offers only its verdicts.
+    let close = form("close_satisfied");
+    for v in ["satisfied", "basically_satisfied", "unreachable"] {
+        assert!(close.contains(&format!("value=\"{v}\"")), "{v} in {close}");
+    }
+    assert!(!close.contains("value=\"unsatisfied\""), "{close}");
+    let reopen = form("reopen_unsatisfied");
+    assert!(reopen.contains("value=\"unsatisfied\""), "{reopen}");
+    assert!(
+        !reopen.contains("value=\"satisfied\"") && !reopen.contains("value=\"unreachable\""),
+        "{reopen}"
+    );
+}

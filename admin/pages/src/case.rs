@@ -301,6 +301,8 @@ impl View<'_> {
                     _ => None,
                 };
                 let this = failed.action.as_deref() == Some(aid.as_str());
+                // A choice the guard reads offers only the values it allows.
+                let allowed_values = yimen_engine::core::command::guard_choices(self.def, aid, case);
                 let inputs = a
                     .requires
                     .iter()
@@ -317,7 +319,11 @@ impl View<'_> {
                         let error = this.then(|| failed.of_field(lang, fid, f.label.get(loc))).flatten();
                         // Files the case already holds meet the requirement.
                         let held = yimen_engine::core::command::references(case, fid).next().is_some();
-                        input(fid, f, lang, !held, value, error)
+                        let mut i = input(fid, f, lang, !held, value, error);
+                        if let Some((_, values)) = allowed_values.as_ref().filter(|(field, _)| field == fid) {
+                            i.options.retain(|(v, _)| values.contains(v));
+                        }
+                        i
                     })
                     .collect();
                 let org = self.s.engine.org();

@@ -266,3 +266,41 @@ pub fn guard_now(def: &CompiledCaseType, action_id: &str, case: &Case) -> Option
     let holds = matches!(expr::eval(guard, &lookup), Ok(ExprValue::Bool(true)));
     (!reads_form.get()).then_some(holds)
 }
+
+/// For an action whose guard reads exactly one field its own form sets, and that field a
+/// choice: the field and the values for which the guard holds on the case as it stands (the
+/// form offers only those: 回访办结 offers the satisfied verdicts, 不满意重办 the unsatisfied
+/// one). `None` when the guard reads no such field, or more than one.
+pub fn guard_choices(def: &CompiledCaseType, action_id: &str, case: &Case) -> Option<(String, Vec<String>)> {
+    let guard = def.guards.get(action_id)?;
+    let action = def.def.actions.get(action_id)?;
+    let read = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let first = |scope: Option<&str>, name: &str| match scope {
+        Some("case") => case_attribute(case, name),
+        _ => {
+            if action.requires.iter().any(|f| f == name) {
+                read.borrow_mut().insert(name.to_owned());
+            }
+            to_expr_value(case.fields.get(name))
+        }
+    };
+    let _ = expr::eval(guard, &first);
+    let read = read.into_inner();
+    let [field] = read.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let f = def.def.fields.get(field.as_str())?;
+    let values = f
+        .values
+        .as_ref()
+        .filter(|_| f.ty == crate::model::case_type::FieldType::Enum)?;
+    let holds = |value: &str| {
+        let lookup = |scope: Option<&str>, name: &str| match scope {
+            Some("case") => case_attribute(case, name),
+            _ if name == field.as_str() => ExprValue::Text(value.to_owned()),
+            _ => to_expr_value(case.fields.get(name)),
+        };
+        matches!(expr::eval(guard, &lookup), Ok(ExprValue::Bool(true)))
+    };
+    Some((field.clone(), values.keys().filter(|v| holds(v)).cloned().collect()))
+}

@@ -3,7 +3,7 @@
 mod act;
 mod answer;
 mod attach;
-pub use act::guard_now;
+pub use act::{guard_choices, guard_now};
 pub use attach::{references, with_files};
 mod claim;
 mod comment;
