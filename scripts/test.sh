@@ -119,6 +119,8 @@ if [ -z "${YIMEN_TEST_SKIP_LINT:-}" ]; then
     cargo fmt --all -- --check
     say "cargo clippy"
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    say "the workflow editor's bundle is what tools/editor builds"
+    tools/editor/build.sh --check
 fi
 
 # --- Tests ---------------------------------------------------------------------------------

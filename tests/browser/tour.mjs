@@ -82,6 +82,29 @@ async function visit(page, href, who, lang, width, label) {
   await check(page, who, lang, width, label);
 }
 
+// The workflow editor: line numbers and highlighting, the edit reaches the form, and the
+// validator's diagnostics come back as marks in the gutter on their line.
+async function editor(page, who) {
+  const where = `${who} workflow editor`;
+  await page.waitForSelector('.cm-editor .cm-lineNumbers', { timeout: 10000 }).catch(() => {});
+  if (await page.locator('.cm-editor .cm-lineNumbers').count() !== 1) {
+    findings.push(`${where}: no code editor with line numbers`);
+    return;
+  }
+  if (await page.locator('textarea#editor').isVisible()) findings.push(`${where}: the bare textarea still shows`);
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('nonsense_key: 1\n');
+  await page.locator('button[value="validate"]').click();
+  await page.waitForLoadState();
+  await page.waitForSelector('.cm-editor', { timeout: 10000 }).catch(() => {});
+  const listed = await page.locator('ul.diagnostics li').count();
+  const marks = await page.locator('.cm-gutter-lint .cm-lint-marker').count();
+  if (listed < 1) findings.push(`${where}: the edit did not reach the validator (no diagnostics listed)`);
+  if (marks < 1) findings.push(`${where}: no diagnostic marked in the gutter (${listed} listed)`);
+  await walk.shot(page, `${who}-workflow-editor-diagnostics`);
+}
+
 async function firstLink(page, selector) {
   const a = page.locator(selector).first();
   return (await a.count()) ? a.getAttribute('href') : null;
@@ -120,7 +143,10 @@ try {
         if (nav.includes('/admin/workflows')) {
           await page.goto(`${base}/admin/workflows`);
           const wf = await firstLink(page, 'main a[href^="/admin/workflows/"]');
-          if (wf) await visit(page, wf, who, lang, width, 'workflow');
+          if (wf) {
+            await visit(page, wf, who, lang, width, 'workflow');
+            if (lang === 'zh' && width === 1280) await editor(page, who);
+          }
         }
         if (nav.includes('/admin/ops')) {
           await page.goto(`${base}/admin/ops`);
