@@ -337,3 +337,28 @@ async fn an_admin_adds_stops_and_rekeys_an_account(backend: &str) {
     );
     assert!(!users.to_string().contains("argon2"), "no password hash is ever listed");
 }
+
+#[tokio::test]
+async fn the_diagram_draws_the_text_being_edited_before_it_is_deployed() {
+    let app = App::start().await;
+    let original = source(&app).await;
+    let edited = original.replacen("已派单待签收", "已派单（待签收·草稿）", 1);
+    assert_ne!(edited, original);
+    let page = app
+        .form(
+            "admin_qin",
+            &format!("/admin/workflows/{ID}/check"),
+            &[("source", &edited), ("do", "validate")],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let diagram = &page.body[page.body.find("class=\"diagram\"").expect("diagram")..];
+    let diagram = &diagram[..diagram.find("</svg>").expect("svg")];
+    assert!(diagram.contains("已派单（待签收·草稿）"), "{diagram}");
+    assert!(page.body.contains("流程图按正在编辑的内容绘制（尚未发布）。"));
+    // Nothing deployed: the page as it is drawn afresh shows the deployed names.
+    let fresh = app
+        .send(Some("admin_qin"), "GET", &format!("/admin/workflows/{ID}"), None)
+        .await;
+    assert!(!fresh.body.contains("草稿") && !fresh.body.contains("尚未发布"));
+}

@@ -84,6 +84,8 @@ struct ShowPage {
     diagram: String,
     /// The diagram in words: (from, action, to).
     moves: Vec<(String, String, String)>,
+    /// Whether the diagram draws the text being edited rather than the deployed version.
+    diagram_of_edit: bool,
     source: String,
     diagnostics: Vec<Diagnostic>,
     scenarios: Vec<ScenarioOutcome>,
@@ -124,6 +126,12 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
             }
         })
         .collect();
+    // The text being edited, when it was sent and reads as a case type, is what the diagram
+    // draws (the deployed version otherwise).
+    let edited = source
+        .as_deref()
+        .and_then(|x| yimen_engine::load::parse_case_type(x).ok())
+        .filter(|d| d.id == id);
     let source = match source {
         Some(x) => x,
         None => match authoring::source(s, id).await {
@@ -137,8 +145,10 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
             }
         },
     };
-    let diagram = authoring::diagram(&def.def, loc);
-    let moves = authoring::moves(&def.def, loc);
+    let drawn = edited.as_ref().unwrap_or(&def.def);
+    let diagram = authoring::diagram(drawn, loc);
+    let moves = authoring::moves(drawn, loc);
+    let diagram_of_edit = edited.as_ref().is_some_and(|e| *e != def.def);
     let c = chrome(s, ctx, "nav.workflows", def.def.name.get(loc).to_owned());
     render(
         out.status.unwrap_or(StatusCode::OK),
@@ -149,6 +159,7 @@ async fn page(s: &AppState, ctx: &Ctx, id: &str, source: Option<String>, out: Ou
             versions,
             diagram,
             moves,
+            diagram_of_edit,
             source,
             diagnostics: out.diagnostics,
             scenarios: out.scenarios,

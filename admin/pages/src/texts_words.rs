@@ -3,6 +3,11 @@
 
 /// (key, Chinese, English).
 pub const WORDS_TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "wf.diagram.of_edit",
+        "流程图按正在编辑的内容绘制（尚未发布）。",
+        "The diagram draws the text being edited (not deployed yet).",
+    ),
     ("wf.rollback", "恢复为", "Make current:"),
     (
         "wf.rollback.confirm",
