@@ -32,6 +32,15 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
+/// A stored code (`email`, `fired`, `signed_in`) of a `kind` (`channel`, `timer`, `audit`) in
+/// the reader's words (the text `kind.code`), the code as it is where there is none.
+pub fn coded(lang: Lang, kind: &str, code: &str) -> String {
+    match t(lang, &format!("{kind}.{code}")) {
+        "?" => code.to_owned(),
+        text => text.to_owned(),
+    }
+}
+
 /// A sentence for a refusal code in `lang` (empty when the code has none).
 pub fn problem(lang: Lang, code: &str) -> &'static str {
     yimen_http::words::problem(lang, code)

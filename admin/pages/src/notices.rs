@@ -8,10 +8,7 @@ use crate::i18n::{Lang, t};
 
 /// A channel (`email`, `sms`) named.
 pub fn channel(lang: Lang, ch: &str) -> String {
-    match t(lang, &format!("channel.{ch}")) {
-        "?" => ch.to_owned(),
-        name => name.to_owned(),
-    }
+    crate::i18n::coded(lang, "channel", ch)
 }
 
 /// A template by the name its front matter gives in the reader's language (the Chinese file's,

@@ -30,13 +30,7 @@ pub fn routes(t: Table) -> Table {
         .add(Method::GET, "/admin/audit", Admin, "Audit log", audit)
 }
 
-/// A stored code (`email`, `fired`) in the reader's words where it has them, as it is otherwise.
-fn said(lang: super::i18n::Lang, kind: &str, code: &str) -> String {
-    match t(lang, &format!("{kind}.{code}")) {
-        "?" => code.to_owned(),
-        text => text.to_owned(),
-    }
-}
+use super::i18n::coded as said;
 
 pub(super) fn store_down(ctx: &Ctx, e: impl std::fmt::Display) -> Response {
     super::store_down(ctx.lang, e)
@@ -74,7 +68,7 @@ async fn overview(State(s): State<Arc<AppState>>, ctx: Ctx) -> Response {
             (
                 format!(
                     "{} · {}",
-                    said(ctx.lang, "channel", &ch),
+                    super::notices::channel(ctx.lang, &ch),
                     said(ctx.lang, "delivery", &st)
                 ),
                 n,

@@ -169,7 +169,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("ev.visit", "群众来访一次", "The citizen came in person"),
     ("ev.repeated", "群众重复反映", "Repeated by the citizen"),
     ("ev.assigned", "指派任务", "Assigned task"),
-    ("ev.timer", "定时触发", "Timer fired:"),
     ("ev.department", "交由承办部门", "Handed to"),
     ("ev.tier", "提级至", "Raised to"),
     ("ev.supervision_requested", "提交督办", "Submitted for supervision:"),

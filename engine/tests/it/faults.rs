@@ -41,14 +41,9 @@ async fn a_clock_that_jumps_two_weeks_fires_every_timer_in_due_order_and_each_ru
             .expect("opens")
             .case
             .id;
-        e.command(
-            &id,
-            common::act("dispatch", json!({"handling_department": "hotline_12345"})),
-            clerk.clone(),
-            None,
-        )
-        .await
-        .expect("dispatch");
+        e.command(&id, common::dispatch_to_hotline(), clerk.clone(), None)
+            .await
+            .expect("dispatch");
         ids.push(id);
     }
     // The machine sleeps; the clock jumps two weeks at once. What was due fires in due order:

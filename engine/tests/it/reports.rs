@@ -23,12 +23,6 @@ fn request(i: usize) -> serde_json::Map<String, serde_json::Value> {
     }))
 }
 
-/// Dispatches a 12345 request to the hotline as the clerk.
-async fn dispatch(e: &yimen_engine::runtime::Engine, id: &str, clerk: &yimen_engine::core::Actor) {
-    let cmd = act("dispatch", json!({"handling_department": "hotline_12345"}));
-    e.command(id, cmd, clerk.clone(), None).await.expect("dispatch");
-}
-
 fn scheduler(e: &yimen_engine::runtime::Engine) -> Scheduler {
     let b = common::bundle();
     let jobs = b.schedules.expect("schedules").value;
@@ -57,7 +51,9 @@ async fn the_bulletin_reports_the_ground_truth(backend: &str) {
             )
             .await
             .expect("opens");
-        dispatch(&e, &c.case.id, &clerk).await;
+        e.command(&c.case.id, common::dispatch_to_hotline(), clerk.clone(), None)
+            .await
+            .expect("dispatch");
         e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
             .await
             .expect("sign");
@@ -312,7 +308,9 @@ async fn the_spot_check_draws_reproducibly_and_its_reviews_feed_the_bulletin(bac
             .await
             .expect("opens");
         if i < 40 {
-            dispatch(&e, &c.case.id, &clerk).await;
+            e.command(&c.case.id, common::dispatch_to_hotline(), clerk.clone(), None)
+                .await
+                .expect("dispatch");
             e.command(&c.case.id, act("sign_for", json!({})), handler.clone(), None)
                 .await
                 .expect("sign");

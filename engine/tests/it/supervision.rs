@@ -58,14 +58,9 @@ async fn closing_a_case_closes_its_records_and_cancels_its_rungs() {
         .expect("opens")
         .case
         .id;
-    e.command(
-        &id,
-        act("dispatch", json!({"handling_department": "hotline_12345"})),
-        user(&e, "clerk_wang"),
-        None,
-    )
-    .await
-    .expect("dispatch");
+    e.command(&id, common::dispatch_to_hotline(), user(&e, "clerk_wang"), None)
+        .await
+        .expect("dispatch");
     clock.set(at("2026-11-19T09:00"));
     e.fire_due_timers().await.expect("tick");
     let case = e.case(&id).await.expect("read").expect("exists");

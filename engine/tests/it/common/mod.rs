@@ -182,6 +182,11 @@ pub fn act(action: &str, f: serde_json::Value) -> yimen_engine::core::Command {
     }
 }
 
+/// The 12345 request's dispatch to the hotline itself (its handling department chosen).
+pub fn dispatch_to_hotline() -> yimen_engine::core::Command {
+    act("dispatch", serde_json::json!({"handling_department": "hotline_12345"}))
+}
+
 /// Reports laid out as their data: the engine's tests check figures and what is stored, the
 /// real layout is `yimen-reports`' (tested there).
 #[derive(Debug)]
